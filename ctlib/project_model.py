@@ -1,0 +1,110 @@
+"""The typed model of project.yaml: identity, reporting, results chain, indicators, sources, privacy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LIFE_OF_PROJECT = "life_of_project"  # the key of the life-of-project target and period
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Identity(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    organisation: str
+    donor: str
+    country: str = Field(description="ISO 3166 alpha-2 code of the project country")
+    start_date: dt.date
+    end_date: dt.date
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.end_date <= self.start_date:
+            raise ValueError("end_date must come after start_date")
+        return self
+
+
+class Reporting(_Strict):
+    frequency: Literal["quarterly", "semester", "annual"] = "quarterly"
+    calendar: Literal["calendar", "fiscal"] = "calendar"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    status_bands: tuple[float, float] = (85.0, 115.0)  # on track within these % of target
+
+
+class Result(_Strict):
+    id: str
+    statement: str
+
+
+class Outcome(Result):
+    outputs: list[Result] = Field(default_factory=list)
+
+
+class ResultsChain(_Strict):
+    objective: str
+    outcomes: list[Outcome] = Field(default_factory=list)
+
+    def result_ids(self) -> list[str]:
+        ids = []
+        for outcome in self.outcomes:
+            ids.append(outcome.id)
+            ids += [o.id for o in outcome.outputs]
+        return ids
+
+
+class Baseline(_Strict):
+    value: float | None = None
+    date: dt.date | None = None
+
+
+class SelectedIndicator(_Strict):
+    id: str
+    result: str | None = None  # the outcome or output it measures (an id of the results chain)
+    baseline: Baseline = Field(default_factory=Baseline)
+    targets: dict[str, float] = Field(default_factory=dict)  # period label or life_of_project -> target
+    disaggregations: list[str] = Field(default_factory=list)
+    comments: dict[str, str] = Field(default_factory=dict)  # period label -> comment
+
+
+class Source(_Strict):
+    file: str
+    format: Literal["auto", "csv", "xlsx", "parquet", "htcds"] = "auto"
+    sheet: str | None = None
+    header_row: int = Field(1, ge=1)  # 1-based row holding the column names
+    encoding: str | None = None  # csv: detected when empty
+    delimiter: str | None = None  # csv: detected when empty
+    columns: dict[str, str] = Field(default_factory=dict)  # the project's column name -> standard name
+    values: dict[str, dict[str, Any]] = Field(default_factory=dict)  # standard column -> {their code: standard}
+    internal_only_columns: list[str] = Field(default_factory=list)  # identifier-like columns allowed in
+
+
+class Privacy(_Strict):
+    min_cell_size: int = Field(5, ge=1)
+
+
+class Project(_Strict):
+    project: Identity
+    reporting: Reporting = Field(default_factory=Reporting)
+    context: dict[str, float] = Field(default_factory=dict)  # e.g. population, for rates
+    results_chain: ResultsChain
+    indicators: list[SelectedIndicator] = Field(default_factory=list)
+    sources: dict[str, Source] = Field(default_factory=dict)  # standard table name -> source
+    catalogue: str | None = None  # a YAML file of the team's own indicators, relative to the project
+    privacy: Privacy = Field(default_factory=Privacy)
+    quality_rules: list[dict[str, Any]] = Field(default_factory=list)  # validated by ctlib.quality
+
+    @property
+    def id(self) -> str:
+        return self.project.id
+
+    def indicator(self, indicator_id: str) -> SelectedIndicator:
+        for selected in self.indicators:
+            if selected.id == indicator_id:
+                return selected
+        raise KeyError(indicator_id)
