@@ -1,0 +1,282 @@
+"""Altair charts of aggregated, suppressed results, and their static SVG for reports.
+
+Privacy guard: altair embeds a chart's data in the page, so every chart first calls
+`check_aggregated`, which refuses a table that could hold case-level rows: an identifier column
+other than `indicator_id`/`project_id` (any `*_id`), more than `MAX_ROWS` rows, or two rows for the
+same key (an aggregate has one row per indicator × period × category). Each chart then keeps only
+the columns it draws.
+
+Accessibility: every chart has a title, axis titles with units, the Okabe–Ito colour-blind-safe
+palette, status written as text (labels and legend, never colour alone) and a `description`
+(vega-lite) used as alt text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
+ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
+
+STATUSES = ("above", "on track", "below", "no target", "no data")
+STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00")  # Okabe–Ito
+PILLARS = ("prevention", "protection", "prosecution", "partnership")
+UNIT_TITLES = {
+    "count": "number", "percent": "%", "ratio": "ratio", "rate": "rate",
+    "yes_no": "1 = yes, 0 = no", "score": "score",
+}
+ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the progress bars
+WIDTH = 520
+
+
+def check_aggregated(table: pd.DataFrame, key: tuple[str, ...]) -> None:
+    """Raise ValueError when `table` could hold case-level rows (see the module docstring)."""
+    id_columns = [c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS]
+    if id_columns:
+        raise ValueError(f"charts take aggregated tables only; drop the case-level column(s) {id_columns}")
+    if len(table) > MAX_ROWS:
+        raise ValueError(f"charts take aggregated tables only; {len(table)} rows is more than {MAX_ROWS}")
+    missing = [c for c in key if c not in table.columns]
+    if missing:
+        raise ValueError(f"chart table lacks column(s) {missing}")
+    if table.duplicated(list(key)).any():
+        raise ValueError(f"charts take aggregated tables only; rows repeat the key {list(key)}")
+
+
+def unit_title(unit: str) -> str:
+    """The axis title of a value in `unit`, e.g. 'Value (%)'."""
+    return f"Value ({UNIT_TITLES.get(unit, unit)})"
+
+
+def _status_colour() -> alt.Color:
+    return alt.Color(
+        "status:N", title="Status", scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_COLOURS)),
+        legend=alt.Legend(orient="bottom"),
+    )
+
+
+def _status_shape() -> alt.Shape:
+    """A shape per status as well as a colour, merged into the same legend."""
+    return alt.Shape(
+        "status:N", title="Status", legend=alt.Legend(orient="bottom"),
+        scale=alt.Scale(domain=list(STATUSES), range=["triangle-up", "circle", "triangle-down", "square", "diamond"]),
+    )
+
+
+def _readable(labels: pd.Series) -> pd.Series:
+    """Category codes as words: 'sexual_exploitation' -> 'sexual exploitation'."""
+    return labels.astype("string").str.replace("_", " ")
+
+
+def _indicator_labels(table: pd.DataFrame) -> pd.Series:
+    """'PROT-03 · name' when the table carries indicator names, else the id."""
+    if "indicator_name" in table.columns:
+        return table["indicator_id"] + " · " + table["indicator_name"].fillna("")
+    return table["indicator_id"].astype("string")
+
+
+def _format_number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _status_counts(statuses: pd.Series) -> str:
+    counts = statuses.value_counts()
+    return ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
+
+
+def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Achievement against target (%) per indicator for one period, with a target tick at 100 %.
+
+    `totals`: one row per indicator (indicator_id, achievement, status; indicator_name optional).
+    Indicators without a target or data get no bar, only their status written at zero.
+    """
+    check_aggregated(totals, ("indicator_id",))
+    data = pd.DataFrame({
+        "indicator": _indicator_labels(totals).to_numpy(),
+        "achievement": totals["achievement"].astype("Float64").round(0).to_numpy(),
+        "status": totals["status"].astype("string").to_numpy(),
+    })
+    data["label"] = [
+        f"{a:.0f}% · {s}" if pd.notna(a) else s for a, s in zip(data["achievement"], data["status"])
+    ]
+    data["label_x"] = data["achievement"].fillna(0).clip(upper=200)
+    data["achievement_drawn"] = data["achievement"].clip(upper=200)
+    y = alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    x_scale = alt.Scale(domain=[0, 230])
+    base = alt.Chart(data)
+    band = alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]})).mark_rect(
+        color="#dddddd", opacity=0.6).encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q")
+    bars = base.mark_bar(height=14).transform_filter("isValid(datum.achievement_drawn)").encode(
+        x=alt.X("achievement_drawn:Q", title="Achievement (% of target; bars stop at 200 %)", scale=x_scale),
+        y=y, color=_status_colour(),
+    )
+    target = alt.Chart(pd.DataFrame({"target": [100]})).mark_rule(color="black", strokeWidth=2).encode(
+        x="target:Q")
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N")
+    counts = _status_counts(data["status"])
+    description = (
+        f"Bar chart: achievement against target, in percent, for {len(data)} indicators; "
+        f"a black line marks the target (100 %) and a grey band 85–115 %. Status: {counts}."
+    )
+    return alt.layer(band, bars, target, labels).properties(
+        title=alt.Title(title, subtitle="Black line: target (100 %); grey band: on track (85–115 %)"),
+        description=description, width=WIDTH - 200,
+    )
+
+
+def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerChart:
+    """One indicator's value per period with its targets (black ticks) and baseline (dashed line).
+
+    `rows`: one row per period (period, value, target, baseline, status, suppressed), in order.
+    """
+    check_aggregated(rows, ("indicator_id", "period"))
+    data = pd.DataFrame({
+        "period": rows["period"].astype("string").to_numpy(),
+        "value": rows["value"].astype("Float64").to_numpy(),
+        "target": rows["target"].astype("Float64").to_numpy(),
+        "status": rows["status"].astype("string").to_numpy(),
+        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+    })
+    data["label"] = [
+        f"<{k}" if hidden else ("no data" if pd.isna(v) else _format_number(v))
+        for v, hidden in zip(data["value"], data["is_suppressed"])
+    ]
+    data["label_y"] = data["value"].fillna(0)
+    periods = list(data["period"])
+    x = alt.X("period:O", title="Period", sort=periods, axis=alt.Axis(labelAngle=0))
+    y_title = unit_title(unit)
+    base = alt.Chart(data)
+    line = base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(
+        x=x, y=alt.Y("value:Q", title=y_title))
+    points = base.mark_point(filled=True, size=90).transform_filter("isValid(datum.value)").encode(
+        x=x, y="value:Q", color=_status_colour(), shape=_status_shape())
+    labels = base.mark_text(dy=-12, fontSize=11).encode(x=x, y="label_y:Q", text="label:N")
+    targets = base.mark_tick(color="black", thickness=3, size=26).transform_filter(
+        "isValid(datum.target)").encode(x=x, y="target:Q")
+    layers = [line, points, labels, targets]
+    baseline = rows["baseline"].dropna()
+    subtitle = "Marks: value (colour and shape = status); black ticks: target"
+    described_baseline = ""
+    if len(baseline):
+        value = float(baseline.iloc[0])
+        rule = pd.DataFrame({"baseline": [value], "label": [f"baseline {_format_number(value)}"]})
+        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="baseline:Q"))
+        layers.append(alt.Chart(rule).mark_text(align="right", dy=-6, x=alt.ExprRef("width"), fontSize=11).encode(
+            y="baseline:Q", text="label:N"))
+        subtitle += "; dashed line: baseline"
+        described_baseline = f" The baseline is {_format_number(value)}."
+    shown = [f"{p}: {lab}" for p, lab in zip(data["period"], data["label"])]
+    description = (
+        f"Line chart of {title} per period, in {UNIT_TITLES.get(unit, unit)}: {'; '.join(shown)}."
+        f"{described_baseline} Targets are black ticks."
+    )
+    return alt.layer(*layers).properties(
+        title=alt.Title(title, subtitle=subtitle), description=description, width=WIDTH - 120, height=200,
+    )
+
+
+def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.FacetChart:
+    """Bars per category, one panel per dimension; a suppressed cell gets no bar and the text `<k`.
+
+    `rows`: one indicator and period, one row per (dimension, category) with value and suppressed.
+    """
+    check_aggregated(rows, ("indicator_id", "period", "dimension", "category"))
+    data = pd.DataFrame({
+        "dimension": _readable(rows["dimension"]).to_numpy(),
+        "category": _readable(rows["category"]).to_numpy(),
+        "value": rows["value"].astype("Float64").to_numpy(),
+        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+    })
+    data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
+    data["label"] = [
+        f"<{k}" if hidden else ("no data" if pd.isna(v) else _format_number(v))
+        for v, hidden in zip(data["value"], data["is_suppressed"])
+    ]
+    data["label_x"] = data["value"].fillna(0)
+    y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
+    bars = alt.Chart().mark_bar(color="#0072B2", height=12).transform_filter(
+        "isValid(datum.value)").encode(x=alt.X("value:Q", title=unit_title(unit)), y=y)
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N")
+    hidden = int(data["is_suppressed"].sum())
+    shown = [f"{d} {c}: {lab}" for d, c, lab in zip(data["dimension"], data["category"], data["label"])]
+    description = (
+        f"Bar chart of {title} by {', '.join(dict.fromkeys(data['dimension']))}: {'; '.join(shown)}. "
+        f"{hidden} cell(s) with fewer than {k} are hidden (<{k}) to protect survivors."
+    )
+    return alt.layer(bars, labels, data=data).properties(width=WIDTH - 200).facet(
+        row=alt.Row("dimension:N", title=None, sort=list(dict.fromkeys(data["dimension"])), header=alt.Header(labelAngle=0, labelAlign="left",
+                                                                   labelFontWeight="bold")),
+    ).resolve_scale(y="independent").properties(
+        title=alt.Title(title, subtitle=f"Cells under {k} are hidden and shown as <{k}, without a bar"),
+        description=description,
+    )
+
+
+def scorecard_chart(statuses: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Pillar scorecard: how many indicators of each pillar have each status (stacked bars + counts).
+
+    `statuses`: one row per indicator (indicator_id, pillar, status).
+    """
+    check_aggregated(statuses, ("indicator_id",))
+    counts = statuses.groupby(["pillar", "status"]).size().rename("indicators").reset_index()
+    counts["order"] = counts["status"].map({s: i for i, s in enumerate(STATUSES)})
+    pillars = [p for p in PILLARS if p in set(counts["pillar"])]
+    y = alt.Y("pillar:N", title="Pillar", sort=pillars)
+    most = int(counts.groupby("pillar")["indicators"].sum().max())
+    axis = alt.Axis(values=list(range(most + 1)), format="d")
+    x = alt.X("indicators:Q", title="Indicators (number)", stack="zero", axis=axis)
+    order = alt.Order("order:Q")
+    base = alt.Chart(counts)
+    bars = base.mark_bar(height=22).encode(x=x, y=y, color=_status_colour(), order=order)
+    labels = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
+        x=alt.X("indicators:Q", stack="zero", bandPosition=0.5, axis=axis), y=y, order=order, text="indicators:Q")
+    per_pillar = [
+        f"{p}: {_status_counts(statuses.loc[statuses['pillar'] == p, 'status'])}" for p in pillars
+    ]
+    description = f"Stacked bar chart of indicator status per pillar. {'; '.join(per_pillar)}."
+    return alt.layer(bars, labels).properties(title=title, description=description, width=WIDTH - 120)
+
+
+def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Heatmap of data completeness (% of rows filled) per table column and period.
+
+    `completeness`: one row per (table, column, period) with `completeness` in percent.
+    """
+    check_aggregated(completeness, ("table", "column", "period"))
+    data = pd.DataFrame({
+        "field": (completeness["table"] + "." + completeness["column"]).to_numpy(),
+        "period": completeness["period"].astype("string").to_numpy(),
+        "completeness": completeness["completeness"].astype("Float64").round(0).to_numpy(),
+    })
+    data["label"] = [f"{c:.0f}%" if pd.notna(c) else "–" for c in data["completeness"]]
+    x = alt.X("period:O", title="Period", sort=list(dict.fromkeys(data["period"])), axis=alt.Axis(labelAngle=0))
+    y = alt.Y("field:N", title="Table and column", sort=None)
+    base = alt.Chart(data)
+    cells = base.mark_rect().encode(x=x, y=y, color=alt.Color(
+        "completeness:Q", title="Complete (%)", scale=alt.Scale(scheme="blues", domain=[0, 100])))
+    labels = base.mark_text(fontSize=10).encode(
+        x=x, y=y, text="label:N",
+        color=alt.condition("datum.completeness > 60", alt.value("white"), alt.value("black")))
+    worst = data.nsmallest(3, "completeness")
+    lowest = "; ".join(f"{f} in {p}: {lab}" for f, p, lab in zip(worst["field"], worst["period"], worst["label"]))
+    description = (
+        f"Heatmap of data completeness for {data['field'].nunique()} columns over "
+        f"{data['period'].nunique()} period(s), in percent of rows filled. Least complete: {lowest}."
+    )
+    return alt.layer(cells, labels).properties(title=title, description=description, width=alt.Step(72))
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as a static SVG (vl-convert, no CDN), with role="img", aria-label and <title>."""
+    spec = chart.to_dict()
+    version = re.match(r"v(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
+    svg = vlc.vegalite_to_svg(spec, vl_version=version)
+    description = html.escape(spec.get("description", ""), quote=True)
+    return re.sub(
+        r"^<svg ", f'<svg role="img" aria-label="{description}" ', svg, count=1
+    ).replace(">", f"><title>{description}</title>", 1)

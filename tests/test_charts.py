@@ -1,0 +1,143 @@
+"""Charts: what they draw (read back from the SVG), the privacy guard, accessibility."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from ctlib import charts
+
+
+def bars(svg: str) -> list[str]:
+    """The aria-labels of the bars drawn in an SVG."""
+    return re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar"', svg)
+
+
+def mark_texts(svg: str) -> list[str]:
+    return re.findall(r'aria-roledescription="text mark"[^>]*>([^<]*)</text>', svg)
+
+
+@pytest.fixture
+def totals():
+    return pd.DataFrame({
+        "project_id": "p1",
+        "indicator_id": ["PREV-01", "PROT-03", "PROS-02", "PART-01", "PROT-07"],
+        "indicator_name": ["People reached", "Victims referred", "Prosecutions", "Meetings", "Shelter nights"],
+        "pillar": ["prevention", "protection", "prosecution", "partnership", "protection"],
+        "period": "2026-Q2", "dimension": "total", "category": "total",
+        "value": [1200.0, 40.0, 3.0, None, 500.0],
+        "target": [1000.0, 60.0, 3.0, 4.0, None],
+        "achievement": [120.0, 66.66, 100.0, None, None],
+        "status": ["above", "below", "on track", "no data", "no target"],
+        "suppressed": False,
+    })
+
+
+@pytest.fixture
+def disaggregated():
+    return pd.DataFrame({
+        "indicator_id": "PROT-03", "period": "2026-Q2",
+        "dimension": ["sex", "sex", "sex", "age_group", "age_group"],
+        "category": ["female", "male", "unknown", "0-11", "12-17"],
+        "value": [30.0, 8.0, 3.0, None, 12.0],  # 3 is a leak the chart must not draw
+        "suppressed": [False, False, True, True, False],
+        "numerator": [30.0, 8.0, 3.0, None, 12.0],
+    })
+
+
+def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(totals):
+    svg = charts.to_svg(charts.progress_chart(totals, "Progress in 2026-Q2"))
+    drawn = bars(svg)
+    assert len(drawn) == 3
+    assert any("PROT-03 · Victims referred" in b and "67" in b for b in drawn)
+    assert mark_texts(svg) == ["120% · above", "67% · below", "100% · on track", "no data", "no target"]
+    # the target tick at 100 % and the status colours of the Okabe–Ito palette
+    assert "#D55E00" in svg and "#009E73" in svg and "#0072B2" in svg
+
+
+def test_progress_clips_very_high_achievement_but_labels_the_real_figure(totals):
+    high = totals.assign(achievement=[450.0, 66.66, 100.0, None, None])
+    chart = charts.progress_chart(high, "Progress")
+    svg = charts.to_svg(chart)
+    assert "450% · above" in mark_texts(svg)
+    rows = [row for data in chart.to_dict()["datasets"].values() for row in data if "achievement_drawn" in row]
+    assert max(row["achievement_drawn"] or 0 for row in rows) == 200
+
+
+def test_disaggregation_never_draws_a_suppressed_cell(disaggregated):
+    chart = charts.disaggregation_chart(disaggregated, "Victims referred by sex and age", "count", 5)
+    svg = charts.to_svg(chart)
+    drawn = [re.search(r"category: (.*)$", b).group(1) for b in bars(svg)]
+    assert sorted(drawn) == ["12-17", "female", "male"]
+    assert sorted(mark_texts(svg)) == sorted(["30", "8", "&lt;5", "&lt;5", "12"])
+    assert "age group" in svg  # dimension written as words
+    assert "2 cell(s) with fewer than 5 are hidden" in chart.to_dict()["description"]
+
+
+def test_charts_embed_only_the_columns_they_draw(disaggregated):
+    spec = charts.disaggregation_chart(disaggregated, "t", "count", 5).to_dict()
+    columns = {key for rows in spec["datasets"].values() for row in rows for key in row}
+    assert "numerator" not in columns and "indicator_id" not in columns
+    assert 3.0 not in [row["value"] for rows in spec["datasets"].values() for row in rows]
+
+
+def test_trend_marks_targets_baseline_and_hidden_periods():
+    rows = pd.DataFrame({
+        "indicator_id": "PROT-03", "period": ["2025-Q3", "2025-Q4", "2026-Q1"],
+        "value": [10.0, None, 30.0], "target": [20.0, 30.0, None], "baseline": 8.0,
+        "status": ["below", "no data", "no target"], "suppressed": [False, True, False],
+    })
+    chart = charts.trend_chart(rows, "Victims referred", "count", 5)
+    svg = charts.to_svg(chart)
+    assert mark_texts(svg)[:3] == ["10", "&lt;5", "30"]
+    assert "baseline 8" in mark_texts(svg)
+    assert len(re.findall(r'aria-roledescription="tick"', svg)) == 2
+    assert "Value (number)" in svg
+    assert chart.to_dict()["description"].startswith(
+        "Line chart of Victims referred per period, in number: 2025-Q3: 10; 2025-Q4: <5; 2026-Q1: 30.")
+
+
+def test_scorecard_counts_statuses_per_pillar(totals):
+    chart = charts.scorecard_chart(totals, "Status per pillar")
+    counts = next(iter(chart.to_dict()["datasets"].values()))
+    got = {(row["pillar"], row["status"]): row["indicators"] for row in counts}
+    assert got == {("prevention", "above"): 1, ("protection", "below"): 1, ("protection", "no target"): 1,
+                   ("prosecution", "on track"): 1, ("partnership", "no data"): 1}
+    assert "protection: 1 below, 1 no target" in chart.to_dict()["description"]
+    assert len(bars(charts.to_svg(chart))) == 5
+
+
+def test_completeness_heatmap_labels_each_cell():
+    table = pd.DataFrame({
+        "table": ["cases", "cases", "services"], "column": ["sex", "sex", "provider"],
+        "period": ["2026-Q1", "2026-Q2", "2026-Q1"], "completeness": [100.0, 94.6, 40.0],
+    })
+    chart = charts.completeness_chart(table, "Data completeness")
+    assert mark_texts(charts.to_svg(chart)) == ["100%", "95%", "40%"]
+    assert "Least complete: services.provider in 2026-Q1: 40%" in chart.to_dict()["description"]
+
+
+@pytest.mark.parametrize("column", ["case_id", "participant_id", "service_id"])
+def test_guard_refuses_case_level_identifiers(totals, column):
+    with pytest.raises(ValueError, match=column):
+        charts.progress_chart(totals.assign(**{column: "c1"}), "t")
+
+
+def test_guard_refuses_repeated_keys_and_too_many_rows(totals, disaggregated):
+    with pytest.raises(ValueError, match="repeat the key"):
+        charts.disaggregation_chart(pd.concat([disaggregated, disaggregated]), "t", "count", 5)
+    many = pd.DataFrame({"indicator_id": [f"X-{i}" for i in range(charts.MAX_ROWS + 1)],
+                         "pillar": "prevention", "status": "above"})
+    with pytest.raises(ValueError, match="rows is more than"):
+        charts.scorecard_chart(many, "t")
+
+
+def test_svg_carries_its_description_as_alt_text_and_loads_nothing(totals):
+    chart = charts.scorecard_chart(totals, "Status per pillar")
+    svg = charts.to_svg(chart)
+    description = chart.to_dict()["description"]
+    assert svg.startswith(f'<svg role="img" aria-label="{description}"')
+    assert f"<title>{description}</title>" in svg
+    assert not re.search(r'(src|href)="http', svg)
