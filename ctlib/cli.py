@@ -33,3 +33,16 @@ def friendly_errors(command):
 @click.version_option(__version__, prog_name="ctlib")
 def main():
     """ctlib: performance indicators for counter-trafficking projects."""
+
+
+@main.command()
+@click.argument("data_dir", default="data/sample", type=click.Path(file_okay=False))
+@click.option("--port", default=8866, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@click.option("--token", default=None, envvar="CTLIB_DASHBOARD_TOKEN",
+              help="Require this token (?token=... once; env CTLIB_DASHBOARD_TOKEN keeps it out of `ps`).")
+@friendly_errors
+def dashboard(data_dir, port, token):
+    """Serve the donor dashboard of every project in DATA_DIR with Voilà, on 127.0.0.1 only."""
+    from .dashboard import serve
+
+    serve(data_dir, port=port, token=token)
