@@ -1,0 +1,530 @@
+"""The indicator catalogue: load and check the YAML definitions; get, filter, search, describe, export.
+
+The built-in definitions live in `ctlib/catalogue/<pillar>.yaml`; a team may add its own files.
+Every problem in every file is collected and raised as one CatalogueError, so nothing is ever
+partly loaded. Beyond the pydantic model, each recipe is checked against the standard tables.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import json
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+from ruamel.yaml import YAML, YAMLError
+
+from .catalogue_model import Condition, Indicator, Part
+from .errors import CatalogueError, Problems, UnknownIndicatorError
+from .tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
+
+CATALOGUE_DIR = Path(__file__).with_name("catalogue")
+BUILTIN_FILES = tuple(CATALOGUE_DIR / f"{pillar}.yaml" for pillar in PILLARS)
+EXPORT_FORMATS = ("csv", "xlsx", "md")
+
+NUMERIC = (INTEGER, NUMBER)
+# The units each measure can give (a measure not listed may give any unit).
+UNITS_BY_MEASURE = {
+    "count": ("count",), "count_distinct": ("count",), "sum": ("count",),
+    "mean": ("count", "score"), "median": ("count", "score"),
+    "share": ("percent",), "ratio": ("ratio",), "rate": ("rate",), "milestone": ("yes_no",),
+}
+UNITS_BY_CHANGE_STATISTIC = {"share_improved": ("percent",), "mean_change": ("count", "score")}
+# How periods may combine: flows sum, stocks take the latest, shares and averages are recomputed.
+ROLLUPS_BY_MEASURE = {
+    "count": ("sum", "latest"), "sum": ("sum", "latest"), "count_distinct": ("recompute", "sum", "latest"),
+    "mean": ("recompute",), "median": ("recompute",), "share": ("recompute",), "ratio": ("recompute",),
+    "rate": ("recompute",), "change": ("recompute",), "milestone": ("latest",),
+}
+ROLLUP_WORDS = {
+    "sum": "sum of the periods",
+    "latest": "value of the latest period",
+    "recompute": "recomputed over all records of the project",
+}
+
+
+class Catalogue:
+    """The loaded indicators, in file order; immutable."""
+
+    def __init__(self, indicators: Iterable[Indicator], version: str):
+        self._by_id = {indicator.id: indicator for indicator in indicators}
+        self.version = version
+
+    def __iter__(self) -> Iterator[Indicator]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, indicator_id: object) -> bool:
+        return indicator_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"Catalogue({len(self)} indicators, version {self.version})"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._by_id)
+
+    def get(self, indicator_id: str) -> Indicator:
+        """The indicator with that id (case-insensitive); UnknownIndicatorError naming the closest ids."""
+        key = indicator_id.strip().upper()
+        if key in self._by_id:
+            return self._by_id[key]
+        close = difflib.get_close_matches(key, self.ids, n=3, cutoff=0.6)
+        padded = re.sub(r"-(\d)$", r"-0\1", key)  # PROT-3 -> PROT-03
+        if padded in self._by_id:
+            close = [padded, *(c for c in close if c != padded)][:3]
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `ctlib catalogue list` shows the ids"
+        raise UnknownIndicatorError(f"Unknown indicator {indicator_id!r}{hint}")
+
+    def filter(self, pillar: str | None = None, area: str | None = None, level: str | None = None,
+               unit: str | None = None) -> list[Indicator]:
+        """The indicators matching every criterion given (case-insensitive)."""
+        wanted = {"pillar": pillar, "area": area, "level": level, "unit": unit}
+        wanted = {name: value.lower() for name, value in wanted.items() if value}
+        return [i for i in self if all(getattr(i, name).lower() == value for name, value in wanted.items())]
+
+    def search(self, text: str) -> list[Indicator]:
+        """Indicators whose id, name, definition, area or references contain every word of `text`."""
+        words = text.lower().split()
+        return [i for i in self if all(word in _search_text(i) for word in words)]
+
+
+def _search_text(indicator: Indicator) -> str:
+    parts = [indicator.id, indicator.name, indicator.definition, indicator.area, *indicator.references]
+    return " ".join(parts).lower()
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_catalogue(extra: Sequence[str | Path] = ()) -> Catalogue:
+    """The built-in catalogue plus a team's own YAML files; one CatalogueError lists every problem."""
+    builtin = _builtin_catalogue()
+    if not extra:
+        return builtin
+    problems = Problems()
+    sources = _read_files([Path(path) for path in extra], problems)
+    indicators = _check_sources(sources, problems, taken={i: "the built-in catalogue" for i in builtin.ids})
+    problems.raise_if_errors(CatalogueError, "The indicator catalogue cannot be loaded")
+    texts = [text for _, text in _builtin_sources()] + [text for _, text in sources]
+    return Catalogue([*builtin, *indicators], _version(texts))
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_sources() -> tuple[tuple[str, str], ...]:
+    return tuple((f"ctlib/catalogue/{path.name}", path.read_text(encoding="utf-8")) for path in BUILTIN_FILES)
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_catalogue() -> Catalogue:
+    problems = Problems()
+    sources = _builtin_sources()
+    indicators = _check_sources(sources, problems, taken={})
+    problems.raise_if_errors(CatalogueError, "The built-in indicator catalogue is broken")
+    return Catalogue(indicators, _version(text for _, text in sources))
+
+
+def _version(texts: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _read_files(paths: list[Path], problems: Problems) -> list[tuple[str, str]]:
+    """(label, text) of each readable file; a problem for each one that cannot be read."""
+    sources = []
+    for path in paths:
+        try:
+            sources.append((str(path), path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            problems.add("file not found", file=str(path))
+        except (OSError, UnicodeDecodeError) as error:
+            problems.add(f"cannot read the file: {error}", file=str(path))
+    return sources
+
+
+def _check_sources(sources: Iterable[tuple[str, str]], problems: Problems, taken: dict[str, str]) -> list[Indicator]:
+    """Parse and check every entry of every source; ids in `taken` (id -> where) count as used."""
+    seen = dict(taken)
+    indicators = []
+    for label, text in sources:
+        for number, raw in enumerate(_parse(label, text, problems), start=1):
+            name = _entry_name(raw, number)
+            if not isinstance(raw, dict):
+                problems.add("an entry must be a mapping of fields (id, name, pillar, ...)", file=label, entry=name)
+                continue
+            if isinstance(raw.get("id"), str):
+                if raw["id"] in seen:
+                    problems.add(f"duplicate id {raw['id']!r}, already used in {seen[raw['id']]}", file=label,
+                                 entry=name, rule="unique id")
+                else:
+                    seen[raw["id"]] = f"{label} (entry {number})"
+            indicator = _validate(raw, functools.partial(problems.add, file=label, entry=name))
+            if indicator is not None:
+                indicators.append(indicator)
+    return indicators
+
+
+def _parse(label: str, text: str, problems: Problems) -> list:
+    """The list of raw entries in a YAML text; a problem (with line) when it is not one."""
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        problems.add(f"malformed YAML{where}: {reason}", file=label, rule="yaml")
+        return []
+    if not isinstance(data, list):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        problems.add(f"expected a list of indicators (entries starting with '- id:'), found {found}", file=label)
+        return []
+    return data
+
+
+def _entry_name(raw: object, number: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        return raw["id"]
+    return f"entry {number}"
+
+
+def _validate(raw: dict, add: Callable) -> Indicator | None:
+    """The Indicator, or None after reporting every schema and recipe problem through `add`."""
+    try:
+        indicator = Indicator.model_validate(raw)
+    except ValidationError as error:
+        for detail in error.errors():
+            message = detail["msg"].removeprefix("Value error, ")
+            value = detail.get("input") if detail["type"] != "missing" else None
+            add(f"field {_field_path(detail['loc'])}: {message}", value=value if _is_scalar(value) else None,
+                rule="schema")
+        return None
+    found = Problems()
+    check_recipe(indicator, found.add)
+    for problem in found.items:
+        add(problem.message, column=problem.column, value=problem.value, rule=problem.rule)
+    return None if found.items else indicator
+
+
+def _field_path(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path.lstrip(".") or "(entry)"
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+# --- recipe checks against the standard tables ---------------------------------------------------
+
+
+def recipe_columns(table_name: str) -> dict[str, Column]:
+    """Columns a recipe on this table may name: its own, then those of the tables it links to."""
+    table = TABLES[table_name]
+    columns = {column.name: column for column in table.columns}
+    for target in table.foreign_keys.values():
+        for column in TABLES[target.split(".")[0]].columns:
+            columns.setdefault(column.name, column)
+    return columns
+
+
+def check_recipe(indicator: Indicator, add: Callable) -> None:
+    """Report through `add(message, column=, value=, rule=)` what in the recipe does not fit the tables."""
+    method = indicator.method
+    units = UNITS_BY_MEASURE.get(method.measure)
+    if method.measure == "change":
+        units = UNITS_BY_CHANGE_STATISTIC[method.statistic]
+    if units and indicator.unit not in units:
+        add(f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not {indicator.unit!r}",
+            rule="unit fits measure")
+    rollups = ROLLUPS_BY_MEASURE.get(method.measure)
+    if rollups and indicator.rollup not in rollups:
+        add(f"field rollup: measure {method.measure!r} rolls up by {' or '.join(rollups)}, not {indicator.rollup!r}",
+            rule="rollup fits measure")
+    if method.measure in ("reported", "function"):
+        return
+    if method.table not in TABLES:
+        add(f"field method.table: unknown table {method.table!r}; standard tables are: {', '.join(TABLES)}",
+            rule="known table")
+        return
+    _TableCheck(method.table, add).recipe(indicator)
+
+
+class _TableCheck:
+    """Checks the columns and values a recipe names against one standard table (and its links)."""
+
+    def __init__(self, table_name: str, add: Callable):
+        self.table_name = table_name
+        self.columns = recipe_columns(table_name)
+        self.add = add
+
+    def recipe(self, indicator: Indicator) -> None:
+        method = indicator.method
+        self.column("method.date", method.date, kinds=(DATE,))
+        numeric = method.measure in ("sum", "mean", "median")
+        self.column("method.column", method.column, kinds=NUMERIC if numeric else None)
+        self.column("method.before", method.before, kinds=NUMERIC)
+        self.column("method.after", method.after, kinds=NUMERIC)
+        self.conditions("method.filter", method.filter)
+        self.part("method.numerator", method.numerator, may_use_project=False)
+        self.part("method.denominator", method.denominator, may_use_project=method.measure == "rate")
+        for number, name in enumerate(indicator.disaggregations):
+            self.column(f"disaggregations[{number}]", name)
+
+    def column(self, field: str, name: str | None, kinds: tuple[str, ...] | None = None) -> Column | None:
+        if name is None:
+            return None
+        column = self.columns.get(name)
+        if column is None:
+            close = difflib.get_close_matches(name, self.columns, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.add(f"field {field}: table {self.table_name!r} has no column {name!r}{hint}", column=name,
+                     rule="known column")
+        elif kinds and column.kind not in kinds:
+            self.add(f"field {field}: column {name!r} is {column.kind}, expected {' or '.join(kinds)}", column=name,
+                     rule="column type")
+        return column
+
+    def part(self, field: str, part: Part | None, may_use_project: bool) -> None:
+        if part is None:
+            return
+        self.conditions(f"{field}.filter", part.filter)
+        self.column(f"{field}.column", part.column, kinds=NUMERIC if part.aggregate == "sum" else None)
+        if part.project_value and not may_use_project:
+            self.add(f"field {field}.project_value: only a rate's denominator may come from the project's context",
+                     rule="project value")
+
+    def conditions(self, field: str, conditions: list[Condition]) -> None:
+        for number, condition in enumerate(conditions):
+            where = f"{field}[{number}]"
+            column = self.column(f"{where}.column", condition.column)
+            if column is not None:
+                self.condition_value(where, condition, column)
+
+    def condition_value(self, field: str, condition: Condition, column: Column) -> None:
+        if condition.op == "is_null":
+            return
+        if condition.op == "range":
+            if column.kind not in (*NUMERIC, DATE):
+                self.add(f"field {field}.op: 'range' needs a number or date column; {column.name!r} is {column.kind}",
+                         column=column.name, rule="operator fits column")
+            return
+        values = condition.value if isinstance(condition.value, list) else [condition.value]
+        for value in values:
+            if column.kind == CATEGORY and value not in column.categories:
+                self.add(f"field {field}.value: {value!r} is not a category of {column.name!r}; allowed: "
+                         f"{', '.join(column.categories)}", column=column.name, rule="known category")
+            elif column.kind == BOOLEAN and not isinstance(value, bool):
+                self.add(f"field {field}.value: {column.name!r} is true or false, not {value!r}",
+                         column=column.name, rule="boolean value")
+
+
+# --- plain words ---------------------------------------------------------------------------------
+
+
+def describe_method(indicator: Indicator) -> str:
+    """The recipe and roll-up in plain words, for reference sheets and exports."""
+    return f"{describe_recipe(indicator)}; life of project: {ROLLUP_WORDS[indicator.rollup]}"
+
+
+def describe_recipe(indicator: Indicator) -> str:
+    """The recipe alone in plain words (without the roll-up)."""
+    method = indicator.method
+    if method.measure == "reported":
+        return ("Reported directly by the project in the reported_values table (tally sheets or other "
+                "aggregates), not computed from row-level records")
+    if method.measure == "function":
+        return f"Computed by the registered function {method.function}"
+    where = _where(method.filter)
+    if method.measure == "milestone":
+        when = "on or before the end of the period" if method.cumulative else "within the period"
+        return f"Yes when a row in {method.table}{where} has {method.date} {when}, otherwise no"
+    rows = f"rows in {method.table}{where}"
+    return f"{_describe_measure(method, rows)}, placed in a period by {method.date}"
+
+
+def _describe_measure(method, rows: str) -> str:
+    measure = method.measure
+    if measure == "count":
+        return f"Count of {rows}"
+    if measure == "count_distinct":
+        return f"Number of distinct {method.column} over {rows}"
+    if measure in ("sum", "mean", "median"):
+        return f"{measure.capitalize()} of {method.column} over {rows}"
+    if measure == "change":
+        pair = f"{rows} that have both {method.before} (before) and {method.after} (after)"
+        if method.statistic == "mean_change":
+            return f"Mean of {method.after} minus {method.before} over {pair}"
+        return f"Percentage of {pair} whose {method.after} is higher than {method.before}"
+    numerator = _describe_part(method.numerator)
+    denominator = _describe_part(method.denominator)
+    if measure == "share":
+        return f"Percentage over {rows}: ({numerator}) ÷ ({denominator}) × {method.factor or 100:,g}"
+    factor = f" × {method.factor:,g}" if method.factor not in (None, 1) else ""
+    return f"{measure.capitalize()} over {rows}: ({numerator}) ÷ ({denominator}){factor}"
+
+
+def _describe_part(part: Part | None) -> str:
+    if part is None:
+        return "count of all these rows"
+    if part.project_value:
+        return f"the project's {part.project_value} (from project.yaml context)"
+    what = {"count": "count of rows", "count_distinct": f"distinct {part.column}",
+            "sum": f"sum of {part.column}"}[part.aggregate]
+    return what + _where(part.filter)
+
+
+def _where(conditions: list[Condition]) -> str:
+    return " where " + " and ".join(describe_condition(c) for c in conditions) if conditions else ""
+
+
+def describe_condition(condition: Condition) -> str:
+    """One filter condition in plain words, e.g. 'verdict is one of convicted, acquitted'."""
+    column, value = condition.column, condition.value
+    if condition.op == "is_null":
+        return f"{column} is {'empty' if value else 'filled in'}"
+    if condition.op == "range":
+        low, high = value
+        if low is None:
+            return f"{column} is at most {high}"
+        if high is None:
+            return f"{column} is at least {low}"
+        return f"{column} is between {low} and {high}"
+    if isinstance(value, list):
+        listed = ", ".join(_word(v) for v in value)
+        return f"{column} is {'one' if condition.op == 'in' else 'none'} of {listed}"
+    return f"{column} is {'not ' if condition.op == 'not' else ''}{_word(value)}"
+
+
+def _word(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "empty" if value is None else str(value)
+
+
+# --- text for the terminal ------------------------------------------------------------------------
+
+LIST_COLUMNS = ("id", "pillar", "area", "level", "unit", "name")
+MAX_AREA_WIDTH = 24
+MIN_NAME_WIDTH = 20
+
+
+def list_table(indicators: Sequence[Indicator], width: int = 100) -> str:
+    """An aligned table (id, pillar, area, level, unit, name), areas and names cut to fit `width`."""
+    rows = [tuple(getattr(i, name) for name in LIST_COLUMNS) for i in indicators]
+    widths = [max([len(name), *(len(row[k]) for row in rows)]) for k, name in enumerate(LIST_COLUMNS)]
+    room = width - sum(widths[:2]) - sum(widths[3:5]) - 2 * (len(widths) - 1)  # for area and name
+    widths[2] = min(widths[2], max(MAX_AREA_WIDTH, room - widths[-1]))
+    widths[-1] = max(room - widths[2], MIN_NAME_WIDTH)
+    lines = [(*LIST_COLUMNS,), *rows]
+    return "\n".join("  ".join(_fit(text, w).ljust(w) for text, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def reference_sheet(indicator: Indicator, width: int = 88) -> str:
+    """A printable reference sheet: identity, meaning, recipe in plain words, roll-up and sources."""
+    i = indicator
+    title = f"{i.id}  {i.name}"
+    facts = [
+        ("Pillar", i.pillar), ("Area", i.area), ("Level", i.level), ("Unit", i.unit),
+        ("Direction", f"{i.direction} ({'higher' if i.direction == 'increase' else 'lower'} is better)"),
+        ("Frequency", i.frequency), ("Roll-up", f"{i.rollup} (life of project: {ROLLUP_WORDS[i.rollup]})"),
+        ("Disaggregations", ", ".join(i.disaggregations) or "none"),
+        ("References", "; ".join(i.references) or "none"), ("IATI measure", i.iati_measure or "none"),
+    ]
+    lines = [*textwrap.wrap(title, width), "=" * min(len(title), width), ""]
+    label_width = max(len(label) for label, _ in facts) + 2
+    for label, value in facts:
+        lines += textwrap.wrap(value, width, initial_indent=f"{label}:".ljust(label_width),
+                               subsequent_indent=" " * label_width)
+    for heading, text in (("Definition", i.definition), ("Rationale", i.rationale),
+                          ("Method", describe_recipe(i)), ("Data source", i.data_source)):
+        lines += ["", heading, *textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  ")]
+    return "\n".join(lines)
+
+
+# --- tables and files ----------------------------------------------------------------------------
+
+
+def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
+    """One row per indicator with every field as text; `recipe` holds the method as JSON."""
+    rows = [{
+        "id": i.id, "name": i.name, "pillar": i.pillar, "area": i.area, "level": i.level, "unit": i.unit,
+        "direction": i.direction, "definition": i.definition, "rationale": i.rationale,
+        "method": describe_method(i), "rollup": i.rollup, "disaggregations": ", ".join(i.disaggregations),
+        "data_source": i.data_source, "frequency": i.frequency, "references": "; ".join(i.references),
+        "iati_measure": i.iati_measure or "", "recipe": json.dumps(i.method.model_dump(exclude_defaults=True)),
+    } for i in indicators]
+    return pd.DataFrame(rows, columns=list(_EXPORT_WIDTHS)).astype("string")
+
+
+# Column widths of the xlsx export (characters); long texts wrap.
+_EXPORT_WIDTHS = {
+    "id": 10, "name": 45, "pillar": 12, "area": 22, "level": 9, "unit": 8, "direction": 10, "definition": 60,
+    "rationale": 60, "method": 60, "rollup": 10, "disaggregations": 30, "data_source": 40, "frequency": 12,
+    "references": 30, "iati_measure": 12, "recipe": 40,
+}
+
+
+def export_catalogue(indicators: Iterable[Indicator], path: str | Path, fmt: str) -> Path:
+    """Write the indicators as csv, xlsx (styled header, frozen, sized columns) or markdown."""
+    path = Path(path)
+    frame = catalogue_frame(indicators)
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "xlsx":
+        _write_xlsx(frame, path)
+    elif fmt == "md":
+        path.write_text(catalogue_markdown(frame), encoding="utf-8")
+    else:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="indicators", index=False)
+        sheet = writer.sheets["indicators"]
+        sheet.freeze_panes = "B2"
+        sheet.auto_filter.ref = sheet.dimensions
+        for number, name in enumerate(frame.columns, start=1):
+            sheet.column_dimensions[get_column_letter(number)].width = _EXPORT_WIDTHS[name]
+        for cell in sheet[1]:
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="1F4E78")
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def catalogue_markdown(frame: pd.DataFrame) -> str:
+    """A markdown document with one table per pillar (id, name, area, level, unit, direction, method)."""
+    columns = ["id", "name", "area", "level", "unit", "direction", "method"]
+    lines = ["# Indicator catalogue", ""]
+    for pillar in PILLARS:
+        rows = frame[frame["pillar"] == pillar]
+        if rows.empty:
+            continue
+        lines += [f"## {pillar.capitalize()} ({len(rows)})", "", "| " + " | ".join(columns) + " |",
+                  "|" + "---|" * len(columns)]
+        for _, row in rows.iterrows():
+            lines.append("| " + " | ".join(str(row[c]).replace("|", "\\|") for c in columns) + " |")
+        lines.append("")
+    return "\n".join(lines)
