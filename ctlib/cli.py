@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -33,6 +34,81 @@ def friendly_errors(command):
 @click.version_option(__version__, prog_name="ctlib")
 def main():
     """ctlib: performance indicators for counter-trafficking projects."""
+
+
+@main.group()
+@click.option("--catalogue", "catalogue_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).")
+@click.pass_context
+def catalogue(ctx, catalogue_files):
+    """Browse, read and export the indicator catalogue."""
+    ctx.obj = tuple(catalogue_files)
+
+
+def _load_catalogue(ctx):
+    from .catalogue import load_catalogue
+
+    return load_catalogue(ctx.obj)
+
+
+@catalogue.command("list")
+@click.option("--pillar", type=click.Choice(["prevention", "protection", "prosecution", "partnership"]))
+@click.option("--level", type=click.Choice(["process", "output", "outcome", "impact"]))
+@click.option("--area", help="Sub-area, e.g. 'referral' or 'awareness raising'.")
+@click.option("--unit", type=click.Choice(["count", "percent", "ratio", "rate", "yes_no", "score"]))
+@click.option("--search", help="Words to find in id, name, definition, area or references.")
+@click.pass_context
+@friendly_errors
+def catalogue_list(ctx, pillar, level, area, unit, search):
+    """List the indicators as an aligned table, with a count."""
+    import shutil
+
+    from .catalogue import list_table
+
+    loaded = _load_catalogue(ctx)
+    chosen = loaded.filter(pillar=pillar, area=area, level=level, unit=unit)
+    if search:
+        found = {indicator.id for indicator in loaded.search(search)}
+        chosen = [indicator for indicator in chosen if indicator.id in found]
+    if chosen:
+        click.echo(list_table(chosen, width=shutil.get_terminal_size((100, 24)).columns))
+    pillars = {}
+    for indicator in chosen:
+        pillars[indicator.pillar] = pillars.get(indicator.pillar, 0) + 1
+    breakdown = f" ({', '.join(f'{p} {n}' for p, n in pillars.items())})" if pillars else ""
+    total = f"{len(chosen)} of {len(loaded)}" if len(chosen) < len(loaded) else f"{len(chosen)}"
+    click.echo(f"{total} indicators{breakdown}")
+
+
+@catalogue.command("show")
+@click.argument("indicator_id")
+@click.pass_context
+@friendly_errors
+def catalogue_show(ctx, indicator_id):
+    """Print the reference sheet of one indicator."""
+    import shutil
+
+    from .catalogue import reference_sheet
+
+    indicator = _load_catalogue(ctx).get(indicator_id)
+    click.echo(reference_sheet(indicator, width=min(shutil.get_terminal_size((88, 24)).columns, 100)))
+
+
+@catalogue.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "md"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.pass_context
+@friendly_errors
+def catalogue_export(ctx, fmt, out):
+    """Write the whole catalogue to a csv, xlsx or markdown file."""
+    from .catalogue import export_catalogue
+
+    loaded = _load_catalogue(ctx)
+    try:
+        export_catalogue(loaded, out, fmt)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    click.echo(f"Wrote {len(loaded)} indicators to {out}")
 
 
 @main.command()
