@@ -1,0 +1,666 @@
+"""The indicator engine: each selected indicator's recipe per period and disaggregation.
+
+`compute(data, periods)` returns `Results`: a tidy table, one row per indicator × period ×
+disaggregation category (docs/architecture.md, "Results"), for the requested periods and life of
+project to date (project start → end of the last requested period).
+
+How a recipe is evaluated (all vectorised; no Python loop over rows):
+
+- rows: the recipe's table narrowed by its filter. A column the table lacks is read from the
+  table it links to (`services` → `cases`, `participants` → `activities`) through the link key.
+- periods: a record belongs to the period containing its recipe date (`ReportingCalendar.codes`,
+  computed once per table, date column and kind, and shared by every indicator). Each output cell is
+  a group number `period × categories + category`; measures aggregate per group with `bincount`.
+- no data: a period has no data when the recipe's table is missing or has no record dated in it
+  (by the recipe's date or the table's own record dates, `Table.date_columns_in_period`); then
+  value, numerator and denominator are NaN. A period with records but no matching row is a real 0.
+  Milestones: any row in the table is data (an unachieved milestone has no date); reported
+  values: a period has data when the project reported a value for it.
+- disaggregations: the total (`total`/`total`) plus each dimension the project selected for the
+  indicator; a category appears when at least one matching row falls in a computed period.
+- life of project: `rollup: sum` and `recompute` evaluate the recipe once over the whole span to
+  date (equal to the sum of periods for flows; the only right way for distinct counts, shares,
+  ratios, rates, means, medians and changes); `rollup: latest` (stocks) repeats the last requested
+  period's row.
+- measures: count, count_distinct, sum (numerator = value); mean (numerator = sum,
+  denominator = values counted); median (denominator = values counted); share, ratio, rate
+  (numerator / denominator × factor; factor 100 for share, 1 for ratio and rate unless the recipe
+  sets one; a rate's denominator may be `project_value` from `project.context`); milestone (value 1
+  when a matching row is achieved by the period end if `cumulative`, else within the period;
+  numerator = milestones achieved); change (rows with both before and after: `share_improved` =
+  % with after > before, `mean_change` = mean of after − before); reported (the project's own
+  rows of `reported_values`; a period without its own row rolls up the reporting-kind periods it
+  contains by the indicator's rule).
+
+Targets, achievement and status (total rows only; disaggregated rows get "no target"):
+
+- achievement % for `increase` = value ÷ target × 100; for `decrease` (lower is better)
+  = target ÷ value × 100. When value equals target it is 100. When the ratio is undefined
+  (increase with target ≤ 0 or a negative value; decrease with value ≤ 0 or a negative target)
+  achievement is NaN and status compares value with target in the indicator's direction
+  (better → "above", worse → "below").
+- status: "no data" when the value is NaN, else "no target" when there is none, else
+  "above" / "on track" / "below" against the bands (default 85–115 %, `reporting.status_bands`).
+
+Errors: targets keyed by malformed or out-of-span periods → PeriodError; reported values for an
+indicator computed from data, or reported under a label that is not one of the project's
+periods → ComputeError. An indicator whose table (or linked table) the project lacks, or whose
+recipe cannot run (a missing column or context value), becomes a Problem in `Results.problems`
+and the other indicators still compute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .catalogue_model import Condition, Indicator, Method, Part
+from .errors import ComputeError, PeriodError, Problem
+from .periods import Period, ReportingCalendar
+from .project_data import ProjectData
+from .project_model import LIFE_OF_PROJECT, SelectedIndicator
+from .tables import TABLES
+
+TOTAL = "total"
+STATUSES = ("on track", "above", "below", "no target", "no data")
+RESULT_COLUMNS = (
+    "project_id", "indicator_id", "period", "period_start_date", "period_end_date", "dimension", "category",
+    "numerator", "denominator", "value", "baseline", "target", "achievement", "status", "suppressed",
+    "audience", "period_kind", "measure", "unit", "rollup",
+)
+DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
+VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
+
+
+@dataclass
+class Results:
+    """What `compute` returns: the tidy results table and the problems met on the way."""
+
+    project_id: str
+    periods: list[Period]  # the requested periods in order, then life of project to date
+    table: pd.DataFrame  # RESULT_COLUMNS, one row per indicator × period × dimension × category
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _MissingTable(Exception):
+    def __init__(self, table: str):
+        self.table = table
+
+
+class _Unavailable(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+# -- tables -----------------------------------------------------------------------------------
+class _TableView:
+    """One standard table prepared for many recipes: codes, numbers and period codes cached."""
+
+    def __init__(self, name: str, frame: pd.DataFrame, context: "_Context"):
+        self.name, self.frame, self.context = name, frame, context
+        self._cache: dict = {}
+
+    def _cached(self, key, make: Callable):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def _linked(self, column: str) -> tuple["_TableView", np.ndarray] | None:
+        """The linked view holding `column` and each row's position in it (-1 when unmatched)."""
+        if column in self.frame:
+            return None
+        for key, target in TABLES[self.name].foreign_keys.items():
+            other_name, other_key = target.split(".")
+            if column in TABLES[other_name].column_names:
+                other = self.context.view(other_name)
+                if column not in other.frame:
+                    break
+                positions = self._cached(("link", other_name), lambda: pd.Index(
+                    other.frame[other_key]).get_indexer(self.frame[key]))
+                return other, positions
+        raise _Unavailable(Problem(f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
+                                   column=column, rule="recipe column"))
+
+    def has(self, column: str) -> bool:
+        try:
+            self._linked(column)
+        except (_Unavailable, _MissingTable):
+            return False
+        return True
+
+    def _converted(self, column: str, convert: Callable, fill):
+        """`convert(series)` of an own column, or of the linked table's column taken row by row."""
+        return self._cached((convert.__name__, column), lambda: self._convert(column, convert, fill))
+
+    def _convert(self, column: str, convert: Callable, fill):
+        linked = self._linked(column)
+        if linked is None:
+            return convert(self.frame[column])
+        other, positions = linked
+        values = other._converted(column, convert, fill)
+        if isinstance(values, tuple):  # factorized: codes and distinct values
+            codes, uniques = values
+            return np.where(positions >= 0, codes[positions], -1), uniques
+        return np.where(positions >= 0, values[positions], fill)
+
+    def factorized(self, column: str) -> tuple[np.ndarray, list]:
+        """Codes (-1 for missing) and the sorted distinct values of a column."""
+        return self._converted(column, _factorized, None)
+
+    def numbers(self, column: str) -> np.ndarray:
+        """A column as float64, NaN for missing."""
+        return self._converted(column, _numbers, np.nan)
+
+    def dates(self, column: str) -> np.ndarray:
+        """A column as datetime64[ns], NaT for missing."""
+        return self._converted(column, _dates, np.datetime64("NaT", "ns"))
+
+    def kind(self, column: str) -> str:
+        frame = self.frame if column in self.frame else self._linked(column)[0].frame
+        dtype = frame[column].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return "date"
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            return "codes"
+        return "number"
+
+    def groups(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Category codes of a disaggregation column (missing → "unknown") and the category labels."""
+        def make():
+            codes, uniques = self.factorized(column)
+            labels = [_label(u) for u in uniques]
+            if (codes < 0).any():
+                if "unknown" not in labels:
+                    labels.append("unknown")
+                codes = np.where(codes < 0, labels.index("unknown"), codes)
+            return codes, labels
+        return self._cached(("groups", column), make)
+
+    def mask(self, conditions: Sequence[Condition]) -> np.ndarray:
+        """Rows meeting every condition."""
+        keep = np.ones(len(self.frame), dtype=bool)
+        for condition in conditions:
+            keep &= self._cached(("condition", repr(condition)), lambda c=condition: _condition(self, c))
+        return keep
+
+    def pass_codes(self, column: str, period_pass: "_Pass") -> np.ndarray:
+        """Index into the pass's periods of each row by its date in `column` (-1 outside)."""
+        return self._cached(("pass", column, period_pass.key), lambda: period_pass.codes(self, column))
+
+    def calendar_codes(self, column: str, kind: str) -> np.ndarray:
+        return self._cached(("calendar", column, kind),
+                            lambda: self.context.calendar.codes(self.dates(column), kind))
+
+    def present(self, period_pass: "_Pass", recipe_date: str) -> np.ndarray:
+        """Whether each period of the pass holds a record of this table (see the module docstring)."""
+        columns = sorted({recipe_date, *TABLES[self.name].date_columns_in_period} & set(self.frame.columns))
+        def make():
+            found = np.zeros(len(period_pass.labels), dtype=bool)
+            for column in columns:
+                codes = self.pass_codes(column, period_pass)
+                found |= np.bincount(codes[codes >= 0], minlength=len(found)) > 0
+            return found
+        return self._cached(("present", tuple(columns), period_pass.key), make)
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, list]:
+    codes, uniques = pd.factorize(series, sort=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _dates(series: pd.Series) -> np.ndarray:
+    return np.asarray(series.astype("datetime64[ns]"), dtype="datetime64[ns]")
+
+
+def _label(value) -> str:
+    return str(value).lower() if isinstance(value, (bool, np.bool_)) else str(value)
+
+
+def _condition(view: _TableView, condition: Condition) -> np.ndarray:
+    """One filter condition, vectorised (a missing value never equals anything; `not` keeps it)."""
+    column, op, value = condition.column, condition.op, condition.value
+    kind = view.kind(column)
+    if kind == "codes":
+        codes, uniques = view.factorized(column)
+        if op == "is_null":
+            return (codes < 0) == value
+        if op == "range":
+            raise _Unavailable(Problem(f"'range' needs a number or date column; {column!r} is not",
+                                       column=column, rule="filter"))
+        position = {u: i for i, u in enumerate(uniques)}
+        wanted = [position[v] for v in (value if isinstance(value, list) else [value]) if v in position]
+        hit = np.isin(codes, wanted)
+        return ~hit if op == "not" else hit
+    values = view.numbers(column) if kind == "number" else view.dates(column)
+    convert = float if kind == "number" else (lambda v: np.datetime64(pd.Timestamp(v), "ns"))
+    if op == "is_null":
+        return pd.isna(values) == value
+    if op == "range":
+        low, high = value
+        keep = ~pd.isna(values)
+        if low is not None:
+            keep &= values >= convert(low)
+        if high is not None:
+            keep &= values <= convert(high)
+        return keep
+    hit = np.isin(values, [convert(v) for v in (value if isinstance(value, list) else [value])])
+    return ~hit if op == "not" else hit
+
+
+# -- periods ----------------------------------------------------------------------------------
+@dataclass
+class _Pass:
+    """Rows → result periods: a partition by one kind of period, or one window of dates."""
+
+    labels: list[str]
+    key: tuple
+    kind: str | None = None  # partition
+    lookup: np.ndarray | None = None  # partition: calendar position → index in labels; last slot -1
+    start: dt.date | None = None  # window (None: open)
+    end: dt.date | None = None  # window
+
+    def codes(self, view: _TableView, column: str) -> np.ndarray:
+        if self.kind:
+            return self.lookup[view.calendar_codes(column, self.kind)]
+        dates = view.dates(column)
+        inside = dates < np.datetime64(self.end + dt.timedelta(days=1), "ns")
+        if self.start is not None:
+            inside &= dates >= np.datetime64(self.start, "ns")
+        return np.where(inside, 0, -1)
+
+
+def _partition(calendar: ReportingCalendar, periods: list[Period]) -> _Pass:
+    kind = periods[0].kind
+    positions = {p.label: i for i, p in enumerate(calendar.periods(kind))}
+    lookup = np.full(len(positions) + 1, -1)
+    lookup[[positions[p.label] for p in periods]] = np.arange(len(periods))
+    return _Pass([p.label for p in periods], ("partition", kind, tuple(p.label for p in periods)), kind, lookup)
+
+
+def _window(period: Period, cumulative: bool = False) -> _Pass:
+    start = None if cumulative else period.start_date
+    return _Pass([period.label], ("window", start, period.end_date), start=start, end=period.end_date)
+
+
+# -- measures ---------------------------------------------------------------------------------
+def _count(groups: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(groups[groups >= 0], minlength=size).astype(float)
+
+
+def _sum_count(groups: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = (groups >= 0) & ~np.isnan(values)
+    return (np.bincount(groups[keep], weights=values[keep], minlength=size),
+            np.bincount(groups[keep], minlength=size).astype(float))
+
+
+def _distinct(groups: np.ndarray, codes: np.ndarray, n_values: int, size: int) -> np.ndarray:
+    keep = (groups >= 0) & (codes >= 0)
+    pairs = pd.unique(groups[keep] * max(n_values, 1) + codes[keep])
+    return np.bincount(pairs // max(n_values, 1), minlength=size).astype(float)
+
+
+def _median(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    keep = (groups >= 0) & ~np.isnan(values)
+    result = np.full(size, np.nan)
+    medians = pd.Series(values[keep]).groupby(groups[keep]).median()
+    result[medians.index.to_numpy()] = medians.to_numpy()
+    return result
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0) -> np.ndarray:
+    result = np.full(len(numerator), np.nan)
+    np.divide(numerator * factor, denominator, out=result, where=denominator > 0)
+    return result
+
+
+def _part(context: "_Context", view: _TableView, part: Part, groups: np.ndarray, size: int) -> np.ndarray:
+    if part.project_value:
+        if part.project_value not in context.project.context:
+            raise _Unavailable(Problem(f"the project's context has no {part.project_value!r} (needed as a denominator)",
+                                       entry="context", rule="project value"))
+        return np.full(size, float(context.project.context[part.project_value]))
+    if part.filter:
+        groups = np.where(view.mask(part.filter), groups, -1)
+    if part.aggregate == "count":
+        return _count(groups, size)
+    if part.aggregate == "count_distinct":
+        codes, uniques = view.factorized(part.column)
+        return _distinct(groups, codes, len(uniques), size)
+    return _sum_count(groups, view.numbers(part.column), size)[0]
+
+
+def _measure(context: "_Context", view: _TableView, method: Method, groups: np.ndarray, size: int):
+    """(numerator, denominator, value) per group for a recipe computed from data."""
+    nothing = np.full(size, np.nan)
+    measure = method.measure
+    if measure in ("count", "milestone"):
+        count = _count(groups, size)
+        return count, nothing, (count > 0).astype(float) if measure == "milestone" else count
+    if measure == "count_distinct":
+        codes, uniques = view.factorized(method.column)
+        count = _distinct(groups, codes, len(uniques), size)
+        return count, nothing, count
+    if measure in ("sum", "mean"):
+        total, count = _sum_count(groups, view.numbers(method.column), size)
+        return (total, nothing, total) if measure == "sum" else (total, count, _divide(total, count))
+    if measure == "median":
+        values = view.numbers(method.column)
+        return nothing, _sum_count(groups, values, size)[1], _median(groups, values, size)
+    if measure in ("share", "ratio", "rate"):
+        numerator = _part(context, view, method.numerator, groups, size)
+        denominator = (_part(context, view, method.denominator, groups, size) if method.denominator
+                       else _count(groups, size))
+        factor = method.factor if method.factor is not None else DEFAULT_FACTORS[measure]
+        return numerator, denominator, _divide(numerator, denominator, factor)
+    if measure == "change":
+        before, after = view.numbers(method.before), view.numbers(method.after)
+        paired = np.where(~np.isnan(before) & ~np.isnan(after), groups, -1)
+        if method.statistic == "share_improved":
+            improved = _count(np.where(after > before, paired, -1), size)
+            count = _count(paired, size)
+            return improved, count, _divide(improved, count, 100.0)
+        total, count = _sum_count(paired, after - before, size)
+        return total, count, _divide(total, count)
+    raise _Unavailable(Problem(f"measure {measure!r} has no registered implementation", rule="measure"))
+
+
+# -- evaluation -------------------------------------------------------------------------------
+class _Context:
+    """What one `compute` call shares between indicators: the tables, calendar and periods."""
+
+    def __init__(self, data: ProjectData, calendar: ReportingCalendar, requested: list[Period], life: Period):
+        self.project, self.tables, self.calendar = data.project, data.tables, calendar
+        self.requested, self.life = requested, life
+        by_kind = defaultdict(list)
+        for period in requested:
+            by_kind[period.kind].append(period)
+        self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
+        self.warnings: list[Problem] = []
+        self._views: dict[str, _TableView] = {}
+
+    def view(self, name: str) -> _TableView:
+        if name not in self.tables:
+            raise _MissingTable(name)
+        if name not in self._views:
+            self._views[name] = _TableView(name, self.tables[name], self)
+        return self._views[name]
+
+    def passes(self, indicator: Indicator) -> list[_Pass]:
+        method = indicator.method
+        if method.measure == "milestone":
+            periods = [*self.requested, self.life]
+            return [_window(p, cumulative=method.cumulative) for p in periods]
+        life = [] if indicator.rollup == "latest" else [_window(self.life)]
+        return [*self.partitions, *life]
+
+
+def _dimensions(context: _Context, view: _TableView, indicator: Indicator,
+                selected: SelectedIndicator) -> list[str]:
+    usable = []
+    for dimension in selected.disaggregations:
+        if view.has(dimension):
+            usable.append(dimension)
+        else:
+            context.warnings.append(Problem(
+                f"cannot disaggregate by {dimension!r}: table {view.name!r} and the tables it links to "
+                f"(present in the project) have no such column", entry=indicator.id, column=dimension,
+                rule="disaggregation", severity="warning"))
+    return usable
+
+
+def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicator) -> pd.DataFrame:
+    """Rows (period, dimension, category, numerator, denominator, value) of one computed indicator."""
+    method = indicator.method
+    view = context.view(method.table)
+    rows = view.mask(method.filter)
+    dimensions = [TOTAL, *_dimensions(context, view, indicator, selected)]
+    frames = []
+    for period_pass in context.passes(indicator):
+        period_codes = np.where(rows, view.pass_codes(method.date, period_pass), -1)
+        present = (np.full(len(period_pass.labels), len(view.frame) > 0) if method.measure == "milestone"
+                   else view.present(period_pass, method.date))
+        for dimension in dimensions:
+            if dimension == TOTAL:
+                categories, labels = np.zeros(len(view.frame), dtype=np.int64), [TOTAL]
+            else:
+                categories, labels = view.groups(dimension)
+            size = len(period_pass.labels) * len(labels)
+            groups = np.where(period_codes >= 0, period_codes * len(labels) + categories, -1)
+            numerator, denominator, value = _measure(context, view, method, groups, size)
+            has_data = np.repeat(present, len(labels))
+            frames.append(pd.DataFrame({
+                "period": np.repeat(period_pass.labels, len(labels)),
+                "dimension": dimension,
+                "category": np.tile(labels, len(period_pass.labels)),
+                "numerator": np.where(has_data, numerator, np.nan),
+                "denominator": np.where(has_data, denominator, np.nan),
+                "value": np.where(has_data, value, np.nan),
+                "rows": _count(groups, size),
+            }))
+    result = pd.concat(frames, ignore_index=True)
+    seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0
+    result = result[seen | (result["dimension"] == TOTAL)].drop(columns="rows")
+    if indicator.rollup == "latest" and method.measure != "milestone":
+        result = pd.concat([result, _as_life(result, context)], ignore_index=True)
+    return result
+
+
+def _as_life(result: pd.DataFrame, context: _Context) -> pd.DataFrame:
+    """Life-of-project rows of a stock: the last requested period's rows."""
+    return result[result["period"] == context.requested[-1].label].assign(period=LIFE_OF_PROJECT)
+
+
+def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
+    """Rows of a reported indicator: its own rows per period, else its reporting-kind rows rolled up."""
+    if "reported_values" not in context.tables:
+        raise _MissingTable("reported_values")
+    rows = _reported_rows(context.tables["reported_values"], indicator.id, context.calendar)
+    frames = []
+    for period in [*context.requested, context.life]:
+        own = rows[rows["period"] == period.label]
+        if own.empty:
+            inside = rows[(rows["kind"] == context.calendar.kind) & (rows["start_date"] >= period.start_date)
+                          & (rows["end_date"] <= period.end_date)]
+            own = _roll_up(inside, indicator)
+        frames.append(own[VALUE_KEYS].assign(period=period.label))
+        if not (own["dimension"] == TOTAL).any():  # no data: the total row still shows its target
+            frames.append(pd.DataFrame({"period": [period.label], "dimension": TOTAL, "category": TOTAL,
+                                        "numerator": np.nan, "denominator": np.nan, "value": np.nan}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reported_rows(table: pd.DataFrame, indicator_id: str, calendar: ReportingCalendar) -> pd.DataFrame:
+    rows = table[table["indicator_id"] == indicator_id]
+    periods = [calendar.parse(label) for label in rows["period"]]
+    blank = lambda s: s.astype("string").replace("", pd.NA).fillna(TOTAL)
+    return pd.DataFrame({
+        "period": rows["period"].to_numpy(),
+        "kind": [p.kind for p in periods],
+        "start_date": [p.start_date for p in periods],
+        "end_date": [p.end_date for p in periods],
+        "dimension": blank(rows["dimension"]).to_numpy(),
+        "category": blank(rows["category"]).to_numpy(),
+        **{c: rows[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("numerator", "denominator", "value")},
+    })
+
+
+def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
+    """Reported periods combined by the indicator's rule (sum, latest, recompute)."""
+    if rows.empty or indicator.rollup == "latest":
+        return rows[rows["end_date"] == rows["end_date"].max()] if not rows.empty else rows
+    keys = ["dimension", "category"]
+    summed = rows.groupby(keys, as_index=False)[["numerator", "denominator", "value"]].sum(min_count=1)
+    if indicator.rollup == "recompute":
+        factor = indicator.method.factor or (100.0 if indicator.unit == "percent" else 1.0)
+        summed["value"] = _divide(summed["numerator"].to_numpy(), summed["denominator"].to_numpy(), factor)
+    return summed
+
+
+# -- targets and status -----------------------------------------------------------------------
+def achievement(value, target, is_decrease) -> np.ndarray:
+    """Achievement % (direction-aware; NaN when undefined, see the module docstring)."""
+    value, target = np.asarray(value, dtype=float), np.asarray(target, dtype=float)
+    is_decrease = np.broadcast_to(np.asarray(is_decrease, dtype=bool), value.shape)
+    result = np.full(value.shape, np.nan)
+    increase_ok = ~is_decrease & (target > 0) & (value >= 0)
+    decrease_ok = is_decrease & (value > 0) & (target >= 0)
+    np.divide(value * 100, target, out=result, where=increase_ok)
+    np.divide(target * 100, value, out=result, where=decrease_ok)
+    return np.where(value == target, 100.0, result)
+
+
+def status(value, target, achieved, is_decrease, bands: tuple[float, float]) -> np.ndarray:
+    """Status per row (see the module docstring)."""
+    value, target, achieved = (np.asarray(a, dtype=float) for a in (value, target, achieved))
+    better = np.where(is_decrease, value < target, value > target)
+    low, high = bands
+    return np.select(
+        [np.isnan(value), np.isnan(target), np.isnan(achieved) & better, np.isnan(achieved),
+         achieved > high, achieved >= low],
+        ["no data", "no target", "above", "below", "above", "on track"], default="below")
+
+
+# -- compute ----------------------------------------------------------------------------------
+def _requested_periods(calendar: ReportingCalendar, data: ProjectData, periods) -> list[Period]:
+    if isinstance(periods, str) and periods == "all":
+        return calendar.periods()
+    labels = [periods] if isinstance(periods, str) else list(periods)
+    labels = [label for label in labels if label != LIFE_OF_PROJECT]
+    if not labels or labels == ["latest"]:
+        return [calendar.latest(data)]
+    return sorted({calendar.parse(label) for label in labels})
+
+
+def _selected(data: ProjectData, indicators: Iterable[str] | None) -> list[tuple[SelectedIndicator, Indicator]]:
+    chosen = data.project.indicators
+    if indicators is not None:
+        wanted = list(indicators)
+        unknown = [i for i in wanted if i not in {s.id for s in chosen}]
+        if unknown:
+            raise ComputeError(f"indicator(s) {', '.join(unknown)} are not selected in the project; "
+                               f"selected: {', '.join(s.id for s in chosen)}")
+        chosen = [s for s in chosen if s.id in wanted]
+    return [(s, data.catalogue.get(s.id)) for s in chosen]
+
+
+def _check_reported_values(data: ProjectData, calendar: ReportingCalendar,
+                           entries: list[tuple[SelectedIndicator, Indicator]]) -> None:
+    """ComputeError for reported values of computed indicators or under labels not of this project."""
+    table = data.tables.get("reported_values")
+    if table is None:
+        return
+    problems = []
+    measures = {indicator.id: indicator.method.measure for _, indicator in entries}
+    for position, (indicator_id, label) in enumerate(zip(table["indicator_id"], table["period"])):
+        if measures.get(indicator_id, "reported") != "reported":
+            problems.append(Problem(
+                f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
+                "contradict it: remove the row or pick the indicator's reported variant",
+                file="reported_values", row=position + 1, column="indicator_id", value=indicator_id,
+                rule="reported value"))
+        elif indicator_id in measures:
+            try:
+                calendar.parse(label)
+            except PeriodError as error:
+                problems.append(Problem(error.summary, file="reported_values", row=position + 1, column="period",
+                                        value=label, rule="period label"))
+    if problems:
+        raise ComputeError("reported values cannot be used", problems)
+
+
+def _decorate(rows: pd.DataFrame, indicator: Indicator, selected: SelectedIndicator,
+              periods: dict[str, Period], bands: tuple[float, float]) -> pd.DataFrame:
+    is_total = (rows["dimension"] == TOTAL).to_numpy()
+    targets = rows["period"].map(selected.targets).to_numpy(dtype=float, na_value=np.nan)
+    target = np.where(is_total, targets, np.nan)
+    baseline = selected.baseline.value if selected.baseline.value is not None else np.nan
+    is_decrease = indicator.direction == "decrease"
+    achieved = achievement(rows["value"], target, is_decrease)
+    return rows.assign(
+        indicator_id=indicator.id,
+        period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
+        period_end_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].end_date)),
+        baseline=np.where(is_total, baseline, np.nan),
+        target=target,
+        achievement=achieved,
+        status=status(rows["value"], target, achieved, is_decrease, bands),
+        period_kind=rows["period"].map(lambda p: periods[p].kind),
+        measure=indicator.method.measure, unit=indicator.unit, rollup=indicator.rollup,
+    )
+
+
+def _missing_table_problems(missing: dict[str, list[str]]) -> list[Problem]:
+    return [Problem(f"the project has no {table!r} table (add it under `sources` in project.yaml); "
+                    f"needed by {', '.join(ids)}", entry=table, rule="missing table")
+            for table, ids in missing.items()]
+
+
+def compute(data: ProjectData, periods: str | Sequence[str] = "latest", indicators: Iterable[str] | None = None,
+            bands: tuple[float, float] | None = None) -> Results:
+    """Evaluate the project's selected indicators (narrowed to `indicators`) per period and disaggregation.
+
+    `periods`: "latest", "all" (every period of the reporting kind), a label, or a list of labels;
+    life of project to date is always added. `bands`: on-track band in % of target
+    (default `project.reporting.status_bands`).
+    """
+    project = data.project
+    calendar = ReportingCalendar(project)
+    target_problems = calendar.validate_targets(project)
+    if target_problems:
+        raise PeriodError("project.yaml has targets for periods that are not the project's", target_problems)
+    requested = _requested_periods(calendar, data, periods)
+    life = calendar.life_of_project(requested[-1].end_date)
+    entries = _selected(data, indicators)
+    _check_reported_values(data, calendar, entries)
+    context = _Context(data, calendar, requested, life)
+    bands = tuple(bands or project.reporting.status_bands)
+    period_of = {p.label: p for p in [*requested, life]}
+    frames, missing, problems = [], defaultdict(list), []
+    for selected, indicator in entries:
+        try:
+            rows = (_reported(context, indicator) if indicator.method.measure == "reported"
+                    else _evaluate(context, indicator, selected))
+        except _MissingTable as error:
+            missing[error.table].append(indicator.id)
+            continue
+        except _Unavailable as error:
+            problems.append(Problem(f"{indicator.id} cannot be computed: {error.problem.message}",
+                                    entry=indicator.id, column=error.problem.column, rule=error.problem.rule))
+            continue
+        frames.append(_decorate(rows, indicator, selected, period_of, bands))
+    table = _assemble(frames, project.id, [s.id for s, _ in entries], [*requested, life], entries)
+    return Results(project.id, [*requested, life], table,
+                   [*_missing_table_problems(missing), *problems, *context.warnings])
+
+
+def _assemble(frames: list[pd.DataFrame], project_id: str, order: list[str], periods: list[Period],
+              entries) -> pd.DataFrame:
+    """One table in RESULT_COLUMNS order, sorted by indicator, period, dimension (total first)."""
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in RESULT_COLUMNS})
+    table = pd.concat(frames, ignore_index=True).assign(project_id=project_id, suppressed=False, audience="internal")
+    dimension_order = {(s.id, d): i + 1 for s, _ in entries for i, d in enumerate(s.disaggregations)}
+    sort_keys = pd.DataFrame({
+        "indicator": table["indicator_id"].map({i: n for n, i in enumerate(order)}),
+        "period": table["period"].map({p.label: n for n, p in enumerate(periods)}),
+        "dimension": [0 if d == TOTAL else dimension_order.get((i, d), len(dimension_order) + 1)
+                      for i, d in zip(table["indicator_id"], table["dimension"])],
+    })
+    order_index = sort_keys.sort_values(list(sort_keys.columns), kind="stable").index
+    return table.loc[order_index, list(RESULT_COLUMNS)].reset_index(drop=True)
+
+
+_EMPTY_DTYPES = {
+    "numerator": "float64", "denominator": "float64", "value": "float64", "baseline": "float64",
+    "target": "float64", "achievement": "float64", "suppressed": "bool",
+    "period_start_date": "datetime64[ns]", "period_end_date": "datetime64[ns]",
+}
