@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import ValidationError
 from ruamel.yaml import YAML, YAMLError
 
-from .catalogue_model import Condition, Indicator, Part
+from .catalogue_model import Condition, Indicator, Method, Part
 from .errors import CatalogueError, Problems, UnknownIndicatorError
 from .tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
 
@@ -105,13 +105,14 @@ def _search_text(indicator: Indicator) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_catalogue(extra: Sequence[str | Path] = ()) -> Catalogue:
+def load_catalogue(extra: Sequence[str | Path] | str | Path = ()) -> Catalogue:
     """The built-in catalogue plus a team's own YAML files; one CatalogueError lists every problem."""
     builtin = _builtin_catalogue()
     if not extra:
         return builtin
+    paths = [Path(extra)] if isinstance(extra, (str, Path)) else [Path(path) for path in extra]
     problems = Problems()
-    sources = _read_files([Path(path) for path in extra], problems)
+    sources = _read_files(paths, problems)
     indicators = _check_sources(sources, problems, taken={i: "the built-in catalogue" for i in builtin.ids})
     problems.raise_if_errors(CatalogueError, "The indicator catalogue cannot be loaded")
     texts = [text for _, text in _builtin_sources()] + [text for _, text in sources]
@@ -354,7 +355,7 @@ def describe_recipe(indicator: Indicator) -> str:
     return f"{_describe_measure(method, rows)}, placed in a period by {method.date}"
 
 
-def _describe_measure(method, rows: str) -> str:
+def _describe_measure(method: Method, rows: str) -> str:
     measure = method.measure
     if measure == "count":
         return f"Count of {rows}"
@@ -460,6 +461,14 @@ def reference_sheet(indicator: Indicator, width: int = 88) -> str:
 # --- tables and files ----------------------------------------------------------------------------
 
 
+# Column widths of the xlsx export (characters); long texts wrap.
+EXPORT_WIDTHS = {
+    "id": 10, "name": 45, "pillar": 12, "area": 22, "level": 9, "unit": 8, "direction": 10, "definition": 60,
+    "rationale": 60, "method": 60, "rollup": 10, "disaggregations": 30, "data_source": 40, "frequency": 12,
+    "references": 30, "iati_measure": 12, "recipe": 40,
+}
+
+
 def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
     """One row per indicator with every field as text; `recipe` holds the method as JSON."""
     rows = [{
@@ -469,15 +478,7 @@ def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
         "data_source": i.data_source, "frequency": i.frequency, "references": "; ".join(i.references),
         "iati_measure": i.iati_measure or "", "recipe": json.dumps(i.method.model_dump(exclude_defaults=True)),
     } for i in indicators]
-    return pd.DataFrame(rows, columns=list(_EXPORT_WIDTHS)).astype("string")
-
-
-# Column widths of the xlsx export (characters); long texts wrap.
-_EXPORT_WIDTHS = {
-    "id": 10, "name": 45, "pillar": 12, "area": 22, "level": 9, "unit": 8, "direction": 10, "definition": 60,
-    "rationale": 60, "method": 60, "rollup": 10, "disaggregations": 30, "data_source": 40, "frequency": 12,
-    "references": 30, "iati_measure": 12, "recipe": 40,
-}
+    return pd.DataFrame(rows, columns=list(EXPORT_WIDTHS)).astype("string")
 
 
 def export_catalogue(indicators: Iterable[Indicator], path: str | Path, fmt: str) -> Path:
@@ -505,7 +506,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
         sheet.freeze_panes = "B2"
         sheet.auto_filter.ref = sheet.dimensions
         for number, name in enumerate(frame.columns, start=1):
-            sheet.column_dimensions[get_column_letter(number)].width = _EXPORT_WIDTHS[name]
+            sheet.column_dimensions[get_column_letter(number)].width = EXPORT_WIDTHS[name]
         for cell in sheet[1]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="1F4E78")

@@ -266,6 +266,7 @@ def test_a_team_file_adds_its_indicators(tmp_path):
     assert catalogue.ids[-1] == "TEAM-01"
     assert catalogue.get("TEAM-01").disaggregations == ["sex"]  # a column of the linked cases table
     assert catalogue.version != builtin.version
+    assert load_catalogue(extra=path).ids == catalogue.ids  # one path alone is not split into characters
 
 
 def test_malformed_yaml_names_the_line(tmp_path):
