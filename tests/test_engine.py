@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ctlib.catalogue import Catalogue
 from ctlib.catalogue_model import Indicator
 from ctlib.engine import compute
 from ctlib.errors import ComputeError, PeriodError
@@ -16,19 +17,6 @@ from ctlib.project_model import Project
 from ctlib.tables import PANDAS_DTYPES, TABLES
 
 # -- helpers shared with the other engine-side tests -------------------------------------------
-
-
-class FakeCatalogue:
-    """The part of the Catalogue API the engine and views use: get(id) and iteration."""
-
-    def __init__(self, indicators):
-        self._by_id = {i.id: i for i in indicators}
-
-    def get(self, indicator_id):
-        return self._by_id[indicator_id]
-
-    def __iter__(self):
-        return iter(self._by_id.values())
 
 
 def make_indicator(indicator_id, measure="count", table="cases", date="identification_date", *, unit="count",
@@ -62,7 +50,7 @@ def make_table(name, rows) -> pd.DataFrame:
 
 
 def make_data(project, indicators, **tables) -> ProjectData:
-    return ProjectData(Path("."), project, FakeCatalogue(indicators),
+    return ProjectData(Path("."), project, Catalogue(indicators, version="test"),
                        {name: make_table(name, rows) for name, rows in tables.items()})
 
 

@@ -1,0 +1,144 @@
+"""Small-cell suppression of a results table for an audience (DESIGN.md, "Privacy").
+
+Counts of people (or events) in a row:
+- count, count_distinct, sum and reported values with unit `count`: the value;
+- share, ratio, rate, change as % improved, and reported values: numerator and denominator;
+- mean, median and mean change: the denominator (how many values);
+- milestones and other measures: none (never suppressed).
+
+Primary suppression hides a row when one of its counts is between 1 and k−1. Complementary
+suppression then makes sure no hidden row can be recovered by subtraction: for every relation
+"parent = sum of parts" among the rows — the total of an indicator × period against the categories
+of each dimension, and a period against the periods of another kind that tile it (life of project
+against its quarters, a year against its quarters; for stocks, life of project against the last
+period it copies) — a relation with exactly one hidden row gets a second one: the smallest
+positive published part, else the parent. This repeats until every relation has none or at least
+two hidden rows, so an attacker subtracting published cells never isolates a hidden one.
+
+A hidden row keeps its key and target; its value, numerator, denominator and achievement become
+NaN, `suppressed` is True and its status "suppressed" (a status would otherwise bound the value).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from .engine import TOTAL, Results
+from .errors import CtlibError
+
+AUDIENCES = ("donor", "internal")
+SUPPRESSED = "suppressed"  # the status of a hidden row
+HIDDEN_COLUMNS = ["value", "numerator", "denominator", "achievement"]
+_VALUE_COUNTS = ("count", "count_distinct", "sum", "reported")  # the value is a count when the unit is
+_PART_COUNTS = ("share", "ratio", "rate")  # numerator and denominator are counts
+_SIZE_COUNTS = ("mean", "median")  # the denominator (how many values) is a count
+
+
+def suppress(results: pd.DataFrame | Results, k: int, audience: str = "donor") -> pd.DataFrame | Results:
+    """The results table (or Results) fit for `audience`: suppressed for "donor", as is for "internal"."""
+    if isinstance(results, Results):
+        return dataclasses.replace(results, table=suppress(results.table, k, audience))
+    if audience not in AUDIENCES:
+        raise CtlibError(f"unknown audience {audience!r}; use one of: {', '.join(AUDIENCES)}")
+    table = results.assign(audience=audience, suppressed=False)
+    if audience == "internal" or table.empty:
+        return table
+    counted = _counted_columns(table)
+    counts = table[list(counted)].where(pd.DataFrame(counted))
+    primary = ((counts >= 1) & (counts <= k - 1)).any(axis=1).to_numpy()
+    eligible = pd.DataFrame(counted).any(axis=1).to_numpy()
+    hidden = _complementary(table, primary, eligible, _sizes(counts))
+    table.loc[hidden, HIDDEN_COLUMNS] = np.nan
+    table.loc[hidden, "status"] = SUPPRESSED
+    table.loc[hidden, "suppressed"] = True
+    return table
+
+
+def _counted_columns(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per column (value, numerator, denominator): whether it holds a count in each row (module docstring)."""
+    measure, unit = table["measure"], table["unit"]
+    parts = measure.isin(_PART_COUNTS) | ((measure == "change") & (unit == "percent")) | (measure == "reported")
+    return {
+        "value": measure.isin(_VALUE_COUNTS) & (unit == "count"),
+        "numerator": parts,
+        "denominator": parts | measure.isin(_SIZE_COUNTS) | (measure == "change"),
+    }
+
+
+def _sizes(counts: pd.DataFrame) -> np.ndarray:
+    """The count that ranks a row when choosing complementary cells (value, else denominator)."""
+    return counts["value"].fillna(counts["denominator"]).fillna(counts["numerator"]).to_numpy(dtype=float)
+
+
+def _relations(table: pd.DataFrame, eligible: np.ndarray) -> list[np.ndarray]:
+    """Row positions of every "parent = sum of parts" relation, the parent first."""
+    rows = table.assign(position=np.arange(len(table)))[eligible]
+    relations = []
+    totals = {key: position for key, position in zip(
+        map(tuple, rows.loc[rows["dimension"] == TOTAL, ["project_id", "indicator_id", "period"]].to_numpy()),
+        rows.loc[rows["dimension"] == TOTAL, "position"])}
+    categories = rows[rows["dimension"] != TOTAL]
+    for (project, indicator, period, _), group in categories.groupby(
+            ["project_id", "indicator_id", "period", "dimension"], sort=False):
+        parent = totals.get((project, indicator, period))
+        if parent is not None:
+            relations.append(np.array([parent, *group["position"]]))
+    for _, group in rows.groupby(["project_id", "indicator_id", "dimension", "category"], sort=False):
+        relations += _time_relations(group)
+    return relations
+
+
+def _time_relations(group: pd.DataFrame) -> list[np.ndarray]:
+    """Periods tiled by periods of another kind; for stocks, a period and the last one it contains."""
+    relations = []
+    by_kind = {kind: rows.sort_values("period_start_date") for kind, rows in group.groupby("period_kind")}
+    one_day = np.timedelta64(1, "D")
+    for parent in group.itertuples():
+        parent_start = np.datetime64(parent.period_start_date, "ns")
+        parent_end = np.datetime64(parent.period_end_date, "ns")
+        for kind, rows in by_kind.items():
+            if kind == parent.period_kind:
+                continue
+            inside = rows[(rows["period_start_date"] >= parent_start) & (rows["period_end_date"] <= parent_end)]
+            if inside.empty:
+                continue
+            starts, ends = inside["period_start_date"].to_numpy(), inside["period_end_date"].to_numpy()
+            tiles = starts[0] == parent_start and ends[-1] == parent_end and (starts[1:] == ends[:-1] + one_day).all()
+            if tiles:
+                relations.append(np.array([parent.position, *inside["position"]]))
+            if parent.rollup == "latest" and ends[-1] == parent_end:
+                relations.append(np.array([parent.position, inside["position"].iloc[-1]]))
+    return relations
+
+
+def _complementary(table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Primary cells plus complementary ones, until no relation has exactly one hidden row."""
+    hidden = primary & eligible
+    relations = _relations(table, eligible)
+    relations_of = defaultdict(list)
+    for relation in relations:
+        for position in relation:
+            relations_of[position].append(relation)
+    pending = [r for r in relations if hidden[r].any()]
+    while pending:
+        relation = pending.pop()
+        if hidden[relation].sum() != 1:
+            continue
+        choice = _complement(relation, hidden, sizes)
+        hidden[choice] = True
+        pending += relations_of[choice]
+    return hidden
+
+
+def _complement(relation: np.ndarray, hidden: np.ndarray, sizes: np.ndarray) -> int:
+    """The published member to hide: parts before the parent, positive before zero, smallest first."""
+    published = [position for position in relation if not hidden[position]]
+    return min(published, key=lambda p: (p == relation[0], _size_class(sizes[p]), np.nan_to_num(sizes[p], nan=np.inf)))
+
+
+def _size_class(size: float) -> int:
+    return 0 if size > 0 else 1 if size == 0 else 2
