@@ -7,6 +7,7 @@ UNODC usage, written in snake_case.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -141,6 +142,8 @@ CASES = Table(
         _c("location", STRING, "Region or district where the case was identified"),
         _c("exploitation_type", CATEGORY, "Main form of exploitation", categories=EXPLOITATION_TYPES,
            references="vic_TypeOfExploitation"),
+        _c("exploitation_types_count", INTEGER, "How many forms of exploitation were recorded (multi-select)",
+           minimum=0, references="vic_TypeOfExploitation"),
         _c("identified_by", CATEGORY, "Who identified the person", categories=IDENTIFIED_BY),
         _c("trafficking_status", CATEGORY, "Possible, actual or not a victim", categories=TRAFFICKING_STATUS,
            references="vic_TraffickingStatus"),
@@ -149,8 +152,7 @@ CASES = Table(
         _c("has_consent", BOOLEAN, "Informed consent documented", references="con_Consent"),
         _c("is_referred", BOOLEAN, "Referred to another organisation for services"),
         _c("referral_date", DATE, "Date of the outgoing referral", references="cas_OutgoingReferralDate"),
-        _c("referral_accepted_date", DATE, "Date the receiving organisation took the referral",
-           references="cas_IncomingReferralDate"),
+        _c("referral_accepted_date", DATE, "Date the receiving organisation took the referral"),
         _c("days_to_referral_acceptance", INTEGER, "Days from referral to acceptance", derived=True),
         _c("has_needs_assessment", BOOLEAN, "A needs assessment was done"),
         _c("has_guardian", BOOLEAN, "A guardian was appointed (children)"),
@@ -326,6 +328,14 @@ def table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; standard tables are: {', '.join(TABLES)}") from None
+
+
+def category_key(text) -> str:
+    """The form in which names and category values are compared: lower-case letters and digits only.
+
+    "Sexual exploitation", "SexualExploitation" and "sexual_exploitation" share the key "sexualexploitation".
+    """
+    return re.sub(r"[^0-9a-z]", "", str(text).casefold())
 
 
 def age_group(age: pd.Series) -> pd.Series:

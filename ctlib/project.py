@@ -1,0 +1,337 @@
+"""Load, validate, edit and save project.yaml, keeping the user's comments and key order; scaffold new projects.
+
+Loading reports every problem at once, each with the YAML path (e.g. `indicators[2].targets.2026-Q1`)
+and the line. Checks beyond the schema: indicator ids exist in the catalogue (with the team's own
+file), each indicator's result is in the results chain, disaggregations are ones the indicator
+supports, sources name standard tables and existing files. Period labels are checked by
+`ctlib.periods`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import os
+import re
+import tempfile
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from . import templates
+from .catalogue import Catalogue, load_catalogue
+from .errors import Problem, ProjectError
+from .project_model import Project
+from .tables import TABLES
+
+PROJECT_FILE = "project.yaml"
+
+
+@dataclass
+class ProjectFile:
+    """project.yaml as loaded: the validated model, the commented map it came from, and its catalogue."""
+
+    path: Path
+    data: CommentedMap
+    project: Project
+    catalogue: Catalogue
+    indent: tuple[int, int, int] = (2, 4, 2)  # mapping, sequence, dash offset (as the user wrote them)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def set(self, yaml_path: str, value) -> None:
+        """Set one value, e.g. `set("indicators[0].targets.2026-Q1", 40)`, and re-validate.
+
+        An index one past the end of a list appends. On a validation error the file object is
+        left unchanged and ProjectError is raised.
+        """
+        data = copy.deepcopy(self.data)
+        keys = _parse_yaml_path(yaml_path)
+        parent = data
+        for key in keys[:-1]:
+            parent = parent[key]
+        if isinstance(parent, list) and keys[-1] == len(parent):
+            parent.append(value)
+        else:
+            parent[keys[-1]] = value
+        self.project, self.catalogue = _validate(data, self.path)
+        self.data = data
+
+    def save(self, path: str | Path | None = None) -> None:
+        save_project(self, path or self.path)
+
+
+def load_project(project_dir: str | Path) -> Project:
+    """The validated project of a folder holding project.yaml."""
+    return load_project_file(project_dir).project
+
+
+def load_project_file(project_dir: str | Path) -> ProjectFile:
+    """project.yaml of a folder, validated, with its commented map kept for a faithful save."""
+    path = Path(project_dir) / PROJECT_FILE
+    if not path.is_file():
+        raise ProjectError(f"no {PROJECT_FILE} in {Path(project_dir)}: create one with `ctlib new {project_dir}`")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        where = f" (line {line}, column {mark.column + 1})" if mark else ""
+        message = f"not valid YAML{where}: {error.problem or error.context}"
+        raise ProjectError(f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]) from None
+    if not isinstance(data, CommentedMap):
+        raise ProjectError(f"{path} cannot be read", [Problem("expected a mapping of sections (project:, "
+                                                              "results_chain:, ...)", file=str(path), rule="yaml")])
+    project, catalogue = _validate(data, path)
+    return ProjectFile(path, data, project, catalogue, _guess_indent(text))
+
+
+def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path) -> None:
+    """Write project.yaml atomically (temporary file, then rename).
+
+    A ProjectFile or CommentedMap keeps its comments and key order; a bare Project model is written
+    without comments, leaving out default values.
+    """
+    indent = (2, 4, 2)
+    if isinstance(project, ProjectFile):
+        data, indent = project.data, project.indent
+    elif isinstance(project, Project):
+        data = _yaml_ready(project.model_dump(exclude_defaults=True))
+    else:
+        data = project
+    yaml = _yaml()
+    yaml.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     suffix=".tmp", delete=False) as handle:
+        temporary = Path(handle.name)
+        try:
+            yaml.dump(data, handle)
+        except BaseException:
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise
+    os.chmod(temporary, mode)
+    os.replace(temporary, path)
+
+
+def new_project(project_dir: str | Path, name: str | None = None, indicator_ids=(),
+                today: dt.date | None = None) -> list[Path]:
+    """Scaffold a project: a commented project.yaml and blank csv/xlsx templates; returns the files written.
+
+    Refuses to overwrite an existing project.yaml or data file.
+    """
+    directory = Path(project_dir)
+    target = directory / PROJECT_FILE
+    if target.exists():
+        raise ProjectError(f"{target} already exists; `ctlib new` never overwrites a project: edit it, "
+                           "or choose another folder")
+    catalogue = load_catalogue()
+    unknown = [i for i in indicator_ids if i not in catalogue.ids]
+    if unknown:
+        raise ProjectError("unknown indicator ids", [
+            Problem(f"{i!r} is not in the catalogue" + _closest(i, catalogue.ids), rule="indicator id")
+            for i in unknown])
+    indicators = [catalogue.get(i) for i in indicator_ids]
+    tables = templates.tables_needed(indicators)
+    files = [directory / "data" / f"{t}.{suffix}" for t in tables for suffix in ("csv", "xlsx")]
+    existing = [str(f) for f in files if f.exists()]
+    if existing:
+        raise ProjectError(f"template files already exist, not overwritten: {', '.join(existing)}")
+    project_name = name or directory.resolve().name.replace("_", " ").replace("-", " ").title()
+    project_id = re.sub(r"[^a-z0-9_-]+", "-", directory.resolve().name.lower()).strip("-_") or "project"
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    for table_name in tables:
+        templates.write_csv_template(table_name, directory / "data" / f"{table_name}.csv")
+        templates.write_xlsx_template(table_name, directory / "data" / f"{table_name}.xlsx")
+    start = dt.date((today or dt.date.today()).year, 1, 1)
+    text = templates.project_yaml(project_id, project_name, start, start.replace(year=start.year + 2, month=12,
+                                                                                 day=31), indicators, tables)
+    save_project(_yaml().load(text), target)
+    load_project(directory)  # the scaffold must load as written
+    return [target, *files]
+
+
+# -- validation ----------------------------------------------------------------------------------------------
+
+
+def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
+    try:
+        project = Project.model_validate(_plain(data))
+    except ValidationError as error:
+        problems = [_schema_problem(e, data, path) for e in error.errors()]
+        raise ProjectError(f"{path} does not match the project.yaml layout ({len(problems)} problem(s))",
+                           problems) from None
+    catalogue_path = path.parent / project.catalogue if project.catalogue else None
+    if catalogue_path and not catalogue_path.is_file():
+        raise ProjectError(f"{path} names a catalogue file that does not exist", [
+            Problem(f"no file {project.catalogue!r} next to project.yaml", file=str(path), entry="catalogue",
+                    row=_line(data, ("catalogue",)), value=project.catalogue, rule="file exists")])
+    catalogue = load_catalogue(extra=[catalogue_path] if catalogue_path else ())
+    problems = [Problem(message, file=str(path), entry=_yaml_path(loc), row=_line(data, loc), value=value,
+                        rule=rule)
+                for loc, message, value, rule in _semantic_problems(project, catalogue, path.parent)]
+    if problems:
+        raise ProjectError(f"{path} is inconsistent ({len(problems)} problem(s))", problems)
+    return project, catalogue
+
+
+def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
+    """(loc, message, value, rule) for everything the schema alone cannot check."""
+    result_ids = project.results_chain.result_ids()
+    for index, result_id in enumerate(result_ids):
+        if result_id in result_ids[:index]:
+            yield ("results_chain",), f"result id {result_id!r} is used twice", result_id, "unique result id"
+    seen = set()
+    for i, selected in enumerate(project.indicators):
+        if selected.id in seen:
+            yield ("indicators", i, "id"), f"indicator {selected.id!r} is selected twice", selected.id, "unique"
+        seen.add(selected.id)
+        if selected.id not in catalogue.ids:
+            yield (("indicators", i, "id"), f"{selected.id!r} is not in the catalogue"
+                   + _closest(selected.id, catalogue.ids), selected.id, "indicator id")
+            continue
+        if selected.result is not None and selected.result not in result_ids:
+            yield (("indicators", i, "result"), f"result {selected.result!r} is not in the results chain; "
+                   f"results: {', '.join(result_ids) or 'none'}", selected.result, "result id")
+        allowed = catalogue.get(selected.id).disaggregations
+        for j, dimension in enumerate(selected.disaggregations):
+            if dimension not in allowed:
+                yield (("indicators", i, "disaggregations", j), f"{selected.id} cannot be disaggregated by "
+                       f"{dimension!r}; it supports: {', '.join(allowed) or 'none'}", dimension, "disaggregation")
+    for table_name, source in project.sources.items():
+        if table_name not in TABLES:
+            yield (("sources", table_name), f"{table_name!r} is not a standard table; tables: "
+                   f"{', '.join(TABLES)}" + _closest(table_name, TABLES), table_name, "standard table")
+        if not (directory / source.file).is_file():
+            yield (("sources", table_name, "file"), f"data file {source.file!r} not found in {directory}",
+                   source.file, "file exists")
+
+
+def _schema_problem(error: dict, data: CommentedMap, path: Path) -> Problem:
+    loc = error["loc"]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = f"missing required key {loc[-1]!r}"
+    elif error["type"] == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        message = f"unknown key {loc[-1]!r}" + _closest(str(loc[-1]), allowed)
+    value = error.get("input") if isinstance(error.get("input"), (str, int, float, dt.date)) else None
+    return Problem(message, file=str(path), entry=_yaml_path(loc), row=_line(data, loc), value=value, rule="schema")
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The keys allowed in the mapping at `loc` of project.yaml (for 'did you mean')."""
+    annotation = Project
+    for key in loc:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(key))
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[-1] if args else None
+    while not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            return []
+        annotation = args[0]
+    return list(annotation.model_fields)
+
+
+def _closest(word: str, candidates) -> str:
+    match = difflib.get_close_matches(word, list(candidates), n=1)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+# -- YAML helpers --------------------------------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round trip: keeps comments, key order, quotes and flow style
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def _plain(node):
+    """Plain Python values for pydantic (mapping keys as strings, so `2026:` is the label '2026')."""
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    if isinstance(node, ScalarBoolean):
+        return bool(node)
+    for kind in (bool, int, float, str):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def _yaml_ready(node):
+    """A model dump with tuples as lists, for the YAML writer."""
+    if isinstance(node, dict):
+        return {key: _yaml_ready(value) for key, value in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_yaml_ready(value) for value in node]
+    return node
+
+
+def _yaml_path(loc) -> str:
+    text = ""
+    for key in loc:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+def _parse_yaml_path(text: str) -> list:
+    return [int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)]
+
+
+def _line(data, loc) -> int | None:
+    """The 1-based line of the deepest part of `loc` found in the commented map."""
+    node, line = data, None
+    for key in loc:
+        if isinstance(node, CommentedMap):
+            match = next((k for k in node if str(k) == str(key)), None)
+            if match is None:
+                break
+            line = node.lc.key(match)[0] + 1
+            node = node[match]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def _guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) as first used in the text; 2, 4, 2 otherwise."""
+    mapping, offset = None, None
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for previous, line in zip(lines, lines[1:]):
+        depth = len(line) - len(line.lstrip(" "))
+        parent = len(previous) - len(previous.lstrip(" "))
+        if not previous.rstrip().endswith(":") or previous.lstrip().startswith("- ") or depth < parent:
+            continue
+        if line.lstrip().startswith("- "):
+            offset = depth - parent if offset is None else offset
+        elif depth > parent:
+            mapping = depth - parent if mapping is None else mapping
+    mapping = mapping or 2
+    offset = 2 if offset is None else offset
+    return mapping, offset + 2, offset
