@@ -1,0 +1,103 @@
+"""Tables for people: the IPTT, the pillar summary and the portfolio, from (suppressed) Results.
+
+Every view reads the `total` rows of a results table, so it shows whatever the table holds: pass
+suppressed Results to anything a donor sees. Columns are flat strings (easy to export to csv and
+xlsx); period columns are named "<period label> <field>", e.g. "2026-Q1 actual".
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from .engine import STATUSES, TOTAL, Results
+from .errors import PeriodError
+from .privacy import SUPPRESSED
+from .project_model import LIFE_OF_PROJECT
+from .tables import PILLARS
+
+PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
+SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
+
+
+def _totals(results: Results) -> pd.DataFrame:
+    table = results.table
+    return table[table["dimension"] == TOTAL]
+
+
+def _indicator_columns(ids: Sequence[str], catalogue) -> pd.DataFrame:
+    entries = [catalogue.get(i) for i in ids]
+    return pd.DataFrame({
+        "indicator_id": list(ids), "indicator": [e.name for e in entries], "pillar": [e.pillar for e in entries],
+        "level": [e.level for e in entries], "unit": [e.unit for e in entries],
+        "direction": [e.direction for e in entries],
+    })
+
+
+def iptt(results: Results, catalogue) -> pd.DataFrame:
+    """The indicator performance tracking table: one row per indicator, in the project's order.
+
+    Columns: number, indicator_id, indicator, pillar, level, unit, direction, baseline, then for life
+    of project and each period in order: "<P> target", "<P> actual", "<P> % met", "<P> status"
+    (status says "suppressed" or "no data" where actual is empty).
+    """
+    totals = _totals(results)
+    ids = list(dict.fromkeys(totals["indicator_id"]))
+    table = _indicator_columns(ids, catalogue)
+    table.insert(0, "number", range(1, len(ids) + 1))
+    table["baseline"] = totals.groupby("indicator_id")["baseline"].first().reindex(ids).to_numpy()
+    labels = [LIFE_OF_PROJECT, *(p.label for p in results.periods if p.label != LIFE_OF_PROJECT)]
+    by_period = totals.set_index(["indicator_id", "period"])
+    for label in labels:
+        for column, name in PERIOD_FIELDS.items():
+            keys = pd.MultiIndex.from_product([ids, [label]])
+            table[f"{label} {name}"] = by_period[column].reindex(keys).to_numpy()
+    return table
+
+
+def _period_label(results: Results, period: str) -> str:
+    """'latest' → the last requested period (life of project when none); a label → itself if computed."""
+    labels = [p.label for p in results.periods]
+    if period == "latest":
+        return ([label for label in labels if label != LIFE_OF_PROJECT] or [LIFE_OF_PROJECT])[-1]
+    if period not in labels:
+        raise PeriodError(f"period {period!r} was not computed for {results.project_id}; computed: {', '.join(labels)}")
+    return period
+
+
+def pillar_summary(results: Results, catalogue, period: str = "latest") -> pd.DataFrame:
+    """Per pillar: how many indicators are on track, above, below, without target, without data
+    or suppressed in `period`, and in all ("indicators")."""
+    label = _period_label(results, period)
+    totals = _totals(results)
+    totals = totals[totals["period"] == label]
+    pillars = [catalogue.get(i).pillar for i in totals["indicator_id"]]
+    counts = pd.crosstab(pd.Series(pillars, name="pillar"), pd.Series(totals["status"].to_numpy(), name="status"))
+    order = [p for p in PILLARS if p in counts.index]
+    summary = counts.reindex(index=order, columns=list(SUMMARY_STATUSES), fill_value=0)
+    summary["indicators"] = summary.sum(axis=1)
+    return summary.reset_index().rename_axis(columns=None).assign(period=label)
+
+
+def portfolio(results_list: Sequence[Results], catalogue, period: str = "latest") -> pd.DataFrame:
+    """Projects side by side on the indicators at least two of them share (all, for one project).
+
+    One row per indicator (pillar order); per project: "<project> period", "<project> actual",
+    "<project> target", "<project> % met", "<project> status". `period`: "latest" (each project's
+    last computed period, as projects may keep different calendars) or a label such as
+    "life_of_project".
+    """
+    chosen = {r.project_id: _period_label(r, period) for r in results_list}
+    rows = {r.project_id: _totals(r)[_totals(r)["period"] == chosen[r.project_id]].set_index("indicator_id")
+            for r in results_list}
+    used = pd.Series([i for frame in rows.values() for i in frame.index]).value_counts()
+    shared = used[used >= min(2, len(results_list))].index
+    ids = sorted(shared, key=lambda i: (PILLARS.index(catalogue.get(i).pillar), i))
+    table = _indicator_columns(ids, catalogue).drop(columns="level")
+    for project_id, frame in rows.items():
+        table[f"{project_id} period"] = [chosen[project_id] if i in frame.index else None for i in ids]
+        for column, name in (("value", "actual"), ("target", "target"), ("achievement", "% met"),
+                             ("status", "status")):
+            table[f"{project_id} {name}"] = frame[column].reindex(ids).to_numpy()
+    return table
