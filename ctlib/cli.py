@@ -122,3 +122,36 @@ def dashboard(data_dir, port, token):
     from .dashboard import serve
 
     serve(data_dir, port=port, token=token)
+
+
+@main.command("results")
+@click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--period", default="latest", show_default=True, help="Period label (e.g. 2026-Q2), latest or all.")
+@click.option("--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"]))
+@click.option("--format", "fmt", default="table", show_default=True, type=click.Choice(["table", "csv"]),
+              help="table: aligned text, small counts as <k; csv: the view's numbers (results: every column).")
+@click.option("--view", default="results", show_default=True, type=click.Choice(["results", "iptt", "summary"]))
+@friendly_errors
+def results_command(project_dir, period, audience, fmt, view):
+    """Compute a project's indicators and print the results, the IPTT or the pillar summary."""
+    from .engine import compute
+    from .ingest import load_project_data
+    from .privacy import suppress
+    from .views import formatted, iptt, pillar_summary, results_table
+
+    data = load_project_data(project_dir)
+    k = data.project.privacy.min_cell_size
+    results = suppress(compute(data, periods=period), k, audience)
+    for problem in results.problems:
+        click.echo(f"{problem.severity.capitalize()}: {problem}", err=True)
+    full_table = fmt == "csv"  # csv of the results view: every column, audience included
+    shown = {"results": lambda: results.table if full_table else results_table(results),
+             "iptt": lambda: iptt(results, data.catalogue),
+             "summary": lambda: pillar_summary(results, data.catalogue)}[view]()
+    if fmt == "csv":
+        click.echo(shown.to_csv(index=False), nl=False)
+        return
+    note = "internal: unsuppressed, not for sharing" if audience == "internal" else f"donor: counts under {k} hidden"
+    periods = ", ".join(p.label for p in results.periods)
+    click.echo(f"{data.project.project.name} · {periods} · {note}")
+    click.echo(formatted(shown, k).to_string(index=False))

@@ -19,6 +19,8 @@ from .tables import PILLARS
 
 PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
+READ_COLUMNS = ("indicator_id", "period", "dimension", "category", "numerator", "denominator", "value", "target",
+                "achievement", "status")
 
 
 def _totals(results: Results) -> pd.DataFrame:
@@ -101,3 +103,32 @@ def portfolio(results_list: Sequence[Results], catalogue, period: str = "latest"
                              ("status", "status")):
             table[f"{project_id} {name}"] = frame[column].reindex(ids).to_numpy()
     return table
+
+
+def results_table(results: Results) -> pd.DataFrame:
+    """The results table with the columns people read (no dates, flags or recipe details)."""
+    return results.table[list(READ_COLUMNS)]
+
+
+def formatted(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A view as text for printing: whole numbers without decimals, others with one, NaN empty,
+    and suppressed cells as "<k": value, numerator and denominator of a row whose `status` is
+    "suppressed", and "<X> actual" where "<X> status" is (achievement stays empty)."""
+    text = table.copy()
+    for column in table.columns:
+        if pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column]):
+            text[column] = table[column].map(_number_text).astype(object)
+    hidden_fields = {"status": ("value", "numerator", "denominator")}
+    hidden_fields.update({c: (f"{c[:-6]}actual",) for c in table.columns if str(c).endswith(" status")})
+    for status, fields in hidden_fields.items():
+        if status in table:
+            is_hidden = (table[status] == SUPPRESSED).to_numpy()
+            for field in set(fields) & set(table.columns):
+                text.loc[is_hidden, field] = f"<{k}"
+    return text
+
+
+def _number_text(value) -> str:
+    if pd.isna(value):
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

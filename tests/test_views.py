@@ -83,3 +83,65 @@ def test_portfolio_puts_projects_side_by_side_on_shared_indicators():
     alone = portfolio([first], CATALOGUE, period="life_of_project")
     assert alone["indicator_id"].tolist() == ["T-COUNT", "T-REF"]
     assert alone["test actual"].tolist() == [6, 4]
+
+
+# -- the CLI ---------------------------------------------------------------------------------------
+PROJECT_YAML = """
+project: {id: cli-test, name: CLI test, organisation: NGO, donor: Donor, country: TH,
+          start_date: 2025-01-01, end_date: 2025-12-31}
+results_chain: {objective: Fewer people trafficked}
+indicators:
+  - {id: PROT-02, disaggregations: [sex], targets: {2025-Q1: 10, life_of_project: 40}}
+sources:
+  cases: {file: cases.csv}
+"""
+
+
+@pytest.fixture
+def project_dir(tmp_path):
+    """12 victims identified in 2025-Q1: 8 female, 3 male, 1 of unknown sex."""
+    (tmp_path / "project.yaml").write_text(PROJECT_YAML, encoding="utf-8")
+    sexes = ["female"] * 8 + ["male"] * 3 + ["unknown"]
+    lines = ["case_id,identification_date,sex,trafficking_status"]
+    lines += [f"c{n},2025-02-{n + 1:02d},{sex},actual" for n, sex in enumerate(sexes)]
+    (tmp_path / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def invoke(*args):
+    from click.testing import CliRunner
+
+    from ctlib.cli import main
+
+    return CliRunner().invoke(main, ["results", *map(str, args)])
+
+
+def test_cli_results_table_hides_small_cells(project_dir):
+    result = invoke(project_dir, "--period", "2025-Q1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "CLI test · 2025-Q1, life_of_project · donor: counts under 5 hidden"
+    assert lines[1].split() == ["indicator_id", "period", "dimension", "category", "numerator", "denominator",
+                                "value", "target", "achievement", "status"]
+    # total 12 of target 10 = 120 % → above; male 3 and unknown 1 are under 5 (two hidden: female 8 stays)
+    assert lines[2].split() == ["PROT-02", "2025-Q1", "total", "total", "12", "12", "10", "120", "above"]
+    assert lines[3].split() == ["PROT-02", "2025-Q1", "sex", "female", "8", "8", "no", "target"]
+    assert lines[4].split() == ["PROT-02", "2025-Q1", "sex", "male", "<5", "<5", "<5", "suppressed"]
+
+
+def test_cli_internal_csv_and_iptt(project_dir):
+    result = invoke(project_dir, "--period", "2025-Q1", "--audience", "internal", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("project_id,indicator_id,period,")
+    assert ",male,3.0," in result.output and ",internal," in result.output
+    result = invoke(project_dir, "--period", "2025-Q1", "--view", "iptt")
+    assert "life_of_project actual" in result.output.splitlines()[1]
+    result = invoke(project_dir, "--period", "2025-Q1", "--view", "summary", "--format", "csv")
+    assert result.output.splitlines()[1].startswith("protection,0,1,0,0,0,0,1,2025-Q1")
+
+
+def test_cli_bad_period_is_a_one_line_error(project_dir):
+    result = invoke(project_dir, "--period", "2030-Q1")
+    assert result.exit_code == 2
+    assert "outside the project span 2025-01-01 … 2025-12-31" in result.output
+    assert "Traceback" not in result.output
