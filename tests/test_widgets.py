@@ -1,0 +1,322 @@
+"""The workbook Apps driven as a user would: set widget values, click buttons, read the page and files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ipywidgets as widgets
+import pytest
+from ruamel.yaml import YAML
+
+from ctlib.project import load_project, new_project
+from ctlib.widgets import PickIndicatorsApp, page_parameters
+
+TODAY = dt.date(2026, 3, 1)  # the scaffold runs 2026-01-01 … 2028-12-31, quarterly
+
+
+def read_yaml(path: Path) -> dict:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def project_dir(tmp_path) -> Path:
+    """A scaffolded project: PROT-02 and PROT-10 selected, so it has sources for cases and services."""
+    folder = tmp_path / "shelter_project"
+    new_project(folder, name="Shelter project", indicator_ids=["PROT-02", "PROT-10"], today=TODAY)
+    return folder
+
+
+@pytest.fixture
+def app(project_dir) -> PickIndicatorsApp:
+    return PickIndicatorsApp(project_dir)
+
+
+def fill_identity(app: PickIndicatorsApp, **values) -> None:
+    defaults = {"name": "Safe Journeys", "organisation": "Hope NGO", "donor": "Fund A", "country": "NG",
+                "start_date": dt.date(2026, 1, 1), "end_date": dt.date(2026, 12, 31)}
+    for name, value in {**defaults, **values}.items():
+        app.identity[name].value = value
+
+
+# -- step 1: project -------------------------------------------------------------------------------
+def test_step1_start_a_new_project_writes_the_form(tmp_path):
+    app = PickIndicatorsApp()
+    app.folder.value = str(tmp_path / "safe-journeys")
+    assert app.identity["id"].value == "safe-journeys"  # suggested from the folder name
+    fill_identity(app)
+    app.reporting["frequency"].value = "semester"
+    app.create_button.click()
+
+    assert "ctlib-message-ok" in app.message.value
+    saved = read_yaml(tmp_path / "safe-journeys" / "project.yaml")
+    assert saved["project"] == {"id": "safe-journeys", "name": "Safe Journeys", "organisation": "Hope NGO",
+                                "donor": "Fund A", "country": "NG", "start_date": dt.date(2026, 1, 1),
+                                "end_date": dt.date(2026, 12, 31)}
+    assert saved["reporting"]["frequency"] == "semester"
+    assert [o["id"] for o in saved["results_chain"]["outcomes"]] == ["outcome-1"]  # the scaffold's example
+    assert (tmp_path / "safe-journeys" / "data").is_dir()
+
+
+def test_step1_open_fills_every_step(app, project_dir):
+    assert app.identity["name"].value == "Shelter project"
+    assert app.identity["start_date"].value == dt.date(2026, 1, 1)
+    assert app.objective.value == "The change the project contributes to."
+    assert [o["id"] for o in app.chain] == ["outcome-1"]
+    assert list(app.selected) == ["PROT-02", "PROT-10"]
+    assert app.card("PROT-02")[1].value is True
+    assert app.pillar_tabs.titles[1] == "Protection (26, 2 selected)"
+
+
+def test_step1_new_project_never_overwrites(app, project_dir):
+    before = (project_dir / "project.yaml").read_text()
+    app.create_button.click()
+    assert "already exists" in app.message.value
+    assert (project_dir / "project.yaml").read_text() == before
+
+
+def test_step1_missing_fields_are_listed_not_raised(tmp_path):
+    app = PickIndicatorsApp()
+    app.folder.value = str(tmp_path / "new")
+    fill_identity(app, name="", end_date=dt.date(2025, 1, 1))
+    app.create_button.click()
+    assert "ctlib-message-error" in app.message.value
+    assert "end_date must come after start_date" in app.message.value
+    assert not (tmp_path / "new").exists()
+
+
+def test_step1_unwritable_folder_is_a_message(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    app = PickIndicatorsApp()
+    app.folder.value = str(blocker / "project")
+    fill_identity(app)
+    app.create_button.click()
+    assert "ctlib-message-error" in app.message.value
+    assert "Choose a folder you may write to" in app.message.value
+
+
+def test_step1_invalid_project_file_is_a_message(project_dir):
+    path = project_dir / "project.yaml"
+    path.write_text(path.read_text().replace("frequency: quarterly", "frequency: weekly"))
+    app = PickIndicatorsApp(project_dir)
+    assert "ctlib-message-error" in app.message.value
+    assert "reporting.frequency" in app.message.value
+    assert app.project_file is None
+
+
+def test_step1_folder_without_project_says_what_to_do(tmp_path):
+    app = PickIndicatorsApp()
+    app.folder.value = str(tmp_path)
+    app.open_button.click()
+    assert "press Start a new project" in app.message.value
+
+
+# -- step 2: results chain -------------------------------------------------------------------------
+def chain_row(app, result_id: str):
+    """The row (label, statement, Remove) of a result in step 2."""
+    rows = [row for row in app.chain_box.children if isinstance(row, widgets.HBox)]
+    return next(row for row in rows if f"<code>{result_id}</code>" in row.children[0].value)
+
+
+def test_step2_results_chain_rows_are_added_edited_and_removed(app, project_dir):
+    app.objective.value = "Fewer people are trafficked from Edo State"
+    app.add_outcome_button.click()
+    assert [o["id"] for o in app.chain] == ["outcome-1", "outcome-2"]
+    label, statement, remove = chain_row(app, "outcome-2").children
+    statement.value = "Survivors recover"
+    add_output = app.chain_box.children[5]  # outcome-2, output-2.1, then its "Add an output"
+    assert add_output.description == "Add an output"
+    add_output.click()
+    assert [p["id"] for p in app.chain[1]["outputs"]] == ["output-2.1", "output-2.2"]
+    chain_row(app, "output-2.1").children[2].click()  # its Remove button
+    app.save_button.click()
+
+    chain = read_yaml(project_dir / "project.yaml")["results_chain"]
+    assert chain["objective"] == "Fewer people are trafficked from Edo State"
+    assert chain["outcomes"][1] == {"id": "outcome-2", "statement": "Survivors recover",
+                                    "outputs": [{"id": "output-2.2", "statement": ""}]}
+
+
+def test_step2_removing_a_result_unlinks_its_indicators(app, project_dir):
+    assert app.selected["PROT-10"]["result"] == "output-1.1"
+    app.remove_result("outcome-1")
+    assert app.chain == []
+    assert app.selected["PROT-10"]["result"] is None
+    assert app.card("PROT-10")[2].value == ""
+    app.save_button.click()
+    saved = read_yaml(project_dir / "project.yaml")
+    assert saved["results_chain"]["outcomes"] == []
+    assert [i["result"] for i in saved["indicators"]] == [None, None]
+
+
+# -- step 3: indicators per pillar ----------------------------------------------------------------
+def test_step3_filters_narrow_the_cards(app):
+    assert len(app.visible_cards("protection")) == 26
+    app.search.value = "shelter"
+    assert app.visible_cards("protection") == ["PROT-06", "PROT-10", "PROT-11", "PROT-12"]  # grouped by area
+    assert [h.value for h in app.pillar_boxes["protection"].children if isinstance(h, widgets.HTML)] == [
+        "<div class='ctlib-area'>referral</div>", "<div class='ctlib-area'>shelter</div>"]
+    app.search.value = ""
+    app.level_filter.value = "impact"
+    assert app.visible_cards("protection") == ["PROT-03", "PROT-04"]
+    app.level_filter.value = ""
+    app.unit_filter.value = "yes_no"
+    assert app.visible_cards("protection") == []
+    assert "No indicator matches" in app.pillar_boxes["protection"].children[0].value
+    assert app.visible_cards("partnership") == ["PART-05", "PART-06", "PART-07", "PART-08", "PART-13"]
+
+
+def test_step3_only_what_my_data_can_compute(app):
+    app.computable_filter.value = True  # the project has cases and services only
+    protection = app.visible_cards("protection")
+    assert "PROT-02" in protection and "PROT-10" in protection
+    assert "PROT-01" not in protection  # needs activities and participants
+    assert "PROT-12" not in protection  # reported values
+    assert app.visible_cards("prevention") == []
+
+
+def test_step3_cards_say_what_data_is_needed(app):
+    card_html = app.card("PROT-06")[0].children[0].value
+    assert "Victims referred to protection services" in card_html
+    assert "table <b>cases</b>" in card_html and "referral_date" in card_html
+    assert "output" in card_html and "higher is better" in card_html
+
+
+def test_step3_select_and_attach_to_a_result(app, project_dir):
+    card, use, result = app.card("PROT-06")
+    assert result.disabled
+    use.value = True
+    assert not result.disabled
+    result.value = "outcome-1"
+    assert app.selected["PROT-06"]["result"] == "outcome-1"
+    assert app.selected["PROT-06"]["disaggregations"] == ["sex", "age_group"]
+    assert "ctlib-card-selected" in card._dom_classes
+    assert app.pillar_tabs.titles[1] == "Protection (26, 3 selected)"
+    app.card("PROT-10")[1].value = False
+    app.save_button.click()
+    saved = read_yaml(project_dir / "project.yaml")["indicators"]
+    assert [(i["id"], i["result"]) for i in saved] == [("PROT-02", "outcome-1"), ("PROT-06", "outcome-1")]
+
+
+# -- step 4: checklist -----------------------------------------------------------------------------
+def test_step4_checklist_warns_in_plain_words(app):
+    app.card("PROT-06")[1].value = True
+    checks = dict((question, passed) for question, passed, _ in app.checklist("PROT-06"))
+    assert checks == {"Measures an outcome or output": False, "Has a baseline": False,
+                      "Has a target for every period": False, "Has a source of data": True,
+                      "Reported by sex and age": True}
+    row, text, boxes = app._checks["PROT-06"]
+    assert "⚠ Has a baseline" in text.value
+    sex_box = next(b for b in boxes if b.description == "sex")
+    sex_box.value = False
+    assert app.selected["PROT-06"]["disaggregations"] == ["age_group"]
+    assert "⚠ Reported by sex and age" in text.value
+
+
+def test_step4_checklist_passes_when_complete(app):
+    app.card("PROT-06")[1].value = True
+    app.card("PROT-06")[2].value = "outcome-1"
+    app.target_cell("PROT-06", "life_of_project")  # the grid exists for the selected indicator
+    app._grid_row("PROT-06", app._target_labels())[1].value = "12"
+    for label in app._target_labels():
+        app.target_cell("PROT-06", label).value = "10"
+    assert all(passed for _, passed, _ in app.checklist("PROT-06"))
+    assert "✓ Has a target for every period" in app._checks["PROT-06"][1].value
+
+
+def test_step4_missing_table_is_named(app):
+    app.card("PREV-01")[1].value = True
+    todo = dict((q, (passed, text)) for q, passed, text in app.checklist("PREV-01"))["Has a source of data"]
+    assert todo[0] is False and "no activities table" in todo[1]
+    assert "sex and age" not in app._checks["PREV-01"][1].value.split("Reported by")[0]
+
+
+# -- step 5: baselines and targets ---------------------------------------------------------------
+def test_step5_grid_has_a_column_per_period(app, project_dir):
+    labels = app._target_labels()
+    assert labels[:2] == ["2026-Q1", "2026-Q2"] and labels[-2:] == ["2028-Q4", "life_of_project"]
+    assert len(app.targets_grid.children) == (3 + len(labels)) * 3  # header + PROT-02 + PROT-10
+    baseline, baseline_date = app._grid_row("PROT-02", labels)[1:3]
+    baseline.value = "7"
+    baseline_date.value = dt.date(2025, 12, 31)
+    app.target_cell("PROT-02", "2026-Q1").value = "12.5"
+    app.target_cell("PROT-02", "life_of_project").value = "150"
+    app.target_cell("PROT-02", "2026-Q1").value = ""  # cleared again
+    app.target_cell("PROT-02", "2026-Q2").value = "20"
+    app.save_button.click()
+    saved = load_project(project_dir).indicator("PROT-02")
+    assert saved.baseline.value == 7 and saved.baseline.date == dt.date(2025, 12, 31)
+    assert saved.targets == {"2026-Q2": 20, "life_of_project": 150}
+
+
+def test_step5_a_target_that_is_not_a_number_is_a_message(app):
+    app.target_cell("PROT-02", "2026-Q1").value = "twelve"
+    assert "twelve&#x27; is not a number: type digits such as 40" in app.message.value
+    assert app.selected["PROT-02"]["targets"] == {}
+
+
+def test_step5_period_labels_follow_the_reporting_settings(app):
+    app.reporting["calendar"].value = "fiscal"
+    app.reporting["fiscal_year_start_month"].value = 7
+    app.reporting["frequency"].value = "annual"
+    assert app._target_labels() == ["FY2026", "FY2027", "FY2028", "FY2029", "life_of_project"]
+    app.identity["end_date"].value = dt.date(2020, 1, 1)
+    assert app._target_labels() == []
+    assert "valid start and end dates" in app.targets_note.value
+
+
+# -- step 6: review and save -----------------------------------------------------------------------
+def test_step6_review_lists_pillars_tables_and_templates(app):
+    app.card("PROS-05")[1].value = True
+    review = app.review.value
+    assert "<td>Protection</td><td>2</td>" in review and "<td>Prosecution</td><td>1</td>" in review
+    assert "<b>legal_cases</b>" in review and "not yet" in review
+    assert "download='legal_cases.xlsx'" in review and "data:text/csv;base64," in review
+    assert "✓ data/cases.xlsx" in review
+
+
+def test_step6_save_keeps_comments_and_a_backup(app, project_dir):
+    before = (project_dir / "project.yaml").read_text()
+    app.card("PROT-06")[1].value = True
+    app.save_button.click()
+    after = (project_dir / "project.yaml").read_text()
+    assert (project_dir / "project.yaml.bak").read_text() == before
+    assert "# Privacy: counts between 1 and min_cell_size - 1" in after
+    assert "  - id: PROT-10  # Victims accommodated in shelters" in after
+    assert after.index("- id: PROT-06") < after.index("# Where each standard table comes from")
+    assert [i.id for i in load_project(project_dir).indicators] == ["PROT-02", "PROT-10", "PROT-06"]
+
+
+def test_step6_invalid_answers_never_overwrite_a_good_file(app, project_dir):
+    before = (project_dir / "project.yaml").read_text()
+    app.identity["country"].value = "NG"
+    app.identity["id"].value = "Not An Id!"
+    app.save_button.click()
+    assert "ctlib-message-error" in app.message.value and "project.id" in app.message.value
+    assert (project_dir / "project.yaml").read_text() == before
+    assert not (project_dir / "project.yaml.bak").exists()
+
+
+def test_step6_save_before_opening_says_what_to_do():
+    app = PickIndicatorsApp()
+    app.save_button.click()
+    assert "Open the project folder, or start a new project" in app.message.value
+
+
+def test_steps_back_and_next():
+    app = PickIndicatorsApp()
+    assert app.back_button.disabled
+    for _ in range(10):
+        app.next_button.click()
+    assert app.steps.selected_index == 5 and app.next_button.disabled
+    app.back_button.click()
+    assert app.steps.selected_index == 4 and not app.next_button.disabled
+
+
+def test_page_parameters_come_from_voilas_query_string(monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "project_dir=%2Fdata%2Fmy%20project&periods=3")
+    assert page_parameters(project_dir="../data", periods=1, other="x") == {
+        "project_dir": "/data/my project", "periods": 3, "other": "x"}
+    monkeypatch.delenv("QUERY_STRING")
+    assert page_parameters(project_dir="../data") == {"project_dir": "../data"}
