@@ -96,18 +96,19 @@ def is_label_row(names, cells) -> bool:
     return bool(pairs) and matches * 2 >= len(pairs)
 
 
-def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """Raw HTCDS cells (standard column names, index = sheet rows) made ready for typing and validation."""
-    frame = frame.copy()
+def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Raw HTCDS cells (standard column names, index = sheet rows) made ready for typing, with notes for the user."""
+    frame, notes = frame.copy(), []
     if "case_id" not in frame:
         frame["case_id"] = "row-" + frame.index.astype("string")
+        notes.append("no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, row-4, ...)")
     for name in MULTI_SELECT:
         if name in frame:
             parts = frame[name].astype("string").str.strip().str.split(r"\s*[;,]\s*", regex=True)
             frame[name] = parts.str[0]
             if name == "exploitation_type":
                 frame["exploitation_types_count"] = parts.str.len().astype("Int64")
-    return frame
+    return frame, notes
 
 
 def complete(frame: pd.DataFrame) -> pd.DataFrame:

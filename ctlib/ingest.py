@@ -155,7 +155,8 @@ def _read_source(source: Source, table_name: str, directory: Path, project: Proj
     raw = raw.rename(columns=mapping)
     origin.columns = {target: name for name, target in mapping.items()}
     if is_htcds:
-        raw = htcds.prepare(raw)
+        raw, notes = htcds.prepare(raw)
+        problems += [origin.problem(note, rule="htcds", severity="warning") for note in notes]
     frame, found = _standardise(raw, table, source, project, origin, is_htcds)
     problems += found
     if any(p.severity == "error" for p in problems):
