@@ -36,6 +36,20 @@ def main():
     """ctlib: performance indicators for counter-trafficking projects."""
 
 
+@main.command()
+@click.argument("project_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The project's name (default: from the folder name).")
+@click.option("--indicators", default="", help="Catalogue ids, comma-separated, e.g. PROT-02,PROT-05.")
+@friendly_errors
+def new(project_dir, name, indicators):
+    """Scaffold a project: a commented project.yaml and blank data templates (csv and xlsx)."""
+    from .project import new_project
+
+    ids = [i.strip() for i in indicators.split(",") if i.strip()]
+    for path in new_project(project_dir, name=name, indicator_ids=ids):
+        click.echo(f"created {path}")
+
+
 @main.group()
 @click.option("--catalogue", "catalogue_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).")
