@@ -50,6 +50,18 @@ def new(project_dir, name, indicators):
         click.echo(f"created {path}")
 
 
+@main.command()
+@click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@friendly_errors
+def check(project_dir):
+    """Validate a project's data and run the quality checks; exit 1 when there are errors."""
+    from .quality import check_project
+
+    text, passed = check_project(project_dir)
+    click.echo(text)
+    sys.exit(0 if passed else 1)
+
+
 @main.group()
 @click.option("--catalogue", "catalogue_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).")

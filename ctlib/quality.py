@@ -1,0 +1,505 @@
+"""Data-quality checks beyond the schema: completeness, consistency rules, outliers and timeliness.
+
+`check_quality(data)` looks at every reporting period from the project start up to the period of
+the latest record, and returns a `QualityReport`:
+
+- completeness: the share of non-empty values of each standard column, per table and period;
+- consistency rules, in the style of DHIS2 validation rules: a left and a right side, each one
+  aggregate (or a list of aggregates and numbers, added up) compared with an operator in every
+  period. A side's aggregate is *missing* in a period when its table has no record placed in that
+  period; the rule's `missing_value_strategy` then decides: `skip_if_any_missing` (the default),
+  `skip_if_all_missing`, or `never_skip` (missing counts as 0). Rules come from project.yaml
+  (`quality_rules`) and from built-in defaults for the tables present (a project rule with the
+  same name replaces a default);
+- outliers: periods whose record count is far from the others (modified z-score above 3.5, from
+  at least 4 complete periods);
+- gaps (timeliness): periods without any record in a table that should have records every period.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
+
+from .catalogue_model import Condition
+from .errors import CtlibError, Problem, ProjectError
+from .periods import Period, ReportingCalendar
+from .project_data import ProjectData
+from .tables import CATEGORY, DATE, INTEGER, NUMBER, TABLES
+
+OPERATORS = {"<=": operator.le, "<": operator.lt, "==": operator.eq, ">=": operator.ge, ">": operator.gt,
+             "!=": operator.ne}
+OUTLIER_Z = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score
+OUTLIER_MIN_PERIODS = 4
+# Tables expected to receive records every period (surveys and milestones come now and then).
+PERIODIC_TABLES = ("cases", "services", "activities", "participants", "legal_cases", "reported_values")
+RULE_COLUMNS = ["rule", "period", "left", "operator", "right", "status", "severity", "description"]
+PERIOD_LABEL_TABLE = "reported_values"  # placed in periods by its `period` label, not by a date
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Aggregate(_Strict):
+    """One aggregate of a standard table per period: count rows, count distinct values or sum a column."""
+
+    table: str
+    measure: Literal["count", "count_distinct", "sum"] = "count"
+    column: str | None = None
+    date: str | None = None  # the date column that places a record in a period (reported_values: none)
+    filter: list[Condition] = Field(default_factory=list)
+    cumulative: bool = False  # every record up to the end of the period, not only those within it
+
+    @model_validator(mode="after")
+    def _fits_table(self):
+        if self.table not in TABLES:
+            raise ValueError(f"unknown table {self.table!r}; standard tables are: {', '.join(TABLES)}")
+        table = TABLES[self.table]
+        if self.measure != "count" and self.column is None:
+            raise ValueError(f"measure {self.measure!r} needs a column")
+        if (self.date is None) != (self.table == PERIOD_LABEL_TABLE):
+            raise ValueError("reported_values is placed by its period label and takes no date"
+                             if self.table == PERIOD_LABEL_TABLE else f"a rule on {self.table} needs a date column")
+        _check_column(table, self.date, (DATE,))
+        _check_column(table, self.column, (INTEGER, NUMBER) if self.measure == "sum" else None)
+        for condition in self.filter:
+            column = _check_column(table, condition.column)
+            values = condition.value if isinstance(condition.value, list) else [condition.value]
+            if column.kind == CATEGORY and condition.op in ("equals", "in", "not"):
+                unknown = [v for v in values if v not in column.categories]
+                if unknown:
+                    raise ValueError(f"{unknown[0]!r} is not a category of {column.name!r}; "
+                                     f"allowed: {', '.join(column.categories)}")
+        return self
+
+
+def _check_column(table, name: str | None, kinds: tuple[str, ...] | None = None):
+    if name is None:
+        return None
+    if name not in table.column_names:
+        raise ValueError(f"table {table.name!r} has no column {name!r}")
+    column = table.column(name)
+    if kinds and column.kind not in kinds:
+        raise ValueError(f"column {name!r} is {column.kind}, expected {' or '.join(kinds)}")
+    return column
+
+
+Item = Annotated[
+    Annotated[Aggregate, Tag("aggregate")] | Annotated[float, Tag("number")],
+    Discriminator(lambda value: "number" if isinstance(value, (int, float)) else "aggregate"),
+]
+
+
+class Rule(_Strict):
+    """A consistency rule: left operator right, checked in every period."""
+
+    name: str
+    description: str = ""
+    left: list[Item]
+    operator: Literal["<=", "<", "==", ">=", ">", "!="]
+    right: list[Item]
+    missing_value_strategy: Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] = (
+        "skip_if_any_missing")
+    severity: Literal["error", "warning"] = "error"
+
+    @field_validator("left", "right", mode="before")
+    @classmethod
+    def _as_list(cls, side):
+        return side if isinstance(side, list) else [side]
+
+
+def _count_rule(name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list],
+                cumulative: bool = True) -> Rule:
+    """A built-in rule: count of left rows <= count of right rows, each placed by its own date."""
+    sides = [Aggregate(table=table, date=date, filter=conditions, cumulative=cumulative)
+             for date, conditions in (left, right)]
+    return Rule(name=name, description=description, left=sides[:1], operator="<=", right=sides[1:])
+
+
+_CONVICTED = [Condition(column="verdict", op="equals", value="convicted")]
+_PROSECUTED = [Condition(column="prosecution_date", op="is_null", value=False)]
+DEFAULT_RULES = (
+    _count_rule("convictions_not_above_prosecutions",
+                "people convicted so far cannot outnumber people prosecuted so far", "legal_cases",
+                ("verdict_date", _CONVICTED), ("prosecution_date", _PROSECUTED)),
+    _count_rule("prosecutions_not_above_investigations",
+                "people prosecuted so far cannot outnumber people investigated so far", "legal_cases",
+                ("prosecution_date", _PROSECUTED), ("investigation_date", [])),
+    _count_rule("referred_not_above_identified",
+                "people referred so far cannot outnumber people identified so far", "cases",
+                ("referral_date", [Condition(column="is_referred", op="equals", value=True)]),
+                ("identification_date", [])),
+)
+
+
+def load_rules(data: ProjectData) -> list[Rule]:
+    """The project's quality rules and the built-in defaults for its tables; ProjectError listing bad rules."""
+    rules, problems = [], []
+    for position, raw in enumerate(data.project.quality_rules):
+        try:
+            rules.append(Rule.model_validate(raw))
+        except ValidationError as error:
+            for detail in error.errors():
+                where = ".".join(str(part) for part in detail["loc"] if part not in ("aggregate", "number"))
+                name = raw.get("name", "") if isinstance(raw, dict) else ""
+                problems.append(Problem(detail["msg"].removeprefix("Value error, "), file="project.yaml",
+                                        entry=f"quality_rules[{position}]{f' ({name})' if name else ''}"
+                                              f"{f'.{where}' if where else ''}", rule="quality rule"))
+    if problems:
+        raise ProjectError(f"project.yaml: {len(problems)} problem(s) in quality_rules", problems)
+    names = {rule.name for rule in rules}
+    defaults = [rule for rule in DEFAULT_RULES if rule.name not in names and _tables(rule) <= set(data.tables)]
+    return defaults + rules
+
+
+def _tables(rule: Rule) -> set[str]:
+    return {item.table for item in rule.left + rule.right if isinstance(item, Aggregate)}
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+
+class _Periods:
+    """The periods checked (project start to the period of the latest record) and record placement."""
+
+    def __init__(self, data: ProjectData):
+        self.calendar = ReportingCalendar(data.project)
+        self.latest_date = self.calendar.latest_record_date(data.tables)
+        every = self.calendar.periods()
+        self.periods: list[Period] = [p for p in every if self.latest_date and p.start_date <= self.latest_date]
+        self.labels = [p.label for p in self.periods]
+
+    def codes(self, frame: pd.DataFrame, table: str, date: str | None = None) -> np.ndarray:
+        """Position in `periods` of each row (-1: outside the checked periods or undated)."""
+        if table == PERIOD_LABEL_TABLE:
+            position = {label: i for i, label in enumerate(self.labels)}
+            return np.array([position.get(label, -1) for label in frame["period"]], dtype=np.int64)
+        codes = self.calendar.codes(frame[date or TABLES[table].date_columns_in_period[0]])
+        return np.where(codes < len(self.periods), codes, -1)
+
+    def is_complete(self, period: Period) -> bool:
+        return period.end_date <= self.latest_date
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+
+def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
+    """Share of non-empty values of every input column of each table, per period (NaN: no records)."""
+    n = len(periods.labels)
+    frames = []
+    for name, frame in data.tables.items():
+        columns = [c.name for c in TABLES[name].input_columns if c.name in frame.columns]
+        codes = periods.codes(frame, name)
+        placed = codes >= 0
+        filled = frame.loc[placed, columns].notna().groupby(codes[placed]).sum().reindex(range(n), fill_value=0)
+        frames.append(pd.DataFrame({
+            "table": name, "column": np.repeat(columns, n), "period": np.tile(periods.labels, len(columns)),
+            "records": np.tile(np.bincount(codes[placed], minlength=n), len(columns)),
+            "filled": filled.to_numpy().T.ravel(),
+        }))
+    if not frames:
+        return pd.DataFrame(columns=["table", "column", "period", "records", "filled", "completeness"])
+    result = pd.concat(frames, ignore_index=True)
+    result["completeness"] = (100 * result["filled"] / result["records"].where(result["records"] > 0)).astype("Float64")
+    return result.astype({"records": "Int64", "filled": "Int64"})
+
+
+def matches(frame: pd.DataFrame, conditions: list[Condition]) -> pd.Series:
+    """Rows of `frame` meeting every condition (a missing value meets none but `is_null: true`)."""
+    keep = pd.Series(True, index=frame.index)
+    for condition in conditions:
+        values = frame[condition.column]
+        wanted = condition.value
+        if condition.op == "is_null":
+            met = values.isna() if wanted else values.notna()
+        elif condition.op == "range":
+            low, high = (_like(values, bound) for bound in wanted)
+            met = pd.Series(True, index=frame.index) if low is None else values >= low
+            met = met if high is None else met & (values <= high)
+        elif condition.op == "not":
+            met = ~values.isin(wanted if isinstance(wanted, list) else [wanted])
+        else:
+            met = values.isin(wanted if isinstance(wanted, list) else [wanted])
+        keep &= met.fillna(False).astype(bool) & (values.notna() | (condition.op == "is_null"))
+    return keep
+
+
+def _like(values: pd.Series, bound):
+    """A range bound comparable with the column: dates in YAML become timestamps."""
+    if bound is not None and pd.api.types.is_datetime64_any_dtype(values):
+        return pd.Timestamp(bound)
+    return bound
+
+
+def aggregate(data: ProjectData, periods: _Periods, item: Aggregate) -> pd.Series:
+    """The aggregate's value per period label; NaN where no record of its table is dated in the period.
+
+    Cumulative: every record up to the end of the period (those dated before the project start
+    included), missing until the first record.
+    """
+    frame = data.tables[item.table]
+    codes = periods.codes(frame, item.table, item.date)
+    if item.cumulative:
+        before_start = (frame[item.date] < pd.Timestamp(periods.calendar.start_date)).fillna(False).to_numpy()
+        codes = np.where(before_start, 0, codes)
+    n = len(periods.labels)
+    has_records = np.bincount(codes[codes >= 0], minlength=n) > 0
+    chosen = matches(frame, item.filter).to_numpy() & (codes >= 0)
+    if item.measure == "count":
+        values = np.bincount(codes[chosen], minlength=n).astype(float)
+    else:
+        grouped = frame.loc[chosen, item.column].groupby(codes[chosen])
+        values = (grouped.nunique() if item.measure == "count_distinct" else grouped.sum())
+        values = values.reindex(range(n), fill_value=0).to_numpy(dtype=float)
+    if item.cumulative:
+        has_records = np.maximum.accumulate(has_records)
+        values = np.cumsum(values)
+    return pd.Series(np.where(has_records, values, np.nan), index=periods.labels)
+
+
+def evaluate_rule(data: ProjectData, periods: _Periods, rule: Rule) -> pd.DataFrame:
+    """One row per period: both sides, and whether the rule passed, failed or was skipped."""
+    sides = {}
+    missing = {}
+    for side in ("left", "right"):
+        items = [aggregate(data, periods, item) if isinstance(item, Aggregate)
+                 else pd.Series(float(item), index=periods.labels) for item in getattr(rule, side)]
+        stacked = pd.concat(items, axis=1)
+        sides[side] = stacked.fillna(0).sum(axis=1)
+        missing[side] = stacked.isna()
+    every_item = pd.concat([missing["left"], missing["right"]], axis=1)
+    skip = {"skip_if_any_missing": every_item.any(axis=1), "skip_if_all_missing": every_item.all(axis=1),
+            "never_skip": pd.Series(False, index=periods.labels)}[rule.missing_value_strategy]
+    holds = OPERATORS[rule.operator](sides["left"], sides["right"])
+    status = np.where(skip, "skipped", np.where(holds, "passed", "failed"))
+    return pd.DataFrame({
+        "rule": rule.name, "period": periods.labels, "left": sides["left"].where(~skip).to_numpy(),
+        "operator": rule.operator, "right": sides["right"].where(~skip).to_numpy(), "status": status,
+        "severity": rule.severity, "description": rule.description,
+    })
+
+
+def record_counts(data: ProjectData, periods: _Periods) -> dict[str, np.ndarray]:
+    """Records per period of each periodic table present."""
+    return {name: np.bincount(codes[codes >= 0], minlength=len(periods.labels))
+            for name in PERIODIC_TABLES if name in data.tables
+            for codes in [periods.codes(data.tables[name], name)]}
+
+
+def modified_z_scores(counts: np.ndarray) -> np.ndarray | None:
+    """0.6745 (x - median) / MAD of each count; None when the MAD is 0 (no spread to compare with)."""
+    median = np.median(counts)
+    mad = np.median(np.abs(counts - median))
+    return None if mad == 0 else 0.6745 * (counts - median) / mad
+
+
+def outliers(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
+    """Complete periods whose record count has a modified z-score above OUTLIER_Z, per table."""
+    complete = np.array([periods.is_complete(p) for p in periods.periods], dtype=bool)
+    rows = []
+    for name, per_period in counts.items():
+        if complete.sum() < OUTLIER_MIN_PERIODS:
+            break
+        scores = modified_z_scores(per_period[complete].astype(float))
+        if scores is None:
+            continue
+        labels = np.array(periods.labels)[complete]
+        rows += [(name, label, int(count), float(np.median(per_period[complete])), round(float(z), 2))
+                 for label, count, z in zip(labels, per_period[complete], scores) if abs(z) > OUTLIER_Z]
+    return pd.DataFrame(rows, columns=["table", "period", "records", "median", "z_score"])
+
+
+def gaps(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
+    """Periods without any record in a periodic table."""
+    rows = [(name, period.label, period.start_date, period.end_date)
+            for name, per_period in counts.items() for period, count in zip(periods.periods, per_period) if count == 0]
+    return pd.DataFrame(rows, columns=["table", "period", "period_start_date", "period_end_date"])
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+@dataclass
+class QualityReport:
+    """What `check_quality` found; `problems` lists rule failures, outliers and gaps with their severity."""
+
+    project_id: str
+    periods: list[str]
+    completeness: pd.DataFrame
+    rule_results: pd.DataFrame
+    outliers: pd.DataFrame
+    gaps: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def check_quality(data: ProjectData) -> QualityReport:
+    """Run every check on the project's data (see the module docstring); ProjectError for malformed rules."""
+    rules = load_rules(data)
+    periods = _Periods(data)
+    results = [evaluate_rule(data, periods, rule) for rule in rules] if periods.labels else []
+    rule_results = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RULE_COLUMNS)
+    counts = record_counts(data, periods)
+    report = QualityReport(data.project_id, periods.labels, completeness(data, periods), rule_results,
+                           outliers(counts, periods), gaps(counts, periods))
+    report.problems = _problems(report)
+    return report
+
+
+def _problems(report: QualityReport) -> list[Problem]:
+    problems = [
+        Problem(f"{row.period}: {row.description or row.rule}: {_number(row.left)} {row.operator} "
+                f"{_number(row.right)} does not hold", rule=row.rule, severity=row.severity)
+        for row in report.rule_results[report.rule_results["status"] == "failed"].itertuples()
+    ]
+    problems += [
+        Problem(f"{row.period}: {row.records} records, unusual next to the median of {_number(row.median)} per "
+                f"period (modified z-score {row.z_score:+.1f}); check for missing or double entries",
+                entry=row.table, rule="outlier", severity="warning")
+        for row in report.outliers.itertuples()
+    ]
+    problems += [
+        Problem(f"{row.period} ({row.period_start_date} … {row.period_end_date}): no records; were they entered?",
+                entry=row.table, rule="timeliness", severity="warning")
+        for row in report.gaps.itertuples()
+    ]
+    return problems
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def completeness_chart(report: QualityReport, title: str | None = None):
+    """Heatmap (altair) of completeness per column and period, for the columns the project fills at all."""
+    from .charts import completeness_chart as heatmap
+
+    table = report.completeness
+    collected = table.groupby(["table", "column"])["filled"].transform("sum") > 0
+    return heatmap(table[collected], title or f"Data completeness, {report.project_id}")
+
+
+# --- loading and presenting -------------------------------------------------------------------------
+
+
+def load_checked(project_dir) -> tuple[ProjectData | None, list[Problem]]:
+    """(data, warnings) when the project loads; (None, every problem) when it does not."""
+    from .ingest import load_project_data
+
+    try:
+        data = load_project_data(project_dir)
+    except CtlibError as error:
+        return None, error.problems or [Problem(error.summary)]
+    return data, list(data.warnings)
+
+
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    """One row per problem: severity, where it is, what is wrong and the rule."""
+    return pd.DataFrame([{"severity": p.severity, "file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
+                          "value": p.value, "problem": p.message, "rule": p.rule} for p in problems],
+                        columns=["severity", "file", "sheet", "row", "column", "value", "problem", "rule"])
+
+
+def completeness_summary(report: QualityReport) -> pd.DataFrame:
+    """Per table and column: records, filled %, and the least complete period (columns ever filled only)."""
+    table = report.completeness
+    with_records = table[table["records"] > 0]
+    grouped = with_records.groupby(["table", "column"], sort=False)
+    summary = grouped[["records", "filled"]].sum()
+    summary["complete_%"] = (100 * summary["filled"] / summary["records"]).round(0).astype("Int64")
+    lowest = with_records.loc[with_records.groupby(["table", "column"], sort=False)["completeness"].idxmin()]
+    summary["lowest_period"] = lowest.set_index(["table", "column"])["period"]
+    summary["lowest_%"] = lowest.set_index(["table", "column"])["completeness"].round(0).astype("Int64")
+    return summary[summary["filled"] > 0].reset_index()
+
+
+def report_text(project_dir, data: ProjectData | None, load_problems: list[Problem],
+                report: QualityReport | None) -> str:
+    """The plain-text report of `ctlib check`: sections with ✓ (fine), ✗ (error) and ! (warning) markers."""
+    lines = [f"ctlib check {project_dir}"]
+    if data is not None:
+        lines[0] += f": {data.project_id} ({data.project.project.name})"
+    lines += ["", "Data validation"]
+    errors = [p for p in load_problems if p.severity == "error"]
+    if data is None:
+        lines.append(f"  ✗ {len(errors)} problem(s); nothing else was checked")
+    else:
+        counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in data.tables.items())
+        lines.append(f"  ✓ {len(data.tables)} table(s) loaded: {counts}")
+    lines += [f"  {'✗' if p.severity == 'error' else '!'} {p}" for p in load_problems]
+    if report is not None:
+        lines += ["", f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})"]
+        lines += _report_sections(report)
+    warnings = len(load_problems) - len(errors) + (len(report.warnings) if report else 0)
+    error_count = len(errors) + (len(report.errors) if report else 0)
+    verdict = "failed" if error_count else "passed"
+    lines += ["", f"Result: {verdict}, {error_count} error(s), {warnings} warning(s)"]
+    return "\n".join(lines)
+
+
+def _report_sections(report: QualityReport) -> list[str]:
+    lines = ["", "Completeness"]
+    summary = completeness_summary(report)
+    incomplete = summary[summary["lowest_%"] < 100]
+    complete = len(summary) - len(incomplete)
+    lines.append(f"  ✓ {complete} column(s) filled in every record")
+    if not incomplete.empty:
+        lines.append(f"  {len(incomplete)} column(s) with empty values:")
+        shown = incomplete[["table", "column", "complete_%", "lowest_%", "lowest_period"]]
+        lines += _indented(shown.set_axis(["table", "column", "filled %", "lowest %", "in period"], axis=1))
+    collected = set(zip(summary["table"], summary["column"]))
+    never = sorted({f"{t}.{c}" for t, c in zip(report.completeness["table"], report.completeness["column"])
+                    if (t, c) not in collected})
+    if never:
+        lines.append(f"  not collected (always empty): {', '.join(never)}")
+    lines += ["", "Consistency rules"]
+    for name, results in report.rule_results.groupby("rule", sort=False):
+        counts = results["status"].value_counts()
+        tally = ", ".join(f"{counts[s]} {s}" for s in ("failed", "passed", "skipped") if s in counts)
+        failed = results[results["status"] == "failed"]
+        marker = "✓" if failed.empty else ("✗" if failed["severity"].iloc[0] == "error" else "!")
+        lines.append(f"  {marker} {name}: {tally}")
+        lines += [f"      {row.period}: {_number(row.left)} {row.operator} {_number(row.right)} does not hold"
+                  for row in failed.itertuples()]
+    lines += ["", f"Outliers (records per period, modified z-score above {OUTLIER_Z})"]
+    lines += ["  ✓ none"] if report.outliers.empty else [
+        f"  ! {row.table} {row.period}: {row.records:,} records (median {_number(row.median)}, z {row.z_score:+.1f})"
+        for row in report.outliers.itertuples()]
+    lines += ["", "Timeliness (periods without records)"]
+    lines += ["  ✓ every period has records"] if report.gaps.empty else [
+        f"  ! {row.table} {row.period} ({row.period_start_date} … {row.period_end_date})"
+        for row in report.gaps.itertuples()]
+    return lines
+
+
+def _indented(frame: pd.DataFrame) -> list[str]:
+    return ["    " + line for line in frame.to_string(index=False).splitlines()]
+
+
+def check_project(project_dir) -> tuple[str, bool]:
+    """(report text, passed) for `ctlib check`: validation, then the quality checks when the data loads."""
+    data, load_problems = load_checked(project_dir)
+    report = None
+    if data is not None:
+        try:
+            report = check_quality(data)
+        except CtlibError as error:
+            load_problems += error.problems
+    text = report_text(project_dir, data, load_problems, report)
+    passed = not any(p.severity == "error" for p in load_problems) and not (report and report.errors)
+    return text, passed
