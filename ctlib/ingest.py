@@ -149,7 +149,7 @@ def _read_source(source: Source, table_name: str, directory: Path, project: Proj
         is_htcds = source.format == "htcds" or (source.format == "auto" and htcds.looks_like_htcds(reader.names))
         mapping, problems = _map_columns(reader.names, table, source, is_htcds, origin)
         skip = int(is_htcds and reader.peek is not None and htcds.is_label_row(reader.names, reader.peek))
-        raw = reader.read({name: _reading(table, target, source) for name, target in mapping.items()}, skip)
+        raw = reader.read({name: _reading(table, target) for name, target in mapping.items()}, skip)
     except _Unreadable as error:
         return _empty(table), [origin.problem(str(error), rule=error.rule)], origin
     raw = raw.rename(columns=mapping)
@@ -183,6 +183,11 @@ def _map_columns(names, table: Table, source: Source, is_htcds: bool, origin: _O
             problems.append(origin.problem(f"column {their!r} of the column map is not in the file; columns: "
                                            f"{', '.join(str(n) for n in names if n)}", column=their,
                                            rule="column map", severity="warning"))
+    for target in source.values:
+        if target not in accepted:
+            problems.append(Problem(f"{target!r} is not a column of {table.name}" + _closest(target, accepted),
+                                    file="project.yaml", entry=f"sources.{table.name}.values.{target}",
+                                    value=target, rule="value map"))
     for name in names:
         if not name:
             continue
@@ -224,10 +229,9 @@ def _map_columns(names, table: Table, source: Source, is_htcds: bool, origin: _O
     return mapping, problems
 
 
-def _reading(table: Table, target: str, source: Source) -> str:
-    """How a csv column is read: 'text' (each row its own value) or 'coded' (few distinct values)."""
-    kind = BIRTH_DATE.kind if target == BIRTH_DATE.name else table.column(target).kind
-    return "text" if kind == STRING and target not in source.values else "coded"
+def _reading(table: Table, target: str) -> str:
+    """How a csv column is read: 'text' for identifiers (each row its own value), else 'coded' (few values)."""
+    return "text" if target == table.key or target in table.foreign_keys else "coded"
 
 
 def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Project, origin: _Origin,
@@ -266,7 +270,7 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
     problems += _duplicate_problems(typed, table, origin)
     problems += _period_warnings(typed, table, project, origin)
     problems += _identifier_value_problems(typed, table, source, origin)
-    frame = pd.DataFrame(typed, index=raw.index)
+    frame = pd.DataFrame(typed, index=raw.index, copy=False)
     if is_htcds:
         frame = htcds.complete(frame)
     return _derive(_with_all_columns(frame, table), table, project), problems
@@ -279,8 +283,8 @@ def _convert(raw: pd.Series, column: Column, value_map: dict):
     """(typed series, mask of present values that could not be converted), working on distinct values."""
     if raw.dtype == object:
         raw = raw.map(_tidy_number, na_action="ignore")
-    if column.kind == STRING and not value_map:
-        text = raw.astype("string").str.strip()
+    if column.kind == STRING and not value_map and not isinstance(raw.dtype, pd.CategoricalDtype):
+        text = (raw if raw.dtype == "string" else raw.astype("string")).str.strip()
         return text.mask(text == ""), np.zeros(len(raw), dtype=bool)
     if isinstance(raw.dtype, pd.CategoricalDtype):
         codes, uniques = raw.cat.codes.to_numpy(), list(raw.cat.categories)
@@ -337,7 +341,10 @@ def _to_date(values, column):
     texts = pd.Series([v.strip() if isinstance(v, str) else None for v in values], dtype=object)
     dates = _plausible(pd.to_datetime(stamps, errors="coerce"))
     for date_format in ("ISO8601", *DAY_FIRST_FORMATS):
-        dates = dates.fillna(_plausible(pd.to_datetime(texts, format=date_format, errors="coerce")))
+        left = texts.notna() & dates.isna()
+        if not left.any():
+            break
+        dates = dates.fillna(_plausible(pd.to_datetime(texts[left], format=date_format, errors="coerce")))
     present = np.array([v is not None for v in values], dtype=bool)
     return dates.array, present & dates.isna().to_numpy()
 
@@ -434,9 +441,9 @@ def _duplicate_problems(typed: dict, table: Table, origin: _Origin):
     if not table.key or table.key not in typed:
         return []
     ids = typed[table.key]
-    duplicated = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
-    if not duplicated.any():
+    if not ids.hasnans and len(ids.unique()) == len(ids):
         return []
+    duplicated = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
     def message(value):
         first = ids.index[(ids == value).fillna(False).to_numpy()][0]
@@ -501,11 +508,12 @@ def _derive(frame: pd.DataFrame, table: Table, project: Project) -> pd.DataFrame
     names = table.column_names
     derived = {}
     if "age_group" in names:
-        derived["age_group"] = age_group(frame["age"])
-        derived["child_adult"] = child_adult(frame["age"])
+        derived["age_group"] = _by_distinct(frame["age"], age_group)
+        derived["child_adult"] = _by_distinct(frame["age"], child_adult)
     if "is_foreign_national" in names:
-        nationality = frame["nationality"].str.upper()
-        derived["is_foreign_national"] = (nationality != project.project.country.upper()).astype("boolean")
+        country = project.project.country.upper()
+        derived["is_foreign_national"] = _by_distinct(
+            frame["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean"))
     if "days_to_referral_acceptance" in names:
         derived["days_to_referral_acceptance"] = (
             (frame["referral_accepted_date"] - frame["referral_date"]).dt.days.astype("Int64"))
@@ -521,11 +529,19 @@ def _derive(frame: pd.DataFrame, table: Table, project: Project) -> pd.DataFrame
     return frame.assign(**derived)
 
 
+def _by_distinct(values: pd.Series, function) -> pd.Series:
+    """function(values), computed once per distinct value (ages, codes and dates repeat a lot)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    result = function(pd.Series(distinct, dtype=values.dtype))
+    return pd.Series(result.array.take(codes), index=values.index)
+
+
 def _with_all_columns(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Every standard column in declared order and dtype; the ones the source lacks are empty."""
-    columns = {c.name: (frame[c.name] if c.name in frame else pd.Series(pd.NA, index=frame.index, dtype=object))
-               .astype(PANDAS_DTYPES[c.kind]) for c in table.columns}
-    result = pd.DataFrame(columns, index=frame.index)
+    columns = {c.name: frame[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in frame
+               else pd.Series(pd.NaT if c.kind == DATE else pd.NA, index=frame.index, dtype=PANDAS_DTYPES[c.kind])
+               for c in table.columns}
+    result = pd.DataFrame(columns, index=frame.index, copy=False)
     result.index.name = "row"
     return result
 
@@ -538,14 +554,15 @@ def _empty(table: Table) -> pd.DataFrame:
 
 
 def _open(path: Path, source: Source, table: Table):
+    """The reader for the source's format, or for the file's extension (format auto or htcds)."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise _Unreadable(f"file {str(path)!r} not found", rule="file exists")
-    if suffix in (".csv", ".tsv", ".txt"):
+    if source.format == "csv" or (source.format in ("auto", "htcds") and suffix in (".csv", ".tsv", ".txt")):
         return _CsvFile(path, source)
-    if suffix in (".xlsx", ".xlsm"):
+    if source.format == "xlsx" or (source.format in ("auto", "htcds") and suffix in (".xlsx", ".xlsm")):
         return _XlsxFile(path, source, table)
-    if suffix in (".parquet", ".pq"):
+    if source.format == "parquet" or (source.format == "auto" and suffix in (".parquet", ".pq")):
         return _ParquetFile(path)
     raise _Unreadable(f"cannot read {suffix or 'files without an extension'}: use csv, xlsx or parquet",
                       rule="file format")
@@ -585,7 +602,8 @@ class _CsvFile:
                 raise _Unreadable(f"cannot be read as csv: {error}") from None
             table = self._read("cp1252", columns, selected, types, skip)
         first = self.header_row + skip + 1
-        return table.to_pandas().set_axis(pd.RangeIndex(first, first + table.num_rows, name="row"))
+        frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+        return frame.set_axis(pd.RangeIndex(first, first + table.num_rows, name="row"))
 
     def _read(self, encoding, columns, selected, types, skip):
         return pacsv.read_csv(
@@ -631,6 +649,13 @@ class _XlsxFile:
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
             raise _Unreadable(f"not a readable xlsx workbook ({error})") from None
+        try:
+            self._find_header(source, table)
+        except _Unreadable:
+            self.book.close()
+            raise
+
+    def _find_header(self, source: Source, table: Table) -> None:
         sheets = self.book.sheetnames
         self.sheet = source.sheet or (htcds.CASE_SHEET if htcds.CASE_SHEET in sheets else sheets[0])
         if self.sheet not in sheets:
@@ -650,12 +675,14 @@ class _XlsxFile:
         positions = [self.names.index(name) for name in selected]
         first = self.header_row + skip + 1
         rows, numbers = [], []
-        for number, cells in enumerate(self.worksheet.iter_rows(min_row=first, values_only=True), start=first):
-            values = [cells[i] if i < len(cells) else None for i in positions]
-            if not all(_blank(v) for v in values):
-                rows.append(values)
-                numbers.append(number)
-        self.book.close()
+        try:
+            for number, cells in enumerate(self.worksheet.iter_rows(min_row=first, values_only=True), start=first):
+                values = [cells[i] if i < len(cells) else None for i in positions]
+                if not all(_blank(v) for v in values):
+                    rows.append(values)
+                    numbers.append(number)
+        finally:
+            self.book.close()
         return pd.DataFrame(rows, columns=list(selected), index=pd.Index(numbers, name="row", dtype="int64"),
                             dtype=object)
 

@@ -356,6 +356,19 @@ def test_column_map_naming_a_non_standard_column(tmp_path):
     assert "'gender' is not a column of cases" in problem.message
 
 
+def test_value_map_for_a_non_standard_column(tmp_path):
+    _, problems = read(tmp_path, "cases.csv", CASES, values={"gender": {"F": "female"}})
+    [problem] = errors(problems)
+    assert (problem.rule, problem.entry) == ("value map", "sources.cases.values.gender")
+
+
+def test_configured_format_wins_over_the_extension(tmp_path):
+    frame, problems = read(tmp_path, "cases.dat", CASES, format="csv")
+    assert errors(problems) == [] and len(frame) == 2
+    _, problems = read(tmp_path, "cases.dat", CASES)
+    assert [p.rule for p in problems] == ["file format"]
+
+
 def test_two_columns_mapped_to_one(tmp_path):
     text = "Case,case_id,identification_date\nA,B,2024-01-05\n"
     _, problems = read(tmp_path, "cases.csv", text, columns={"Case": "case_id"})
