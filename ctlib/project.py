@@ -58,11 +58,11 @@ class ProjectFile:
         keys = _parse_yaml_path(yaml_path)
         parent = data
         for key in keys[:-1]:
-            parent = parent[key]
+            parent = parent[_existing_key(parent, key)]
         if isinstance(parent, list) and keys[-1] == len(parent):
             parent.append(value)
         else:
-            parent[keys[-1]] = value
+            parent[_existing_key(parent, keys[-1])] = value
         self.project, self.catalogue = _validate(data, self.path)
         self.data = data
 
@@ -301,13 +301,20 @@ def _parse_yaml_path(text: str) -> list:
     return [int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)]
 
 
+def _existing_key(node, key):
+    """The key of a mapping as written in the file (`2026:` is the int 2026, named "2026" in paths)."""
+    if isinstance(node, dict):
+        return next((k for k in node if str(k) == str(key)), key)
+    return key
+
+
 def _line(data, loc) -> int | None:
     """The 1-based line of the deepest part of `loc` found in the commented map."""
     node, line = data, None
     for key in loc:
         if isinstance(node, CommentedMap):
-            match = next((k for k in node if str(k) == str(key)), None)
-            if match is None:
+            match = _existing_key(node, key)
+            if match not in node:
                 break
             line = node.lc.key(match)[0] + 1
             node = node[match]

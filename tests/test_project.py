@@ -61,11 +61,12 @@ def test_round_trip_keeps_another_indentation_style(tmp_path):
 def test_set_edits_one_value_keeping_comments_and_revalidates(project_dir):
     project_file = load_project_file(project_dir)
     project_file.set("indicators[0].targets.2024-Q2", 7)
+    project_file.set("indicators[0].targets.2024", 21)  # written `2024:`, an int key in YAML
     project_file.set("indicators[2]", {"id": "PROT-06", "result": "oc-1"})
     assert project_file.project.indicator("PROT-02").targets["2024-Q2"] == 7
     project_file.save()
     text = (project_dir / "project.yaml").read_text()
-    assert "      2024-Q1: 5\n      2024: 20\n      life_of_project: 40\n      2024-Q2: 7\n" in text
+    assert "      2024-Q1: 5\n      2024: 21\n      life_of_project: 40\n      2024-Q2: 7\n" in text
     assert "  - id: PROT-02   # new victims identified\n" in text
     assert "  - id: PROT-06\n    result: oc-1\n" in text
     assert load_project(project_dir).indicator("PROT-06").result == "oc-1"
