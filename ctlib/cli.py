@@ -57,9 +57,9 @@ def check(project_dir):
     """Validate a project's data and run the quality checks; exit 1 when there are errors."""
     from .quality import check_project
 
-    text, passed = check_project(project_dir)
-    click.echo(text)
-    sys.exit(0 if passed else 1)
+    result = check_project(project_dir)
+    click.echo(result.text())
+    sys.exit(0 if result.passed else 1)
 
 
 @main.group()

@@ -394,74 +394,109 @@ def completeness_chart(report: QualityReport, title: str | None = None):
     return heatmap(table[collected], title or f"Data completeness, {report.project_id}")
 
 
-# --- loading and presenting -------------------------------------------------------------------------
+# --- a whole check, for `ctlib check` and the check_data workbook ----------------------------------------
 
 
-def load_checked(project_dir) -> tuple[ProjectData | None, list[Problem]]:
-    """(data, warnings) when the project loads; (None, every problem) when it does not."""
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    """One row per problem: severity, where it is, what is wrong and the rule."""
+    return pd.DataFrame([{"severity": p.severity, "file": p.file, "sheet": p.sheet, "entry": p.entry, "row": p.row,
+                          "column": p.column, "value": p.value, "problem": p.message, "rule": p.rule}
+                         for p in problems], columns=PROBLEM_COLUMNS)
+
+
+PROBLEM_COLUMNS = ["severity", "file", "sheet", "entry", "row", "column", "value", "problem", "rule"]
+SUMMARY_COLUMNS = ["table", "column", "records", "filled", "filled %", "lowest %", "in period"]
+
+
+def completeness_summary(report: QualityReport) -> pd.DataFrame:
+    """Per table and column ever filled: records, filled values and %, and the least complete period."""
+    placed = report.completeness[report.completeness["records"] > 0]
+    keys = ["table", "column"]
+    summary = placed.groupby(keys, sort=False)[["records", "filled"]].sum()
+    lowest = placed.loc[placed.groupby(keys, sort=False)["completeness"].idxmin()].set_index(keys)
+    summary["filled %"] = (100 * summary["filled"] / summary["records"]).round(0).astype("Int64")
+    summary["lowest %"] = lowest["completeness"].round(0).astype("Int64")
+    summary["in period"] = lowest["period"]
+    return summary[summary["filled"] > 0].reset_index()[SUMMARY_COLUMNS]
+
+
+@dataclass
+class CheckResult:
+    """A project checked: its validation problems and, when its data loaded, the quality report."""
+
+    project_dir: str
+    data: ProjectData | None
+    validation: list[Problem]
+    report: QualityReport | None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.validation + (self.report.problems if self.report else [])
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def verdict(self) -> str:
+        warnings = len(self.problems) - len(self.errors)
+        return f"{'passed' if self.passed else 'failed'}, {len(self.errors)} error(s), {warnings} warning(s)"
+
+    def problems_table(self) -> pd.DataFrame:
+        return problems_table(self.problems)
+
+    def completeness_table(self) -> pd.DataFrame:
+        """`completeness_summary` of the report (empty when the data did not load)."""
+        return completeness_summary(self.report) if self.report else pd.DataFrame(columns=SUMMARY_COLUMNS)
+
+    def completeness_chart(self):
+        """The completeness heatmap; None when the data did not load."""
+        return completeness_chart(self.report) if self.report else None
+
+    def text(self) -> str:
+        """The plain-text report: sections with ✓ (fine), ✗ (error) and ! (warning) markers."""
+        lines = [f"ctlib check {self.project_dir}"]
+        if self.data is not None:
+            lines[0] += f": {self.data.project_id} ({self.data.project.project.name})"
+        lines += ["", "Data validation"]
+        if self.data is None:
+            lines.append(f"  ✗ {len(self.errors)} problem(s); nothing else was checked")
+        else:
+            counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in self.data.tables.items())
+            lines.append(f"  ✓ {len(self.data.tables)} table(s) loaded: {counts}")
+        lines += [f"  {'✗' if p.severity == 'error' else '!'} {p}" for p in self.validation]
+        if self.report is not None:
+            lines += _report_sections(self.report)
+        return "\n".join([*lines, "", f"Result: {self.verdict()}"])
+
+
+def check_project(project_dir) -> CheckResult:
+    """Load and validate the project; run the quality checks when its data loads."""
     from .ingest import load_project_data
 
     try:
         data = load_project_data(project_dir)
     except CtlibError as error:
-        return None, error.problems or [Problem(error.summary)]
-    return data, list(data.warnings)
-
-
-def problems_table(problems: list[Problem]) -> pd.DataFrame:
-    """One row per problem: severity, where it is, what is wrong and the rule."""
-    return pd.DataFrame([{"severity": p.severity, "file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
-                          "value": p.value, "problem": p.message, "rule": p.rule} for p in problems],
-                        columns=["severity", "file", "sheet", "row", "column", "value", "problem", "rule"])
-
-
-def completeness_summary(report: QualityReport) -> pd.DataFrame:
-    """Per table and column: records, filled %, and the least complete period (columns ever filled only)."""
-    table = report.completeness
-    with_records = table[table["records"] > 0]
-    grouped = with_records.groupby(["table", "column"], sort=False)
-    summary = grouped[["records", "filled"]].sum()
-    summary["complete_%"] = (100 * summary["filled"] / summary["records"]).round(0).astype("Int64")
-    lowest = with_records.loc[with_records.groupby(["table", "column"], sort=False)["completeness"].idxmin()]
-    summary["lowest_period"] = lowest.set_index(["table", "column"])["period"]
-    summary["lowest_%"] = lowest.set_index(["table", "column"])["completeness"].round(0).astype("Int64")
-    return summary[summary["filled"] > 0].reset_index()
-
-
-def report_text(project_dir, data: ProjectData | None, load_problems: list[Problem],
-                report: QualityReport | None) -> str:
-    """The plain-text report of `ctlib check`: sections with ✓ (fine), ✗ (error) and ! (warning) markers."""
-    lines = [f"ctlib check {project_dir}"]
-    if data is not None:
-        lines[0] += f": {data.project_id} ({data.project.project.name})"
-    lines += ["", "Data validation"]
-    errors = [p for p in load_problems if p.severity == "error"]
-    if data is None:
-        lines.append(f"  ✗ {len(errors)} problem(s); nothing else was checked")
-    else:
-        counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in data.tables.items())
-        lines.append(f"  ✓ {len(data.tables)} table(s) loaded: {counts}")
-    lines += [f"  {'✗' if p.severity == 'error' else '!'} {p}" for p in load_problems]
-    if report is not None:
-        lines += ["", f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})"]
-        lines += _report_sections(report)
-    warnings = len(load_problems) - len(errors) + (len(report.warnings) if report else 0)
-    error_count = len(errors) + (len(report.errors) if report else 0)
-    verdict = "failed" if error_count else "passed"
-    lines += ["", f"Result: {verdict}, {error_count} error(s), {warnings} warning(s)"]
-    return "\n".join(lines)
+        return CheckResult(str(project_dir), None, error.problems or [Problem(error.summary)], None)
+    try:
+        return CheckResult(str(project_dir), data, list(data.warnings), check_quality(data))
+    except CtlibError as error:  # malformed quality rules
+        return CheckResult(str(project_dir), data, [*data.warnings, *error.problems], None)
 
 
 def _report_sections(report: QualityReport) -> list[str]:
-    lines = ["", "Completeness"]
+    lines = ["", f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})",
+             "", "Completeness"]
     summary = completeness_summary(report)
-    incomplete = summary[summary["lowest_%"] < 100]
-    complete = len(summary) - len(incomplete)
-    lines.append(f"  ✓ {complete} column(s) filled in every record")
+    incomplete = summary[summary["lowest %"] < 100]
+    lines.append(f"  ✓ {len(summary) - len(incomplete)} column(s) filled in every record")
     if not incomplete.empty:
         lines.append(f"  {len(incomplete)} column(s) with empty values:")
-        shown = incomplete[["table", "column", "complete_%", "lowest_%", "lowest_period"]]
-        lines += _indented(shown.set_axis(["table", "column", "filled %", "lowest %", "in period"], axis=1))
+        shown = incomplete.drop(columns=["records", "filled"]).to_string(index=False)
+        lines += ["    " + line for line in shown.splitlines()]
     collected = set(zip(summary["table"], summary["column"]))
     never = sorted({f"{t}.{c}" for t, c in zip(report.completeness["table"], report.completeness["column"])
                     if (t, c) not in collected})
@@ -485,21 +520,3 @@ def _report_sections(report: QualityReport) -> list[str]:
         f"  ! {row.table} {row.period} ({row.period_start_date} … {row.period_end_date})"
         for row in report.gaps.itertuples()]
     return lines
-
-
-def _indented(frame: pd.DataFrame) -> list[str]:
-    return ["    " + line for line in frame.to_string(index=False).splitlines()]
-
-
-def check_project(project_dir) -> tuple[str, bool]:
-    """(report text, passed) for `ctlib check`: validation, then the quality checks when the data loads."""
-    data, load_problems = load_checked(project_dir)
-    report = None
-    if data is not None:
-        try:
-            report = check_quality(data)
-        except CtlibError as error:
-            load_problems += error.problems
-    text = report_text(project_dir, data, load_problems, report)
-    passed = not any(p.severity == "error" for p in load_problems) and not (report and report.errors)
-    return text, passed

@@ -273,3 +273,38 @@ def test_completeness_chart_leaves_out_columns_never_filled():
     fields = set(chart.data["field"]) if isinstance(chart.data, pd.DataFrame) else set(
         pd.DataFrame(chart.to_dict()["datasets"].popitem()[1])["field"])
     assert fields == {"cases.case_id", "cases.identification_date", "cases.age"}
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize(("project", "verdict", "in_tables"), [
+    ("justice_for_survivors", "passed, 0 error(s), 1 warning(s)", "victims_compensated"),  # completeness table
+    ("broken", "failed, 1 error(s), 0 warning(s)", "is not a number"),  # problems table
+])
+def test_the_check_data_workbook_shows_problems_completeness_and_the_chart(tmp_path, project, verdict, in_tables):
+    import shutil
+
+    import nbformat
+    import papermill
+
+    from conftest import REPO, SAMPLE_DIR
+
+    project_dir = tmp_path / project
+    shutil.copytree(SAMPLE_DIR / ("justice_for_survivors" if project != "broken" else "coast_outreach"), project_dir)
+    if project == "broken":
+        tally = project_dir / "tally_sheets.xlsx"
+        frame = pd.read_excel(tally, sheet_name="Tally", dtype=str)
+        frame.loc[3, "Figure"] = "many"
+        frame.to_excel(tally, sheet_name="Tally", index=False)
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(REPO / "notebooks" / "check_data.ipynb", out, kernel_name="python3",
+                               parameters={"project_dir": str(project_dir)}, cwd=REPO / "notebooks",
+                               progress_bar=False)
+    outputs = [o for cell in nbformat.read(out, as_version=4).cells if cell.cell_type == "code"
+               for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert verdict in outputs[0]["text"]
+    results = [o["data"] for o in outputs if o.output_type == "execute_result"]
+    tables = [data["text/html"] for data in results if "dataframe" in data["text/html"]]
+    assert len(tables) == 2 and in_tables in "".join(tables)
+    charts = [data for data in results if "alt." in data["text/plain"]]
+    assert len(charts) == (0 if project == "broken" else 1)
