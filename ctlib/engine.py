@@ -58,6 +58,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .catalogue_model import Condition, Indicator, Method, Part
 from .errors import ComputeError, PeriodError, Problem
@@ -75,6 +77,7 @@ RESULT_COLUMNS = (
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
+BITMAP_LIMIT = 50_000_000  # distinct counts use a cell × value bitmap up to this many bits, else a sort
 
 
 @dataclass
@@ -110,25 +113,24 @@ class _TableView:
             self._cache[key] = make()
         return self._cache[key]
 
-    def _linked(self, column: str) -> tuple["_TableView", np.ndarray] | None:
-        """The linked view holding `column` and each row's position in it (-1 when unmatched)."""
+    def _link(self, column: str) -> tuple[str, "_TableView", str] | None:
+        """(link key, linked view, its key) for a column of a linked table; None for an own column."""
         if column in self.frame:
             return None
         for key, target in TABLES[self.name].foreign_keys.items():
             other_name, other_key = target.split(".")
-            if column in TABLES[other_name].column_names:
-                other = self.context.view(other_name)
-                if column not in other.frame:
-                    break
-                positions = self._cached(("link", other_name), lambda: pd.Index(
-                    other.frame[other_key]).get_indexer(self.frame[key]))
-                return other, positions
+            if column in TABLES[other_name].column_names and column in self.context.view(other_name).frame:
+                return key, self.context.view(other_name), other_key
         raise _Unavailable(Problem(f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
                                    column=column, rule="recipe column"))
 
+    def _positions(self, key: str, other: "_TableView", other_key: str) -> np.ndarray:
+        """Each row's position in the linked table (-1 when unmatched)."""
+        return self._cached(("link", key), lambda: _positions(self.frame[key], other.frame[other_key]))
+
     def has(self, column: str) -> bool:
         try:
-            self._linked(column)
+            self._link(column)
         except (_Unavailable, _MissingTable):
             return False
         return True
@@ -138,19 +140,31 @@ class _TableView:
         return self._cached((convert.__name__, column), lambda: self._convert(column, convert, fill))
 
     def _convert(self, column: str, convert: Callable, fill):
-        linked = self._linked(column)
-        if linked is None:
+        link = self._link(column)
+        if link is None:
             return convert(self.frame[column])
-        other, positions = linked
+        other, positions = link[1], self._positions(*link)
         values = other._converted(column, convert, fill)
         if isinstance(values, tuple):  # factorized: codes and distinct values
             codes, uniques = values
-            return np.where(positions >= 0, codes[positions], -1), uniques
-        return np.where(positions >= 0, values[positions], fill)
+            return np.append(codes, -1)[positions], uniques  # position -1 takes the appended -1
+        return np.append(values, fill)[positions]
 
-    def factorized(self, column: str) -> tuple[np.ndarray, list]:
-        """Codes (-1 for missing) and the sorted distinct values of a column."""
-        return self._converted(column, _factorized, None)
+    def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
+        """Codes (-1 for missing) and the distinct values of a column.
+
+        A link key whose every value is found in the linked table (e.g. `services.case_id`) is coded
+        by the linked row's position: the link is computed once and no second hashing is needed.
+        """
+        def key_codes():
+            target = TABLES[self.name].foreign_keys.get(column)
+            if target is None or target.split(".")[0] not in self.context.tables:
+                return None
+            other_name, other_key = target.split(".")
+            other = self.context.view(other_name)
+            positions = self._positions(column, other, other_key)
+            return (positions, pd.Index(other.frame[other_key])) if (positions >= 0).all() else None
+        return self._cached(("key codes", column), key_codes) or self._converted(column, _factorized, None)
 
     def numbers(self, column: str) -> np.ndarray:
         """A column as float64, NaN for missing."""
@@ -161,7 +175,7 @@ class _TableView:
         return self._converted(column, _dates, np.datetime64("NaT", "ns"))
 
     def kind(self, column: str) -> str:
-        frame = self.frame if column in self.frame else self._linked(column)[0].frame
+        frame = self.frame if column in self.frame else self._link(column)[1].frame
         dtype = frame[column].dtype
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return "date"
@@ -170,13 +184,16 @@ class _TableView:
         return "number"
 
     def groups(self, column: str) -> tuple[np.ndarray, list[str]]:
-        """Category codes of a disaggregation column (missing → "unknown") and the category labels."""
+        """Category codes of a disaggregation column, in label order (missing → "unknown"), and the labels."""
         def make():
-            codes, uniques = self.factorized(column)
-            labels = [_label(u) for u in uniques]
+            link = self._link(column)
+            if link is None:
+                codes, labels = _ordered(*self.factorized(column))
+            else:  # the linked table's categories, taken row by row
+                codes, labels = link[1].groups(column)
+                codes = np.append(codes, -1)[self._positions(*link)]
             if (codes < 0).any():
-                if "unknown" not in labels:
-                    labels.append("unknown")
+                labels = labels if "unknown" in labels else [*labels, "unknown"]
                 codes = np.where(codes < 0, labels.index("unknown"), codes)
             return codes, labels
         return self._cached(("groups", column), make)
@@ -201,16 +218,33 @@ class _TableView:
         columns = sorted({recipe_date, *TABLES[self.name].date_columns_in_period} & set(self.frame.columns))
         def make():
             found = np.zeros(len(period_pass.labels), dtype=bool)
-            for column in columns:
-                codes = self.pass_codes(column, period_pass)
-                found |= np.bincount(codes[codes >= 0], minlength=len(found)) > 0
+            for column in columns:  # bin 0 counts the rows outside every period
+                found |= np.bincount(self.pass_codes(column, period_pass) + 1, minlength=len(found) + 1)[1:] > 0
             return found
         return self._cached(("present", tuple(columns), period_pass.key), make)
 
 
-def _factorized(series: pd.Series) -> tuple[np.ndarray, list]:
-    codes, uniques = pd.factorize(series, sort=True)
-    return codes.astype(np.int64), list(uniques)
+def _factorized(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(series)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def _ordered(codes: np.ndarray, uniques: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """Codes renumbered so that their labels are in alphabetical order, and the labels."""
+    labels = [_label(u) for u in uniques]
+    order = np.argsort(labels, kind="stable")
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order], rank[-1] = np.arange(len(order)), -1
+    return rank[codes], [labels[i] for i in order]  # code -1 (missing) takes rank[-1] = -1
+
+
+def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Position of each value among unique `keys` (-1 when absent); Arrow's hash lookup when it can."""
+    try:
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(keys.array))
+    except (pa.ArrowException, TypeError):
+        return pd.Index(keys).get_indexer(values)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
@@ -236,9 +270,10 @@ def _condition(view: _TableView, condition: Condition) -> np.ndarray:
         if op == "range":
             raise _Unavailable(Problem(f"'range' needs a number or date column; {column!r} is not",
                                        column=column, rule="filter"))
-        position = {u: i for i, u in enumerate(uniques)}
-        wanted = [position[v] for v in (value if isinstance(value, list) else [value]) if v in position]
-        hit = np.isin(codes, wanted)
+        found = uniques.get_indexer(pd.Index(value if isinstance(value, list) else [value]))
+        wanted = np.zeros(len(uniques) + 1, dtype=bool)  # the last slot answers code -1 (missing)
+        wanted[found[found >= 0]] = True
+        hit = wanted[codes]
         return ~hit if op == "not" else hit
     values = view.numbers(column) if kind == "number" else view.dates(column)
     convert = float if kind == "number" else (lambda v: np.datetime64(pd.Timestamp(v), "ns"))
@@ -292,28 +327,57 @@ def _window(period: Period, cumulative: bool = False) -> _Pass:
 
 
 # -- measures ---------------------------------------------------------------------------------
-def _count(groups: np.ndarray, size: int) -> np.ndarray:
-    return np.bincount(groups[groups >= 0], minlength=size).astype(float)
+@dataclass(frozen=True)
+class _Cells:
+    """The table rows that count (positions) and the output cell each falls in (0 … size-1)."""
 
+    rows: np.ndarray
+    groups: np.ndarray
+    size: int
 
-def _sum_count(groups: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    keep = (groups >= 0) & ~np.isnan(values)
-    return (np.bincount(groups[keep], weights=values[keep], minlength=size),
-            np.bincount(groups[keep], minlength=size).astype(float))
+    def where(self, keep: np.ndarray) -> "_Cells":
+        return _Cells(self.rows[keep], self.groups[keep], self.size)
 
+    def of(self, column: np.ndarray) -> np.ndarray:
+        """A full-length column array narrowed to these rows."""
+        return column[self.rows]
 
-def _distinct(groups: np.ndarray, codes: np.ndarray, n_values: int, size: int) -> np.ndarray:
-    keep = (groups >= 0) & (codes >= 0)
-    pairs = pd.unique(groups[keep] * max(n_values, 1) + codes[keep])
-    return np.bincount(pairs // max(n_values, 1), minlength=size).astype(float)
+    def count(self, keep: np.ndarray | None = None) -> np.ndarray:
+        """Rows per cell (only those where `keep` is true, when given)."""
+        if keep is None:
+            if "_count" not in self.__dict__:
+                self.__dict__["_count"] = np.bincount(self.groups, minlength=self.size).astype(float)
+            return self.__dict__["_count"]
+        return np.bincount(self.groups, weights=keep, minlength=self.size)
 
+    def sum_count(self, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = self.of(column)
+        keep = ~np.isnan(values)
+        return (np.bincount(self.groups[keep], weights=values[keep], minlength=self.size),
+                np.bincount(self.groups[keep], minlength=self.size).astype(float))
 
-def _median(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    keep = (groups >= 0) & ~np.isnan(values)
-    result = np.full(size, np.nan)
-    medians = pd.Series(values[keep]).groupby(groups[keep]).median()
-    result[medians.index.to_numpy()] = medians.to_numpy()
-    return result
+    def distinct(self, codes: np.ndarray, n_values: int) -> np.ndarray:
+        """Distinct codes (≥ 0) per cell: a bitmap of cell × code when it is small, else a sort."""
+        codes = self.of(codes)
+        keep = codes >= 0
+        n_values = max(n_values, 1)
+        keys = self.groups[keep] * n_values + codes[keep]
+        if self.size * n_values <= BITMAP_LIMIT:
+            seen = np.zeros(self.size * n_values, dtype=bool)
+            seen[keys] = True
+            return seen.reshape(self.size, n_values).sum(axis=1).astype(float)
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        return np.bincount(keys[first] // n_values, minlength=self.size).astype(float)
+
+    def median(self, column: np.ndarray) -> np.ndarray:
+        values = self.of(column)
+        keep = ~np.isnan(values)
+        result = np.full(self.size, np.nan)
+        medians = pd.Series(values[keep]).groupby(self.groups[keep]).median()
+        result[medians.index.to_numpy()] = medians.to_numpy()
+        return result
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0) -> np.ndarray:
@@ -322,53 +386,53 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0)
     return result
 
 
-def _part(context: "_Context", view: _TableView, part: Part, groups: np.ndarray, size: int) -> np.ndarray:
+def _part(context: "_Context", view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
     if part.project_value:
         if part.project_value not in context.project.context:
             raise _Unavailable(Problem(f"the project's context has no {part.project_value!r} (needed as a denominator)",
                                        entry="context", rule="project value"))
-        return np.full(size, float(context.project.context[part.project_value]))
-    if part.filter:
-        groups = np.where(view.mask(part.filter), groups, -1)
+        return np.full(cells.size, float(context.project.context[part.project_value]))
+    keep = cells.of(view.mask(part.filter)) if part.filter else None
     if part.aggregate == "count":
-        return _count(groups, size)
+        return cells.count(keep)
+    if keep is not None:
+        cells = cells.where(keep)
     if part.aggregate == "count_distinct":
         codes, uniques = view.factorized(part.column)
-        return _distinct(groups, codes, len(uniques), size)
-    return _sum_count(groups, view.numbers(part.column), size)[0]
+        return cells.distinct(codes, len(uniques))
+    return cells.sum_count(view.numbers(part.column))[0]
 
 
-def _measure(context: "_Context", view: _TableView, method: Method, groups: np.ndarray, size: int):
-    """(numerator, denominator, value) per group for a recipe computed from data."""
-    nothing = np.full(size, np.nan)
+def _measure(context: "_Context", view: _TableView, method: Method, cells: _Cells):
+    """(numerator, denominator, value) per cell for a recipe computed from data."""
+    nothing = np.full(cells.size, np.nan)
     measure = method.measure
     if measure in ("count", "milestone"):
-        count = _count(groups, size)
+        count = cells.count()
         return count, nothing, (count > 0).astype(float) if measure == "milestone" else count
     if measure == "count_distinct":
         codes, uniques = view.factorized(method.column)
-        count = _distinct(groups, codes, len(uniques), size)
+        count = cells.distinct(codes, len(uniques))
         return count, nothing, count
     if measure in ("sum", "mean"):
-        total, count = _sum_count(groups, view.numbers(method.column), size)
+        total, count = cells.sum_count(view.numbers(method.column))
         return (total, nothing, total) if measure == "sum" else (total, count, _divide(total, count))
     if measure == "median":
         values = view.numbers(method.column)
-        return nothing, _sum_count(groups, values, size)[1], _median(groups, values, size)
+        return nothing, cells.sum_count(values)[1], cells.median(values)
     if measure in ("share", "ratio", "rate"):
-        numerator = _part(context, view, method.numerator, groups, size)
-        denominator = (_part(context, view, method.denominator, groups, size) if method.denominator
-                       else _count(groups, size))
+        numerator = _part(context, view, method.numerator, cells)
+        denominator = _part(context, view, method.denominator, cells) if method.denominator else cells.count()
         factor = method.factor if method.factor is not None else DEFAULT_FACTORS[measure]
         return numerator, denominator, _divide(numerator, denominator, factor)
     if measure == "change":
-        before, after = view.numbers(method.before), view.numbers(method.after)
-        paired = np.where(~np.isnan(before) & ~np.isnan(after), groups, -1)
+        before, after = cells.of(view.numbers(method.before)), cells.of(view.numbers(method.after))
+        paired = ~np.isnan(before) & ~np.isnan(after)
         if method.statistic == "share_improved":
-            improved = _count(np.where(after > before, paired, -1), size)
-            count = _count(paired, size)
+            improved, count = cells.count(paired & (after > before)), cells.count(paired)
             return improved, count, _divide(improved, count, 100.0)
-        total, count = _sum_count(paired, after - before, size)
+        total = np.bincount(cells.groups[paired], weights=(after - before)[paired], minlength=cells.size)
+        count = cells.count(paired)
         return total, count, _divide(total, count)
     raise _Unavailable(Problem(f"measure {measure!r} has no registered implementation", rule="measure"))
 
@@ -425,17 +489,19 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
     dimensions = [TOTAL, *_dimensions(context, view, indicator, selected)]
     frames = []
     for period_pass in context.passes(indicator):
-        period_codes = np.where(rows, view.pass_codes(method.date, period_pass), -1)
+        period_codes = view.pass_codes(method.date, period_pass)
+        counted = np.flatnonzero(rows & (period_codes >= 0))
+        periods = period_codes[counted]
         present = (np.full(len(period_pass.labels), len(view.frame) > 0) if method.measure == "milestone"
                    else view.present(period_pass, method.date))
         for dimension in dimensions:
             if dimension == TOTAL:
-                categories, labels = np.zeros(len(view.frame), dtype=np.int64), [TOTAL]
+                groups, labels = periods, [TOTAL]
             else:
-                categories, labels = view.groups(dimension)
-            size = len(period_pass.labels) * len(labels)
-            groups = np.where(period_codes >= 0, period_codes * len(labels) + categories, -1)
-            numerator, denominator, value = _measure(context, view, method, groups, size)
+                codes, labels = view.groups(dimension)
+                groups = periods * len(labels) + codes[counted]
+            cells = _Cells(counted, groups, len(period_pass.labels) * len(labels))
+            numerator, denominator, value = _measure(context, view, method, cells)
             has_data = np.repeat(present, len(labels))
             frames.append(pd.DataFrame({
                 "period": np.repeat(period_pass.labels, len(labels)),
@@ -444,7 +510,7 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
                 "numerator": np.where(has_data, numerator, np.nan),
                 "denominator": np.where(has_data, denominator, np.nan),
                 "value": np.where(has_data, value, np.nan),
-                "rows": _count(groups, size),
+                "rows": cells.count(),
             }))
     result = pd.concat(frames, ignore_index=True)
     seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0

@@ -28,6 +28,8 @@ from .tables import TABLES
 QUARTER, SEMESTER, YEAR, LIFE = "quarter", "semester", "year", LIFE_OF_PROJECT
 MONTHS = {QUARTER: 3, SEMESTER: 6, YEAR: 12}  # months in a period of each kind
 KIND_OF_FREQUENCY = {"quarterly": QUARTER, "semester": SEMESTER, "annual": YEAR}
+EPOCH = dt.date(1970, 1, 1)
+NS_PER_DAY = 86_400 * 10**9
 _LABEL = re.compile(r"^(?P<fy>FY)?(?P<year>\d{4})(?:-(?P<letter>[QS])(?P<number>\d))?$")
 
 
@@ -70,6 +72,7 @@ class ReportingCalendar:
         self.start_date = project.project.start_date
         self.end_date = project.project.end_date
         self._periods: dict[str, list[Period]] = {}
+        self._day_tables: dict[str, np.ndarray] = {}
 
     # -- labels ---------------------------------------------------------------------------
     def _number(self, date: dt.date, kind: str) -> int:
@@ -140,14 +143,20 @@ class ReportingCalendar:
     # -- dates -> periods -----------------------------------------------------------------
     def codes(self, dates, kind: str | None = None) -> np.ndarray:
         """Position in `periods(kind)` of each date (int64; -1 for a missing date or one outside the span)."""
-        kind = kind or self.kind
-        values = np.asarray(dates, dtype="datetime64[ns]")
-        months = values.astype("datetime64[M]").astype(np.int64) + 1970 * 12  # NaT stays far negative
-        numbers = (months - (self.start_month - 1)) // MONTHS[kind]
-        codes = numbers - self._number(self.start_date, kind)
-        inside = (values >= np.datetime64(self.start_date, "ns")) & (
-            values < np.datetime64(self.end_date + dt.timedelta(days=1), "ns"))
-        return np.where(inside, codes, -1)
+        days = np.asarray(dates, dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY  # NaT: far negative
+        offsets = days - (self.start_date - EPOCH).days
+        table = self._day_codes(kind or self.kind)
+        inside = (offsets >= 0) & (offsets < len(table))
+        return np.where(inside, table[np.where(inside, offsets, 0)], -1)
+
+    def _day_codes(self, kind: str) -> np.ndarray:
+        """The period position of every day of the project span."""
+        if kind not in self._day_tables:
+            table = np.empty((self.end_date - self.start_date).days + 1, dtype=np.int64)
+            for position, period in enumerate(self.periods(kind)):
+                table[(period.start_date - self.start_date).days:(period.end_date - self.start_date).days + 1] = position
+            self._day_tables[kind] = table
+        return self._day_tables[kind]
 
     def label_dates(self, dates: pd.Series, kind: str | None = None) -> pd.Series:
         """The period label of each date, as a categorical Series ordered like `periods(kind)`."""
