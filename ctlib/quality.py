@@ -6,8 +6,9 @@ the latest record, and returns a `QualityReport`:
 - completeness: the share of non-empty values of each standard column, per table and period;
 - consistency rules, in the style of DHIS2 validation rules: a left and a right side, each one
   aggregate (or a list of aggregates and numbers, added up) compared with an operator in every
-  period. A side's aggregate is *missing* in a period when its table has no record placed in that
-  period; the rule's `missing_value_strategy` then decides: `skip_if_any_missing` (the default),
+  period. An aggregate is *missing* in a period when no record of its table is dated in that
+  period by the aggregate's date column (cumulative: on or before the period's end); the rule's
+  `missing_value_strategy` then decides: `skip_if_any_missing` (the default),
   `skip_if_all_missing`, or `never_skip` (missing counts as 0). Rules come from project.yaml
   (`quality_rules`) and from built-in defaults for the tables present (a project rule with the
   same name replaces a default);
@@ -115,10 +116,9 @@ class Rule(_Strict):
         return side if isinstance(side, list) else [side]
 
 
-def _count_rule(name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list],
-                cumulative: bool = True) -> Rule:
-    """A built-in rule: count of left rows <= count of right rows, each placed by its own date."""
-    sides = [Aggregate(table=table, date=date, filter=conditions, cumulative=cumulative)
+def _count_rule(name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list]) -> Rule:
+    """A built-in rule: left rows so far <= right rows so far, each counted by its own date, cumulatively."""
+    sides = [Aggregate(table=table, date=date, filter=conditions, cumulative=True)
              for date, conditions in (left, right)]
     return Rule(name=name, description=description, left=sides[:1], operator="<=", right=sides[1:])
 
@@ -208,7 +208,8 @@ def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["table", "column", "period", "records", "filled", "completeness"])
     result = pd.concat(frames, ignore_index=True)
-    result["completeness"] = (100 * result["filled"] / result["records"].where(result["records"] > 0)).astype("Float64")
+    share = 100 * result["filled"] / result["records"].where(result["records"] > 0)
+    result["completeness"] = share.astype("Float64")
     return result.astype({"records": "Int64", "filled": "Int64"})
 
 
@@ -305,9 +306,7 @@ def outliers(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
     """Complete periods whose record count has a modified z-score above OUTLIER_Z, per table."""
     complete = np.array([periods.is_complete(p) for p in periods.periods], dtype=bool)
     rows = []
-    for name, per_period in counts.items():
-        if complete.sum() < OUTLIER_MIN_PERIODS:
-            break
+    for name, per_period in counts.items() if complete.sum() >= OUTLIER_MIN_PERIODS else ():
         scores = modified_z_scores(per_period[complete].astype(float))
         if scores is None:
             continue

@@ -281,15 +281,13 @@ def test_completeness_chart_leaves_out_columns_never_filled():
     ("broken", "failed, 1 error(s), 0 warning(s)", "is not a number"),  # problems table
 ])
 def test_the_check_data_workbook_shows_problems_completeness_and_the_chart(tmp_path, project, verdict, in_tables):
-    import shutil
-
     import nbformat
     import papermill
 
-    from conftest import REPO, SAMPLE_DIR
+    from conftest import REPO
+    from test_samples import copy_project
 
-    project_dir = tmp_path / project
-    shutil.copytree(SAMPLE_DIR / ("justice_for_survivors" if project != "broken" else "coast_outreach"), project_dir)
+    project_dir = copy_project("justice_for_survivors" if project != "broken" else "coast_outreach", tmp_path / project)
     if project == "broken":
         tally = project_dir / "tally_sheets.xlsx"
         frame = pd.read_excel(tally, sheet_name="Tally", dtype=str)
