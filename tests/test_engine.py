@@ -385,3 +385,27 @@ def test_results_columns_and_order():
     assert table.iloc[0][["dimension", "category"]].tolist() == ["total", "total"]
     assert table["period_end_date"].iloc[0] == pd.Timestamp("2025-03-31")
     assert not table["suppressed"].any() and set(table["audience"]) == {"internal"}
+
+
+# -- the sample projects ---------------------------------------------------------------------------
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLES = sorted(p.parent for p in SAMPLE_DIR.glob("*/project.yaml"))
+
+
+def test_there_are_sample_projects():
+    assert len(SAMPLES) >= 5
+
+
+@pytest.mark.parametrize("project_dir", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_project_computes(project_dir):
+    from ctlib.ingest import load_project_data
+    from ctlib.privacy import suppress
+
+    data = load_project_data(project_dir)
+    results = compute(data, periods="all")
+    assert [p for p in results.problems if p.severity == "error"] == []
+    assert set(results.table["indicator_id"]) == {s.id for s in data.project.indicators}
+    latest = compute(data)  # "latest" resolves from the data
+    assert latest.periods[-1].label == "life_of_project" and len(latest.periods) == 2
+    suppressed = suppress(results, data.project.privacy.min_cell_size)
+    assert suppressed.table["value"].notna().sum() < results.table["value"].notna().sum()
