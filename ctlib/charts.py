@@ -23,8 +23,9 @@ import vl_convert as vlc
 MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
 ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
 
-STATUSES = ("above", "on track", "below", "no target", "no data")
-STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00")  # Okabe–Ito
+STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
+STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
+STATUS_SHAPES = ("triangle-up", "circle", "triangle-down", "square", "diamond", "cross")
 PILLARS = ("prevention", "protection", "prosecution", "partnership")
 UNIT_TITLES = {
     "count": "number", "percent": "%", "ratio": "ratio", "rate": "rate",
@@ -34,18 +35,25 @@ ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the p
 WIDTH = 520
 
 
-def check_aggregated(table: pd.DataFrame, key: tuple[str, ...]) -> None:
+def check_aggregated(table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS) -> None:
     """Raise ValueError when `table` could hold case-level rows (see the module docstring)."""
+    refused = "only aggregated tables may be charted or exported"
     id_columns = [c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS]
     if id_columns:
-        raise ValueError(f"charts take aggregated tables only; drop the case-level column(s) {id_columns}")
-    if len(table) > MAX_ROWS:
-        raise ValueError(f"charts take aggregated tables only; {len(table)} rows is more than {MAX_ROWS}")
+        raise ValueError(f"{refused}; drop the case-level column(s) {id_columns}")
+    if max_rows is not None and len(table) > max_rows:
+        raise ValueError(f"{refused}; {len(table)} rows is more than {max_rows}")
     missing = [c for c in key if c not in table.columns]
     if missing:
         raise ValueError(f"chart table lacks column(s) {missing}")
     if table.duplicated(list(key)).any():
-        raise ValueError(f"charts take aggregated tables only; rows repeat the key {list(key)}")
+        raise ValueError(f"{refused}; rows repeat the key {list(key)}")
+
+
+def hidden_label(unit: str, k: int) -> str:
+    """How a suppressed value reads: `<k` for counts; for shares, rates and the like (whose hidden
+    part is a count, not the value itself) "hidden (<k)"."""
+    return f"<{k}" if unit == "count" else f"hidden (<{k})"
 
 
 def unit_title(unit: str) -> str:
@@ -64,7 +72,7 @@ def _status_shape() -> alt.Shape:
     """A shape per status as well as a colour, merged into the same legend."""
     return alt.Shape(
         "status:N", title="Status", legend=alt.Legend(orient="bottom"),
-        scale=alt.Scale(domain=list(STATUSES), range=["triangle-up", "circle", "triangle-down", "square", "diamond"]),
+        scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_SHAPES)),
     )
 
 
@@ -143,12 +151,12 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
         "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
     })
     data["label"] = [
-        f"<{k}" if hidden else ("no data" if pd.isna(v) else _format_number(v))
+        hidden_label(unit, k) if hidden else ("no data" if pd.isna(v) else _format_number(v))
         for v, hidden in zip(data["value"], data["is_suppressed"])
     ]
     data["label_y"] = data["value"].fillna(0)
     periods = list(data["period"])
-    x = alt.X("period:O", title="Period", sort=periods, axis=alt.Axis(labelAngle=0))
+    x = alt.X("period:O", title="Period", sort=periods, axis=alt.Axis(labelAngle=0 if len(periods) <= 6 else -45))
     y_title = unit_title(unit)
     base = alt.Chart(data)
     line = base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(
@@ -194,13 +202,15 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
     })
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
     data["label"] = [
-        f"<{k}" if hidden else ("no data" if pd.isna(v) else _format_number(v))
+        hidden_label(unit, k) if hidden else ("no data" if pd.isna(v) else _format_number(v))
         for v, hidden in zip(data["value"], data["is_suppressed"])
     ]
     data["label_x"] = data["value"].fillna(0)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
+    x_scale = alt.Scale(domain=[0, max(float(data["value"].fillna(0).max()), 1.0)], nice=True)
+    axis = alt.Axis(tickMinStep=1) if unit == "count" else alt.Axis()
     bars = alt.Chart().mark_bar(color="#0072B2", height=12).transform_filter(
-        "isValid(datum.value)").encode(x=alt.X("value:Q", title=unit_title(unit)), y=y)
+        "isValid(datum.value)").encode(x=alt.X("value:Q", title=unit_title(unit), scale=x_scale, axis=axis), y=y)
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N")
     hidden = int(data["is_suppressed"].sum())
     shown = [f"{d} {c}: {lab}" for d, c, lab in zip(data["dimension"], data["category"], data["label"])]
@@ -212,7 +222,7 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
         row=alt.Row("dimension:N", title=None, sort=list(dict.fromkeys(data["dimension"])), header=alt.Header(labelAngle=0, labelAlign="left",
                                                                    labelFontWeight="bold")),
     ).resolve_scale(y="independent").properties(
-        title=alt.Title(title, subtitle=f"Cells under {k} are hidden and shown as <{k}, without a bar"),
+        title=alt.Title(title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"),
         description=description,
     )
 
@@ -272,8 +282,10 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as a static SVG (vl-convert, no CDN), with role="img", aria-label and <title>."""
-    spec = chart.to_dict()
+    """The chart as a static SVG (vl-convert, no CDN), with role="img", aria-label and <title>.
+
+    The spec is not validated here (slow; the tests validate every chart)."""
+    spec = chart.to_dict(validate=False)
     version = re.match(r"v(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
     svg = vlc.vegalite_to_svg(spec, vl_version=version)
     description = html.escape(spec.get("description", ""), quote=True)

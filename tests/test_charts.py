@@ -141,3 +141,21 @@ def test_svg_carries_its_description_as_alt_text_and_loads_nothing(totals):
     assert svg.startswith(f'<svg role="img" aria-label="{description}"')
     assert f"<title>{description}</title>" in svg
     assert not re.search(r'(src|href)="http', svg)
+
+
+def test_every_chart_is_a_valid_vega_lite_spec(totals, disaggregated):
+    trend = totals.iloc[[1]].assign(baseline=8.0)
+    completeness = pd.DataFrame({"table": ["cases"], "column": ["sex"], "period": ["2026-Q1"],
+                                 "completeness": [90.0]})
+    for chart in (charts.progress_chart(totals, "p"), charts.trend_chart(trend, "t", "count", 5),
+                  charts.disaggregation_chart(disaggregated, "d", "count", 5),
+                  charts.scorecard_chart(totals, "s"), charts.completeness_chart(completeness, "c")):
+        assert chart.to_dict(validate=True)["description"]
+
+
+def test_a_hidden_share_reads_hidden_not_a_small_percentage(disaggregated):
+    shares = disaggregated.assign(suppressed=True, value=None)
+    svg = charts.to_svg(charts.disaggregation_chart(shares, "Share referred", "percent", 5))
+    assert bars(svg) == []
+    assert set(mark_texts(svg)) == {"hidden (&lt;5)"}
+    assert "Value (%)" in svg
