@@ -52,6 +52,7 @@ and the other indicators still compute.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -342,13 +343,13 @@ class _Cells:
         """A full-length column array narrowed to these rows."""
         return column[self.rows]
 
+    @functools.cached_property
+    def rows_per_cell(self) -> np.ndarray:
+        return np.bincount(self.groups, minlength=self.size).astype(float)
+
     def count(self, keep: np.ndarray | None = None) -> np.ndarray:
         """Rows per cell (only those where `keep` is true, when given)."""
-        if keep is None:
-            if "_count" not in self.__dict__:
-                self.__dict__["_count"] = np.bincount(self.groups, minlength=self.size).astype(float)
-            return self.__dict__["_count"]
-        return np.bincount(self.groups, weights=keep, minlength=self.size)
+        return self.rows_per_cell if keep is None else np.bincount(self.groups, weights=keep, minlength=self.size)
 
     def sum_count(self, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = self.of(column)
@@ -510,7 +511,7 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
                 "numerator": np.where(has_data, numerator, np.nan),
                 "denominator": np.where(has_data, denominator, np.nan),
                 "value": np.where(has_data, value, np.nan),
-                "rows": cells.count(),
+                "rows": cells.rows_per_cell,
             }))
     result = pd.concat(frames, ignore_index=True)
     seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0
@@ -546,17 +547,20 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
 
 def _reported_rows(table: pd.DataFrame, indicator_id: str, calendar: ReportingCalendar) -> pd.DataFrame:
     rows = table[table["indicator_id"] == indicator_id]
-    periods = [calendar.parse(label) for label in rows["period"]]
-    blank = lambda s: s.astype("string").replace("", pd.NA).fillna(TOTAL)
+    periods = rows["period"].map({label: calendar.parse(label) for label in rows["period"].unique()})
     return pd.DataFrame({
         "period": rows["period"].to_numpy(),
         "kind": [p.kind for p in periods],
         "start_date": [p.start_date for p in periods],
         "end_date": [p.end_date for p in periods],
-        "dimension": blank(rows["dimension"]).to_numpy(),
-        "category": blank(rows["category"]).to_numpy(),
+        "dimension": _total_when_blank(rows["dimension"]),
+        "category": _total_when_blank(rows["category"]),
         **{c: rows[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("numerator", "denominator", "value")},
     })
+
+
+def _total_when_blank(column: pd.Series) -> np.ndarray:
+    return column.astype("string").replace("", pd.NA).fillna(TOTAL).to_numpy()
 
 
 def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
