@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import functools
 import html
@@ -21,19 +22,28 @@ import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import altair as alt
 import ipywidgets as widgets
+import pandas as pd
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from . import charts
 from .catalogue import describe_recipe, load_catalogue
 from .catalogue_model import Condition, Indicator
-from .errors import CtlibError, Problem, ProjectError
-from .periods import ReportingCalendar
+from .engine import TOTAL, Results, compute
+from .errors import ComputeError, CtlibError, PeriodError, Problem, ProjectError
+from .ingest import load_project_data
+from .periods import Period, ReportingCalendar
+from .privacy import suppress
 from .project import PROJECT_FILE, load_project_file, new_project, save_project
+from .project_data import ProjectData
 from .project_model import LIFE_OF_PROJECT, Project
-from .tables import PILLARS
+from .tables import BOOLEAN, CATEGORY, PILLARS, STRING, TABLES
 from .templates import tables_needed, write_csv_template, write_xlsx_template
+from .views import portfolio
 
 MAX_PROBLEMS_SHOWN = 8
+EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 SEX_AND_AGE = ("sex", ("age_group", "child_adult"))
 LEVELS = ("process", "output", "outcome", "impact")
 UNITS = ("count", "percent", "ratio", "rate", "yes_no", "score")
@@ -59,7 +69,10 @@ STYLE = """<style>
 .ctlib-table th { background: #f0f0f0; }
 .ctlib-ok { color: #006b4f; }
 .ctlib-warn { color: #a34400; }
-.ctlib-grid-head { font-weight: bold; }
+.ctlib-grid-head { font-weight: bold; white-space: nowrap; }
+.ctlib-app .widget-html-content { line-height: 1.4; }
+.ctlib-scroll { overflow-x: auto; max-width: 100%; }
+.ctlib-scroll td, .ctlib-scroll th { white-space: nowrap; }
 </style>"""
 
 
@@ -168,6 +181,22 @@ class _App:
         from IPython.display import display
 
         display(self.widget)
+
+    _is_quiet = False
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        """A context in which widget changes made by the app itself do not call back."""
+        self._is_quiet = True
+        try:
+            yield
+        finally:
+            self._is_quiet = False
+
+    @_on_screen
+    def _on_change(self, change=None) -> None:
+        if not self._is_quiet:
+            self._redraw()
 
 
 class PickIndicatorsApp(_App):
@@ -333,19 +362,21 @@ class PickIndicatorsApp(_App):
         return widgets.VBox([
             _guide("Type the <b>baseline</b> (the value before the project, and when it was measured) and the "
                    "<b>target</b> of each period. Leave a cell empty when there is no target. Press Enter or "
-                   "click elsewhere after typing."),
-            self.targets_note, self.targets_grid,
+                   "click elsewhere after typing. Scroll sideways for later periods."),
+            self.targets_note, widgets.Box([self.targets_grid], layout=widgets.Layout(overflow="auto")),
         ])
 
     def _build_review(self) -> widgets.VBox:
+        self.review_status = widgets.HTML()
         self.review = widgets.HTML()
-        self.save_button = widgets.Button(description="Save project.yaml", button_style="success")
+        self.save_button = widgets.Button(description="Save project.yaml", button_style="success",
+                                          layout=widgets.Layout(width="180px"))
         self.save_button.on_click(lambda _: self.save())
         return widgets.VBox([
             _guide("Check the summary, download blank templates for the tables your project must collect, then "
                    "save. The previous project.yaml is kept as <code>project.yaml.bak</code>; nothing is written "
                    "while the project has a problem."),
-            self.review, self.save_button,
+            self.save_button, self.review_status, self.review,
         ])
 
     # -- project: open, create, build, save ------------------------------------------------------
@@ -647,20 +678,6 @@ class PickIndicatorsApp(_App):
         self._redraw()
 
     # -- redraw ---------------------------------------------------------------------------------------
-    _is_quiet = False
-
-    @contextlib.contextmanager
-    def _quiet(self):
-        """A context in which widget changes made by the app itself do not call back."""
-        self._is_quiet = True
-        try:
-            yield
-        finally:
-            self._is_quiet = False
-
-    def _on_change(self, change=None) -> None:
-        if not self._is_quiet:
-            self._redraw()
 
     def _go(self, step: int) -> None:
         self.steps.selected_index = min(max((self.steps.selected_index or 0) + step, 0), len(self.STEPS) - 1)
@@ -775,12 +792,454 @@ class PickIndicatorsApp(_App):
                     if table_name in sources else "<span class='ctlib-warn'>not yet</span>")
             tables.append([f"<b>{table_name}</b>", users, have, _template_links(table_name)])
         where = html.escape(str(self.project_file.path)) if self.project_file else "(open or create it in step 1)"
+        results = [r for o in self.chain for r in [o, *o["outputs"]]]
+        todo = [f"{len(ids)} {what} (step {step})" for ids, what, step in (
+            ([r for r in results if not r["statement"]], "result(s) without a statement", 2),
+            ([i for i in self.selected.values() if not i["result"]], "indicator(s) not linked to a result", 3),
+            ([1 for i in self.selected for _, passed, _ in self.checklist(i) if not passed], "checklist point(s)",
+             4)) if ids]
+        self.review_status.value = (f"Saving writes <code>{where}</code>. " + (
+            f"<span class='ctlib-warn'>Still to do: {', '.join(todo)}.</span>" if todo else
+            "<span class='ctlib-ok'>Every check passes.</span>"))
         self.review.value = (
             "<h4>Indicators per pillar</h4>" + _table_html(["Pillar", "Selected", "Indicators → result"], summary)
             + "<h4>Tables the project must collect</h4>"
             + (_table_html(["Table", "Needed by", "Source in project.yaml", "Blank template"], tables)
-               if tables else "<i>Select indicators to see the tables they need.</i>")
-            + f"<p>Saving writes <code>{where}</code>.</p>")
+               if tables else "<i>Select indicators to see the tables they need.</i>"))
+
+
+class ExploreApp(_App):
+    """The evaluator's workbench, for the internal audience (figures are not suppressed).
+
+    Choose a project of the data folder and a span of periods; then, per tab: an indicator's value,
+    trend and every disaggregation; the rows behind it; a cross-tabulation of two columns of a
+    table; and a comparison with another project on the indicators both report.
+    """
+
+    TABS = ("Indicator", "Rows behind", "Cross-tab", "Compare projects")
+    MAX_ROWS_SHOWN = 200
+
+    def __init__(self, data_dir: str | Path, project: str = "", compare_with: str = ""):
+        enable_offline_charts()
+        self.data_dir = Path(data_dir)
+        self._data: dict[str, ProjectData] = {}  # per project folder name
+        self._results: dict[tuple, Results] = {}  # per (folder name, period labels)
+        self._build()
+        folders = project_folders(self.data_dir)
+        if not folders:
+            self.show_message(f"No project folder (with a project.yaml) in {html.escape(str(self.data_dir))}: "
+                              "give the folder that holds the project folders.", "error")
+        with self._quiet():
+            self.project.options = folders
+            self.other_project.options = [("(choose a project)", ""), *[(f, f) for f in folders]]
+            self.project.value = project if project in folders else (folders[0] if folders else None)
+            self.other_project.value = compare_with if compare_with in folders else ""
+        self._on_project()
+
+    # -- building -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.message = widgets.HTML()
+        self.project = widgets.Dropdown(description="Project", layout=widgets.Layout(width="380px"))
+        self.first_period = widgets.Dropdown(description="From", layout=widgets.Layout(width="200px"))
+        self.last_period = widgets.Dropdown(description="To", layout=widgets.Layout(width="200px"))
+        self.project.observe(self._on_project, "value")
+        for control in (self.first_period, self.last_period):
+            control.observe(self._on_change, "value")
+        self.tabs = widgets.Tab(children=[self._build_indicator(), self._build_rows(), self._build_crosstab(),
+                                          self._build_compare()], titles=self.TABS)
+        self.tabs.observe(self._on_change, "selected_index")
+        banner = widgets.HTML("<div class='ctlib-message-error'><b>Internal — unsuppressed.</b> Figures are not "
+                              "hidden for small numbers and the rows behind them are case records: do not share "
+                              "this page outside the evaluation team.</div>")
+        self.widget = widgets.VBox([widgets.HTML(STYLE), banner, self.message,
+                                    widgets.HBox([self.project, self.first_period, self.last_period]), self.tabs])
+        self.widget.add_class("ctlib-app")
+
+    def _build_indicator(self) -> widgets.VBox:
+        self.indicator = widgets.Dropdown(description="Indicator", layout=widgets.Layout(width="620px"))
+        self.period = widgets.Dropdown(description="Period", layout=widgets.Layout(width="260px"))
+        for control in (self.indicator, self.period):
+            control.observe(self._on_change, "value")
+        self.value_card = widgets.HTML()
+        self.trend_chart = _chart_widget()
+        self.disaggregation_chart = _chart_widget()
+        self.indicator_table = widgets.HTML()
+        drill = widgets.Button(description="See the rows behind →", layout=widgets.Layout(width="auto"))
+        drill.on_click(lambda _: setattr(self.tabs, "selected_index", 1))
+        return widgets.VBox([widgets.HBox([self.indicator, self.period]), self.value_card, drill, self.trend_chart,
+                             self.disaggregation_chart, self.indicator_table])
+
+    def _build_rows(self) -> widgets.VBox:
+        self.category = widgets.Dropdown(description="Only", layout=widgets.Layout(width="420px"))
+        self.category.observe(self._on_change, "value")
+        self.rows_note = widgets.HTML()
+        self.rows_table = widgets.HTML()
+        return widgets.VBox([_guide("The records of the project's data that the indicator counts in the period "
+                                    "chosen on the Indicator tab, with the columns its recipe uses first."),
+                             self.category, self.rows_note, self.rows_table])
+
+    def _build_crosstab(self) -> widgets.VBox:
+        self.crosstab_table_name = widgets.Dropdown(description="Table", layout=widgets.Layout(width="260px"))
+        self.crosstab_rows = widgets.Dropdown(description="Rows", layout=widgets.Layout(width="300px"))
+        self.crosstab_columns = widgets.Dropdown(description="Columns", layout=widgets.Layout(width="300px"))
+        for control in (self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns):
+            control.observe(self._on_change, "value")
+        self.crosstab_chart = _chart_widget()
+        self.crosstab_html = widgets.HTML()
+        return widgets.VBox([_guide("Count the records of a table by two of its categories, over the periods "
+                                    "chosen above (by the table's main date)."),
+                             widgets.HBox([self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns]),
+                             self.crosstab_chart, self.crosstab_html])
+
+    def _build_compare(self) -> widgets.VBox:
+        self.other_project = widgets.Dropdown(description="Compare with", layout=widgets.Layout(width="380px"),
+                                              style={"description_width": "100px"})
+        self.other_project.observe(self._on_change, "value")
+        self.compare_chart = _chart_widget()
+        self.compare_html = widgets.HTML()
+        return widgets.VBox([_guide("The indicators both projects report, over the life of each project to date."),
+                             self.other_project, self.compare_chart, self.compare_html])
+
+    # -- data -----------------------------------------------------------------------------------------
+    def data(self, folder: str) -> ProjectData:
+        """The loaded data of a project folder (loaded once)."""
+        if folder not in self._data:
+            self._data[folder] = load_project_data(self.data_dir / folder)
+        return self._data[folder]
+
+    def results(self, folder: str, labels: tuple[str, ...] | str) -> Results:
+        """Unsuppressed results of a project, with every disaggregation its indicators support."""
+        key = (folder, labels)
+        if key not in self._results:
+            data = self.data(folder)
+            every = [s.model_copy(update={"disaggregations": data.catalogue.get(s.id).disaggregations})
+                     for s in data.project.indicators]
+            data = dataclasses.replace(data, project=data.project.model_copy(update={"indicators": every}))
+            self._results[key] = suppress(compute(data, periods=list(labels) if isinstance(labels, tuple) else labels),
+                                          data.project.privacy.min_cell_size, audience="internal")
+        return self._results[key]
+
+    @_on_screen
+    def _on_project(self, change=None) -> None:
+        """A new project: its periods (to the latest with data), indicators and tables fill the controls."""
+        if self._is_quiet or not self.project.value:
+            return
+        self.show_message("")
+        data = self.data(self.project.value)
+        calendar = ReportingCalendar(data.project)
+        labels = [p.label for p in calendar.periods()]
+        try:
+            latest = calendar.latest(data).label
+        except CtlibError:
+            latest = labels[-1]
+        tables = [name for name, frame in data.tables.items() if _categorical_columns(name, frame)]
+        with self._quiet():
+            _choose(self.first_period, labels)
+            _choose(self.last_period, labels)
+            self.first_period.value, self.last_period.value = labels[0], latest
+            _choose(self.indicator, [(f"{s.id} · {data.catalogue.get(s.id).name}", s.id)
+                                     for s in data.project.indicators])
+            _choose(self.crosstab_table_name, tables)
+        self._redraw()
+
+    def requested_labels(self) -> tuple[str, ...]:
+        """The period labels from `From` to `To` (both included)."""
+        labels = list(self.first_period.options)
+        first, last = labels.index(self.first_period.value), labels.index(self.last_period.value)
+        if first > last:
+            raise PeriodError(f"'From' ({self.first_period.value}) comes after 'To' ({self.last_period.value}): "
+                              "choose an earlier From or a later To")
+        return tuple(labels[first:last + 1])
+
+    # -- redraw ---------------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        """Redraw the controls that depend on others, then the content of the open tab."""
+        if not self.project.value:
+            return
+        results = self.results(self.project.value, self.requested_labels())
+        with self._quiet():
+            periods = [p.label for p in results.periods]  # the requested ones, then life of project
+            _choose(self.period, periods, periods[-2])
+            self._fill_crosstab_columns()
+        [self._draw_indicator, self._draw_rows, self._draw_crosstab, self._draw_compare][self.tabs.selected_index](
+            results)
+
+    def _draw_indicator(self, results: Results) -> None:
+        data, indicator_id = self.data(self.project.value), self.indicator.value
+        indicator = data.catalogue.get(indicator_id)
+        rows = results.table[results.table["indicator_id"] == indicator_id]
+        problems = [p for p in results.problems if p.entry == indicator_id or indicator_id in p.message]
+        if rows.empty:
+            self.value_card.value = _error_html(f"{indicator_id} cannot be computed", problems)
+            for chart in (self.trend_chart, self.disaggregation_chart):
+                chart.chart = None
+            self.indicator_table.value = ""
+            return
+        k = data.project.privacy.min_cell_size
+        totals = rows[(rows["dimension"] == TOTAL) & (rows["period"] != LIFE_OF_PROJECT)]
+        in_period = rows[rows["period"] == self.period.value]
+        total = in_period[in_period["dimension"] == TOTAL].iloc[0]
+        self.value_card.value = _value_card(indicator, total) + (_error_html("Warnings", problems) if problems else "")
+        self.trend_chart.chart = _interactive(charts.trend_chart(totals, indicator.name, indicator.unit, k))
+        parts = in_period[in_period["dimension"] != TOTAL]
+        self.disaggregation_chart.chart = (_interactive(charts.disaggregation_chart(
+            parts, f"{indicator.name} ({self.period.value})", indicator.unit, k)) if len(parts) else None)
+        shown = in_period[["dimension", "category", "numerator", "denominator", "value", "target", "achievement",
+                           "status"]]
+        self.indicator_table.value = _frame_html(shown)
+
+    def _draw_rows(self, results: Results) -> None:
+        data, indicator_id = self.data(self.project.value), self.indicator.value
+        rows = results.table[(results.table["indicator_id"] == indicator_id)
+                             & (results.table["period"] == self.period.value)]
+        options = [("all the rows", (TOTAL, TOTAL))] + [
+            (f"{d} = {c}", (d, c)) for d, c in zip(rows["dimension"], rows["category"]) if d != TOTAL]
+        with self._quiet():
+            _choose(self.category, options)
+        period = next(p for p in results.periods if p.label == self.period.value)
+        indicator = data.catalogue.get(indicator_id)
+        found = rows_behind(data, indicator, period, *self.category.value)
+        where = "" if self.category.value == (TOTAL, TOTAL) else " where {} = {}".format(*self.category.value)
+        self.rows_note.value = (f"<b>{len(found):,} row(s)</b> behind {indicator_id} in {period.label}{where} "
+                                f"({period.start_date} … {period.end_date}). {html.escape(describe_recipe(indicator))}."
+                                + (f" The first {self.MAX_ROWS_SHOWN} are shown." if len(found) > self.MAX_ROWS_SHOWN
+                                   else ""))
+        self.rows_table.value = _frame_html(found.head(self.MAX_ROWS_SHOWN))
+
+    def _fill_crosstab_columns(self) -> None:
+        name = self.crosstab_table_name.value
+        columns = _categorical_columns(name, self.data(self.project.value).tables[name]) if name else []
+        _choose(self.crosstab_rows, columns)
+        _choose(self.crosstab_columns, columns, columns[min(1, len(columns) - 1)] if columns else None)
+
+    def _draw_crosstab(self, results: Results) -> None:
+        name, across, down = self.crosstab_table_name.value, self.crosstab_columns.value, self.crosstab_rows.value
+        if not name:
+            self.crosstab_html.value = "<i>This project has no table with categories.</i>"
+            return
+        frame = self.data(self.project.value).tables[name]
+        first, last = results.periods[0], results.periods[-2] if len(results.periods) > 1 else results.periods[-1]
+        date = TABLES[name].date_columns_in_period[0]
+        dates = frame[date]
+        inside = frame[(dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))]
+        counts = crosstab(inside, down, across)
+        self.crosstab_chart.chart = _interactive(_crosstab_chart(counts, name, down, across))
+        self.crosstab_html.value = (f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
+                                    f"{last.end_date}.</p>" + _frame_html(counts, index=True))
+
+    def _draw_compare(self, results: Results) -> None:
+        other = self.other_project.value
+        if not other or other == self.project.value:
+            self.compare_chart.chart = None
+            self.compare_html.value = "<i>Choose another project to compare with.</i>"
+            return
+        catalogue = self.data(self.project.value).catalogue
+        table = portfolio([results, self.results(other, "latest")], catalogue, period=LIFE_OF_PROJECT)
+        if table.empty:
+            self.compare_chart.chart = None
+            self.compare_html.value = "<i>The two projects report no indicator in common.</i>"
+            return
+        compared = _compared(table, [results.project_id, self.data(other).project_id])
+        self.compare_chart.chart = _interactive(_comparison_chart(compared))
+        self.compare_html.value = _frame_html(compared)
+
+
+def _choose(dropdown: widgets.Dropdown, options: list, default=None) -> None:
+    """Give a dropdown its options, keeping its value when still offered, else `default`, else the first."""
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    current = dropdown.value
+    if list(dropdown.options) != list(options):
+        dropdown.options = options
+    dropdown.value = next((v for v in (current, default) if v is not None and v in values),
+                          values[0] if values else None)
+
+
+def _chart_widget() -> alt.JupyterChart:
+    """An empty interactive chart; its menu saves images but links to no outside editor."""
+    return alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
+
+
+def enable_offline_charts() -> None:
+    """Draw altair charts as interactive widgets with the JavaScript bundled by vl-convert: no CDN."""
+    alt.renderers.enable("jupyter", offline=True)
+    alt.JupyterChart.enable_offline(True)
+
+
+def project_folders(data_dir: Path) -> list[str]:
+    """Names of the folders of `data_dir` that hold a project.yaml, sorted."""
+    return sorted(p.parent.name for p in Path(data_dir).glob(f"*/{PROJECT_FILE}"))
+
+
+def _interactive(chart):
+    """Tooltips on every mark, showing the data of the point under the pointer."""
+    return chart.configure_mark(tooltip={"content": "data"})
+
+
+def _categorical_columns(name: str, frame: pd.DataFrame) -> list[str]:
+    """Columns of a table worth cross-tabulating: categories, yes/no and short lists of codes."""
+    table = TABLES[name]
+    return [c.name for c in table.columns
+            if c.name in frame and c.name != table.key and not c.name.endswith("_id") and frame[c.name].notna().any()
+            and (c.kind in (CATEGORY, BOOLEAN) or (c.kind == STRING and frame[c.name].nunique() <= 50))]
+
+
+def category_labels(values: pd.Series) -> pd.Series:
+    """Values as the engine names categories: true/false for yes-no, "unknown" when missing."""
+    text = values.astype("string")
+    if pd.api.types.is_bool_dtype(values.dtype):
+        text = text.str.lower()
+    return text.fillna("unknown")
+
+
+def crosstab(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
+    """Counts of the records by two columns, missing values as "unknown", with totals."""
+    return pd.crosstab(category_labels(frame[rows]).to_numpy(), category_labels(frame[columns]).to_numpy(),
+                       rownames=[rows], colnames=[columns], margins=True, margins_name="total")
+
+
+def rows_behind(data: ProjectData, indicator: Indicator, period: Period, dimension: str = TOTAL,
+                category: str = TOTAL) -> pd.DataFrame:
+    """The records an indicator counts in a period (and category): its table narrowed by its filter.
+
+    The recipe's columns come first. For shares, ratios and rates the rows are the denominator's
+    and `in_numerator` (and `in_denominator` when it has its own filter) says which rows each part
+    counts; for changes (records measured before and after), `improved` says whether after beats before.
+    """
+    method = indicator.method
+    table_name, columns = data_needed(indicator)
+    if method.measure == "function":
+        raise ComputeError(f"{indicator.id} is computed by the function {method.function}: it has no rows to show")
+    if table_name not in data.tables:
+        raise ComputeError(f"{indicator.id} needs the {table_name!r} table, which the project does not have: add it "
+                           "under sources in project.yaml")
+    wanted = [*columns, *([dimension] if dimension != TOTAL else [])]
+    frame = _with_linked_columns(data.tables, table_name, wanted)
+    if method.measure == "reported":
+        keep = (frame["indicator_id"] == indicator.id) & (frame["period"] == period.label)
+        if dimension != TOTAL:
+            keep &= (frame["dimension"] == dimension) & (frame["category"] == category)
+        return frame[keep.fillna(False)].reset_index(drop=True)
+    dates = frame[method.date]
+    keep = _matches(frame, method.filter) & (dates <= pd.Timestamp(period.end_date)).fillna(False)
+    if not (method.measure == "milestone" and method.cumulative):
+        keep &= (dates >= pd.Timestamp(period.start_date)).fillna(False)
+    if dimension != TOTAL:
+        keep &= (category_labels(frame[dimension]) == category).to_numpy()
+    if method.measure == "change":  # only records measured before and after count
+        keep &= frame[method.before].notna() & frame[method.after].notna()
+    rows = frame[keep.to_numpy()]
+    flags = {name: _matches(rows, part.filter) for name, part in
+             (("in_numerator", method.numerator), ("in_denominator", method.denominator))
+             if part is not None and part.filter}
+    if method.measure == "change":
+        flags["improved"] = rows[method.after] > rows[method.before]
+    first = list(dict.fromkeys([*flags, *wanted]))
+    rows = rows.assign(**flags)
+    return rows[first + [c for c in rows.columns if c not in first]].reset_index(drop=True)
+
+
+def _with_linked_columns(tables: dict[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
+    """A table with the columns it lacks taken from the tables it links to (services → cases)."""
+    frame = tables[name]
+    for key, target in TABLES[name].foreign_keys.items():
+        other_name, other_key = target.split(".")
+        linked = [c for c in columns if c not in frame and other_name in tables and c in tables[other_name]]
+        if linked:
+            frame = frame.merge(tables[other_name][[other_key, *linked]], how="left", left_on=key,
+                                right_on=other_key)
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ComputeError(f"table {name!r} (and the tables it links to) has no column {', '.join(missing)}")
+    return frame
+
+
+def _matches(frame: pd.DataFrame, conditions: list[Condition]) -> pd.Series:
+    """Rows meeting every condition, as the engine reads them: a missing value equals nothing."""
+    keep = pd.Series(True, index=frame.index)
+    for condition in conditions:
+        column, value = frame[condition.column], condition.value
+        if condition.op == "is_null":
+            hit = column.isna() == value
+        elif condition.op == "range":
+            hit = column.notna()
+            for bound, compare in zip(value, ("__ge__", "__le__")):
+                if bound is not None:
+                    hit &= getattr(column, compare)(_like(column, bound))
+        else:
+            hit = column.isin([_like(column, v) for v in (value if isinstance(value, list) else [value])])
+            hit = ~hit if condition.op == "not" else hit
+        keep &= hit.fillna(False).astype(bool)
+    return keep
+
+
+def _like(column: pd.Series, value):
+    """A value from YAML in the column's type (dates and numbers)."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return pd.Timestamp(value)
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return float(value)
+    return value
+
+
+def _format(value) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _value_card(indicator: Indicator, total: pd.Series) -> str:
+    """The value of an indicator in a period against its target, baseline and status."""
+    better = "higher is better" if indicator.direction == "increase" else "lower is better"
+    unit = {"percent": "%", "count": ""}.get(indicator.unit, f" ({indicator.unit.replace('_', '/')})")
+    achievement = "" if pd.isna(total["achievement"]) else f" · {total['achievement']:.0f}% of target"
+    parts = "" if pd.isna(total["denominator"]) else (
+        f" · numerator {_format(total['numerator'])}, denominator {_format(total['denominator'])}")
+    return (f"<div class='ctlib-card'><b>{indicator.id}</b> · {html.escape(indicator.name)} — "
+            f"{html.escape(str(total['period']))}<br><span style='font-size:170%'>{_format(total['value'])}{unit}"
+            f"</span> · target {_format(total['target'])}{achievement} · status <b>{total['status']}</b><br>"
+            f"baseline {_format(total['baseline'])}{parts} · {indicator.level}, {better}</div>")
+
+
+def _crosstab_chart(counts: pd.DataFrame, table_name: str, rows: str, columns: str):
+    """Heatmap of a cross-tabulation (without its totals), counts written in the cells."""
+    tidy = counts.drop(index="total", columns="total").stack().rename("records").reset_index()
+    tidy.columns = ["row", "column", "records"]
+    base = alt.Chart(tidy).encode(x=alt.X("column:N", title=columns), y=alt.Y("row:N", title=rows))
+    cells = base.mark_rect().encode(color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues")))
+    text = base.mark_text(fontSize=11).encode(text="records:Q", color=alt.condition(
+        alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")))
+    return alt.layer(cells, text).properties(
+        title=f"{table_name}: records by {rows} and {columns}", width=alt.Step(60), height=alt.Step(24),
+        description=f"Heatmap of {table_name} records by {rows} (rows) and {columns} (columns).")
+
+
+def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
+    """The portfolio view as one row per shared indicator and project."""
+    return pd.concat([pd.DataFrame({
+        "indicator": table["indicator_id"] + " " + table["indicator"], "project": project_id,
+        "period": table[f"{project_id} period"], "actual": table[f"{project_id} actual"],
+        "target": table[f"{project_id} target"], "% met": table[f"{project_id} % met"],
+        "status": table[f"{project_id} status"]}) for project_id in project_ids]).sort_values(
+        "indicator", kind="stable")
+
+
+def _comparison_chart(compared: pd.DataFrame):
+    """Achievement (% of the life-of-project target) per shared indicator, one bar per project."""
+    projects = list(dict.fromkeys(compared["project"]))
+    return alt.Chart(compared.assign(indicator=compared["indicator"].str[:48])).mark_bar().encode(
+        x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
+        y=alt.Y("indicator:N", title=None), yOffset="project:N",
+        color=alt.Color("project:N", title="Project", scale=alt.Scale(domain=projects, range=["#0072B2", "#E69F00"])),
+    ).properties(title="Projects compared on the indicators they share", width=420,
+                 description="Bar chart: achievement against the life-of-project target per shared indicator, "
+                             f"one bar per project ({', '.join(projects)}).")
+
+
+def _frame_html(frame: pd.DataFrame, index: bool = False) -> str:
+    """A table as HTML that scrolls sideways: missing values blank, decimals to two places."""
+    text = frame.astype(object).where(frame.notna(), "")
+    text = text.map(lambda v: f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else v)
+    return f"<div class='ctlib-scroll'>{text.to_html(index=index, classes='ctlib-table', border=0)}</div>"
 
 
 def _merge(node, value):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 from pathlib import Path
 
+import altair as alt
 import ipywidgets as widgets
 import pytest
 from ruamel.yaml import YAML
 
-from ctlib.project import load_project, new_project
-from ctlib.widgets import PickIndicatorsApp, page_parameters
+from conftest import SAMPLE_DIR
+from ctlib.ingest import load_project_data
+from ctlib.project import load_project, load_project_file, new_project, save_project
+from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters, rows_behind
 
 TODAY = dt.date(2026, 3, 1)  # the scaffold runs 2026-01-01 … 2028-12-31, quarterly
 
@@ -320,3 +325,165 @@ def test_page_parameters_come_from_voilas_query_string(monkeypatch):
         "project_dir": "/data/my project", "periods": 3, "other": "x"}
     monkeypatch.delenv("QUERY_STRING")
     assert page_parameters(project_dir="../data") == {"project_dir": "../data"}
+
+
+# -- the explorer ------------------------------------------------------------------------------------
+SHELTER = "shelter_and_recovery"
+
+
+@pytest.fixture(scope="module")
+def explore() -> ExploreApp:
+    return ExploreApp(SAMPLE_DIR, project=SHELTER, compare_with="justice_for_survivors")
+
+
+def test_explore_opens_the_project_on_its_latest_period(explore):
+    assert explore.project.options == tuple(sorted(p.parent.name for p in SAMPLE_DIR.glob("*/project.yaml")))
+    assert (explore.first_period.value, explore.last_period.value) == ("FY2024-Q1", "FY2026-Q4")
+    assert explore.period.options[-1] == "life_of_project" and explore.period.value == "FY2026-Q4"
+    assert "Internal — unsuppressed" in explore.widget.children[1].value
+
+
+def test_explore_charts_are_offline_widgets(explore):
+    assert alt.JupyterChart._is_offline
+    assert not re.search(r"import[^;\n]*https?://", explore.trend_chart._esm)  # no module from a CDN
+    assert explore.trend_chart.embed_options["actions"]["editor"] is False  # nothing leaves for the Vega editor
+
+
+def test_explore_indicator_value_trend_and_every_disaggregation(explore):
+    explore.indicator.value = "PROT-02"
+    explore.period.value = "FY2025-Q1"
+    results = explore.results(SHELTER, explore.requested_labels()).table
+    total = results[(results["indicator_id"] == "PROT-02") & (results["period"] == "FY2025-Q1")
+                    & (results["dimension"] == "total")].iloc[0]
+    cases = load_project_data(SAMPLE_DIR / SHELTER).tables["cases"]
+    in_quarter = cases["identification_date"].between("2024-10-01", "2024-12-31") & cases[
+        "trafficking_status"].isin(["possible", "actual"])
+    assert total["value"] == in_quarter.sum()
+    assert f"<span style='font-size:170%'>{int(total['value'])}</span>" in explore.value_card.value
+    assert "FY2025-Q1: " + str(int(total["value"])) in explore.trend_chart.chart.description
+    # every disaggregation the catalogue offers, beyond the four the project reports
+    shown = set(results[(results["indicator_id"] == "PROT-02")]["dimension"]) - {"total"}
+    assert shown == {"sex", "age_group", "child_adult", "nationality", "exploitation_type", "identified_by",
+                     "location"}
+    assert "identified by" in explore.disaggregation_chart.chart.description
+    assert "<td>sex</td>" in explore.indicator_table.value
+
+
+def rows_expected(rows, method) -> tuple:
+    """(numerator, denominator) the engine should report for these rows behind, by the recipe's measure."""
+    def part(flag, spec):
+        chosen = rows[rows[flag]] if flag in rows else rows
+        if spec is None or spec.aggregate == "count":
+            return len(chosen)
+        return chosen[spec.column].nunique() if spec.aggregate == "count_distinct" else chosen[spec.column].sum()
+
+    measure = method.measure
+    if measure in ("count", "milestone"):
+        return len(rows), None
+    if measure == "count_distinct":
+        return rows[method.column].nunique(), None
+    if measure in ("sum", "mean"):
+        return rows[method.column].sum(), rows[method.column].notna().sum() if measure == "mean" else None
+    if measure == "median":
+        return None, rows[method.column].notna().sum()
+    if measure == "change":
+        return rows["improved"].sum(), len(rows)
+    return part("in_numerator", method.numerator), part("in_denominator", method.denominator)
+
+
+def test_rows_behind_are_the_rows_the_engine_counts(explore):
+    data = explore.data(SHELTER)
+    results = explore.results(SHELTER, explore.requested_labels())
+    periods = {p.label: p for p in results.periods}
+    checked = results.table[results.table["period"].isin(["FY2025-Q2", "life_of_project"])
+                            & results.table["value"].notna()]
+    for row in checked.itertuples():
+        indicator = data.catalogue.get(row.indicator_id)
+        rows = rows_behind(data, indicator, periods[row.period], row.dimension, row.category)
+        expected = rows_expected(rows, indicator.method)
+        assert [e is None or e == pytest.approx(got) for e, got in zip(expected, (row.numerator, row.denominator))] \
+            == [True, True], (row.indicator_id, row.period, row.dimension, row.category)
+    assert len(checked) > 500
+
+
+def test_explore_drills_to_the_rows_behind(explore):
+    explore.indicator.value = "PROT-10"  # on services, with the sex of each case taken from cases
+    explore.period.value = "FY2025-Q1"
+    explore.tabs.selected_index = 1
+    explore.category.value = ("sex", "female")
+    shown = explore.rows_note.value
+    results = explore.results(SHELTER, explore.requested_labels()).table
+    female = results[(results["indicator_id"] == "PROT-10") & (results["period"] == "FY2025-Q1")
+                     & (results["category"] == "female")].iloc[0]
+    rows = rows_behind(explore.data(SHELTER), explore.data(SHELTER).catalogue.get("PROT-10"),
+                       next(p for p in explore.results(SHELTER, explore.requested_labels()).periods
+                            if p.label == "FY2025-Q1"), "sex", "female")
+    assert rows["case_id"].nunique() == female["value"]
+    assert f"<b>{len(rows):,} row(s)</b> behind PROT-10 in FY2025-Q1 where sex = female" in shown
+    assert set(rows["service_type"]) == {"shelter"} and set(rows["sex"]) == {"female"}
+    assert explore.rows_table.value.count("<tr>") == min(len(rows), ExploreApp.MAX_ROWS_SHOWN)  # body rows
+    explore.tabs.selected_index = 0
+
+
+def test_explore_cross_tabulates_two_columns(explore):
+    explore.tabs.selected_index = 2
+    explore.crosstab_table_name.value = "cases"
+    explore.crosstab_rows.value = "sex"
+    explore.crosstab_columns.value = "child_adult"
+    cases = explore.data(SHELTER).tables["cases"]
+    inside = cases[cases["identification_date"].between("2023-10-01", "2026-09-30")]
+    girls = ((inside["sex"] == "female") & (inside["child_adult"] == "child")).sum()
+    tidy = explore.crosstab_chart.chart.data
+    assert tidy.set_index(["row", "column"]).loc[("female", "child"), "records"] == girls
+    assert f"{len(inside):,} cases rows dated (identification_date)" in explore.crosstab_html.value
+    counts = crosstab(inside, "sex", "child_adult")
+    assert counts.loc["total", "total"] == len(inside)
+    explore.tabs.selected_index = 0
+
+
+def test_explore_compares_two_projects_on_shared_indicators(explore):
+    explore.tabs.selected_index = 3
+    explore.other_project.value = "justice_for_survivors"
+    compared = explore.compare_chart.chart.data
+    assert set(compared["indicator"]) == {"PART-03 Coordination meetings held"}
+    justice = explore.results("justice_for_survivors", "latest").table
+    life = justice[(justice["indicator_id"] == "PART-03") & (justice["period"] == "life_of_project")
+                   & (justice["dimension"] == "total")].iloc[0]
+    assert compared.set_index("project").loc["justice_for_survivors", "actual"] == life["value"]
+    explore.other_project.value = ""
+    assert "Choose another project" in explore.compare_html.value
+    explore.tabs.selected_index = 0
+
+
+def test_explore_periods_in_the_wrong_order_is_a_message(explore):
+    explore.first_period.value = "FY2026-Q1"
+    explore.last_period.value = "FY2025-Q1"
+    assert "&#x27;From&#x27; (FY2026-Q1) comes after &#x27;To&#x27; (FY2025-Q1)" in explore.message.value
+    explore.first_period.value = "FY2024-Q1"
+    explore.last_period.value = "FY2026-Q4"
+
+
+def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(SAMPLE_DIR / SHELTER, broken, ignore=shutil.ignore_patterns("kernel-*"))
+    cases = broken / "cases.csv"
+    cases.write_text(cases.read_text().replace("2024-", "2024/13/", 1))
+    partial = tmp_path / "partial"
+    shutil.copytree(SAMPLE_DIR / SHELTER, partial, ignore=shutil.ignore_patterns("kernel-*"))
+    project_file = load_project_file(partial)
+    del project_file.data["sources"]["services"]
+    save_project(project_file, partial / "project.yaml")
+
+    app = ExploreApp(tmp_path, project="broken")
+    assert "ctlib-message-error" in app.message.value and "cases" in app.message.value
+    app.project.value = "partial"
+    assert app.message.value == ""
+    app.indicator.value = "PROT-10"
+    assert "PROT-10 cannot be computed" in app.value_card.value
+    assert "the project has no &#x27;services&#x27; table" in app.value_card.value
+    assert app.trend_chart.chart is None
+
+
+def test_explore_without_projects_says_what_to_give(tmp_path):
+    app = ExploreApp(tmp_path)
+    assert "No project folder" in app.message.value
