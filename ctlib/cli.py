@@ -181,3 +181,37 @@ def results_command(project_dir, period, audience, fmt, view):
     periods = ", ".join(p.label for p in results.periods)
     click.echo(f"{data.project.project.name} · {periods} · {note}")
     click.echo(formatted(shown, k).to_string(index=False))
+
+
+@main.command()
+@click.argument("project_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--all", "data_dir", type=click.Path(path_type=Path), help="Report every project folder in DATA_DIR.")
+@click.option("--period", default="latest", show_default=True, help="Period label, e.g. 2026-Q2, or latest.")
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path))
+@click.option("--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"]))
+@click.option("--min-cell-size", type=click.IntRange(1), help="Smallest count shown (default: the project's).")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Reports run at once (--all).")
+@click.option("--pdf", is_flag=True, help="Also print report.pdf with the local Chromium.")
+@friendly_errors
+def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs, pdf):
+    """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
+    from .errors import ReportError
+    from .report import one_line, run_batch, run_report, summary_table
+
+    if (project_dir is None) == (data_dir is None):
+        raise click.UsageError("give either PROJECT_DIR or --all DATA_DIR")
+    options = {"audience": audience, "min_cell_size": min_cell_size, "pdf": pdf}
+    if project_dir is not None:
+        try:
+            outcome = run_report(project_dir, period, out_dir, **options)
+        except CtlibError as error:
+            raise ReportError(one_line(error)) from None
+        for note in outcome.notes:
+            click.echo(note, err=True)
+        click.echo(f"Report written to {outcome.directory}")
+        return
+    outcomes = run_batch(data_dir, period, out_dir, jobs=jobs, **options)
+    click.echo(summary_table(outcomes))
+    click.echo(f"Index of the reports: {Path(out_dir) / 'index.html'}")
+    if not all(o.ok for o in outcomes):
+        sys.exit(1)

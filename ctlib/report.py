@@ -1,0 +1,368 @@
+"""Run the quarterly report notebook with papermill and publish its artefacts atomically.
+
+One report is built in a temporary folder next to its destination `OUT/<project>/<period>/`
+(report.ipynb, report.html, indicators.csv, iptt.xlsx, manifest.json, optionally report.pdf) and
+moved into place only when every step succeeded, so a failed run leaves the previous report as it
+was. A batch runs every project of a folder in a bounded process pool and writes `OUT/index.html`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import jinja2
+import nbformat
+from tqdm import tqdm
+
+from . import __version__
+from .errors import CtlibError, ReportError
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "quarterly_report.ipynb"
+KERNEL_NAME = "ctlib"
+HIDDEN_TAG = "hide-in-report"
+CELL_TIMEOUT_SECONDS = 600
+EXTERNAL_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
+)
+
+# nbconvert's lab template without its CDN scripts (require.js, MathJax, widgets, mermaid).
+HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+@dataclass
+class Outcome:
+    """How one report run ended."""
+
+    project: str
+    period: str
+    ok: bool
+    directory: Path | None = None  # the published report, or the previous one kept after a failure
+    error: str = ""
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: a CtlibError's summary and first problem, else 'Name: message'."""
+    if isinstance(error, CtlibError):
+        text = error.summary
+        if error.problems:
+            more = f" (+{len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+            text += f": {error.problems[0]}{more}"
+        return text
+    message = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0] if message else ''}".rstrip(": ")
+
+
+def ensure_kernel() -> str:
+    """The name of a kernelspec that runs this Python; installed into sys.prefix when missing."""
+    from ipykernel.kernelspec import install
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    def runs_this_python() -> bool:
+        try:
+            spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        except NoSuchKernel:
+            return False
+        return Path(spec.argv[0]).absolute() == Path(sys.executable).absolute()
+
+    if not runs_this_python():
+        install(kernel_name=KERNEL_NAME, display_name="Python (ctlib)", prefix=sys.prefix)
+        if not runs_this_python():
+            raise ReportError(
+                f"the Jupyter kernel {KERNEL_NAME!r} runs another Python than {sys.executable}; remove it "
+                f"(jupyter kernelspec remove {KERNEL_NAME}) or run `{sys.executable} -m ipykernel install "
+                f"--sys-prefix --name {KERNEL_NAME}`"
+            )
+    return KERNEL_NAME
+
+
+class Steps:
+    """Durations of the named steps of a run, in seconds."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def _ipc_kernel_manager() -> type:
+    """A kernel manager on local sockets (ipc): no TCP ports to race for, nothing on the network."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IpcKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IpcKernelManager
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+    """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
+
+    A kernel that fails to start (e.g. two starting at once) is retried once.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    kernel = ensure_kernel()
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=parameters, kernel_name=kernel, language="python",
+                cwd=str(cwd), progress_bar=False, request_save_on_cell_execute=False,
+                execution_timeout=CELL_TIMEOUT_SECONDS, kernel_manager_class=_ipc_kernel_manager(),
+            )
+            return
+        except PapermillExecutionError as error:
+            evalue = (error.evalue or "").strip().splitlines()
+            raise ReportError(f"a notebook cell failed: {error.ename}: {evalue[0] if evalue else ''}") from None
+        except Exception:
+            if attempt == 2:
+                raise
+
+
+def export_html(notebook: Path, target: Path) -> None:
+    """Write the executed notebook as self-contained HTML: no code, no prompts, no stderr, no CDN,
+    no cell tagged `hide-in-report` (guidance for people editing the notebook)."""
+    from nbconvert import HTMLExporter
+
+    book = nbformat.read(notebook, as_version=4)
+    book.cells = [c for c in book.cells if HIDDEN_TAG not in c.metadata.get("tags", [])]
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
+        template_file="ctlib_report.html.j2",
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": "Quarterly report"}})
+    external = EXTERNAL_REFERENCE.search(body)
+    if external:
+        start = max(external.start() - 60, 0)
+        raise ReportError(f"report.html would load from another server: {body[start:external.end() + 60]!r}")
+    target.write_text(body, encoding="utf-8")
+
+
+def chromium() -> str | None:
+    """The path of a local Chromium, if one is installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def print_pdf(html_file: Path, pdf_file: Path) -> str | None:
+    """Print an HTML file to PDF with the local headless Chromium, offline; says why not when none."""
+    browser = chromium()
+    if browser is None:
+        return "PDF not written: Chromium is not installed (apt-get install chromium)"
+    with tempfile.TemporaryDirectory() as profile:
+        command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf_file}",
+                   html_file.absolute().as_uri()]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    if not pdf_file.exists():
+        raise ReportError(f"Chromium could not print the PDF: {done.stderr.strip()[-300:]}")
+    return None
+
+
+def publish(built: Path, destination: Path) -> None:
+    """Move a finished report folder into place, replacing an existing one only now."""
+    previous = None
+    if destination.exists():
+        previous = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
+        os.replace(destination, previous / destination.name)
+    try:
+        os.replace(built, destination)
+    except OSError:
+        if previous is not None:
+            os.replace(previous / destination.name, destination)
+        raise
+    finally:
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+
+
+def run_report(
+    project_dir: Path | str, period: str = "latest", out_dir: Path | str = "reports", audience: str = "donor",
+    min_cell_size: int | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
+) -> Outcome:
+    """Build and publish the report of one project and period; raises a CtlibError on failure."""
+    from .exports import write_indicators_csv, write_iptt_xlsx
+    from .report_sections import input_hashes, prepare, xlsx_notes
+    from .views import iptt
+
+    started = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    steps = Steps()
+    project_dir = Path(project_dir).absolute()
+    with steps.step("load_and_compute"):
+        prepared = prepare(project_dir, period, audience, min_cell_size)
+    destination = Path(out_dir).absolute() / project_dir.name / prepared.period
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    built = destination.parent / f".{prepared.period}.building-{uuid.uuid4().hex[:12]}"
+    built.mkdir()  # beside the destination (same file system), with the usual permissions
+    parameters = {
+        "project_dir": str(project_dir), "period": prepared.period, "audience": audience,
+        "min_cell_size": min_cell_size,
+    }
+    notes = []
+    try:
+        with steps.step("exports"):
+            write_indicators_csv(prepared.results.table, built / "indicators.csv")
+            write_iptt_xlsx(iptt(prepared.results, prepared.data.catalogue), built / "iptt.xlsx",
+                            xlsx_notes(prepared), prepared.k)
+        with steps.step("notebook"):
+            execute_notebook(notebook, built / "report.ipynb", parameters, cwd=project_dir)
+        with steps.step("html"):
+            export_html(built / "report.ipynb", built / "report.html")
+        if pdf:
+            with steps.step("pdf"):
+                note = print_pdf(built / "report.html", built / "report.pdf")
+            notes += [note] if note else []
+        manifest = {
+            "project_id": prepared.project_id,
+            "parameters": {**parameters, "period_requested": period},
+            "ctlib_version": __version__,
+            "catalogue_version": prepared.data.catalogue.version,
+            "notebook": notebook.name,
+            "inputs": input_hashes(prepared.data),
+            "started": started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - clock, 3),
+            "step_seconds": steps.seconds,
+        }
+        (built / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        publish(built, destination)
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    return Outcome(project_dir.name, prepared.period, True, destination,
+                   seconds=round(time.perf_counter() - clock, 1), notes=notes)
+
+
+def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> Outcome:
+    """run_report for a batch: every failure becomes a failed Outcome instead of an exception."""
+    clock = time.perf_counter()
+    try:
+        return run_report(project_dir, period, out_dir, **options)
+    except Exception as error:  # one project's failure must not stop the batch
+        previous = sorted((Path(out_dir) / project_dir.name).glob("*/report.html"))
+        kept = previous[-1].parent if period == "latest" and previous else Path(out_dir) / project_dir.name / period
+        return Outcome(project_dir.name, period, False, kept if (kept / "report.html").exists() else None,
+                       error=one_line(error), seconds=round(time.perf_counter() - clock, 1))
+
+
+def project_dirs(data_dir: Path | str) -> list[Path]:
+    """The project folders (holding a project.yaml) directly under data_dir."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ReportError(f"no folder {data_dir}: give the folder that holds the project folders")
+    found = sorted(p for p in data_dir.iterdir() if (p / "project.yaml").is_file())
+    if not found:
+        raise ReportError(f"no project folder (with a project.yaml) in {data_dir}")
+    return found
+
+
+def run_batch(
+    data_dir: Path | str, period: str = "latest", out_dir: Path | str = "reports", jobs: int = 1,
+    progress: bool = True, **options,
+) -> list[Outcome]:
+    """Run the report of every project under data_dir, `jobs` at a time, then write OUT/index.html."""
+    projects = project_dirs(data_dir)
+    out_dir = Path(out_dir)
+    outcomes = []
+    bar = tqdm(total=len(projects), desc="reports", unit="project", disable=not progress, file=sys.stderr)
+    bar.set_postfix(failed=0)
+
+    def done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        bar.update()
+        bar.set_postfix(failed=sum(not o.ok for o in outcomes))
+
+    if jobs <= 1:
+        for project_dir in projects:
+            done(_run_safely(project_dir, period, out_dir, options))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_safely, p, period, out_dir, options) for p in projects]
+            for future in as_completed(futures):
+                done(future.result())
+    bar.close()
+    outcomes.sort(key=lambda o: o.project)
+    write_index(out_dir, outcomes)
+    return outcomes
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    """A plain-text table of a batch: project, period, status, seconds, error."""
+    rows = [("project", "period", "status", "seconds", "error")]
+    rows += [(o.project, o.period, "ok" if o.ok else "FAILED", f"{o.seconds:.1f}", o.error) for o in outcomes]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + ("  " + row[4] if row[4] else "")
+        for row in rows
+    ).rstrip()
+
+
+INDEX_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .4rem .6rem; }
+tr { border-bottom: 1px solid #ddd; } .ok { color: #006b4f; } .failed { color: #a33c00; font-weight: bold; }
+"""
+
+
+def write_index(out_dir: Path, outcomes: list[Outcome]) -> Path:
+    """OUT/index.html: every report of the batch with its status and links (self-contained)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for o in outcomes:
+        links = ""
+        if o.directory is not None:
+            relative = Path(os.path.relpath(o.directory, out_dir.absolute())).as_posix()
+            names = [n for n in ("report.html", "iptt.xlsx", "indicators.csv", "report.pdf")
+                     if (o.directory / n).exists()]
+            links = " · ".join(f'<a href="{html.escape(relative)}/{n}">{n}</a>' for n in names)
+            if not o.ok:
+                links = f"previous report kept: {links}"
+        status = "ok" if o.ok else f"failed: {html.escape(o.error)}"
+        rows.append(
+            f"<tr><td>{html.escape(o.project)}</td><td>{html.escape(o.period)}</td>"
+            f'<td class="{"ok" if o.ok else "failed"}">{status}</td><td>{links}</td></tr>'
+        )
+    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Quarterly reports</title>'
+        f"<style>{INDEX_STYLE}</style></head><body><h1>Quarterly reports</h1>"
+        f"<p>{sum(o.ok for o in outcomes)} of {len(outcomes)} reports written; generated {generated}.</p>"
+        "<table><thead><tr><th>Project</th><th>Period</th><th>Status</th><th>Files</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></body></html>\n"
+    )
+    index = out_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index

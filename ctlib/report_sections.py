@@ -1,0 +1,433 @@
+"""What the quarterly report shows: its data, prepared once, and each section as HTML.
+
+`prepare()` loads a project, resolves "latest" to a real period label and computes the results
+for the audience (suppressed for donors) over every reporting period up to it. Each section
+function returns an `IPython.display.HTML` made only of aggregated, suppressed figures; the
+notebook `notebooks/quarterly_report.ipynb` displays them in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML
+
+from . import __version__, charts
+from .catalogue import describe_method
+from .engine import TOTAL, Results, compute
+from .errors import ReportError
+from .ingest import load_project_data
+from .periods import ReportingCalendar
+from .privacy import suppress
+from .project_data import ProjectData
+from .project_model import LIFE_OF_PROJECT
+from .quality import check_quality, completeness_chart
+from .tables import PILLARS
+from .views import formatted, iptt
+
+STATUS_WORDS = {
+    "above": "above target", "on track": "on track", "below": "below target", "no target": "without a target",
+    "no data": "without data", "suppressed": "hidden to protect survivors",
+}
+COMPLETENESS_PERIODS = 4  # the data-quality heatmap shows the report period and the three before it
+
+
+@dataclass
+class ReportData:
+    """One project's report: its data, the resolved period and the results for the audience."""
+
+    data: ProjectData
+    period: str  # the real label, never "latest"
+    audience: str
+    k: int
+    results: Results  # reporting periods up to `period`, then life of project to date
+    generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+
+    @property
+    def project_id(self) -> str:
+        return self.data.project_id
+
+    def totals(self, period: str | None = None) -> pd.DataFrame:
+        """Total rows of `period` (default: the report period), with each indicator's name and pillar."""
+        table = self.results.table
+        rows = table[(table["dimension"] == TOTAL) & (table["period"] == (period or self.period))]
+        entries = [self.data.catalogue.get(i) for i in rows["indicator_id"]]
+        return rows.assign(indicator_name=[e.name for e in entries], pillar=[e.pillar for e in entries])
+
+    def indicators(self, pillar: str | None = None) -> list:
+        """The catalogue entries of the project's selected indicators (of one pillar), in its order."""
+        entries = [self.data.catalogue.get(s.id) for s in self.data.project.indicators]
+        return [e for e in entries if pillar is None or e.pillar == pillar]
+
+
+def prepare(project_dir: Path | str, period: str = "latest", audience: str = "donor",
+            min_cell_size: int | None = None) -> ReportData:
+    """Load, resolve the period and compute; CtlibError (saying what to fix) for bad input."""
+    project_dir = Path(project_dir)
+    if not (project_dir / "project.yaml").is_file():
+        raise ReportError(f"no project.yaml in {project_dir}: give the folder of a project")
+    if min_cell_size is not None and min_cell_size < 1:
+        raise ReportError(f"min_cell_size must be 1 or more, not {min_cell_size}")
+    data = load_project_data(project_dir)
+    calendar = ReportingCalendar(data.project)
+    chosen = calendar.latest(data) if period == "latest" else calendar.parse(period)
+    if chosen.label == LIFE_OF_PROJECT:
+        raise ReportError("a quarterly report needs a period such as 2026-Q2, not life_of_project "
+                          "(life of project to date is in every report)")
+    labels = [p.label for p in calendar.periods(chosen.kind) if p.end_date <= chosen.end_date]
+    k = min_cell_size or data.project.privacy.min_cell_size
+    results = suppress(compute(data, periods=labels), k, audience)
+    return ReportData(data, chosen.label, audience, k, results)
+
+
+def input_hashes(data: ProjectData) -> dict[str, str]:
+    """sha256 of every input file (project.yaml and data files), keyed by path within the project."""
+    hashes = {}
+    for path in data.input_files:
+        digest = hashlib.sha256()
+        with open(path, "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        hashes[Path(os.path.relpath(path, data.directory)).as_posix()] = digest.hexdigest()
+    return hashes
+
+
+def xlsx_notes(report: ReportData) -> dict[str, str]:
+    """The notes sheet of iptt.xlsx: what a reader needs to trust the figures."""
+    identity = report.data.project.project
+    return {
+        "Project": f"{identity.name} ({identity.id})", "Organisation": identity.organisation,
+        "Donor": identity.donor, "Period": _period_text(report, report.period),
+        "Audience": report.audience, "Suppression rule": _suppression_text(report),
+        "Status bands": _bands_text(report), "Generated": report.generated.strftime("%Y-%m-%d %H:%M %Z"),
+        "ctlib version": __version__, "Catalogue version": report.data.catalogue.version,
+    }
+
+
+# --- small HTML helpers ----------------------------------------------------------------------------
+
+STYLE = """
+<style>
+.ct-report { font-size: 14px; line-height: 1.45; color: #1a1a1a; max-width: 62rem; }
+.ct-report h1 { font-size: 1.9rem; margin: 0 0 .3rem; }
+.ct-report h3 { margin-top: 2rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; }
+.ct-report h4 { margin: 1.6rem 0 .4rem; }
+.ct-report table.ct { border-collapse: collapse; margin: .6rem 0 1rem; font-size: 13px; }
+.ct-report table.ct th, .ct-report table.ct td { border: 1px solid #d0d0d0; padding: .25rem .5rem;
+  text-align: left; vertical-align: top; }
+.ct-report table.ct th { background: #f2f2f2; }
+.ct-report table.ct td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.ct-report table.ct caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+.ct-report .status { display: inline-block; padding: 0 .4rem; border-radius: .6rem; white-space: nowrap;
+  border: 1px solid #888; }
+.ct-report .status-above { background: #CCE3F0; } .ct-report .status-on-track { background: #CCECE3; }
+.ct-report .status-below { background: #F7D7C2; } .ct-report .status-no-target { background: #E6E6E6; }
+.ct-report .status-no-data { background: #FBEACC; } .ct-report .status-suppressed { background: #F3DCEA; }
+.ct-report figure { margin: .8rem 0 1.2rem; } .ct-report figure svg { max-width: 100%; height: auto; }
+.ct-report .comment { border-left: 4px solid #E69F00; background: #fff8ea; padding: .4rem .8rem; }
+.ct-report .note { color: #555; font-size: 12.5px; }
+.ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
+.ct-report dl.sheet dt, .ct-report dl.sheet dd { float: none; width: auto; margin: 0; }
+.ct-report .indicator { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
+.ct-report .indicator > div { flex: 0 1 22rem; }
+.ct-report code { font-size: 11.5px; word-break: break-all; }
+.ct-internal { position: sticky; top: 0; z-index: 10; background: #D55E00; color: white; font-weight: bold;
+  padding: .4rem .8rem; text-align: center; }
+@media print { .ct-internal { position: fixed; top: 0; left: 0; right: 0; } figure, table.ct { break-inside: avoid; } }
+</style>
+"""
+
+
+def _esc(value) -> str:
+    return html.escape(str(value))
+
+
+def _section(body: str) -> HTML:
+    return HTML(f'<div class="ct-report">{body}</div>')
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset(), caption: str = "") -> str:
+    """An HTML table; cells are already escaped HTML; `numeric` columns align right."""
+    head = "".join(f'<th scope="col">{h}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                         for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    caption = f"<caption>{caption}</caption>" if caption else ""
+    return f'<table class="ct">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _status(status: str) -> str:
+    return f'<span class="status status-{_esc(status).replace(" ", "-")}">{_esc(status)}</span>'
+
+
+def _figure(chart) -> str:
+    return f'<figure class="chart">{charts.to_svg(chart)}</figure>'
+
+
+def _number(value, unit: str) -> str:
+    """A value in its unit as text: 1,234 · 81.7% · yes/no; empty when missing."""
+    if pd.isna(value):
+        return ""
+    if unit == "yes_no":
+        return "yes" if value >= 1 else "no"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{text}%" if unit == "percent" else text
+
+
+def _value(row, k: int) -> str:
+    """A row's value as text; `<k` when hidden, "no data" when missing."""
+    if row.suppressed:
+        return _esc(charts.hidden_label(row.unit, k))
+    return _number(row.value, row.unit) or "no data"
+
+
+def _achievement(value) -> str:
+    return "" if pd.isna(value) else f"{value:.0f}%"
+
+
+def _period_text(report: ReportData, label: str) -> str:
+    period = next(p for p in report.results.periods if p.label == label)
+    return f"{label} ({period.start_date:%d %b %Y} – {period.end_date:%d %b %Y})"
+
+
+def _suppression_text(report: ReportData) -> str:
+    if report.audience == "internal":
+        return "none: internal report with unsuppressed figures, not for sharing"
+    return (f"counts from 1 to {report.k - 1} are hidden and shown as <{report.k}, with complementary cells "
+            "hidden so that they cannot be worked out from totals")
+
+
+def _bands_text(report: ReportData) -> str:
+    low, high = report.data.project.reporting.status_bands
+    return f"on track between {low:g}% and {high:g}% of target; above or below outside that band"
+
+
+# --- sections --------------------------------------------------------------------------------------
+
+
+def cover(report: ReportData) -> HTML:
+    """Title page: project, period, organisation, donor, date generated, audience."""
+    identity = report.data.project.project
+    banner = ('<div class="ct-internal">INTERNAL: unsuppressed figures, not for sharing outside the project'
+              "</div>" if report.audience == "internal" else "")
+    facts = [
+        ("Reporting period", _period_text(report, report.period)), ("Organisation", identity.organisation),
+        ("Donor", identity.donor), ("Country", identity.country),
+        ("Project duration", f"{identity.start_date:%d %b %Y} – {identity.end_date:%d %b %Y}"),
+        ("Generated", report.generated.strftime("%d %b %Y, %H:%M %Z")),
+        ("Audience", f"{report.audience}: {_suppression_text(report)}"),
+    ]
+    rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in facts)
+    objective = _esc(report.data.project.results_chain.objective)
+    return HTML(
+        f'{STYLE}{banner}<div class="ct-report"><p class="note">Quarterly performance report</p>'
+        f"<h1>{_esc(identity.name)}</h1><p><strong>Objective:</strong> {objective}</p>"
+        f'<dl class="sheet">{rows}</dl></div>'
+    )
+
+
+def _extremes(totals: pd.DataFrame, status: str, ascending: bool, k: int) -> str:
+    rows = totals[(totals["status"] == status) & totals["achievement"].notna()].sort_values(
+        "achievement", ascending=ascending).head(3)
+    if rows.empty:
+        return f"No indicator is {STATUS_WORDS[status]}."
+    parts = [
+        f"{_esc(r.indicator_id)} {_esc(r.indicator_name)}: {_value(r, k)} against a target of "
+        f"{_number(r.target, r.unit)} ({_achievement(r.achievement)} of target)"
+        for r in rows.itertuples()
+    ]
+    lead = "Furthest above target" if status == "above" else "Furthest below target"
+    return f"{lead}: " + "; ".join(parts) + "."
+
+
+def executive_summary(report: ReportData) -> HTML:
+    """Pillar scorecard and, in sentences, the status counts and the indicators furthest off target."""
+    totals = report.totals()
+    counts = totals["status"].value_counts()
+    said = [f"{counts[s]} {STATUS_WORDS[s]}" for s in STATUS_WORDS if s in counts]
+    opening = (f"In {_esc(_period_text(report, report.period))}, the project tracked {len(totals)} indicators: "
+               f"{', '.join(said)}.")
+    sentences = [opening, _extremes(totals, "above", False, report.k), _extremes(totals, "below", True, report.k)]
+    chart = charts.scorecard_chart(totals[["indicator_id", "pillar", "status"]],
+                                   f"Indicator status per pillar, {report.period}")
+    body = "".join(f"<p>{s}</p>" for s in sentences) + _figure(chart)
+    body += f'<p class="note">Status bands: {_esc(_bands_text(report))}.</p>'
+    return _section(body)
+
+
+def iptt_table(report: ReportData) -> HTML:
+    """The IPTT for the report period and life of project to date (every period is in iptt.xlsx)."""
+    table = formatted(iptt(report.results, report.data.catalogue), report.k)
+    p, lop = report.period, LIFE_OF_PROJECT
+    header = ["#", "Indicator", "Unit", "Baseline", f"{p} target", f"{p} actual", f"{p} % of target",
+              f"{p} status", "Life of project target", "Life of project actual", "Life of project % of target"]
+    rows = [
+        [_esc(r["number"]), f"{_esc(r['indicator_id'])} {_esc(r['indicator'])}", _esc(r["unit"]),
+         _esc(r["baseline"]), _esc(r[f"{p} target"]), _esc(r[f"{p} actual"]), _pct(r[f"{p} % met"]),
+         _status(r[f"{p} status"]), _esc(r[f"{lop} target"]), _esc(r[f"{lop} actual"]), _pct(r[f"{lop} % met"])]
+        for _, r in table.iterrows()
+    ]
+    body = _table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
+    body += ('<p class="note">Values of percent indicators are percentages; "% of target" is achievement '
+             "(for indicators where lower is better, target ÷ actual). Every period is in iptt.xlsx.</p>")
+    return _section(body)
+
+
+def _pct(text: str) -> str:
+    return f"{_esc(text)}%" if text else ""
+
+
+def _indicator_block(report: ReportData, indicator, row) -> str:
+    """One indicator of a pillar: its figures, the result it measures, the period's comment, its trend."""
+    selected = report.data.project.indicator(indicator.id)
+    life = report.totals(LIFE_OF_PROJECT).set_index("indicator_id")
+    life_row = life.loc[indicator.id] if indicator.id in life.index else None
+    facts = [
+        ["Value", _value(row, report.k)], ["Target", _number(row.target, row.unit) or "none"],
+        ["% of target", _achievement(row.achievement) or "–"], ["Status", _status(row.status)],
+        ["Baseline", _number(row.baseline, row.unit) or "none"],
+    ]
+    if life_row is not None:
+        facts.append(["Life of project to date",
+                      f"{_value(life_row, report.k)} (target {_number(life_row.target, life_row.unit) or 'none'})"])
+    text = ""
+    if selected.result:
+        text += f'<p class="note">Measures {_esc(selected.result)}: {_esc(_result_statement(report, selected.result))}</p>'
+    text += _table(["", f"{report.period}"], [[f"<strong>{a}</strong>", b] for a, b in facts], numeric={1})
+    comment = selected.comments.get(report.period)
+    if comment:
+        text += f'<p class="comment"><strong>Comment for {_esc(report.period)}:</strong> {_esc(comment)}</p>'
+    table = report.results.table
+    trend = table[(table["indicator_id"] == indicator.id) & (table["dimension"] == TOTAL)
+                  & (table["period"] != LIFE_OF_PROJECT)]
+    chart = _figure(charts.trend_chart(trend, f"{indicator.id} trend", indicator.unit, report.k)) \
+        if len(trend) > 1 else ""
+    return (f"<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4>"
+            f'<div class="indicator"><div>{text}</div>{chart}</div>')
+
+
+def _result_statement(report: ReportData, result_id: str) -> str:
+    for outcome in report.data.project.results_chain.outcomes:
+        for result in (outcome, *outcome.outputs):
+            if result.id == result_id:
+                return result.statement
+    return ""
+
+
+def pillar_sections(report: ReportData) -> HTML:
+    """One section per pillar: progress chart, then each indicator's figures, comment and trend."""
+    totals = report.totals().set_index("indicator_id", drop=False)
+    body = ""
+    for pillar in PILLARS:
+        indicators = [i for i in report.indicators(pillar) if i.id in totals.index]
+        if not indicators:
+            continue
+        body += f"<h3>{pillar.capitalize()}</h3>"
+        rows = totals.loc[[i.id for i in indicators]]
+        body += _figure(charts.progress_chart(
+            rows[["indicator_id", "indicator_name", "achievement", "status"]],
+            f"{pillar.capitalize()}: achievement against target, {report.period}"))
+        for indicator in indicators:
+            body += _indicator_block(report, indicator, totals.loc[indicator.id])
+    return _section(body)
+
+
+def disaggregations(report: ReportData) -> HTML:
+    """Each indicator's categories in the report period, small cells shown as <k."""
+    table = report.results.table
+    rows = table[(table["period"] == report.period) & (table["dimension"] != TOTAL)]
+    body = ""
+    for indicator in report.indicators():
+        own = rows[rows["indicator_id"] == indicator.id]
+        if own.empty:
+            continue
+        title = f"{indicator.id} {indicator.name}, {report.period}"
+        body += _figure(charts.disaggregation_chart(own, title, indicator.unit, report.k))
+    if not body:
+        body = "<p>No indicator is disaggregated in this period.</p>"
+    note = (f"Categories with fewer than {report.k} are hidden (shown as &lt;{report.k}, without a bar)."
+            if report.audience == "donor" else "Internal report: no category is hidden.")
+    return _section(f'<p class="note">{note}</p>{body}')
+
+
+def quality_annex(report: ReportData) -> HTML:
+    """Data-quality checks (rules, gaps, outliers), ingestion warnings and recent completeness."""
+    quality = check_quality(report.data)
+    problems = [*quality.problems, *report.results.problems]
+    # Ingestion warnings may name rows and values: only their message and file are shown.
+    warnings = [(w.file or "", w.message) for w in report.data.warnings]
+    body = (f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the data-quality "
+            f"checks; {len(report.results.problems)} note(s) from computing the indicators.</p>")
+    if problems:
+        body += _table(["Severity", "Finding"], [[_esc(p.severity), _esc(p.message)] for p in problems])
+    if warnings:
+        body += _table(["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings])
+    upto = quality.periods.index(report.period) + 1 if report.period in quality.periods else None
+    recent = quality.periods[:upto][-COMPLETENESS_PERIODS:]
+    table = quality.completeness[quality.completeness["period"].isin(recent)]
+    incomplete = table.groupby(["table", "column"])["completeness"].transform(lambda c: (c < 100).any())
+    shown = dataclasses.replace(quality, completeness=table[incomplete.astype(bool)])
+    if not recent:
+        body += "<p>No period with records yet: completeness cannot be measured.</p>"
+    elif shown.completeness.empty:
+        body += f"<p>Every field the project collects is complete in {', '.join(recent)}.</p>"
+    else:
+        body += _figure(completeness_chart(
+            shown, f"Data completeness, {recent[0]} to {recent[-1]}: fields with gaps (% of records filled)"))
+        body += '<p class="note">Fields filled in every record of these periods are left out.</p>'
+    return _section(body)
+
+
+def methodology_annex(report: ReportData) -> HTML:
+    """The reference sheet of each indicator used: meaning, method, sources, baseline and target."""
+    body = ""
+    for indicator in report.indicators():
+        selected = report.data.project.indicator(indicator.id)
+        better = "higher" if indicator.direction == "increase" else "lower"
+        target = _number(selected.targets.get(LIFE_OF_PROJECT), indicator.unit) or "none"
+        facts = [
+            ("Classification", f"{indicator.pillar} · {indicator.area} · {indicator.level} level · unit: "
+                               f"{indicator.unit} · {better} is better · measured {indicator.frequency}"),
+            ("Definition", indicator.definition), ("Rationale", indicator.rationale),
+            ("Method", describe_method(indicator)),
+            ("Data source", indicator.data_source),
+            ("Disaggregations", ", ".join(d.replace("_", " ") for d in selected.disaggregations) or "none"),
+            ("References", "; ".join(indicator.references) or "none"),
+            ("Baseline and target", f"baseline {_baseline_text(selected.baseline, indicator.unit)}; "
+                                    f"life-of-project target {target}"),
+        ]
+        rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
+        body += f'<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4><dl class="sheet">{rows}</dl>'
+    return _section(body)
+
+
+def _baseline_text(baseline, unit: str) -> str:
+    if baseline.value is None:
+        return "none"
+    when = f" ({baseline.date:%d %b %Y})" if baseline.date else ""
+    return f"{_number(baseline.value, unit)}{when}"
+
+
+def provenance(report: ReportData) -> HTML:
+    """How the report was made: versions, parameters, suppression rule and the input files' sha256."""
+    facts = [
+        ("Generated", report.generated.strftime("%Y-%m-%d %H:%M:%S %Z")), ("ctlib version", __version__),
+        ("Catalogue version", report.data.catalogue.version), ("Period", report.period),
+        ("Audience", report.audience), ("Suppression", _suppression_text(report)),
+        ("Status bands", _bands_text(report)),
+    ]
+    rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
+    files = [[_esc(name), f"<code>{digest}</code>"] for name, digest in input_hashes(report.data).items()]
+    body = f'<dl class="sheet">{rows}</dl>' + _table(["Input file", "sha256"], files, caption="Input files")
+    body += ('<p class="note">Made by ctlib from notebooks/quarterly_report.ipynb; the same inputs and versions '
+             "give the same figures. manifest.json beside this report holds the run's parameters and timings.</p>")
+    return _section(body)
