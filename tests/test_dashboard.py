@@ -1,0 +1,209 @@
+"""The donor dashboard App driven in-process: suppressed tiles, a broken project, downloads, redraws."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import SAMPLE_DIR
+from ctlib.cli import main
+from ctlib.dashboard import TABS, DonorDashboardApp
+from ctlib.engine import compute
+from ctlib.ingest import load_project_data
+from ctlib.periods import ReportingCalendar
+from ctlib.privacy import suppress
+from ctlib.project_model import LIFE_OF_PROJECT
+
+BROKEN_NAME = "Shelter copy with a broken case file"
+DUPLICATED_CASE = "C-000002"
+
+
+def copy_project(source: Path, target: Path, replacements: dict[str, str] | None = None) -> Path:
+    """A copy of a sample project (regular files only), with text replaced in its project.yaml."""
+    shutil.copytree(source, target, ignore=lambda folder, names: [
+        n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())])
+    yaml_file = target / "project.yaml"
+    text = yaml_file.read_text(encoding="utf-8")
+    for old, new in (replacements or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    yaml_file.write_text(text, encoding="utf-8")
+    return target
+
+
+def break_cases(project_dir: Path) -> None:
+    """Give the third case the second case's id: a row-level problem whose message quotes a case id."""
+    cases = project_dir / "cases.csv"
+    lines = cases.read_text(encoding="utf-8").splitlines()
+    first, second = lines[2].split(",", 1)[0], lines[3].split(",", 1)[0]
+    assert first == DUPLICATED_CASE
+    lines[3] = lines[3].replace(second, first, 1)
+    cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("projects")
+    copy_project(SAMPLE_DIR / "coast_outreach", folder / "coast_outreach")
+    copy_project(SAMPLE_DIR / "safe_journeys", folder / "safe_journeys")
+    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter",
+                          {"name: 'Shelter and Recovery: assistance to survivors of trafficking'": f"name: {BROKEN_NAME}"})
+    break_cases(broken)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(data_dir) -> DonorDashboardApp:
+    return DonorDashboardApp(data_dir)
+
+
+@pytest.fixture(scope="module")
+def case_ids() -> set[str]:
+    """Every case id of the sample projects."""
+    ids = set()
+    for project_dir in sorted(SAMPLE_DIR.iterdir()):
+        tables = load_project_data(project_dir).tables
+        ids |= set(tables["cases"]["case_id"].dropna()) if "cases" in tables else set()
+    assert DUPLICATED_CASE in ids and len(ids) > 100
+    return ids
+
+
+def donor_results(project_dir: Path) -> pd.DataFrame:
+    """A project's suppressed life-of-project totals, computed here without the dashboard."""
+    data = load_project_data(project_dir)
+    latest = ReportingCalendar(data.project).latest(data)
+    table = suppress(compute(data, periods=latest.label), data.project.privacy.min_cell_size, "donor").table
+    return table[(table["dimension"] == "total") & (table["period"] == LIFE_OF_PROJECT)].set_index("indicator_id")
+
+
+def tiles(app: DonorDashboardApp) -> dict[str, str]:
+    """Tile title -> the text of its value."""
+    found = re.findall(r"ctlib-tile-title'>([^<]+)</div><div class='ctlib-tile-value'>(.*?)</div>", app.widget.children[1].value)
+    return {title: re.sub(r"<[^>]+>", "", value).replace("&lt;", "<") for title, value in found}
+
+
+def page_text(app: DonorDashboardApp) -> str:
+    """Everything the page would receive: every HTML widget's value and the chart's spec."""
+    htmls = [w.value for w in [*app.widget.children, app.downloads, app.footer, *app.tables]
+             if hasattr(w, "value") and isinstance(w.value, str)]
+    return "\n".join(htmls) + json.dumps(app.chart.spec)
+
+
+def downloads(app: DonorDashboardApp) -> dict[str, bytes]:
+    links = re.findall(r"download='([^']+)' href='data:[^;]+;base64,([^']+)'", app.downloads.value)
+    return {name: base64.b64decode(payload) for name, payload in links}
+
+
+def count_cells(text: str) -> list[tuple[float, int]]:
+    """(value, k) of every displayed count of people or events."""
+    return [(float(value.replace(",", "")), int(k))
+            for k, value in re.findall(r"<span class='ctlib-count' data-k='(\d+)'>([\d,.]+)</span>", text)]
+
+
+def test_tiles_sum_the_suppressed_life_of_project_totals(app, data_dir):
+    safe = donor_results(data_dir / "safe_journeys")
+    shown = tiles(app)
+    assert shown["Projects"] == "2"
+    assert shown["People reached by prevention work"] == f"{safe.at['PREV-01', 'value']:,.0f}"
+    assert shown["People trained"] == f"{safe.at['PREV-08', 'value'] + safe.at['PREV-16', 'value']:,.0f}"
+    assert shown["Survivors assisted"] == "not measured"  # only the broken project measures it
+
+
+@pytest.mark.parametrize("k", [300, 20000])
+def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
+    copy_project(SAMPLE_DIR / "safe_journeys", tmp_path / "safe_journeys", {"min_cell_size: 5": f"min_cell_size: {k}"})
+    life = donor_results(tmp_path / "safe_journeys")
+    shown = tiles(DonorDashboardApp(tmp_path))
+    trained = life.loc[["PREV-08", "PREV-16"]]
+    assert trained["suppressed"].any()
+    visible = trained["value"].sum()
+    assert shown["People trained"] == (f"{visible:,.0f}" if visible >= k else f"<{k}")
+    assert all(value == 0 or value >= k for value, _ in count_cells(DonorDashboardApp(tmp_path).widget.children[1].value))
+
+
+def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values(app):
+    assert [v.folder for v in app.shown] == ["coast_outreach", "safe_journeys"]
+    assert BROKEN_NAME in app.widget.children[2].value  # the notice under the tiles
+    cards = app.widget.children[4].value
+    assert BROKEN_NAME in cards and "cannot be used" in cards
+    assert "cases.csv, column &#x27;case_id&#x27;: some values break the rule “duplicate id”" in cards
+    assert DUPLICATED_CASE not in page_text(app)
+    assert BROKEN_NAME not in [label for label, _ in app.project.options]
+
+
+def test_no_case_id_reaches_the_page_or_the_downloads(app, case_ids):
+    for project in [folder for _, folder in app.project.options]:
+        app.project.value = project
+        for tab in range(len(TABS)):
+            app.tabs.selected_index = tab
+            text = page_text(app)
+            assert not [i for i in case_ids if i in text]
+        files = downloads(app)
+        csv_text = next(data for name, data in files.items() if name.endswith(".csv")).decode()
+        xlsx = openpyxl.load_workbook(io.BytesIO(next(d for n, d in files.items() if n.endswith(".xlsx"))))
+        cells = " ".join(str(c) for sheet in xlsx for row in sheet.iter_rows(values_only=True) for c in row)
+        assert not [i for i in case_ids if i in csv_text or i in cells]
+
+
+def test_downloads_hold_the_selection_suppressed(app):
+    app.project.value = "safe_journeys"
+    app.period.value = app.period.options[1][1]  # the period before the latest
+    files = downloads(app)
+    assert set(files) == {"safe_journeys_iptt_2026-Q3.xlsx", f"safe_journeys_results_{app.period.value}.csv"}
+    results = pd.read_csv(io.BytesIO(files[f"safe_journeys_results_{app.period.value}.csv"]))
+    assert set(results["period"]) == {app.period.value} and set(results["audience"]) == {"donor"}
+    hidden = results[results["suppressed"]]
+    assert len(hidden) and hidden[["value", "numerator", "denominator"]].isna().all().all()
+    sheets = openpyxl.load_workbook(io.BytesIO(files["safe_journeys_iptt_2026-Q3.xlsx"])).sheetnames
+    assert sheets == ["Prevention", "Protection", "Prosecution", "Partnership", "Notes"]
+
+
+def test_counts_shown_are_never_below_k(app):
+    seen = 0
+    for project in [folder for _, folder in app.project.options]:
+        app.project.value = project
+        for _, period in app.period.options:
+            app.period.value = period
+            cells = count_cells(page_text(app))
+            assert all(value == 0 or value >= k for value, k in cells)
+            seen += len(cells)
+    assert seen > 100
+
+
+def test_selectors_redraw_tables_chart_downloads_and_footer(app):
+    app.tabs.selected_index = 0
+    app.project.value = "safe_journeys"
+    app.period.value = "2026-Q1"
+    before = (app.tables[0].value, json.dumps(app.chart.spec), app.downloads.value)
+    app.project.value = "coast_outreach"
+    after = (app.tables[0].value, json.dumps(app.chart.spec), app.downloads.value)
+    assert all(b != a for b, a in zip(before, after))
+    assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.tables[0].value
+    assert app.period.value == "2026-Q1"  # kept: the new project has it too
+    assert app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3") and app.period.options[-1][1] == LIFE_OF_PROJECT
+
+    app.period.value = "2025-Q2"
+    assert "2025-Q2" in json.dumps(app.chart.spec["vconcat"][0]["title"])
+    assert "2025-Q2" in app.footer.value
+
+    app.indicator.value = "CSO-03"
+    assert "CSO-03" in json.dumps(app.chart.spec["vconcat"][1]["title"])
+
+    app.tabs.selected_index = TABS.index("disaggregation")
+    assert app.indicator.description == "Breakdown of" and "facet" in app.chart.spec
+    assert app.chart in app.pages[TABS.index("disaggregation")].children
+    assert app.chart not in app.pages[0].children
+
+
+def test_cli_dashboard_refuses_a_missing_data_folder(tmp_path):
+    result = CliRunner().invoke(main, ["dashboard", str(tmp_path / "nowhere"), "--port", "1"])
+    assert result.exit_code == 2 and "No data folder" in result.output
