@@ -366,7 +366,7 @@ class _Cells:
         if self.size * n_values <= BITMAP_LIMIT:
             seen = np.zeros(self.size * n_values, dtype=bool)
             seen[keys] = True
-            return seen.reshape(self.size, n_values).sum(axis=1).astype(float)
+            return np.count_nonzero(seen.reshape(self.size, n_values), axis=1).astype(float)
         keys.sort()
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])

@@ -87,32 +87,36 @@ def _relations(table: pd.DataFrame, eligible: np.ndarray) -> list[np.ndarray]:
         parent = totals.get((project, indicator, period))
         if parent is not None:
             relations.append(np.array([parent, *group["position"]]))
-    for _, group in rows.groupby(["project_id", "indicator_id", "dimension", "category"], sort=False):
-        relations += _time_relations(group)
+    for _, project_rows in rows.groupby("project_id", sort=False):
+        tilings, lasts = _period_relations(project_rows.drop_duplicates("period"))
+        for _, group in project_rows.groupby(["indicator_id", "dimension", "category"], sort=False):
+            position = dict(zip(group["period"], group["position"]))
+            for parent, parts in tilings + (lasts if group["rollup"].iloc[0] == "latest" else []):
+                members = [position[p] for p in parts if p in position]
+                if parent in position and members:
+                    relations.append(np.array([position[parent], *members]))
     return relations
 
 
-def _time_relations(group: pd.DataFrame) -> list[np.ndarray]:
-    """Periods tiled by periods of another kind; for stocks, a period and the last one it contains."""
-    relations = []
-    by_kind = {kind: rows.sort_values("period_start_date") for kind, rows in group.groupby("period_kind")}
-    one_day = np.timedelta64(1, "D")
-    for parent in group.itertuples():
-        parent_start = np.datetime64(parent.period_start_date, "ns")
-        parent_end = np.datetime64(parent.period_end_date, "ns")
-        for kind, rows in by_kind.items():
-            if kind == parent.period_kind:
-                continue
-            inside = rows[(rows["period_start_date"] >= parent_start) & (rows["period_end_date"] <= parent_end)]
+def _period_relations(periods: pd.DataFrame) -> tuple[list, list]:
+    """Among one project's periods: (parent, parts) where periods of another kind tile the parent, and
+    (parent, [part]) where the last part of another kind ends with the parent (what a stock copies)."""
+    tilings, lasts = [], []
+    one_day = pd.Timedelta(days=1)
+    for parent in periods.itertuples():
+        others = periods[periods["period_kind"] != parent.period_kind]
+        for _, rows in others.groupby("period_kind"):
+            inside = rows[(rows["period_start_date"] >= parent.period_start_date)
+                          & (rows["period_end_date"] <= parent.period_end_date)].sort_values("period_start_date")
             if inside.empty:
                 continue
-            starts, ends = inside["period_start_date"].to_numpy(), inside["period_end_date"].to_numpy()
-            tiles = starts[0] == parent_start and ends[-1] == parent_end and (starts[1:] == ends[:-1] + one_day).all()
-            if tiles:
-                relations.append(np.array([parent.position, *inside["position"]]))
-            if parent.rollup == "latest" and ends[-1] == parent_end:
-                relations.append(np.array([parent.position, inside["position"].iloc[-1]]))
-    return relations
+            starts, ends = inside["period_start_date"].tolist(), inside["period_end_date"].tolist()
+            if (starts[0] == parent.period_start_date and ends[-1] == parent.period_end_date
+                    and all(start == end + one_day for start, end in zip(starts[1:], ends[:-1]))):
+                tilings.append((parent.period, inside["period"].tolist()))
+            if ends[-1] == parent.period_end_date:
+                lasts.append((parent.period, inside["period"].tolist()[-1:]))
+    return tilings, lasts
 
 
 def _complementary(table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarray, sizes: np.ndarray) -> np.ndarray:
