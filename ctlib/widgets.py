@@ -12,7 +12,6 @@ import base64
 import contextlib
 import copy
 import dataclasses
-import datetime as dt
 import functools
 import html
 import os
@@ -60,8 +59,6 @@ STYLE = """<style>
 .ctlib-card-selected { border: 2px solid #0072B2; background: #f5f9fd; }
 .ctlib-badge { display: inline-block; border: 1px solid #999; border-radius: 3px; padding: 0 5px;
                margin-right: 4px; font-size: 90%; }
-.ctlib-badge-ok { border-color: #009E73; color: #006b4f; }
-.ctlib-badge-missing { border-color: #E69F00; color: #8a5a00; }
 .ctlib-area { font-weight: bold; margin: 10px 0 0 0; border-bottom: 1px solid #ddd; }
 .ctlib-table { border-collapse: collapse; margin: 4px 0 10px 0; }
 .ctlib-table th, .ctlib-table td { border: 1px solid #ccc; padding: 3px 8px; text-align: left;
@@ -80,11 +77,19 @@ def page_parameters(**defaults):
     """The notebook's parameters, each replaced by the page's query string when Voilà serves it.
 
     Voilà puts the request's query string in the kernel's QUERY_STRING variable, so
-    `.../pick_indicators.ipynb?project_dir=/data/my_project` opens that folder. Values take the
-    type of their default (str, int or float).
+    `.../pick_indicators.ipynb?project_dir=/data/my_project` opens that folder (a pre-heated
+    kernel waits for the visit to know it). Values take the type of their default (str, int or float).
     """
-    query = parse_qs(os.environ.get("QUERY_STRING", ""))
+    query = parse_qs(_query_string())
     return {name: type(value)(query[name][-1]) if name in query else value for name, value in defaults.items()}
+
+
+def _query_string() -> str:
+    if "VOILA_PREHEAT" not in os.environ:  # not under Voilà, or a test setting QUERY_STRING
+        return os.environ.get("QUERY_STRING", "")
+    from voila.utils import get_query_string
+
+    return get_query_string() or ""
 
 
 def _on_screen(method):
@@ -209,14 +214,15 @@ class PickIndicatorsApp(_App):
     STEPS = ("1 Project", "2 Results chain", "3 Indicators", "4 Checklist", "5 Baselines & targets",
              "6 Review & save")
 
-    def __init__(self, project_dir: str | Path = "", catalogue=None):
-        self.catalogue = catalogue or load_catalogue()
+    def __init__(self, project_dir: str | Path = ""):
+        self.catalogue = load_catalogue()  # with the project's own indicators once it is opened
         self.project_file = None  # the opened project.yaml (ProjectFile), None before Open or Create
         self.chain: list[dict] = []  # outcomes: {"id", "statement", "outputs": [{"id", "statement"}]}
         self.selected: dict[str, dict] = {}  # indicator id -> its SelectedIndicator fields, in order
         self._cards: dict[str, tuple[widgets.VBox, widgets.Checkbox, widgets.Dropdown]] = {}
         self._checks: dict[str, tuple[widgets.VBox, widgets.HTML, list[widgets.Checkbox]]] = {}
         self._grid_rows: dict[tuple, list[widgets.Widget]] = {}
+        self.period_labels: list[str] = []  # of the project's span, then life_of_project; empty while dates are invalid
         self._build()
         self.folder.value = str(project_dir)
         if project_dir and (Path(project_dir) / PROJECT_FILE).is_file():
@@ -306,10 +312,8 @@ class PickIndicatorsApp(_App):
         self.pillar_boxes = {pillar: widgets.VBox() for pillar in PILLARS}
         self.pillar_tabs = widgets.Tab(children=list(self.pillar_boxes.values()),
                                        titles=[p.capitalize() for p in PILLARS])
-        for indicator in self.catalogue:
-            self._cards[indicator.id] = self._card(indicator)
-        self._area_headings = {(i.pillar, i.area): widgets.HTML(f"<div class='ctlib-area'>{html.escape(i.area)}"
-                                                                 "</div>") for i in self.catalogue}
+        self._area_headings: dict[tuple[str, str], widgets.HTML] = {}
+        self._use_catalogue(self.catalogue)
         return widgets.VBox([
             _guide("Browse the catalogue pillar by pillar. Open <i>More</i> on a card to see the data it needs. "
                    "Tick <b>Select</b> on the indicators your project will report and choose the outcome or "
@@ -317,6 +321,15 @@ class PickIndicatorsApp(_App):
             widgets.HBox([self.search, self.level_filter, self.unit_filter]), self.computable_filter,
             self.pillar_tabs,
         ])
+
+    def _use_catalogue(self, catalogue) -> None:
+        """Browse `catalogue`: the built-in one, with the project's own indicators when it has a team file."""
+        self.catalogue = catalogue
+        for indicator in catalogue:
+            if indicator.id not in self._cards:
+                self._cards[indicator.id] = self._card(indicator)
+            self._area_headings.setdefault((indicator.pillar, indicator.area), widgets.HTML(
+                f"<div class='ctlib-area'>{html.escape(indicator.area)}</div>"))
 
     def _card(self, indicator: Indicator) -> tuple[widgets.VBox, widgets.Checkbox, widgets.Dropdown]:
         use = widgets.Checkbox(description=f"Select {indicator.id}", indent=False,
@@ -343,7 +356,7 @@ class PickIndicatorsApp(_App):
             ["References", html.escape("; ".join(indicator.references) or "none")],
         ])
         return (f"<div><b>{indicator.id}</b> · {html.escape(indicator.name)}</div><div>{badges}"
-                f"<span class='ctlib-data-badge'></span></div><div>{html.escape(indicator.definition)}</div>"
+                f"</div><div>{html.escape(indicator.definition)}</div>"
                 f"<details><summary>More: data needed, disaggregations, references</summary>{facts}</details>")
 
     def _build_checklist(self) -> widgets.VBox:
@@ -389,6 +402,7 @@ class PickIndicatorsApp(_App):
                                "and press Start a new project")
         project_file = load_project_file(folder)
         self.project_file = project_file
+        self._use_catalogue(project_file.catalogue)
         self._fill(project_file.project)
         self.show_message(f"Opened {html.escape(str(project_file.path))}.", "ok")
 
@@ -446,8 +460,12 @@ class PickIndicatorsApp(_App):
 
     @staticmethod
     def _indicator_entry(entry: dict) -> dict:
-        result = {"id": entry["id"], "result": entry["result"] or None, "baseline": {**entry["baseline"], "value": _plain_number(entry["baseline"]["value"])},
-                  "targets": {label: _plain_number(value) for label, value in entry["targets"].items()}, "disaggregations": list(entry["disaggregations"])}
+        result = {
+            "id": entry["id"], "result": entry["result"] or None,
+            "baseline": {**entry["baseline"], "value": _plain_number(entry["baseline"]["value"])},
+            "targets": {label: _plain_number(value) for label, value in entry["targets"].items()},
+            "disaggregations": list(entry["disaggregations"]),
+        }
         if entry.get("comments"):
             result["comments"] = dict(entry["comments"])
         return result
@@ -571,7 +589,8 @@ class PickIndicatorsApp(_App):
             self.selected[indicator_id]["result"] = result_id or None
             self._redraw()
 
-    def _check_row(self, indicator_id: str) -> tuple[widgets.VBox, widgets.HTML, list[widgets.Checkbox]]:
+    def check_row(self, indicator_id: str) -> tuple[widgets.VBox, widgets.HTML, list[widgets.Checkbox]]:
+        """A selected indicator's box in step 4: the checklist text and a checkbox per breakdown."""
         if indicator_id not in self._checks:
             indicator = self.catalogue.get(indicator_id)
             boxes = []
@@ -605,7 +624,7 @@ class PickIndicatorsApp(_App):
         """(question, passed, what to do) for one selected indicator, in plain words."""
         entry = self.selected[indicator_id]
         indicator = self.catalogue.get(indicator_id)
-        labels = self._target_labels()
+        labels = self.period_labels
         missing_targets = [label for label in labels if entry["targets"].get(label) is None]
         sources = self.project_file.project.sources if self.project_file else {}
         missing_tables = [t for t in tables_needed([indicator]) if t not in sources]
@@ -627,7 +646,7 @@ class PickIndicatorsApp(_App):
              "Tick sex and an age breakdown above: survivors' needs differ by sex and age, and donors ask for it."),
         ]
 
-    def _target_labels(self) -> list[str]:
+    def _period_labels(self) -> list[str]:
         """Period labels of the project span plus life of project; empty while the dates are invalid."""
         try:
             project = self.build_project()
@@ -660,6 +679,7 @@ class PickIndicatorsApp(_App):
     @_on_screen
     def _on_baseline(self, indicator_id: str, change) -> None:
         self.selected[indicator_id]["baseline"]["value"] = _number(change["new"])
+        self.show_message("")
         self._redraw()
 
     def _on_baseline_date(self, indicator_id: str, change) -> None:
@@ -678,19 +698,18 @@ class PickIndicatorsApp(_App):
         self._redraw()
 
     # -- redraw ---------------------------------------------------------------------------------------
-
     def _go(self, step: int) -> None:
-        self.steps.selected_index = min(max((self.steps.selected_index or 0) + step, 0), len(self.STEPS) - 1)
+        self.steps.selected_index = min(max(self.steps.selected_index + step, 0), len(self.STEPS) - 1)
 
     def _redraw(self) -> None:
         """Redraw everything that depends on the state: cards, checklist, targets grid and review."""
         self.back_button.disabled = not self.steps.selected_index
         self.next_button.disabled = self.steps.selected_index == len(self.STEPS) - 1
         self.reporting["fiscal_year_start_month"].disabled = self.reporting["calendar"].value != "fiscal"
+        self.period_labels = self._period_labels()
         self._draw_cards()
-        labels = self._target_labels()
         self._draw_checklist()
-        self._draw_targets(labels)
+        self._draw_targets()
         self._draw_review()
 
     def visible_cards(self, pillar: str) -> list[str]:
@@ -701,10 +720,13 @@ class PickIndicatorsApp(_App):
         """An indicator's card, its Select checkbox and its "Measures" dropdown."""
         return self._cards[indicator_id]
 
+    def baseline_cells(self, indicator_id: str) -> tuple[widgets.Text, widgets.DatePicker]:
+        """The grid cells (step 5) of an indicator's baseline value and date."""
+        return tuple(self._grid_row(indicator_id, self.period_labels)[1:3])
+
     def target_cell(self, indicator_id: str, period: str) -> widgets.Text:
         """The grid cell (step 5) of an indicator's target for a period label or life_of_project."""
-        labels = self._target_labels()
-        return self._grid_row(indicator_id, labels)[3 + labels.index(period)]
+        return self._grid_row(indicator_id, self.period_labels)[3 + self.period_labels.index(period)]
 
     def _matching(self) -> list[Indicator]:
         text = self.search.value.strip()
@@ -747,10 +769,11 @@ class PickIndicatorsApp(_App):
     def _draw_checklist(self) -> None:
         rows, problems = [], 0
         for indicator_id in self.selected:
-            row, checks, _ = self._check_row(indicator_id)
+            row, checks, _ = self.check_row(indicator_id)
             items = self.checklist(indicator_id)
             problems += sum(not passed for _, passed, _ in items)
-            checks.value = f"<b>{indicator_id}</b> · {html.escape(self.catalogue.get(indicator_id).name)}<ul>" + "".join(
+            name = html.escape(self.catalogue.get(indicator_id).name)
+            checks.value = f"<b>{indicator_id}</b> · {name}<ul>" + "".join(
                 f"<li class='ctlib-ok'>✓ {question}</li>" if passed else
                 f"<li class='ctlib-warn'>⚠ {question}: {html.escape(todo)}</li>" for question, passed, todo in items
             ) + "</ul>"
@@ -762,7 +785,8 @@ class PickIndicatorsApp(_App):
             else f"<span class='ctlib-warn'>{problems} point(s) to improve across {len(self.selected)} "
                  "indicator(s).</span>")
 
-    def _draw_targets(self, labels: list[str]) -> None:
+    def _draw_targets(self) -> None:
+        labels = self.period_labels
         if not labels:
             self.targets_note.value = "<i>Set valid start and end dates in step 1 first.</i>"
             self.targets_grid.children = []
@@ -907,15 +931,17 @@ class ExploreApp(_App):
             self._data[folder] = load_project_data(self.data_dir / folder)
         return self._data[folder]
 
-    def results(self, folder: str, labels: tuple[str, ...] | str) -> Results:
-        """Unsuppressed results of a project, with every disaggregation its indicators support."""
-        key = (folder, labels)
+    def results(self, folder: str, labels: tuple[str, ...] | str, indicator_ids: tuple[str, ...] = ()) -> Results:
+        """Unsuppressed results of a project's indicators (all, or those given) for the period labels (or
+        "latest"), with every disaggregation each indicator supports; computed once."""
+        key = (folder, labels, indicator_ids)
         if key not in self._results:
             data = self.data(folder)
             every = [s.model_copy(update={"disaggregations": data.catalogue.get(s.id).disaggregations})
                      for s in data.project.indicators]
             data = dataclasses.replace(data, project=data.project.model_copy(update={"indicators": every}))
-            self._results[key] = suppress(compute(data, periods=list(labels) if isinstance(labels, tuple) else labels),
+            periods = list(labels) if isinstance(labels, tuple) else labels
+            self._results[key] = suppress(compute(data, periods=periods, indicators=indicator_ids or None),
                                           data.project.privacy.min_cell_size, audience="internal")
         return self._results[key]
 
@@ -932,7 +958,8 @@ class ExploreApp(_App):
             latest = calendar.latest(data).label
         except CtlibError:
             latest = labels[-1]
-        tables = [name for name, frame in data.tables.items() if _categorical_columns(name, frame)]
+        tables = [name for name, frame in data.tables.items()
+                  if TABLES[name].date_columns_in_period and _categorical_columns(name, frame)]  # records, dated
         with self._quiet():
             _choose(self.first_period, labels)
             _choose(self.last_period, labels)
@@ -951,26 +978,35 @@ class ExploreApp(_App):
                               "choose an earlier From or a later To")
         return tuple(labels[first:last + 1])
 
+    def periods(self) -> list[Period]:
+        """The chosen periods, then life of project to the end of the last one."""
+        calendar = ReportingCalendar(self.data(self.project.value).project)
+        chosen = [calendar.parse(label) for label in self.requested_labels()]
+        return [*chosen, calendar.life_of_project(chosen[-1].end_date)]
+
     # -- redraw ---------------------------------------------------------------------------------------
     def _redraw(self) -> None:
         """Redraw the controls that depend on others, then the content of the open tab."""
         if not self.project.value:
             return
-        results = self.results(self.project.value, self.requested_labels())
+        periods = self.periods()
         with self._quiet():
-            periods = [p.label for p in results.periods]  # the requested ones, then life of project
-            _choose(self.period, periods, periods[-2])
+            labels = [p.label for p in periods]
+            _choose(self.period, labels, labels[-2])
             self._fill_crosstab_columns()
         [self._draw_indicator, self._draw_rows, self._draw_crosstab, self._draw_compare][self.tabs.selected_index](
-            results)
+            periods)
 
-    def _draw_indicator(self, results: Results) -> None:
+    def _indicator_results(self) -> Results:
+        return self.results(self.project.value, self.requested_labels(), (self.indicator.value,))
+
+    def _draw_indicator(self, periods: list[Period]) -> None:
         data, indicator_id = self.data(self.project.value), self.indicator.value
         indicator = data.catalogue.get(indicator_id)
-        rows = results.table[results.table["indicator_id"] == indicator_id]
-        problems = [p for p in results.problems if p.entry == indicator_id or indicator_id in p.message]
+        results = self._indicator_results()
+        rows = results.table
         if rows.empty:
-            self.value_card.value = _error_html(f"{indicator_id} cannot be computed", problems)
+            self.value_card.value = _error_html(f"{indicator_id} cannot be computed", results.problems)
             for chart in (self.trend_chart, self.disaggregation_chart):
                 chart.chart = None
             self.indicator_table.value = ""
@@ -979,7 +1015,8 @@ class ExploreApp(_App):
         totals = rows[(rows["dimension"] == TOTAL) & (rows["period"] != LIFE_OF_PROJECT)]
         in_period = rows[rows["period"] == self.period.value]
         total = in_period[in_period["dimension"] == TOTAL].iloc[0]
-        self.value_card.value = _value_card(indicator, total) + (_error_html("Warnings", problems) if problems else "")
+        warnings = _error_html("Warnings", results.problems) if results.problems else ""
+        self.value_card.value = _value_card(indicator, total) + warnings
         self.trend_chart.chart = _interactive(charts.trend_chart(totals, indicator.name, indicator.unit, k))
         parts = in_period[in_period["dimension"] != TOTAL]
         self.disaggregation_chart.chart = (_interactive(charts.disaggregation_chart(
@@ -988,20 +1025,24 @@ class ExploreApp(_App):
                            "status"]]
         self.indicator_table.value = _frame_html(shown)
 
-    def _draw_rows(self, results: Results) -> None:
+    def _draw_rows(self, periods: list[Period]) -> None:
         data, indicator_id = self.data(self.project.value), self.indicator.value
-        rows = results.table[(results.table["indicator_id"] == indicator_id)
-                             & (results.table["period"] == self.period.value)]
+        table = self._indicator_results().table
+        rows = table[table["period"] == self.period.value]
         options = [("all the rows", (TOTAL, TOTAL))] + [
             (f"{d} = {c}", (d, c)) for d, c in zip(rows["dimension"], rows["category"]) if d != TOTAL]
         with self._quiet():
             _choose(self.category, options)
-        period = next(p for p in results.periods if p.label == self.period.value)
         indicator = data.catalogue.get(indicator_id)
+        period = next(p for p in periods if p.label == self.period.value)
+        stock = ""
+        if period.label == LIFE_OF_PROJECT and indicator.rollup == "latest" and indicator.method.measure != "milestone":
+            period, stock = periods[-2], f" (a stock: life of project is its latest period, {periods[-2].label})"
         found = rows_behind(data, indicator, period, *self.category.value)
         where = "" if self.category.value == (TOTAL, TOTAL) else " where {} = {}".format(*self.category.value)
         self.rows_note.value = (f"<b>{len(found):,} row(s)</b> behind {indicator_id} in {period.label}{where} "
-                                f"({period.start_date} … {period.end_date}). {html.escape(describe_recipe(indicator))}."
+                                f"({period.start_date} … {period.end_date}){stock}. "
+                                f"{html.escape(describe_recipe(indicator))}."
                                 + (f" The first {self.MAX_ROWS_SHOWN} are shown." if len(found) > self.MAX_ROWS_SHOWN
                                    else ""))
         self.rows_table.value = _frame_html(found.head(self.MAX_ROWS_SHOWN))
@@ -1012,13 +1053,13 @@ class ExploreApp(_App):
         _choose(self.crosstab_rows, columns)
         _choose(self.crosstab_columns, columns, columns[min(1, len(columns) - 1)] if columns else None)
 
-    def _draw_crosstab(self, results: Results) -> None:
+    def _draw_crosstab(self, periods: list[Period]) -> None:
         name, across, down = self.crosstab_table_name.value, self.crosstab_columns.value, self.crosstab_rows.value
         if not name:
-            self.crosstab_html.value = "<i>This project has no table with categories.</i>"
+            self.crosstab_html.value = "<i>This project has no table of dated records with categories.</i>"
             return
         frame = self.data(self.project.value).tables[name]
-        first, last = results.periods[0], results.periods[-2] if len(results.periods) > 1 else results.periods[-1]
+        first, last = periods[0], periods[-2]
         date = TABLES[name].date_columns_in_period[0]
         dates = frame[date]
         inside = frame[(dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))]
@@ -1027,19 +1068,21 @@ class ExploreApp(_App):
         self.crosstab_html.value = (f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
                                     f"{last.end_date}.</p>" + _frame_html(counts, index=True))
 
-    def _draw_compare(self, results: Results) -> None:
-        other = self.other_project.value
-        if not other or other == self.project.value:
+    def _draw_compare(self, periods: list[Period]) -> None:
+        folder, other = self.project.value, self.other_project.value
+        if not other or other == folder:
             self.compare_chart.chart = None
             self.compare_html.value = "<i>Choose another project to compare with.</i>"
             return
-        catalogue = self.data(self.project.value).catalogue
-        table = portfolio([results, self.results(other, "latest")], catalogue, period=LIFE_OF_PROJECT)
-        if table.empty:
+        theirs = {s.id for s in self.data(other).project.indicators}
+        shared = tuple(s.id for s in self.data(folder).project.indicators if s.id in theirs)
+        if not shared:
             self.compare_chart.chart = None
             self.compare_html.value = "<i>The two projects report no indicator in common.</i>"
             return
-        compared = _compared(table, [results.project_id, self.data(other).project_id])
+        both = [self.results(folder, self.requested_labels(), shared), self.results(other, "latest", shared)]
+        table = portfolio(both, self.data(folder).catalogue, period=LIFE_OF_PROJECT)
+        compared = _compared(table, [r.project_id for r in both])
         self.compare_chart.chart = _interactive(_comparison_chart(compared))
         self.compare_html.value = _frame_html(compared)
 
@@ -1202,8 +1245,8 @@ def _value_card(indicator: Indicator, total: pd.Series) -> str:
 
 def _crosstab_chart(counts: pd.DataFrame, table_name: str, rows: str, columns: str):
     """Heatmap of a cross-tabulation (without its totals), counts written in the cells."""
-    tidy = counts.drop(index="total", columns="total").stack().rename("records").reset_index()
-    tidy.columns = ["row", "column", "records"]
+    inner = counts.drop(index="total", columns="total").rename_axis(index="row", columns="column")
+    tidy = inner.stack().rename("records").reset_index()
     base = alt.Chart(tidy).encode(x=alt.X("column:N", title=columns), y=alt.Y("row:N", title=rows))
     cells = base.mark_rect().encode(color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues")))
     text = base.mark_text(fontSize=11).encode(text="records:Q", color=alt.condition(

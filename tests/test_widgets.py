@@ -17,6 +17,7 @@ from ctlib.ingest import load_project_data
 from ctlib.project import load_project, load_project_file, new_project, save_project
 from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters, rows_behind
 
+SHELTER = "shelter_and_recovery"
 TODAY = dt.date(2026, 3, 1)  # the scaffold runs 2026-01-01 … 2028-12-31, quarterly
 
 
@@ -143,6 +144,14 @@ def test_step2_results_chain_rows_are_added_edited_and_removed(app, project_dir)
                                     "outputs": [{"id": "output-2.2", "statement": ""}]}
 
 
+def test_step2_new_rows_follow_the_chains_numbering():
+    app = PickIndicatorsApp(SAMPLE_DIR / SHELTER)  # OC1 … OC3, outputs OP1.1 …
+    app.add_outcome()
+    app.add_output("OC2")
+    assert [p["id"] for p in app.chain[1]["outputs"]] == ["OP2.1", "OP2.2", "OP2.3"]
+    assert app.chain[-1] == {"id": "OC4", "statement": "", "outputs": [{"id": "OP4.1", "statement": ""}]}
+
+
 def test_step2_removing_a_result_unlinks_its_indicators(app, project_dir):
     assert app.selected["PROT-10"]["result"] == "output-1.1"
     app.remove_result("outcome-1")
@@ -181,6 +190,14 @@ def test_step3_only_what_my_data_can_compute(app):
     assert app.visible_cards("prevention") == []
 
 
+def test_step3_a_projects_own_indicators_get_cards():
+    app = PickIndicatorsApp(SAMPLE_DIR / "coast_outreach")  # its team file adds CSO-01 …
+    own = [i.id for i in app.catalogue if i.id.startswith("CSO-")]
+    assert own and all(app.card(i)[1].value == (i in app.selected) for i in own)
+    assert "CSO-01" in app.selected
+    assert "Survivors assisted at the drop-in centre" in app.card("CSO-01")[0].children[0].value
+
+
 def test_step3_cards_say_what_data_is_needed(app):
     card_html = app.card("PROT-06")[0].children[0].value
     assert "Victims referred to protection services" in card_html
@@ -211,7 +228,7 @@ def test_step4_checklist_warns_in_plain_words(app):
     assert checks == {"Measures an outcome or output": False, "Has a baseline": False,
                       "Has a target for every period": False, "Has a source of data": True,
                       "Reported by sex and age": True}
-    row, text, boxes = app._checks["PROT-06"]
+    row, text, boxes = app.check_row("PROT-06")
     assert "⚠ Has a baseline" in text.value
     sex_box = next(b for b in boxes if b.description == "sex")
     sex_box.value = False
@@ -222,27 +239,26 @@ def test_step4_checklist_warns_in_plain_words(app):
 def test_step4_checklist_passes_when_complete(app):
     app.card("PROT-06")[1].value = True
     app.card("PROT-06")[2].value = "outcome-1"
-    app.target_cell("PROT-06", "life_of_project")  # the grid exists for the selected indicator
-    app._grid_row("PROT-06", app._target_labels())[1].value = "12"
-    for label in app._target_labels():
+    app.baseline_cells("PROT-06")[0].value = "12"
+    for label in app.period_labels:
         app.target_cell("PROT-06", label).value = "10"
     assert all(passed for _, passed, _ in app.checklist("PROT-06"))
-    assert "✓ Has a target for every period" in app._checks["PROT-06"][1].value
+    assert "✓ Has a target for every period" in app.check_row("PROT-06")[1].value
 
 
 def test_step4_missing_table_is_named(app):
     app.card("PREV-01")[1].value = True
     todo = dict((q, (passed, text)) for q, passed, text in app.checklist("PREV-01"))["Has a source of data"]
     assert todo[0] is False and "no activities table" in todo[1]
-    assert "sex and age" not in app._checks["PREV-01"][1].value.split("Reported by")[0]
+    assert "sex and age" not in app.check_row("PREV-01")[1].value.split("Reported by")[0]
 
 
 # -- step 5: baselines and targets ---------------------------------------------------------------
 def test_step5_grid_has_a_column_per_period(app, project_dir):
-    labels = app._target_labels()
+    labels = app.period_labels
     assert labels[:2] == ["2026-Q1", "2026-Q2"] and labels[-2:] == ["2028-Q4", "life_of_project"]
     assert len(app.targets_grid.children) == (3 + len(labels)) * 3  # header + PROT-02 + PROT-10
-    baseline, baseline_date = app._grid_row("PROT-02", labels)[1:3]
+    baseline, baseline_date = app.baseline_cells("PROT-02")
     baseline.value = "7"
     baseline_date.value = dt.date(2025, 12, 31)
     app.target_cell("PROT-02", "2026-Q1").value = "12.5"
@@ -265,9 +281,9 @@ def test_step5_period_labels_follow_the_reporting_settings(app):
     app.reporting["calendar"].value = "fiscal"
     app.reporting["fiscal_year_start_month"].value = 7
     app.reporting["frequency"].value = "annual"
-    assert app._target_labels() == ["FY2026", "FY2027", "FY2028", "FY2029", "life_of_project"]
+    assert app.period_labels == ["FY2026", "FY2027", "FY2028", "FY2029", "life_of_project"]
     app.identity["end_date"].value = dt.date(2020, 1, 1)
-    assert app._target_labels() == []
+    assert app.period_labels == []
     assert "valid start and end dates" in app.targets_note.value
 
 
@@ -328,7 +344,6 @@ def test_page_parameters_come_from_voilas_query_string(monkeypatch):
 
 
 # -- the explorer ------------------------------------------------------------------------------------
-SHELTER = "shelter_and_recovery"
 
 
 @pytest.fixture(scope="module")

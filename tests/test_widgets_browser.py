@@ -42,8 +42,8 @@ def voila(notebook: str, log_path: Path):
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(TEMPLATES_ROOT),
                                                                          os.environ.get("JUPYTER_PATH")]))}
     with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "voila", *voila_arguments(REPO / "notebooks" / notebook, port)],
-                                  cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "voila", *voila_arguments(REPO / "notebooks" / notebook, port)]
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
