@@ -19,6 +19,7 @@ import difflib
 import io
 import itertools
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import htcds
@@ -46,7 +46,6 @@ TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
 EARLIEST_DATE, LATEST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
 DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
-CODED = pa.dictionary(pa.int32(), pa.string())  # csv columns read once per distinct value
 
 IDENTIFIER_NAMES = {
     "a person's name": r"^(full_|first_|last_|given_|family_|middle_|second_|maiden_|nick_|victim_|client_|"
@@ -149,7 +148,7 @@ def _read_source(source: Source, table_name: str, directory: Path, project: Proj
         is_htcds = source.format == "htcds" or (source.format == "auto" and htcds.looks_like_htcds(reader.names))
         mapping, problems = _map_columns(reader.names, table, source, is_htcds, origin)
         skip = int(is_htcds and reader.peek is not None and htcds.is_label_row(reader.names, reader.peek))
-        raw = reader.read({name: _reading(table, target) for name, target in mapping.items()}, skip)
+        raw = reader.read({name: _reading(table, target, source) for name, target in mapping.items()}, skip)
     except _Unreadable as error:
         return _empty(table), [origin.problem(str(error), rule=error.rule)], origin
     raw = raw.rename(columns=mapping)
@@ -229,9 +228,10 @@ def _map_columns(names, table: Table, source: Source, is_htcds: bool, origin: _O
     return mapping, problems
 
 
-def _reading(table: Table, target: str) -> str:
-    """How a csv column is read: 'text' for identifiers (each row its own value), else 'coded' (few values)."""
-    return "text" if target == table.key or target in table.foreign_keys else "coded"
+def _reading(table: Table, target: str, source: Source) -> str:
+    """How a csv column is read: 'verbatim' (text as written: ids, codes with a value map) or 'typed'."""
+    kind = BIRTH_DATE.kind if target == BIRTH_DATE.name else table.column(target).kind
+    return "verbatim" if kind == STRING or target in source.values else "typed"
 
 
 def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Project, origin: _Origin,
@@ -243,7 +243,8 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
     typed = {}
     for name in raw.columns:
         column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
-        converted, bad = _convert(raw[name], column, value_maps[name])
+        identifiers = name == table.key or name in table.foreign_keys  # a distinct value in (almost) every row
+        converted, bad = _convert(raw[name], column, value_maps[name], identifiers)
         fallback = htcds.OTHER_WHEN_UNKNOWN.get(name) if is_htcds else None
         if bad.any() and fallback:
             converted = converted.mask(bad, fallback)
@@ -279,11 +280,14 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
 # -- converting values ---------------------------------------------------------------------------------------
 
 
-def _convert(raw: pd.Series, column: Column, value_map: dict):
-    """(typed series, mask of present values that could not be converted), working on distinct values."""
+def _convert(raw: pd.Series, column: Column, value_map: dict, identifiers: bool = False):
+    """(typed series, mask of present values that could not be converted).
+
+    Values are converted once per distinct value, except identifiers, which are only tidied.
+    """
     if raw.dtype == object:
         raw = raw.map(_tidy_number, na_action="ignore")
-    if column.kind == STRING and not value_map and not isinstance(raw.dtype, pd.CategoricalDtype):
+    if identifiers and column.kind == STRING and not value_map:
         text = (raw if raw.dtype == "string" else raw.astype("string")).str.strip()
         return text.mask(text == ""), np.zeros(len(raw), dtype=bool)
     if isinstance(raw.dtype, pd.CategoricalDtype):
@@ -508,11 +512,10 @@ def _derive(frame: pd.DataFrame, table: Table, project: Project) -> pd.DataFrame
     names = table.column_names
     derived = {}
     if "age_group" in names:
-        derived["age_group"] = _by_distinct(frame["age"], age_group)
-        derived["child_adult"] = _by_distinct(frame["age"], child_adult)
+        derived["age_group"], derived["child_adult"] = _by_distinct(frame["age"], age_group, child_adult)
     if "is_foreign_national" in names:
         country = project.project.country.upper()
-        derived["is_foreign_national"] = _by_distinct(
+        [derived["is_foreign_national"]] = _by_distinct(
             frame["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean"))
     if "days_to_referral_acceptance" in names:
         derived["days_to_referral_acceptance"] = (
@@ -529,17 +532,18 @@ def _derive(frame: pd.DataFrame, table: Table, project: Project) -> pd.DataFrame
     return frame.assign(**derived)
 
 
-def _by_distinct(values: pd.Series, function) -> pd.Series:
-    """function(values), computed once per distinct value (ages, codes and dates repeat a lot)."""
+def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
+    """Each function(values), computed once per distinct value (ages and codes repeat a lot)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    result = function(pd.Series(distinct, dtype=values.dtype))
-    return pd.Series(result.array.take(codes), index=values.index)
+    distinct = pd.Series(distinct, dtype=values.dtype)
+    return [pd.Series(function(distinct).array.take(codes), index=values.index) for function in functions]
 
 
 def _with_all_columns(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Every standard column in declared order and dtype; the ones the source lacks are empty."""
-    columns = {c.name: frame[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in frame
-               else pd.Series(pd.NaT if c.kind == DATE else pd.NA, index=frame.index, dtype=PANDAS_DTYPES[c.kind])
+    missing = np.full(len(frame), -1)
+    columns = {c.name: frame[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in frame else
+               pd.Series(pd.array([], dtype=PANDAS_DTYPES[c.kind]).take(missing, allow_fill=True), index=frame.index)
                for c in table.columns}
     result = pd.DataFrame(columns, index=frame.index, copy=False)
     result.index.name = "row"
@@ -591,33 +595,33 @@ class _CsvFile:
         self.peek = rows[self.header_row] if len(rows) > self.header_row else None
 
     def read(self, selected: dict[str, str], skip: int) -> pd.DataFrame:
+        """The selected columns, types inferred; 'verbatim' ones that look numeric are read again as written."""
         if not selected:
             return pd.DataFrame(index=pd.RangeIndex(0, name="row"))
-        columns = [name or f"_unnamed_{i}" for i, name in enumerate(self.names)]
-        types = {name: pa.string() if how == "text" else CODED for name, how in selected.items()}
-        try:
-            table = self._read(_arrow_encoding(self.encoding), columns, selected, types, skip)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-            if self.fixed_encoding or "utf8" not in str(error).casefold().replace("-", ""):
-                raise _Unreadable(f"cannot be read as csv: {error}") from None
-            table = self._read("cp1252", columns, selected, types, skip)
+        frame = self._read(list(selected), {}, skip)
+        verbatim = [name for name, how in selected.items() if how == "verbatim"
+                    and not (frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name]))]
+        if verbatim:  # e.g. ids with leading zeros, codes such as 01
+            frame = frame.assign(**self._read(verbatim, dict.fromkeys(verbatim, object), skip))
         first = self.header_row + skip + 1
-        frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-        return frame.set_axis(pd.RangeIndex(first, first + table.num_rows, name="row"))
+        return frame.set_axis(pd.RangeIndex(first, first + len(frame), name="row")).dropna(how="all")
 
-    def _read(self, encoding, columns, selected, types, skip):
-        return pacsv.read_csv(
-            self.path,
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=self.header_row + skip, encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
-            convert_options=pacsv.ConvertOptions(include_columns=list(selected), column_types=types,
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                 null_values=NULL_MARKERS))
-
-
-def _arrow_encoding(encoding: str) -> str:
-    """pyarrow decodes utf-8 natively and skips a BOM itself; other encodings go through Python codecs."""
-    return "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
+    def _read(self, columns: list[str], dtype: dict, skip: int) -> pd.DataFrame:
+        names = [name if name and self.names.index(name) == i else f"_column_{i}" for i, name in enumerate(self.names)]
+        options = dict(sep=self.delimiter, header=None, names=names, usecols=columns, dtype=dtype,
+                       skiprows=self.header_row + skip, skip_blank_lines=False, keep_default_na=False,
+                       na_values=NULL_MARKERS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed types are handled value by value
+            try:
+                return pd.read_csv(self.path, encoding=self.encoding, **options)
+            except UnicodeDecodeError as error:
+                if self.fixed_encoding:
+                    raise _Unreadable(f"cannot be read as {self.encoding}: {error}") from None
+                self.encoding = "cp1252"  # the sampled head was utf-8, a later line is not
+                return pd.read_csv(self.path, encoding=self.encoding, **options)
+            except (pd.errors.ParserError, ValueError) as error:
+                raise _Unreadable(f"cannot be read as csv: {error}") from None
 
 
 def _guess_encoding(head: bytes) -> str:

@@ -240,7 +240,7 @@ def test_wrong_types(tmp_path):
     text = "case_id,identification_date,age,has_consent,wellbeing_intake_score\nC1,2024-01-05,17.5,maybe,high\n"
     _, problems = read(tmp_path, "cases.csv", text)
     found = {(p.column, p.value): p.message for p in only(problems, "type")}
-    assert found == {("age", "17.5"): "'17.5' is not a whole number", ("has_consent", "maybe"): "'maybe' is not yes or no",
+    assert found == {("age", 17.5): "17.5 is not a whole number", ("has_consent", "maybe"): "'maybe' is not yes or no",
                      ("wellbeing_intake_score", "high"): "'high' is not a number"}
     assert {p.row for p in only(problems, "type")} == {2}
 
@@ -291,7 +291,7 @@ def test_negative_counts(tmp_path):
     text = "activity_id,activity_date,activity_type,participants_female,reach\nA1,2024-01-05,training,-2,0\n"
     _, problems = read(tmp_path, "activities.csv", text, table="activities")
     [problem] = errors(problems)
-    assert (problem.rule, problem.row, problem.column, problem.value) == ("minimum", 2, "participants_female", "-2")
+    assert (problem.rule, problem.row, problem.column, problem.value) == ("minimum", 2, "participants_female", -2)
     assert problem.message == "must be at least 0"
 
 
