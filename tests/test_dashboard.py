@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import re
@@ -66,15 +67,15 @@ def app(data_dir) -> DonorDashboardApp:
     return DonorDashboardApp(data_dir)
 
 
-@pytest.fixture(scope="module")
-def case_ids() -> set[str]:
+@functools.cache
+def sample_case_ids() -> frozenset[str]:
     """Every case id of the sample projects."""
     ids = set()
     for project_dir in sorted(SAMPLE_DIR.iterdir()):
         tables = load_project_data(project_dir).tables
         ids |= set(tables["cases"]["case_id"].dropna()) if "cases" in tables else set()
     assert DUPLICATED_CASE in ids and len(ids) > 100
-    return ids
+    return frozenset(ids)
 
 
 def donor_results(project_dir: Path) -> pd.DataFrame:
@@ -140,7 +141,8 @@ def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values
     assert BROKEN_NAME not in [label for label, _ in app.project.options]
 
 
-def test_no_case_id_reaches_the_page_or_the_downloads(app, case_ids):
+def test_no_case_id_reaches_the_page_or_the_downloads(app):
+    case_ids = sample_case_ids()
     for project in [folder for _, folder in app.project.options]:
         app.project.value = project
         for tab in range(len(TABS)):
