@@ -312,7 +312,7 @@ def _to_category(values, column):
 
 
 def _to_string(values, column):
-    out = [None if v is None else str(v).strip() for v in values]
+    out = [None if v is None else _text(v) for v in values]
     return pd.array(out, dtype="string"), np.zeros(len(values), dtype=bool)
 
 
@@ -320,7 +320,7 @@ def _to_boolean(values, column):
     def one(value):
         if value is None or isinstance(value, bool):
             return value
-        word = str(value).strip().casefold()
+        word = _text(value).casefold()
         return True if word in TRUE_WORDS else False if word in FALSE_WORDS else "bad"
 
     out = [one(v) for v in values]

@@ -75,6 +75,21 @@ def test_configured_delimiter_encoding_and_header_row(tmp_path):
     assert frame.loc[4, "case_id"] == "C1"  # the user's line 4
 
 
+def test_ids_and_mapped_codes_are_read_as_written(tmp_path):
+    text = "case_id,identification_date,Sexe\n00123,2024-01-05,01\n00124,2024-01-05,02\n"
+    frame, problems = read(tmp_path, "cases.csv", text, columns={"Sexe": "sex"},
+                           values={"sex": {"01": "female", "02": "male"}})
+    assert errors(problems) == []
+    assert frame["case_id"].tolist() == ["00123", "00124"]
+    assert frame["sex"].tolist() == ["female", "male"]
+
+
+def test_blank_lines_keep_the_line_numbers(tmp_path):
+    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\n\nC2,2024-01-06\n")
+    assert errors(problems) == []
+    assert list(frame.index) == [2, 4]
+
+
 def test_empty_csv_is_an_error(tmp_path):
     frame, problems = read(tmp_path, "cases.csv", b"")
     assert [p.rule for p in problems] == ["empty file"]
@@ -192,6 +207,9 @@ def test_booleans_and_dates_in_every_accepted_form(tmp_path):
     assert errors(problems) == []
     assert set(frame["identification_date"]) == {pd.Timestamp("2024-01-05")}
     assert frame["has_consent"].tolist() == [True, False, True, False, True, pd.NA]
+    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date,has_consent\nC1,2024-01-05,1\n"
+                                                  "C2,2024-01-05,\nC3,2024-01-05,0\n")  # read as 1.0, NaN, 0.0
+    assert errors(problems) == [] and frame["has_consent"].tolist() == [True, pd.NA, False]
 
 
 def test_birth_date_gives_the_age_at_identification_and_is_not_kept(tmp_path):
