@@ -66,7 +66,7 @@ STYLE = """<style>
 .ctlib-table th { background: #f0f0f0; }
 .ctlib-ok { color: #006b4f; }
 .ctlib-warn { color: #a34400; }
-.ctlib-grid-head { font-weight: bold; white-space: nowrap; }
+.ctlib-grid-head { font-weight: bold; white-space: nowrap; font-size: 90%; }
 .ctlib-app .widget-html-content { line-height: 1.4; }
 .ctlib-scroll { overflow-x: auto; max-width: 100%; }
 .ctlib-scroll td, .ctlib-scroll th { white-space: nowrap; }
@@ -545,15 +545,14 @@ class PickIndicatorsApp(_App):
     def _draw_chain(self) -> None:
         rows = []
         for outcome in self.chain:
-            rows.append(self._chain_row(outcome, indent=0))
-            rows += [self._chain_row(output, indent=40) for output in outcome["outputs"]]
+            rows.append(self._chain_row(outcome, "Outcome", indent=0))
+            rows += [self._chain_row(output, "Output", indent=40) for output in outcome["outputs"]]
             add = widgets.Button(description="Add an output", layout=widgets.Layout(margin="0 0 0 40px"))
             add.on_click(lambda _, outcome_id=outcome["id"]: self.add_output(outcome_id))
             rows.append(add)
         self.chain_box.children = rows
 
-    def _chain_row(self, result: dict, indent: int) -> widgets.HBox:
-        kind = "Outcome" if result["id"].startswith("outcome") else "Output"
+    def _chain_row(self, result: dict, kind: str, indent: int) -> widgets.HBox:
         statement = widgets.Text(value=result["statement"], placeholder=f"{kind} statement",
                                  layout=widgets.Layout(width="560px"), continuous_update=False)
         statement.observe(lambda change: self._on_statement(result, change["new"]), "value")
@@ -659,7 +658,7 @@ class PickIndicatorsApp(_App):
         if key not in self._grid_rows:
             entry = self.selected[indicator_id]
             name = html.escape(self.catalogue.get(indicator_id).name)
-            cells = [widgets.HTML(f"<b>{indicator_id}</b> <span title='{name}'>{name[:60]}</span>"),
+            cells = [widgets.HTML(f"<b>{indicator_id}</b> {name}"),
                      widgets.Text(value=_text(entry["baseline"].get("value")), placeholder="baseline"),
                      widgets.DatePicker(value=entry["baseline"].get("date"))]
             cells[1].observe(lambda c: self._on_baseline(indicator_id, c), "value")
@@ -797,7 +796,8 @@ class PickIndicatorsApp(_App):
         cells = [widgets.HTML(f"<span class='ctlib-grid-head'>{h}</span>") for h in header]
         for indicator_id in self.selected:
             cells += self._grid_row(indicator_id, labels)
-        self.targets_grid.layout.grid_template_columns = f"260px 80px 150px repeat({len(labels)}, 78px)"
+        self.targets_grid.layout.grid_template_columns = f"260px 80px 150px repeat({len(labels)}, 84px)"
+        self.targets_grid.layout.grid_gap = "2px 6px"
         self.targets_grid.children = cells if self.selected else []
 
     def _draw_review(self) -> None:
@@ -888,7 +888,7 @@ class ExploreApp(_App):
         self.trend_chart = _chart_widget()
         self.disaggregation_chart = _chart_widget()
         self.indicator_table = widgets.HTML()
-        drill = widgets.Button(description="See the rows behind →", layout=widgets.Layout(width="auto"))
+        drill = widgets.Button(description="See the rows behind →", layout=widgets.Layout(width="max-content"))
         drill.on_click(lambda _: setattr(self.tabs, "selected_index", 1))
         return widgets.VBox([widgets.HBox([self.indicator, self.period]), self.value_card, drill, self.trend_chart,
                              self.disaggregation_chart, self.indicator_table])
@@ -1019,8 +1019,10 @@ class ExploreApp(_App):
         self.value_card.value = _value_card(indicator, total) + warnings
         self.trend_chart.chart = _interactive(charts.trend_chart(totals, indicator.name, indicator.unit, k))
         parts = in_period[in_period["dimension"] != TOTAL]
-        self.disaggregation_chart.chart = (_interactive(charts.disaggregation_chart(
-            parts, f"{indicator.name} ({self.period.value})", indicator.unit, k)) if len(parts) else None)
+        title = f"{indicator.name} ({self.period.value})"
+        self.disaggregation_chart.chart = _interactive(
+            charts.disaggregation_chart(parts, title, indicator.unit, k).properties(
+                title=alt.Title(title, subtitle="Internal view: no cell is hidden"))) if len(parts) else None
         shown = in_period[["dimension", "category", "numerator", "denominator", "value", "target", "achievement",
                            "status"]]
         self.indicator_table.value = _frame_html(shown)

@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import SAMPLE_DIR
+from conftest import REPO, SAMPLE_DIR
 from ctlib.ingest import load_project_data
 from ctlib.project import load_project, load_project_file, new_project, save_project
 from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters, rows_behind
@@ -150,6 +150,8 @@ def test_step2_new_rows_follow_the_chains_numbering():
     app.add_output("OC2")
     assert [p["id"] for p in app.chain[1]["outputs"]] == ["OP2.1", "OP2.2", "OP2.3"]
     assert app.chain[-1] == {"id": "OC4", "statement": "", "outputs": [{"id": "OP4.1", "statement": ""}]}
+    assert chain_row(app, "OC4").children[0].value == "<b>Outcome</b> <code>OC4</code>"
+    assert chain_row(app, "OP4.1").children[0].value == "<b>Output</b> <code>OP4.1</code>"
 
 
 def test_step2_removing_a_result_unlinks_its_indicators(app, project_dir):
@@ -502,3 +504,26 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
 def test_explore_without_projects_says_what_to_give(tmp_path):
     app = ExploreApp(tmp_path)
     assert "No project folder" in app.message.value
+
+
+# -- the notebooks -----------------------------------------------------------------------------------
+@pytest.mark.notebook
+@pytest.mark.parametrize("name, parameters", [
+    ("pick_indicators", {"project_dir": str(SAMPLE_DIR / SHELTER)}),
+    ("explore", {"data_dir": str(SAMPLE_DIR), "project": "safe_journeys", "compare_with": ""}),
+])
+def test_notebook_is_thin_and_runs(name, parameters, tmp_path):
+    import nbformat
+    import papermill
+
+    path = REPO / "notebooks" / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.kernelspec.name == "python3" and notebook.metadata.kernelspec.language == "python"
+    assert all(not cell.get("outputs") and not cell.get("execution_count") for cell in notebook.cells
+               if cell.cell_type == "code")
+    assert [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])][0].source.count("#") == len(
+        parameters)  # one comment per parameter
+    executed = papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), parameters=parameters,
+                                          cwd=str(path.parent), progress_bar=False)
+    shown = executed.cells[-1].outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in shown
