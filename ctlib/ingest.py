@@ -240,11 +240,12 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
     problems = []
     value_maps = {name: {**(htcds.VALUES.get(name, {}) if is_htcds else {}), **source.values.get(name, {})}
                   for name in raw.columns}
-    typed = {}
-    for name in raw.columns:
+    typed, index = {}, raw.index
+    for name in list(raw.columns):
+        values = raw.pop(name)  # each raw column is let go once typed, to keep the peak memory low
         column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
         identifiers = name == table.key or name in table.foreign_keys  # a distinct value in (almost) every row
-        converted, bad = _convert(raw[name], column, value_maps[name], identifiers)
+        converted, bad = _convert(values, column, value_maps[name], identifiers)
         fallback = htcds.OTHER_WHEN_UNKNOWN.get(name) if is_htcds else None
         if bad.any() and fallback:
             converted = converted.mask(bad, fallback)
@@ -253,13 +254,13 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
                                            severity="warning"))
         elif bad.any():
             message, rule = _conversion_message(column)
-            problems += origin.row_problems(bad, raw[name], name, rule, message)
+            problems += origin.row_problems(bad, values, name, rule, message)
         typed[name] = converted
         if name in table.required_columns:
-            problems += origin.row_problems(converted.isna() & ~bad, raw[name], name, "required value",
+            problems += origin.row_problems(converted.isna() & ~bad, values, name, "required value",
                                             lambda _: "empty value in a required column")
         if column.minimum is not None and column.kind in (INTEGER, NUMBER):
-            problems += origin.row_problems((converted < column.minimum).fillna(False), raw[name], name, "minimum",
+            problems += origin.row_problems((converted < column.minimum).fillna(False), values, name, "minimum",
                                             lambda _, m=column.minimum: f"must be at least {m:g}")
     for name in table.required_columns:
         if name not in typed:
@@ -271,7 +272,7 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
     problems += _duplicate_problems(typed, table, origin)
     problems += _period_warnings(typed, table, project, origin)
     problems += _identifier_value_problems(typed, table, source, origin)
-    frame = pd.DataFrame(typed, index=raw.index, copy=False)
+    frame = pd.DataFrame(typed, index=index, copy=False)
     if is_htcds:
         frame = htcds.complete(frame)
     return _derive(_with_all_columns(frame, table), table, project), problems
