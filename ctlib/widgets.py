@@ -428,6 +428,7 @@ class PickIndicatorsApp(_App):
 
     def _fill(self, project: Project) -> None:
         """Put a loaded project's values into the widgets and state."""
+        self._grid_rows.clear()  # cells hold the values of the project they were made for
         with self._quiet():
             for name, field in self.identity.items():
                 field.value = getattr(project.project, name)
@@ -543,7 +544,7 @@ class PickIndicatorsApp(_App):
         self._redraw()
 
     def _draw_chain(self) -> None:
-        rows = []
+        old, rows = self.chain_box.children, []
         for outcome in self.chain:
             rows.append(self._chain_row(outcome, "Outcome", indent=0))
             rows += [self._chain_row(output, "Output", indent=40) for output in outcome["outputs"]]
@@ -551,6 +552,8 @@ class PickIndicatorsApp(_App):
             add.on_click(lambda _, outcome_id=outcome["id"]: self.add_output(outcome_id))
             rows.append(add)
         self.chain_box.children = rows
+        for row in old:
+            _close(row)
 
     def _chain_row(self, result: dict, kind: str, indent: int) -> widgets.HBox:
         statement = widgets.Text(value=result["statement"], placeholder=f"{kind} statement",
@@ -951,6 +954,11 @@ class ExploreApp(_App):
         if self._is_quiet or not self.project.value:
             return
         self.show_message("")
+        for output in (self.value_card, self.indicator_table, self.rows_note, self.rows_table, self.crosstab_html,
+                       self.compare_html):
+            output.value = ""  # nothing of the previous project stays when this one cannot be loaded
+        for chart in (self.trend_chart, self.disaggregation_chart, self.crosstab_chart, self.compare_chart):
+            chart.chart = None
         data = self.data(self.project.value)
         calendar = ReportingCalendar(data.project)
         labels = [p.label for p in calendar.periods()]
@@ -1087,6 +1095,13 @@ class ExploreApp(_App):
         compared = _compared(table, [r.project_id for r in both])
         self.compare_chart.chart = _interactive(_comparison_chart(compared))
         self.compare_html.value = _frame_html(compared)
+
+
+def _close(widget: widgets.Widget) -> None:
+    """Close a widget and everything in it (frees them in the kernel and the page)."""
+    for child in getattr(widget, "children", ()):
+        _close(child)
+    widget.close()
 
 
 def _choose(dropdown: widgets.Dropdown, options: list, default=None) -> None:

@@ -273,6 +273,16 @@ def test_step5_grid_has_a_column_per_period(app, project_dir):
     assert saved.targets == {"2026-Q2": 20, "life_of_project": 150}
 
 
+def test_step5_opening_another_project_shows_its_own_values(app, project_dir, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(project_dir, other)
+    app.target_cell("PROT-02", "2026-Q1").value = "12"  # typed, not saved
+    app.folder.value = str(other)
+    app.open_button.click()
+    assert app.target_cell("PROT-02", "2026-Q1").value == ""
+    assert app.selected["PROT-02"]["targets"] == {}
+
+
 def test_step5_a_target_that_is_not_a_number_is_a_message(app):
     app.target_cell("PROT-02", "2026-Q1").value = "twelve"
     assert "twelve&#x27; is not a number: type digits such as 40" in app.message.value
@@ -491,8 +501,10 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
     del project_file.data["sources"]["services"]
     save_project(project_file, partial / "project.yaml")
 
-    app = ExploreApp(tmp_path, project="broken")
+    app = ExploreApp(tmp_path, project="partial")
+    app.project.value = "broken"
     assert "ctlib-message-error" in app.message.value and "cases" in app.message.value
+    assert app.value_card.value == "" and app.trend_chart.chart is None  # nothing of the other project stays
     app.project.value = "partial"
     assert app.message.value == ""
     app.indicator.value = "PROT-10"
