@@ -33,6 +33,7 @@ UNIT_TITLES = {
 }
 ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the progress bars
 WIDTH = 520
+LABEL_CHARACTERS = 48
 
 
 def check_aggregated(table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS) -> None:
@@ -59,6 +60,12 @@ def hidden_label(unit: str, k: int) -> str:
 def unit_title(unit: str) -> str:
     """The axis title of a value in `unit`, e.g. 'Value (%)'."""
     return f"Value ({UNIT_TITLES.get(unit, unit)})"
+
+
+def _panels_axis_title(units: pd.Series) -> str | None:
+    """The shared axis title of small multiples: the unit when they share one, else none (each
+    panel title names its unit)."""
+    return unit_title(units.iloc[0]) if units.nunique() == 1 else None
 
 
 def _status_colour() -> alt.Color:
@@ -88,6 +95,11 @@ def _indicator_labels(table: pd.DataFrame) -> pd.Series:
     return table["indicator_id"].astype("string")
 
 
+def _shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
+    """Text cut to `limit` characters with an ellipsis (vega's own label limit is slow to render)."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _format_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
@@ -105,7 +117,7 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     """
     check_aggregated(totals, ("indicator_id",))
     data = pd.DataFrame({
-        "indicator": _indicator_labels(totals).to_numpy(),
+        "indicator": _indicator_labels(totals).map(_shorten).to_numpy(),
         "achievement": totals["achievement"].astype("Float64").round(0).to_numpy(),
         "status": totals["status"].astype("string").to_numpy(),
     })
@@ -114,7 +126,7 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     ]
     data["label_x"] = data["achievement"].fillna(0).clip(upper=200)
     data["achievement_drawn"] = data["achievement"].clip(upper=200)
-    y = alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(labelLimit=0))
     x_scale = alt.Scale(domain=[0, 230])
     base = alt.Chart(data)
     band = alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]})).mark_rect(
@@ -137,6 +149,116 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     )
 
 
+def _panel_labels(rows: pd.DataFrame, suffix: pd.Series) -> pd.Series:
+    """Panel headers: 'PROT-03 · name' (shortened) + suffix, e.g. ' (number)'."""
+    return _indicator_labels(rows).map(_shorten) + suffix
+
+
+def _value_labels(rows: pd.DataFrame, k: int) -> list[str]:
+    """Each row's value as text: hidden, no data, or the number."""
+    return [
+        hidden_label(unit, k) if hidden else ("no data" if pd.isna(value) else _format_number(value))
+        for value, hidden, unit in zip(rows["value"], rows["is_suppressed"], rows["unit"])
+    ]
+
+
+def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> alt.FacetChart:
+    """Small multiples, one panel per indicator: value per period (marks coloured and shaped by
+    status, the latest value written), targets (black ticks) and baseline (dashed line).
+
+    `rows`: total rows of one or more indicators over the periods, in order (indicator_id, period,
+    value, target, baseline, status, suppressed, unit; indicator_name optional).
+    """
+    check_aggregated(rows, ("indicator_id", "period"))
+    data = pd.DataFrame({
+        "panel": _panel_labels(rows, " (" + rows["unit"].map(lambda u: UNIT_TITLES.get(u, u)) + ")").to_numpy(),
+        "period": rows["period"].astype("string").to_numpy(),
+        "value": rows["value"].astype("Float64").to_numpy(),
+        "target": rows["target"].astype("Float64").to_numpy(),
+        "baseline": rows["baseline"].astype("Float64").to_numpy(),
+        "status": rows["status"].astype("string").to_numpy(),
+        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+        "unit": rows["unit"].to_numpy(),
+    })
+    data.loc[data["is_suppressed"], "value"] = pd.NA
+    is_last = ~data.duplicated("panel", keep="last")
+    data["label"] = pd.Series(_value_labels(data, k), index=data.index).where(is_last, "")  # the latest
+    data["mark_y"] = data["value"].fillna(0)  # a hidden period's mark (a cross: suppressed) sits at zero
+    periods = list(dict.fromkeys(data["period"]))
+    x = alt.X("period:O", title=None, sort=periods,
+              axis=alt.Axis(labelAngle=0, labelFontSize=9) if len(periods) <= 4 else alt.Axis(labelAngle=-90, labelFontSize=9))
+    y = alt.Y("value:Q", title=_panels_axis_title(data["unit"]))
+    base = alt.Chart()
+    layers = [
+        base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(x=x, y=y),
+        base.mark_point(filled=True, size=50).transform_filter("isValid(datum.value) || datum.is_suppressed").encode(
+            x=x, y="mark_y:Q", color=_status_colour(), shape=_status_shape()),
+        base.mark_text(dy=-10, fontSize=10).encode(x=x, y="mark_y:Q", text="label:N"),
+        base.mark_tick(color="black", thickness=2.5, size=9).transform_filter("isValid(datum.target)").encode(
+            x=x, y="target:Q"),
+        base.mark_rule(strokeDash=[5, 3], color="#333333").encode(y="mean(baseline):Q"),
+    ]
+    described = []
+    for panel, group in data.groupby("panel", sort=False):
+        last = group.iloc[-1]
+        target = "no target" if pd.isna(last["target"]) else f"target {_format_number(last['target'])}"
+        series = ", ".join(f"{p} {lab}" for p, lab in zip(group["period"], _value_labels(group, k)))
+        described.append(f"{panel}: {series}; latest {last['status']}, {target}")
+    return alt.layer(*layers, data=data).properties(width=200, height=110).facet(
+        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"])),
+                        header=alt.Header(labelFontWeight="bold", labelFontSize=11)),
+        columns=columns,
+    ).resolve_scale(y="independent").properties(
+        title=alt.Title(title, subtitle=["Marks: value (colour and shape = status; the latest written; a hidden "
+                                         f"value <{k} is a cross at zero); black ticks: target; dashed line: "
+                                         "baseline; unit in each panel title"]),
+        description=f"Line charts per indicator and period. {'. '.join(described)}.",
+    )
+
+
+def disaggregation_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 2) -> alt.FacetChart:
+    """Bars per category, one panel per indicator and dimension; a suppressed cell gets no bar,
+    only its label (`<k`).
+
+    `rows`: one period, one row per (indicator, dimension, category) with value, suppressed, unit.
+    """
+    check_aggregated(rows, ("indicator_id", "period", "dimension", "category"))
+    units = rows["unit"].map(lambda u: UNIT_TITLES.get(u, u))
+    data = pd.DataFrame({
+        "panel": _panel_labels(rows, " by " + _readable(rows["dimension"]) + " (" + units + ")").to_numpy(),
+        "category": _readable(rows["category"]).to_numpy(),
+        "value": rows["value"].astype("Float64").to_numpy(),
+        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+        "unit": rows["unit"].to_numpy(),
+    })
+    data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
+    data["label"] = _value_labels(data, k)
+    data["label_x"] = data["value"].fillna(0)
+    # an invisible mark at max(largest value, 1) keeps a panel of hidden cells or zeros readable
+    data["extent"] = data.groupby("panel")["label_x"].transform("max").clip(lower=1)
+    y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
+    x = alt.X("value:Q", title=_panels_axis_title(data["unit"]), axis=alt.Axis(tickMinStep=1))
+    layers = [
+        alt.Chart().mark_bar(color="#0072B2", height=12).transform_filter("isValid(datum.value)").encode(x=x, y=y),
+        alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N"),
+        alt.Chart().mark_tick(opacity=0).encode(x="extent:Q", y=y),
+    ]
+    hidden = int(data["is_suppressed"].sum())
+    described = [
+        f"{panel}: " + "; ".join(f"{c} {lab}" for c, lab in zip(group["category"], group["label"]))
+        for panel, group in data.groupby("panel", sort=False)
+    ]
+    return alt.layer(*layers, data=data).properties(width=WIDTH // 2 - 100).facet(
+        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"])),
+                        header=alt.Header(labelFontWeight="bold", labelFontSize=11)),
+        columns=columns,
+    ).resolve_scale(x="independent", y="independent").properties(
+        title=alt.Title(title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"),
+        description=(f"Bar charts by category. {'. '.join(described)}. {hidden} cell(s) counting fewer than {k} "
+                     f"are hidden (<{k}) to protect survivors."),
+    )
+
+
 def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerChart:
     """One indicator's value per period with its targets (black ticks) and baseline (dashed line).
 
@@ -150,10 +272,7 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
         "status": rows["status"].astype("string").to_numpy(),
         "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
     })
-    data["label"] = [
-        hidden_label(unit, k) if hidden else ("no data" if pd.isna(v) else _format_number(v))
-        for v, hidden in zip(data["value"], data["is_suppressed"])
-    ]
+    data["label"] = _value_labels(data.assign(unit=unit), k)
     data["label_y"] = data["value"].fillna(0)
     periods = list(data["period"])
     x = alt.X("period:O", title="Period", sort=periods, axis=alt.Axis(labelAngle=0 if len(periods) <= 6 else -45))
@@ -201,10 +320,7 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
         "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
     })
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
-    data["label"] = [
-        hidden_label(unit, k) if hidden else ("no data" if pd.isna(v) else _format_number(v))
-        for v, hidden in zip(data["value"], data["is_suppressed"])
-    ]
+    data["label"] = _value_labels(data.assign(unit=unit), k)
     data["label_x"] = data["value"].fillna(0)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
     x_scale = alt.Scale(domain=[0, max(float(data["value"].fillna(0).max()), 1.0)], nice=True)

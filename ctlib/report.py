@@ -140,6 +140,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) 
                 str(notebook), str(output), parameters=parameters, kernel_name=kernel, language="python",
                 cwd=str(cwd), progress_bar=False, request_save_on_cell_execute=False,
                 execution_timeout=CELL_TIMEOUT_SECONDS, kernel_manager_class=_ipc_kernel_manager(),
+                shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
             )
             return
         except PapermillExecutionError as error:

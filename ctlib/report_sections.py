@@ -135,8 +135,6 @@ STYLE = """
 .ct-report .note { color: #555; font-size: 12.5px; }
 .ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
 .ct-report dl.sheet dt, .ct-report dl.sheet dd { float: none; width: auto; margin: 0; }
-.ct-report .indicator { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
-.ct-report .indicator > div { flex: 0 1 22rem; }
 .ct-report code { font-size: 11.5px; word-break: break-all; }
 .ct-internal { position: sticky; top: 0; z-index: 10; background: #D55E00; color: white; font-weight: bold;
   padding: .4rem .8rem; text-align: center; }
@@ -286,35 +284,6 @@ def _pct(text: str) -> str:
     return f"{_esc(text)}%" if text else ""
 
 
-def _indicator_block(report: ReportData, indicator, row) -> str:
-    """One indicator of a pillar: its figures, the result it measures, the period's comment, its trend."""
-    selected = report.data.project.indicator(indicator.id)
-    life = report.totals(LIFE_OF_PROJECT).set_index("indicator_id")
-    life_row = life.loc[indicator.id] if indicator.id in life.index else None
-    facts = [
-        ["Value", _value(row, report.k)], ["Target", _number(row.target, row.unit) or "none"],
-        ["% of target", _achievement(row.achievement) or "–"], ["Status", _status(row.status)],
-        ["Baseline", _number(row.baseline, row.unit) or "none"],
-    ]
-    if life_row is not None:
-        facts.append(["Life of project to date",
-                      f"{_value(life_row, report.k)} (target {_number(life_row.target, life_row.unit) or 'none'})"])
-    text = ""
-    if selected.result:
-        text += f'<p class="note">Measures {_esc(selected.result)}: {_esc(_result_statement(report, selected.result))}</p>'
-    text += _table(["", f"{report.period}"], [[f"<strong>{a}</strong>", b] for a, b in facts], numeric={1})
-    comment = selected.comments.get(report.period)
-    if comment:
-        text += f'<p class="comment"><strong>Comment for {_esc(report.period)}:</strong> {_esc(comment)}</p>'
-    table = report.results.table
-    trend = table[(table["indicator_id"] == indicator.id) & (table["dimension"] == TOTAL)
-                  & (table["period"] != LIFE_OF_PROJECT)]
-    chart = _figure(charts.trend_chart(trend, f"{indicator.id} trend", indicator.unit, report.k)) \
-        if len(trend) > 1 else ""
-    return (f"<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4>"
-            f'<div class="indicator"><div>{text}</div>{chart}</div>')
-
-
 def _result_statement(report: ReportData, result_id: str) -> str:
     for outcome in report.data.project.results_chain.outcomes:
         for result in (outcome, *outcome.outputs):
@@ -323,38 +292,70 @@ def _result_statement(report: ReportData, result_id: str) -> str:
     return ""
 
 
+def _indicator_rows(report: ReportData, rows: pd.DataFrame) -> list[list[str]]:
+    """Per indicator: name and the result it measures, figures of the period and to date, comment."""
+    life = report.totals(LIFE_OF_PROJECT).set_index("indicator_id")
+    lines = []
+    for row in rows.itertuples():
+        selected = report.data.project.indicator(row.indicator_id)
+        name = f"<strong>{_esc(row.indicator_id)}</strong> {_esc(row.indicator_name)}"
+        if selected.result:
+            name += (f'<br><span class="note">Measures {_esc(selected.result)}: '
+                     f"{_esc(_result_statement(report, selected.result))}</span>")
+        to_date = ""
+        if row.indicator_id in life.index:
+            whole = life.loc[row.indicator_id]
+            to_date = f"{_value(whole, report.k)} / {_number(whole.target, whole.unit) or 'none'}"
+        lines.append([name, _value(row, report.k), _number(row.target, row.unit) or "none",
+                      _achievement(row.achievement), _status(row.status), to_date,
+                      _esc(selected.comments.get(report.period, ""))])
+    return lines
+
+
 def pillar_sections(report: ReportData) -> HTML:
-    """One section per pillar: progress chart, then each indicator's figures, comment and trend."""
+    """One section per pillar: progress chart; each indicator's value, target, status, figures to
+    date and the period's comment; then each indicator's trend (small multiples)."""
     totals = report.totals().set_index("indicator_id", drop=False)
+    table = report.results.table
+    history = table[(table["dimension"] == TOTAL) & (table["period"] != LIFE_OF_PROJECT)]
     body = ""
     for pillar in PILLARS:
-        indicators = [i for i in report.indicators(pillar) if i.id in totals.index]
-        if not indicators:
+        ids = [i.id for i in report.indicators(pillar) if i.id in totals.index]
+        if not ids:
             continue
-        body += f"<h3>{pillar.capitalize()}</h3>"
-        rows = totals.loc[[i.id for i in indicators]]
-        body += _figure(charts.progress_chart(
+        rows = totals.loc[ids]
+        name = pillar.capitalize()
+        body += f"<h3>{name}</h3>" + _figure(charts.progress_chart(
             rows[["indicator_id", "indicator_name", "achievement", "status"]],
-            f"{pillar.capitalize()}: achievement against target, {report.period}"))
-        for indicator in indicators:
-            body += _indicator_block(report, indicator, totals.loc[indicator.id])
+            f"{name}: achievement against target, {report.period}"))
+        header = ["Indicator", "Value", "Target", "% of target", "Status", "Life of project: value / target",
+                  f"Comment for {_esc(report.period)}"]
+        body += _table(header, _indicator_rows(report, rows), numeric={1, 2, 3, 5})
+        trend = history[history["indicator_id"].isin(ids)]
+        names = {i: report.data.catalogue.get(i).name for i in ids}
+        body += _figure(charts.trend_panels(
+            trend.assign(indicator_name=trend["indicator_id"].map(names)),
+            f"{name}: each indicator per period, {trend['period'].iloc[0]} to {report.period}", report.k))
     return _section(body)
 
 
 def disaggregations(report: ReportData) -> HTML:
-    """Each indicator's categories in the report period, small cells shown as <k."""
+    """Each indicator's categories in the report period, per pillar; small cells shown as <k."""
     table = report.results.table
     rows = table[(table["period"] == report.period) & (table["dimension"] != TOTAL)]
     body = ""
-    for indicator in report.indicators():
-        own = rows[rows["indicator_id"] == indicator.id]
+    for pillar in PILLARS:
+        ids = [i.id for i in report.indicators(pillar)]
+        own = rows[rows["indicator_id"].isin(ids)]
         if own.empty:
             continue
-        title = f"{indicator.id} {indicator.name}, {report.period}"
-        body += _figure(charts.disaggregation_chart(own, title, indicator.unit, report.k))
+        names = {i: report.data.catalogue.get(i).name for i in ids}
+        body += f"<h3>{pillar.capitalize()}</h3>" + _figure(charts.disaggregation_panels(
+            own.assign(indicator_name=own["indicator_id"].map(names)),
+            f"{pillar.capitalize()}: indicators by category, {report.period}", report.k))
     if not body:
         body = "<p>No indicator is disaggregated in this period.</p>"
-    note = (f"Categories with fewer than {report.k} are hidden (shown as &lt;{report.k}, without a bar)."
+    note = (f"Categories counting fewer than {report.k} are hidden (shown as &lt;{report.k}, without a bar)."
             if report.audience == "donor" else "Internal report: no category is hidden.")
     return _section(f'<p class="note">{note}</p>{body}')
 
@@ -368,7 +369,8 @@ def quality_annex(report: ReportData) -> HTML:
     body = (f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the data-quality "
             f"checks; {len(report.results.problems)} note(s) from computing the indicators.</p>")
     if problems:
-        body += _table(["Severity", "Finding"], [[_esc(p.severity), _esc(p.message)] for p in problems])
+        body += _table(["Severity", "Where", "Finding"],
+                       [[_esc(p.severity), _esc(p.entry or p.rule or ""), _esc(p.message)] for p in problems])
     if warnings:
         body += _table(["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings])
     upto = quality.periods.index(report.period) + 1 if report.period in quality.periods else None

@@ -57,6 +57,13 @@ def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(t
     assert "#D55E00" in svg and "#009E73" in svg and "#0072B2" in svg
 
 
+def test_progress_shortens_long_indicator_names(totals):
+    long = totals.assign(indicator_name="Share of assisted victims who received legal counselling or representation")
+    svg = charts.to_svg(charts.progress_chart(long, "Progress"))
+    assert "PREV-01 · Share of assisted victims who receive…" in svg
+    assert "representation" not in svg.split("<title>")[0]
+
+
 def test_progress_clips_very_high_achievement_but_labels_the_real_figure(totals):
     high = totals.assign(achievement=[450.0, 66.66, 100.0, None, None])
     chart = charts.progress_chart(high, "Progress")
@@ -159,3 +166,42 @@ def test_a_hidden_share_reads_hidden_not_a_small_percentage(disaggregated):
     assert bars(svg) == []
     assert set(mark_texts(svg)) == {"hidden (&lt;5)"}
     assert "Value (%)" in svg
+
+
+@pytest.fixture
+def history():
+    """Two indicators over three periods: a count with a hidden period, and a share."""
+    return pd.DataFrame({
+        "indicator_id": ["PROT-03"] * 3 + ["PROT-24"] * 3,
+        "indicator_name": ["Victims referred"] * 3 + ["Share of child victims with a guardian"] * 3,
+        "period": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
+        "value": [10.0, 3.0, 12.0, 80.0, 85.0, 90.5], "target": [10.0, 10.0, 10.0, 90.0, 90.0, None],
+        "baseline": [4.0] * 3 + [70.0] * 3,
+        "status": ["on track", "suppressed", "above", "below", "on track", "no target"],
+        "suppressed": [False, True, False, False, False, False], "unit": ["count"] * 3 + ["percent"] * 3,
+    })
+
+
+def test_trend_panels_draw_one_panel_per_indicator(history):
+    chart = charts.trend_panels(history, "Protection per period", 5)
+    svg = charts.to_svg(chart)
+    assert "PROT-03 · Victims referred (number)" in svg and "PROT-24 · Share of child victims with a guardian (%)" in svg
+    assert [t for t in mark_texts(svg) if t] == ["12", "90.5"]  # only the latest value is written
+    points = re.findall(r'aria-roledescription="point"[^>]*aria-label="([^"]*)"|aria-label="([^"]*)"[^>]*'
+                        r'aria-roledescription="point"', svg)
+    labels = [a or b for a, b in points]
+    assert len(labels) == 6 and any("suppressed" in label for label in labels)
+    assert len(re.findall(r'aria-roledescription="tick"', svg)) == 5
+    data = [row for rows in chart.to_dict()["datasets"].values() for row in rows]
+    assert 3.0 not in [row["value"] for row in data]  # the hidden count is not in the page
+    assert "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest above, target 10" \
+        in chart.to_dict()["description"]
+
+
+def test_disaggregation_panels_per_indicator_and_dimension(disaggregated):
+    rows = pd.concat([disaggregated.assign(unit="count"),
+                      disaggregated.assign(indicator_id="PROT-24", unit="percent")], ignore_index=True)
+    svg = charts.to_svg(charts.disaggregation_panels(rows, "By category", 5))
+    assert "PROT-03 by sex (number)" in svg and "PROT-24 by age group (%)" in svg
+    assert len(bars(svg)) == 6
+    assert sorted(mark_texts(svg)).count("&lt;5") == 2 and sorted(mark_texts(svg)).count("hidden (&lt;5)") == 2

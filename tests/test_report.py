@@ -164,7 +164,7 @@ def test_report_html_shows_no_code_prompts_or_tracebacks(batch):
                     "Disaggregations", "Annex A: data quality", "Annex B: methodology", "Annex C: provenance"):
         assert heading in page
     svgs = re.findall(r"<svg [^>]*>", page)
-    assert len(svgs) > 10 and all('role="img"' in s and 'aria-label="' in s for s in svgs)
+    assert len(svgs) >= 6 and all('role="img"' in s and 'aria-label="' in s for s in svgs)
     assert "Furthest above target" in page and "Furthest below target" in page
 
 
