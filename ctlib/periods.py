@@ -195,21 +195,24 @@ class ReportingCalendar:
             return False
         return True
 
-    def latest(self, data) -> Period:
+    def latest(self, data, today: dt.date | None = None) -> Period:
         """The last complete period of the reporting kind that has data.
 
-        With D the latest record date in `data.tables` (see `latest_record_date`): the last period
-        whose end date is on or before D, or the period containing D when it is the project's last
-        period (a project's final period is reported once its data is in, even if it ends short).
-        PeriodError when the data holds no dated record or no period is complete yet.
+        With D the latest record date in `data.tables` (see `latest_record_date`): the period
+        containing D once it has ended (before `today`, default the run date: data exported a week
+        after a quarter ends reports that quarter); while it is still running, the last period
+        ending on or before D. The project's final period is reported once it holds data, even if
+        it ends short. PeriodError when the data holds no dated record or no period is complete yet.
         """
+        today = today or dt.date.today()
         latest_date = self.latest_record_date(data.tables)
         if latest_date is None:
             raise PeriodError("the project's data holds no record dated within the project span "
                               f"{self.span_text}; name a period instead of 'latest'")
         periods = self.periods()
-        if periods[-1].contains(latest_date):
-            return periods[-1]
+        current = next(p for p in periods if p.contains(latest_date))
+        if current.end_date < today or current is periods[-1]:
+            return current
         complete = [p for p in periods if p.end_date <= latest_date]
         if not complete:
             raise PeriodError(f"no {self.kind} is complete yet: the latest record is dated {latest_date} "

@@ -99,13 +99,15 @@ def data_with(**tables):
 
 def test_latest_is_the_last_complete_period_before_the_latest_record():
     cal = calendar()
-    # latest record 2025-08-14 (a service): Q3 is not over, Q2 ended 06-30 → 2025-Q2
+    # latest record 2025-08-14 (a service), run on 2025-08-20: Q3 is not over, Q2 ended 06-30 → 2025-Q2
     data = data_with(cases=[dict(case_id="a", identification_date="2025-02-01")],
                      services=[dict(service_id="s", case_id="a", service_type="shelter", start_date="2025-08-14")])
-    assert cal.latest(data).label == "2025-Q2"
-    # a record on the last day of Q3 completes Q3
+    assert cal.latest(data, today=D(2025, 8, 20)).label == "2025-Q2"
+    # the same data run on 2025-10-07, after Q3 ended: the quarter holding the latest record → 2025-Q3
+    assert cal.latest(data, today=D(2025, 10, 7)).label == "2025-Q3"
+    # a record on the last day of Q3 completes Q3 even while the run is on that day
     data = data_with(cases=[dict(case_id="a", identification_date="2025-09-30")])
-    assert cal.latest(data).label == "2025-Q3"
+    assert cal.latest(data, today=D(2025, 9, 30)).label == "2025-Q3"
     # a record after the project end does not count
     data = data_with(cases=[dict(case_id="a", identification_date="2025-09-30"),
                             dict(case_id="b", identification_date="2027-05-01")])
@@ -128,7 +130,8 @@ def test_latest_without_data_or_complete_period_is_an_error():
     with pytest.raises(PeriodError, match="no record dated within the project span"):
         calendar().latest(data_with(cases=[]))
     with pytest.raises(PeriodError, match="no quarter is complete yet"):
-        calendar().latest(data_with(cases=[dict(case_id="a", identification_date="2025-02-01")]))
+        calendar().latest(data_with(cases=[dict(case_id="a", identification_date="2025-02-01")]),
+                          today=D(2025, 2, 10))
 
 
 def test_validate_targets():
