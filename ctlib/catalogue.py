@@ -39,7 +39,7 @@ UNITS_BY_CHANGE_STATISTIC = {"share_improved": ("percent",), "mean_change": ("co
 # How periods may combine: flows sum, stocks take the latest, shares and averages are recomputed.
 ROLLUPS_BY_MEASURE = {
     "count": ("sum", "latest"), "sum": ("sum", "latest"), "count_distinct": ("recompute", "sum", "latest"),
-    "mean": ("recompute",), "median": ("recompute",), "share": ("recompute",), "ratio": ("recompute",),
+    "mean": ("recompute",), "median": ("recompute",), "share": ("recompute", "latest"), "ratio": ("recompute",),
     "rate": ("recompute",), "change": ("recompute",), "milestone": ("latest",),
 }
 ROLLUP_WORDS = {

@@ -14,14 +14,16 @@ How a recipe is evaluated (all vectorised; no Python loop over rows):
 - no data: a period has no data when the recipe's table is missing or has no record dated in it
   (by the recipe's date or the table's own record dates, `Table.date_columns_in_period`); then
   value, numerator and denominator are NaN. A period with records but no matching row is a real 0.
-  Milestones: any row in the table is data (an unachieved milestone has no date); reported
+  Milestones: any row in the milestones register is data (an unachieved milestone has no date,
+  and a quarter in which no law passed counts 0, not "no data"); reported
   values: a period has data when the project reported a value for it.
 - disaggregations: the total (`total`/`total`) plus each dimension the project selected for the
   indicator; a category appears when at least one matching row falls in a computed period.
 - life of project: `rollup: sum` and `recompute` evaluate the recipe once over the whole span to
   date (equal to the sum of periods for flows; the only right way for distinct counts, shares,
-  ratios, rates, means, medians and changes); `rollup: latest` (stocks) repeats the last requested
-  period's row.
+  ratios, rates, means, medians and changes); `rollup: latest` (stocks, and survey shares that
+  describe the population at the time of the survey) takes, per category, the last period to date
+  that has data (the endline, when the latest quarter had no survey).
 - measures: count, count_distinct, sum (numerator = value); mean (numerator = sum,
   denominator = values counted); median (denominator = values counted); share, ratio, rate
   (numerator / denominator × factor; factor 100 for share, 1 for ratio and rate unless the recipe
@@ -449,6 +451,8 @@ class _Context:
         for period in requested:
             by_kind[period.kind].append(period)
         self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
+        self.history = _partition(calendar, [p for p in calendar.periods(requested[-1].kind)
+                                             if p.end_date <= life.end_date])
         self.warnings: list[Problem] = []
         self._views: dict[str, _TableView] = {}
 
@@ -464,7 +468,7 @@ class _Context:
         if method.measure == "milestone":
             periods = [*self.requested, self.life]
             return [_window(p, cumulative=method.cumulative) for p in periods]
-        life = [] if indicator.rollup == "latest" else [_window(self.life)]
+        life = [self.history] if indicator.rollup == "latest" else [_window(self.life)]
         return [*self.partitions, *life]
 
 
@@ -493,7 +497,8 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
         period_codes = view.pass_codes(method.date, period_pass)
         counted = np.flatnonzero(rows & (period_codes >= 0))
         periods = period_codes[counted]
-        present = (np.full(len(period_pass.labels), len(view.frame) > 0) if method.measure == "milestone"
+        is_register = method.measure == "milestone" or method.table == "milestones"
+        present = (np.full(len(period_pass.labels), len(view.frame) > 0) if is_register
                    else view.present(period_pass, method.date))
         for dimension in dimensions:
             if dimension == TOTAL:
@@ -512,18 +517,24 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
                 "denominator": np.where(has_data, denominator, np.nan),
                 "value": np.where(has_data, value, np.nan),
                 "rows": cells.rows_per_cell,
+                "is_history": period_pass is context.history,
             }))
     result = pd.concat(frames, ignore_index=True)
+    history = result[result.pop("is_history")]
+    result = result[~result.index.isin(history.index)]
     seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0
-    result = result[seen | (result["dimension"] == TOTAL)].drop(columns="rows")
-    if indicator.rollup == "latest" and method.measure != "milestone":
-        result = pd.concat([result, _as_life(result, context)], ignore_index=True)
-    return result
+    result = result[seen | (result["dimension"] == TOTAL)]
+    if not history.empty:
+        result = pd.concat([result, _as_life(history)], ignore_index=True)
+    return result.drop(columns="rows")
 
 
-def _as_life(result: pd.DataFrame, context: _Context) -> pd.DataFrame:
-    """Life-of-project rows of a stock: the last requested period's rows."""
-    return result[result["period"] == context.requested[-1].label].assign(period=LIFE_OF_PROJECT)
+def _as_life(history: pd.DataFrame) -> pd.DataFrame:
+    """Life-of-project rows of a stock: per category, the last period to date that has data."""
+    life = history[history["value"].notna()].groupby(["dimension", "category"], sort=False).tail(1)
+    if not (life["dimension"] == TOTAL).any():  # no data at all: the total row still shows its target
+        life = pd.concat([life, history[history["dimension"] == TOTAL].tail(1)])
+    return life.assign(period=LIFE_OF_PROJECT)
 
 
 def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:

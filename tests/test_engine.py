@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +221,14 @@ def test_milestone_cumulative_and_within_period():
     assert set(values(results, "T-SOP").values()) == {0}
 
 
+def test_counting_milestones_gives_zero_in_a_quarter_without_one():
+    laws = [{"column": "milestone_type", "op": "in", "value": ["law_enacted", "law_amended"]}]
+    results = run([make_indicator("T-LAWS", "count", table="milestones", date="achieved_date", filter=laws)])
+    # the register holds one law, enacted 2025-05-10: Q2 counts 1, the other quarters a real 0
+    assert values(results, "T-LAWS") == {"2025-Q1": 0, "2025-Q2": 1, "2025-Q3": 0, "2025-Q4": 0,
+                                         "life_of_project": 1}
+
+
 def test_change_share_improved_and_mean_change():
     common = dict(table="participants", date="completion_date", before="pre_score", after="post_score",
                   rollup="recompute")
@@ -239,6 +249,15 @@ def test_stock_takes_the_latest_period_for_life_of_project():
     # LoP to the end of Q2 = Q2's value (3), not 3+3
     assert values(results, "T-STOCK") == {"2025-Q1": 3, "2025-Q2": 3, "life_of_project": 3}
     assert results.periods[-1].end_date.isoformat() == "2025-06-30"
+
+
+def test_stock_life_of_project_is_the_last_period_with_data():
+    # Q3 has no record at all (no data); LoP to the end of Q3 = Q2's value (3), the last period with data
+    results = run([make_indicator("T-STOCK", rollup="latest")], periods=["2025-Q3"])
+    assert math.isnan(values(results, "T-STOCK")["2025-Q3"])
+    assert values(results, "T-STOCK")["life_of_project"] == 3
+    # only the requested period and life of project are published
+    assert set(rows_of(results, "T-STOCK")["period"]) == {"2025-Q3", "life_of_project"}
 
 
 def test_reported_values_roll_up():
