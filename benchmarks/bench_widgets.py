@@ -65,7 +65,8 @@ def explorer_interactions(app: ExploreApp, folder: str) -> dict:
 
     def new_span(i):
         app.tabs.selected_index = 0
-        app._results.clear()  # a span never computed before
+        app._results.clear()  # a span never computed nor drawn before
+        app._charts.clear()
         app.first_period.value = labels[i % 2]
 
     others = [f for f in app.project.options if f != folder]

@@ -850,7 +850,8 @@ class ExploreApp(_App):
         enable_offline_charts()
         self.data_dir = Path(data_dir)
         self._data: dict[str, ProjectData] = {}  # per project folder name
-        self._results: dict[tuple, Results] = {}  # per (folder name, period labels)
+        self._results: dict[tuple, Results] = {}  # per (folder name, period labels, indicator ids)
+        self._charts: dict[tuple, alt.TopLevelMixin] = {}  # per (folder, labels, indicator[, period])
         self._build()
         folders = project_folders(self.data_dir)
         if not folders:
@@ -869,6 +870,9 @@ class ExploreApp(_App):
         self.project = widgets.Dropdown(description="Project", layout=widgets.Layout(width="380px"))
         self.first_period = widgets.Dropdown(description="From", layout=widgets.Layout(width="200px"))
         self.last_period = widgets.Dropdown(description="To", layout=widgets.Layout(width="200px"))
+        self.reload_button = widgets.Button(description="Reload the data", layout=widgets.Layout(width="max-content"),
+                                            tooltip="Read the project files again, after they changed")
+        self.reload_button.on_click(lambda _: self.reload())
         self.project.observe(self._on_project, "value")
         for control in (self.first_period, self.last_period):
             control.observe(self._on_change, "value")
@@ -879,7 +883,8 @@ class ExploreApp(_App):
                               "hidden for small numbers and the rows behind them are case records: do not share "
                               "this page outside the evaluation team.</div>")
         self.widget = widgets.VBox([widgets.HTML(STYLE), banner, self.message,
-                                    widgets.HBox([self.project, self.first_period, self.last_period]), self.tabs])
+                                    widgets.HBox([self.project, self.first_period, self.last_period,
+                                                  self.reload_button]), self.tabs])
         self.widget.add_class("ctlib-app")
 
     def _build_indicator(self) -> widgets.VBox:
@@ -947,6 +952,20 @@ class ExploreApp(_App):
             self._results[key] = suppress(compute(data, periods=periods, indicators=indicator_ids or None),
                                           data.project.privacy.min_cell_size, audience="internal")
         return self._results[key]
+
+    def _chart(self, key: tuple, make):
+        """The chart made by `make()` for these inputs, with tooltips; made once (redrawing it is free)."""
+        if key not in self._charts:
+            self._charts[key] = _interactive(make())
+        return self._charts[key]
+
+    @_on_screen
+    def reload(self) -> None:
+        """Read every project's files again (after they changed) and redraw."""
+        self._data.clear()
+        self._results.clear()
+        self._charts.clear()
+        self._on_project()
 
     @_on_screen
     def _on_project(self, change=None) -> None:
@@ -1025,12 +1044,13 @@ class ExploreApp(_App):
         total = in_period[in_period["dimension"] == TOTAL].iloc[0]
         warnings = _error_html("Warnings", results.problems) if results.problems else ""
         self.value_card.value = _value_card(indicator, total) + warnings
-        self.trend_chart.chart = _interactive(charts.trend_chart(totals, indicator.name, indicator.unit, k))
+        key = (self.project.value, self.requested_labels(), indicator_id)
+        self.trend_chart.chart = self._chart(key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k))
         parts = in_period[in_period["dimension"] != TOTAL]
         title = f"{indicator.name} ({self.period.value})"
-        self.disaggregation_chart.chart = _interactive(
-            charts.disaggregation_chart(parts, title, indicator.unit, k).properties(
-                title=alt.Title(title, subtitle="Internal view: no cell is hidden"))) if len(parts) else None
+        self.disaggregation_chart.chart = self._chart((*key, self.period.value), lambda: charts.disaggregation_chart(
+            parts, title, indicator.unit, k).properties(title=alt.Title(
+                title, subtitle="Internal view: no cell is hidden"))) if len(parts) else None
         shown = in_period[["dimension", "category", "numerator", "denominator", "value", "target", "achievement",
                            "status"]]
         self.indicator_table.value = _frame_html(shown)

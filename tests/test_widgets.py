@@ -513,6 +513,23 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
     assert app.trend_chart.chart is None
 
 
+def test_explore_reload_reads_the_changed_files(tmp_path):
+    shutil.copytree(SAMPLE_DIR / SHELTER, tmp_path / SHELTER, ignore=shutil.ignore_patterns("kernel-*"))
+    app = ExploreApp(tmp_path)
+    app.indicator.value = "PROT-02"
+    app.period.value = "FY2025-Q1"
+    assert "target 45 ·" in app.value_card.value
+    project_file = load_project_file(tmp_path / SHELTER)
+    project_file.set("indicators[0].targets.FY2025-Q1", 60)
+    project_file.save()
+    app.period.value = "FY2025-Q2"
+    app.period.value = "FY2025-Q1"
+    assert "target 45 ·" in app.value_card.value  # read once, until asked again
+    app.reload_button.click()
+    assert (app.indicator.value, app.period.value) == ("PROT-02", "FY2025-Q1")
+    assert "target 60 ·" in app.value_card.value
+
+
 def test_explore_without_projects_says_what_to_give(tmp_path):
     app = ExploreApp(tmp_path)
     assert "No project folder" in app.message.value
