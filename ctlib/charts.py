@@ -126,7 +126,7 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     ]
     data["label_x"] = data["achievement"].fillna(0).clip(upper=200)
     data["achievement_drawn"] = data["achievement"].clip(upper=200)
-    y = alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(labelLimit=0))
+    y = alt.Y("indicator:N", title=None, sort=list(data["indicator"]), axis=alt.Axis(labelLimit=0))
     x_scale = alt.Scale(domain=[0, 230])
     base = alt.Chart(data)
     band = alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]})).mark_rect(

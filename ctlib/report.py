@@ -299,12 +299,12 @@ def run_batch(
     out_dir = Path(out_dir)
     outcomes = []
     bar = tqdm(total=len(projects), desc="reports", unit="project", disable=not progress, file=sys.stderr)
-    bar.set_postfix(failed=0)
+    bar.set_postfix(failed=0, refresh=False)
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)
         bar.update()
-        bar.set_postfix(failed=sum(not o.ok for o in outcomes))
+        bar.set_postfix(failed=sum(not o.ok for o in outcomes), refresh=False)
 
     if jobs <= 1:
         for project_dir in projects:
@@ -326,9 +326,9 @@ def summary_table(outcomes: list[Outcome]) -> str:
     rows += [(o.project, o.period, "ok" if o.ok else "FAILED", f"{o.seconds:.1f}", o.error) for o in outcomes]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + ("  " + row[4] if row[4] else "")
+        ("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]).rstrip()
         for row in rows
-    ).rstrip()
+    )
 
 
 INDEX_STYLE = """

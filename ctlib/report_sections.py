@@ -25,12 +25,12 @@ from .engine import TOTAL, Results, compute
 from .errors import ReportError
 from .ingest import load_project_data
 from .periods import ReportingCalendar
-from .privacy import suppress
+from .privacy import SUPPRESSED, suppress
 from .project_data import ProjectData
 from .project_model import LIFE_OF_PROJECT
 from .quality import check_quality, completeness_chart
 from .tables import PILLARS
-from .views import formatted, iptt
+from .views import iptt
 
 STATUS_WORDS = {
     "above": "above target", "on track": "on track", "below": "below target", "no target": "without a target",
@@ -136,9 +136,10 @@ STYLE = """
 .ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
 .ct-report dl.sheet dt, .ct-report dl.sheet dd { float: none; width: auto; margin: 0; }
 .ct-report code { font-size: 11.5px; word-break: break-all; }
-.ct-internal { position: sticky; top: 0; z-index: 10; background: #D55E00; color: white; font-weight: bold;
-  padding: .4rem .8rem; text-align: center; }
-@media print { .ct-internal { position: fixed; top: 0; left: 0; right: 0; } figure, table.ct { break-inside: avoid; } }
+.ct-internal { position: fixed; top: 0; left: 0; right: 0; z-index: 10; background: #D55E00; color: white;
+  font-weight: bold; padding: .4rem .8rem; text-align: center; }
+body:has(.ct-internal) { padding-top: 2.4rem; }
+@media print { figure, table.ct { break-inside: avoid; } }
 </style>
 """
 
@@ -177,7 +178,8 @@ def _number(value, unit: str) -> str:
         return ""
     if unit == "yes_no":
         return "yes" if value >= 1 else "no"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    decimals = 2 if unit in ("rate", "ratio") else 1
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.{decimals}f}"
     return f"{text}%" if unit == "percent" else text
 
 
@@ -199,7 +201,7 @@ def _period_text(report: ReportData, label: str) -> str:
 
 def _suppression_text(report: ReportData) -> str:
     if report.audience == "internal":
-        return "none: internal report with unsuppressed figures, not for sharing"
+        return "none: an internal report with unsuppressed figures, not for sharing outside the project"
     return (f"counts from 1 to {report.k - 1} are hidden and shown as <{report.k}, with complementary cells "
             "hidden so that they cannot be worked out from totals")
 
@@ -222,7 +224,7 @@ def cover(report: ReportData) -> HTML:
         ("Donor", identity.donor), ("Country", identity.country),
         ("Project duration", f"{identity.start_date:%d %b %Y} – {identity.end_date:%d %b %Y}"),
         ("Generated", report.generated.strftime("%d %b %Y, %H:%M %Z")),
-        ("Audience", f"{report.audience}: {_suppression_text(report)}"),
+        ("Audience", report.audience), ("Small counts", _suppression_text(report)),
     ]
     rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in facts)
     objective = _esc(report.data.project.results_chain.objective)
@@ -233,14 +235,16 @@ def cover(report: ReportData) -> HTML:
     )
 
 
-def _extremes(totals: pd.DataFrame, status: str, ascending: bool, k: int) -> str:
+def _extremes(report: ReportData, totals: pd.DataFrame, status: str, ascending: bool) -> str:
     rows = totals[(totals["status"] == status) & totals["achievement"].notna()].sort_values(
         "achievement", ascending=ascending).head(3)
     if rows.empty:
         return f"No indicator is {STATUS_WORDS[status]}."
+    bound = {r.indicator_id: "at most " if report.data.catalogue.get(r.indicator_id).direction == "decrease" else ""
+             for r in rows.itertuples()}
     parts = [
-        f"{_esc(r.indicator_id)} {_esc(r.indicator_name)}: {_value(r, k)} against a target of "
-        f"{_number(r.target, r.unit)} ({_achievement(r.achievement)} of target)"
+        f"{_esc(r.indicator_id)} {_esc(r.indicator_name)}: {_value(r, report.k)} against a target of "
+        f"{bound[r.indicator_id]}{_number(r.target, r.unit)} ({_achievement(r.achievement)} of target)"
         for r in rows.itertuples()
     ]
     lead = "Furthest above target" if status == "above" else "Furthest below target"
@@ -254,7 +258,7 @@ def executive_summary(report: ReportData) -> HTML:
     said = [f"{counts[s]} {STATUS_WORDS[s]}" for s in STATUS_WORDS if s in counts]
     opening = (f"In {_esc(_period_text(report, report.period))}, the project tracked {len(totals)} indicators: "
                f"{', '.join(said)}.")
-    sentences = [opening, _extremes(totals, "above", False, report.k), _extremes(totals, "below", True, report.k)]
+    sentences = [opening, _extremes(report, totals, "above", False), _extremes(report, totals, "below", True)]
     chart = charts.scorecard_chart(totals[["indicator_id", "pillar", "status"]],
                                    f"Indicator status per pillar, {report.period}")
     body = "".join(f"<p>{s}</p>" for s in sentences) + _figure(chart)
@@ -264,24 +268,27 @@ def executive_summary(report: ReportData) -> HTML:
 
 def iptt_table(report: ReportData) -> HTML:
     """The IPTT for the report period and life of project to date (every period is in iptt.xlsx)."""
-    table = formatted(iptt(report.results, report.data.catalogue), report.k)
+    table = iptt(report.results, report.data.catalogue)
     p, lop = report.period, LIFE_OF_PROJECT
+
+    def actual(row, label: str) -> str:
+        if row[f"{label} status"] == SUPPRESSED:
+            return _esc(charts.hidden_label(row["unit"], report.k))
+        return _number(row[f"{label} actual"], row["unit"])
+
     header = ["#", "Indicator", "Unit", "Baseline", f"{p} target", f"{p} actual", f"{p} % of target",
               f"{p} status", "Life of project target", "Life of project actual", "Life of project % of target"]
     rows = [
-        [_esc(r["number"]), f"{_esc(r['indicator_id'])} {_esc(r['indicator'])}", _esc(r["unit"]),
-         _esc(r["baseline"]), _esc(r[f"{p} target"]), _esc(r[f"{p} actual"]), _pct(r[f"{p} % met"]),
-         _status(r[f"{p} status"]), _esc(r[f"{lop} target"]), _esc(r[f"{lop} actual"]), _pct(r[f"{lop} % met"])]
+        [str(r["number"]), f"{_esc(r['indicator_id'])} {_esc(r['indicator'])}", _esc(r["unit"]),
+         _number(r["baseline"], r["unit"]), _number(r[f"{p} target"], r["unit"]), actual(r, p),
+         _achievement(r[f"{p} % met"]), _status(r[f"{p} status"]), _number(r[f"{lop} target"], r["unit"]),
+         actual(r, lop), _achievement(r[f"{lop} % met"])]
         for _, r in table.iterrows()
     ]
     body = _table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
-    body += ('<p class="note">Values of percent indicators are percentages; "% of target" is achievement '
-             "(for indicators where lower is better, target ÷ actual). Every period is in iptt.xlsx.</p>")
+    body += ('<p class="note">"% of target" is achievement (for indicators where lower is better, target ÷ actual). '
+             "Every period is in iptt.xlsx.</p>")
     return _section(body)
-
-
-def _pct(text: str) -> str:
-    return f"{_esc(text)}%" if text else ""
 
 
 def _result_statement(report: ReportData, result_id: str) -> str:

@@ -53,6 +53,14 @@ def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(t
     assert len(drawn) == 3
     assert any("PROT-03 · Victims referred" in b and "67" in b for b in drawn)
     assert mark_texts(svg) == ["120% · above", "67% · below", "100% · on track", "no data", "no target"]
+
+
+def test_progress_keeps_the_table_order_with_or_without_a_bar(totals):
+    svg = charts.to_svg(charts.progress_chart(totals.iloc[[3, 0, 4, 1, 2]], "Progress"))
+    rows = re.findall(r'text-anchor="end" transform="translate\(-7,([\d.]+)\)"[^>]*>([^<]*)</text>', svg)
+    assert [label for _, label in sorted(rows, key=lambda r: float(r[0]))] == [
+        "PART-01 · Meetings", "PREV-01 · People reached", "PROT-07 · Shelter nights", "PROT-03 · Victims referred",
+        "PROS-02 · Prosecutions"]
     # the target tick at 100 % and the status colours of the Okabe–Ito palette
     assert "#D55E00" in svg and "#009E73" in svg and "#0072B2" in svg
 
