@@ -87,7 +87,7 @@ STYLE = """<style>
 .ctlib-tile-title { font-weight: bold; }
 .ctlib-tile-note { color: #555; font-size: 12px; }
 .ctlib-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 6px 0 12px 0; }
-.ctlib-card { flex: 1 1 340px; border: 1px solid #c9d3dc; border-left: 6px solid #0072B2; border-radius: 6px;
+.ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0; border: 1px solid #c9d3dc; border-left: 6px solid #0072B2; border-radius: 6px;
               padding: 8px 12px; }
 .ctlib-card-failed { border-left-color: #D55E00; background: #fdf3ee; }
 .ctlib-card h3 { margin: 0 0 2px 0; font-size: 16px; }
@@ -96,6 +96,8 @@ STYLE = """<style>
              vertical-align: baseline; }
 .ctlib-status { white-space: nowrap; margin-right: 10px; }
 .ctlib-table { border-collapse: collapse; margin: 6px 0 10px 0; width: 100%; }
+.ctlib-table.ctlib-compact { width: auto; min-width: 320px; }
+.ctlib-table td:first-child { white-space: nowrap; }
 .ctlib-table th, .ctlib-table td { border-bottom: 1px solid #dde3e8; padding: 4px 8px; text-align: left;
                                    vertical-align: top; }
 .ctlib-table th { background: #eef2f5; }
@@ -194,9 +196,11 @@ def _where(problem) -> tuple:
 
 
 def value_text(value, unit: str, is_hidden: bool, k: int, is_count: bool) -> str:
-    """A value as HTML: hidden as <k, counts of people in a `ctlib-count` span (tests read them)."""
+    """A value as HTML: a hidden count as <k (other hidden values as "hidden": a share is not under k),
+    counts of people in a `ctlib-count` span (tests read them)."""
     if is_hidden:
-        return f"<span class='ctlib-hidden' title='fewer than {k}: hidden to protect survivors'>&lt;{k}</span>"
+        return (f"<span class='ctlib-hidden' title='built on fewer than {k} people: hidden to protect survivors'>"
+                f"{f'&lt;{k}' if is_count else 'hidden'}</span>")
     if pd.isna(value):
         return "<span class='ctlib-muted'>no data</span>"
     if unit == "yes_no":
@@ -207,10 +211,12 @@ def value_text(value, unit: str, is_hidden: bool, k: int, is_count: bool) -> str
     return f"<span class='ctlib-count' data-k='{k}'>{text}</span>" if is_count else text
 
 
-def status_html(status: str) -> str:
-    """A status in words with its chart colour."""
+def status_html(status: str, count: int | None = None) -> str:
+    """A status in words with its chart colour, after how many indicators have it when given."""
     colour = STATUS_COLOURS.get(status, "#999999")
-    return f"<span class='ctlib-status'><span class='ctlib-dot' style='background:{colour}'></span>{status}</span>"
+    number = "" if count is None else f"<b>{count}</b> "
+    return (f"<span class='ctlib-status'><span class='ctlib-dot' style='background:{colour}'></span>"
+            f"{number}{status}</span>")
 
 
 def period_text(view: ProjectView, period: str) -> str:
@@ -219,13 +225,14 @@ def period_text(view: ProjectView, period: str) -> str:
     return f"{period} (latest)" if period == view.latest else period
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    """An HTML table of trusted cells; columns in `numeric` right-aligned."""
+def _table(header: list[str], rows: list[list[str]], numeric: set[int], compact: bool = False) -> str:
+    """An HTML table of trusted cells; columns in `numeric` right-aligned; `compact`: as narrow as its content."""
     def cells(tag, values):
         return "".join(f"<{tag}{' class=ctlib-number' if n in numeric else ''}>{v}</{tag}>"
                        for n, v in enumerate(values))
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    return f"<table class='ctlib-table'><tr>{cells('th', header)}</tr>{body}</table>"
+    kind = "ctlib-table ctlib-compact" if compact else "ctlib-table"
+    return f"<table class='{kind}'><tr>{cells('th', header)}</tr>{body}</table>"
 
 
 def download_links(view: ProjectView, period: str) -> str:
@@ -298,6 +305,7 @@ class DonorDashboardApp:
         self.tabs = widgets.Tab(children=self.pages, titles=[t.capitalize() for t in TABS])
         self.indicator = widgets.Dropdown(layout=widgets.Layout(width="720px"), style={"description_width": "110px"})
         self.chart = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
+        self.side_by_side = widgets.HBox(layout=widgets.Layout(align_items="flex-start", grid_gap="24px"))
         self.footer = widgets.HTML()
         detail = [
             widgets.HTML("<div class='ctlib-section'>Project results</div>"),
@@ -380,7 +388,13 @@ class DonorDashboardApp:
         chart = (self._breakdown_chart(view, period) if TABS[selected] == DISAGGREGATION
                  else self._pillar_chart(view, totals[totals["pillar"] == TABS[selected]], period))
         self.chart.chart = chart
-        shown = (self.tables[selected], self.indicator, self.chart) if chart is not None else (self.tables[selected],)
+        is_breakdown = TABS[selected] == DISAGGREGATION and chart is not None
+        self.side_by_side.children = (self.tables[selected], self.chart) if is_breakdown else ()
+        if chart is None:
+            shown = (self.tables[selected],)
+        else:
+            shown = (self.indicator, self.side_by_side) if is_breakdown else (self.tables[selected], self.indicator,
+                                                                               self.chart)
         for n, page in enumerate(self.pages):
             page.children = shown if n == selected else (self.tables[n],)
         self.downloads.value = self._downloads_html(view, period)
@@ -449,7 +463,7 @@ class DonorDashboardApp:
                     "here once its data passes the checks.</div></div>")
         identity, chain = view.project.project, view.project.results_chain
         counts = view.rows(view.latest)["status"].value_counts()
-        statuses = "".join(f"{status_html(s)}<b>{counts[s]}</b>&nbsp;&nbsp;" for s in STATUS_COLOURS if s in counts)
+        statuses = "".join(status_html(s, counts[s]) for s in STATUS_COLOURS if s in counts)
         outcomes = "".join(
             f"<li>{html.escape(o.statement)}<ul>"
             + "".join(f"<li>{html.escape(out.statement)}</li>" for out in o.outputs) + "</ul></li>"
@@ -499,7 +513,7 @@ class DonorDashboardApp:
         entry = view.catalogue.get(self.indicator.value)
         trend = charts.trend_chart(history, textwrap.shorten(f"{entry.id} · {entry.name}", 90, placeholder="…"),
                                    entry.unit, view.k)
-        return alt.vconcat(progress, trend).properties(
+        return alt.hconcat(progress, trend, spacing=30).properties(
             description=f"Progress against target of the {len(rows)} {pillar} indicators of {view.name}, "
                         f"and the trend per period of {entry.id}.",
         ).configure_mark(tooltip=True)
@@ -514,9 +528,12 @@ class DonorDashboardApp:
             return ("<p class='ctlib-muted'>No figures by sex, age or other groups in this period: "
                     "choose another period.</p>")
         is_count = rows["measure"].iloc[0] in COUNT_MEASURES and rows["unit"].iloc[0] == "count"
-        body = [[html.escape(r.dimension.replace("_", " ")), html.escape(str(r.category).replace("_", " ")),
-                 value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)] for r in rows.itertuples()]
-        return _table(["Group", "Category", "Value"], body, {2})
+        is_first = (rows["dimension"] != rows["dimension"].shift()).to_numpy()
+        body = [[f"<b>{html.escape(r.dimension.replace('_', ' '))}</b>" if first else "",
+                 html.escape(str(r.category).replace("_", " ")),
+                 value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)]
+                for r, first in zip(rows.itertuples(), is_first)]
+        return _table(["Group", "Category", "Value"], body, {2}, compact=True)
 
     def _breakdown_chart(self, view: ProjectView, period: str):
         rows = self._breakdown_rows(view, period)

@@ -194,15 +194,15 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
     assert app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3") and app.period.options[-1][1] == LIFE_OF_PROJECT
 
     app.period.value = "2025-Q2"
-    assert "2025-Q2" in json.dumps(app.chart.spec["vconcat"][0]["title"])
+    assert "2025-Q2" in json.dumps(app.chart.spec["hconcat"][0]["title"])
     assert "2025-Q2" in app.footer.value
 
     app.indicator.value = "CSO-03"
-    assert "CSO-03" in json.dumps(app.chart.spec["vconcat"][1]["title"])
+    assert "CSO-03" in json.dumps(app.chart.spec["hconcat"][1]["title"])
 
     app.tabs.selected_index = TABS.index("disaggregation")
     assert app.indicator.description == "Breakdown of" and "facet" in app.chart.spec
-    assert app.chart in app.pages[TABS.index("disaggregation")].children
+    assert app.side_by_side in app.pages[TABS.index("disaggregation")].children and app.chart in app.side_by_side.children
     assert app.chart not in app.pages[0].children
 
 
