@@ -851,7 +851,7 @@ class ExploreApp(_App):
         self.data_dir = Path(data_dir)
         self._data: dict[str, ProjectData] = {}  # per project folder name
         self._results: dict[tuple, Results] = {}  # per (folder name, period labels, indicator ids)
-        self._charts: dict[tuple, alt.TopLevelMixin] = {}  # per (folder, labels, indicator[, period])
+        self._charts: dict[tuple, dict] = {}  # chart specs per (folder, labels, indicator[, period])
         self._build()
         folders = project_folders(self.data_dir)
         if not folders:
@@ -953,10 +953,10 @@ class ExploreApp(_App):
                                           data.project.privacy.min_cell_size, audience="internal")
         return self._results[key]
 
-    def _chart(self, key: tuple, make):
-        """The chart made by `make()` for these inputs, with tooltips; made once (redrawing it is free)."""
+    def _chart(self, key: tuple, make) -> dict:
+        """The spec of the chart `make()` makes for these inputs; made once (drawing it again is free)."""
         if key not in self._charts:
-            self._charts[key] = _interactive(make())
+            self._charts[key] = _spec(make())
         return self._charts[key]
 
     @_on_screen
@@ -977,7 +977,7 @@ class ExploreApp(_App):
                        self.compare_html):
             output.value = ""  # nothing of the previous project stays when this one cannot be loaded
         for chart in (self.trend_chart, self.disaggregation_chart, self.crosstab_chart, self.compare_chart):
-            chart.chart = None
+            chart.spec = None
         data = self.data(self.project.value)
         calendar = ReportingCalendar(data.project)
         labels = [p.label for p in calendar.periods()]
@@ -1035,7 +1035,7 @@ class ExploreApp(_App):
         if rows.empty:
             self.value_card.value = _error_html(f"{indicator_id} cannot be computed", results.problems)
             for chart in (self.trend_chart, self.disaggregation_chart):
-                chart.chart = None
+                chart.spec = None
             self.indicator_table.value = ""
             return
         k = data.project.privacy.min_cell_size
@@ -1045,10 +1045,10 @@ class ExploreApp(_App):
         warnings = _error_html("Warnings", results.problems) if results.problems else ""
         self.value_card.value = _value_card(indicator, total) + warnings
         key = (self.project.value, self.requested_labels(), indicator_id)
-        self.trend_chart.chart = self._chart(key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k))
+        self.trend_chart.spec = self._chart(key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k))
         parts = in_period[in_period["dimension"] != TOTAL]
         title = f"{indicator.name} ({self.period.value})"
-        self.disaggregation_chart.chart = self._chart((*key, self.period.value), lambda: charts.disaggregation_chart(
+        self.disaggregation_chart.spec = self._chart((*key, self.period.value), lambda: charts.disaggregation_chart(
             parts, title, indicator.unit, k).properties(title=alt.Title(
                 title, subtitle="Internal view: no cell is hidden"))) if len(parts) else None
         shown = in_period[["dimension", "category", "numerator", "denominator", "value", "target", "achievement",
@@ -1094,26 +1094,26 @@ class ExploreApp(_App):
         dates = frame[date]
         inside = frame[(dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))]
         counts = crosstab(inside, down, across)
-        self.crosstab_chart.chart = _interactive(_crosstab_chart(counts, name, down, across))
+        self.crosstab_chart.spec = _spec(_crosstab_chart(counts, name, down, across))
         self.crosstab_html.value = (f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
                                     f"{last.end_date}.</p>" + _frame_html(counts, index=True))
 
     def _draw_compare(self, periods: list[Period]) -> None:
         folder, other = self.project.value, self.other_project.value
         if not other or other == folder:
-            self.compare_chart.chart = None
+            self.compare_chart.spec = None
             self.compare_html.value = "<i>Choose another project to compare with.</i>"
             return
         theirs = {s.id for s in self.data(other).project.indicators}
         shared = tuple(s.id for s in self.data(folder).project.indicators if s.id in theirs)
         if not shared:
-            self.compare_chart.chart = None
+            self.compare_chart.spec = None
             self.compare_html.value = "<i>The two projects report no indicator in common.</i>"
             return
         both = [self.results(folder, self.requested_labels(), shared), self.results(other, "latest", shared)]
         table = portfolio(both, self.data(folder).catalogue, period=LIFE_OF_PROJECT)
         compared = _compared(table, [r.project_id for r in both])
-        self.compare_chart.chart = _interactive(_comparison_chart(compared))
+        self.compare_chart.spec = _spec(_comparison_chart(compared))
         self.compare_html.value = _frame_html(compared)
 
 
@@ -1150,9 +1150,13 @@ def project_folders(data_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in Path(data_dir).glob(f"*/{PROJECT_FILE}"))
 
 
-def _interactive(chart):
-    """Tooltips on every mark, showing the data of the point under the pointer."""
-    return chart.configure_mark(tooltip={"content": "data"})
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The vega-lite spec of a chart, with tooltips on every mark showing the data under the pointer.
+
+    Not validated again here: the chart builders are validated by their tests, and validating
+    takes longer than everything else a redraw does.
+    """
+    return chart.configure_mark(tooltip={"content": "data"}).to_dict(validate=False)
 
 
 def _categorical_columns(name: str, frame: pd.DataFrame) -> list[str]:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import altair as alt
 import ipywidgets as widgets
+import pandas as pd
 import pytest
+from altair.vegalite.v6.schema.core import Root
 from ruamel.yaml import YAML
 
 from conftest import REPO, SAMPLE_DIR
@@ -358,6 +360,12 @@ def test_page_parameters_come_from_voilas_query_string(monkeypatch):
 # -- the explorer ------------------------------------------------------------------------------------
 
 
+def chart_data(chart: alt.JupyterChart) -> pd.DataFrame:
+    """The data a chart draws (its spec's one dataset)."""
+    (rows,) = chart.spec["datasets"].values()
+    return pd.DataFrame(rows)
+
+
 @pytest.fixture(scope="module")
 def explore() -> ExploreApp:
     return ExploreApp(SAMPLE_DIR, project=SHELTER, compare_with="justice_for_survivors")
@@ -387,12 +395,12 @@ def test_explore_indicator_value_trend_and_every_disaggregation(explore):
         "trafficking_status"].isin(["possible", "actual"])
     assert total["value"] == in_quarter.sum()
     assert f"<span style='font-size:170%'>{int(total['value'])}</span>" in explore.value_card.value
-    assert "FY2025-Q1: " + str(int(total["value"])) in explore.trend_chart.chart.description
+    assert "FY2025-Q1: " + str(int(total["value"])) in explore.trend_chart.spec["description"]
     # every disaggregation the catalogue offers, beyond the four the project reports
     shown = set(results[(results["indicator_id"] == "PROT-02")]["dimension"]) - {"total"}
     assert shown == {"sex", "age_group", "child_adult", "nationality", "exploitation_type", "identified_by",
                      "location"}
-    assert "identified by" in explore.disaggregation_chart.chart.description
+    assert "identified by" in explore.disaggregation_chart.spec["description"]
     assert "<td>sex</td>" in explore.indicator_table.value
 
 
@@ -460,7 +468,7 @@ def test_explore_cross_tabulates_two_columns(explore):
     cases = explore.data(SHELTER).tables["cases"]
     inside = cases[cases["identification_date"].between("2023-10-01", "2026-09-30")]
     girls = ((inside["sex"] == "female") & (inside["child_adult"] == "child")).sum()
-    tidy = explore.crosstab_chart.chart.data
+    tidy = chart_data(explore.crosstab_chart)
     assert tidy.set_index(["row", "column"]).loc[("female", "child"), "records"] == girls
     assert f"{len(inside):,} cases rows dated (identification_date)" in explore.crosstab_html.value
     counts = crosstab(inside, "sex", "child_adult")
@@ -471,7 +479,7 @@ def test_explore_cross_tabulates_two_columns(explore):
 def test_explore_compares_two_projects_on_shared_indicators(explore):
     explore.tabs.selected_index = 3
     explore.other_project.value = "justice_for_survivors"
-    compared = explore.compare_chart.chart.data
+    compared = chart_data(explore.compare_chart)
     assert set(compared["indicator"]) == {"PART-03 Coordination meetings held"}
     justice = explore.results("justice_for_survivors", "latest").table
     life = justice[(justice["indicator_id"] == "PART-03") & (justice["period"] == "life_of_project")
@@ -479,6 +487,17 @@ def test_explore_compares_two_projects_on_shared_indicators(explore):
     assert compared.set_index("project").loc["justice_for_survivors", "actual"] == life["value"]
     explore.other_project.value = ""
     assert "Choose another project" in explore.compare_html.value
+    explore.tabs.selected_index = 0
+
+
+def test_explore_charts_are_valid_vega_lite(explore):
+    explore.other_project.value = "justice_for_survivors"
+    for tab in range(4):
+        explore.tabs.selected_index = tab
+    shown = [explore.trend_chart, explore.disaggregation_chart, explore.crosstab_chart, explore.compare_chart]
+    for chart in shown:
+        Root.validate(chart.spec)
+        assert chart.spec["config"]["mark"]["tooltip"] == {"content": "data"}  # hover shows the values
     explore.tabs.selected_index = 0
 
 
@@ -504,13 +523,13 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
     app = ExploreApp(tmp_path, project="partial")
     app.project.value = "broken"
     assert "ctlib-message-error" in app.message.value and "cases" in app.message.value
-    assert app.value_card.value == "" and app.trend_chart.chart is None  # nothing of the other project stays
+    assert app.value_card.value == "" and app.trend_chart.spec is None  # nothing of the other project stays
     app.project.value = "partial"
     assert app.message.value == ""
     app.indicator.value = "PROT-10"
     assert "PROT-10 cannot be computed" in app.value_card.value
     assert "the project has no &#x27;services&#x27; table" in app.value_card.value
-    assert app.trend_chart.chart is None
+    assert app.trend_chart.spec is None
 
 
 def test_explore_reload_reads_the_changed_files(tmp_path):
