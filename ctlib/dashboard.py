@@ -54,6 +54,7 @@ TABS = (*PILLARS, "disaggregation")
 DISAGGREGATION = TABS[-1]
 TREND_PERIODS = 4  # periods shown in the indicator table's trend column
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_PROJECT = "<p>The data folder holds no project folder (a folder with a project.yaml).</p>"
 EMBED_OPTIONS = {"renderer": "svg", "actions": False}  # svg marks (readable by tests); no menu linking out
 
 
@@ -87,8 +88,8 @@ STYLE = """<style>
 .ctlib-tile-title { font-weight: bold; }
 .ctlib-tile-note { color: #555; font-size: 12px; }
 .ctlib-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 6px 0 12px 0; }
-.ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0; border: 1px solid #c9d3dc; border-left: 6px solid #0072B2; border-radius: 6px;
-              padding: 8px 12px; }
+.ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0; border: 1px solid #c9d3dc;
+              border-left: 6px solid #0072B2; border-radius: 6px; padding: 8px 12px; }
 .ctlib-card-failed { border-left-color: #D55E00; background: #fdf3ee; }
 .ctlib-card h3 { margin: 0 0 2px 0; font-size: 16px; }
 .ctlib-muted { color: #555; font-size: 12px; }
@@ -238,8 +239,9 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int], compact:
 def download_links(view: ProjectView, period: str) -> str:
     """Links holding the IPTT (xlsx, every period to date) and the results of `period` (csv), both
     suppressed, as data URIs: nothing is stored, and no server route is needed."""
+    labels = view.periods()[:-1]  # latest first
     notes = {
-        "Project": view.name, "Periods": f"{view.periods()[-2]} to {view.latest}, and life of project to date",
+        "Project": view.name, "Periods": f"{labels[-1]} to {labels[0]}, and life of project to date",
         "Audience": "donor: aggregated figures only", "Small numbers": f"counts from 1 to {view.k - 1} and the "
         f"figures they could be worked out from are hidden (<{view.k}) to protect survivors",
         "Generated": f"{dt.datetime.now():%Y-%m-%d %H:%M} by the ctlib donor dashboard {__version__}",
@@ -310,7 +312,8 @@ class DonorDashboardApp:
         detail = [
             widgets.HTML("<div class='ctlib-section'>Project results</div>"),
             widgets.HBox([self.project, self.period]), self.downloads, self.tabs,
-        ] if self.shown else [widgets.HTML("<p>No project can be shown: see the problems on the cards above.</p>")]
+        ] if self.shown else [widgets.HTML(NO_PROJECT if not self.views else
+                                            "<p>No project can be shown: see the problems on the cards above.</p>")]
         self.widget = widgets.VBox([*portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px"))
         self.widget.add_class("ctlib-dash")
         self.project.observe(self._on_project, "value")

@@ -24,6 +24,7 @@ from ctlib.periods import ReportingCalendar
 from ctlib.privacy import suppress
 from ctlib.project_model import LIFE_OF_PROJECT
 
+SHELTER_NAME = "'Shelter and Recovery: assistance to survivors of trafficking'"  # as project.yaml writes it
 BROKEN_NAME = "Shelter copy with a broken case file"
 DUPLICATED_CASE = "C-000002"
 
@@ -56,8 +57,7 @@ def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("projects")
     copy_project(SAMPLE_DIR / "coast_outreach", folder / "coast_outreach")
     copy_project(SAMPLE_DIR / "safe_journeys", folder / "safe_journeys")
-    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter",
-                          {"name: 'Shelter and Recovery: assistance to survivors of trafficking'": f"name: {BROKEN_NAME}"})
+    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter", {SHELTER_NAME: BROKEN_NAME})
     break_cases(broken)
     return folder
 
@@ -88,7 +88,8 @@ def donor_results(project_dir: Path) -> pd.DataFrame:
 
 def tiles(app: DonorDashboardApp) -> dict[str, str]:
     """Tile title -> the text of its value."""
-    found = re.findall(r"ctlib-tile-title'>([^<]+)</div><div class='ctlib-tile-value'>(.*?)</div>", app.widget.children[1].value)
+    tile = r"ctlib-tile-title'>([^<]+)</div><div class='ctlib-tile-value'>(.*?)</div>"
+    found = re.findall(tile, app.widget.children[1].value)
     return {title: re.sub(r"<[^>]+>", "", value).replace("&lt;", "<") for title, value in found}
 
 
@@ -123,12 +124,13 @@ def test_tiles_sum_the_suppressed_life_of_project_totals(app, data_dir):
 def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
     copy_project(SAMPLE_DIR / "safe_journeys", tmp_path / "safe_journeys", {"min_cell_size: 5": f"min_cell_size: {k}"})
     life = donor_results(tmp_path / "safe_journeys")
-    shown = tiles(DonorDashboardApp(tmp_path))
+    app = DonorDashboardApp(tmp_path)
+    shown = tiles(app)
     trained = life.loc[["PREV-08", "PREV-16"]]
     assert trained["suppressed"].any()
     visible = trained["value"].sum()
     assert shown["People trained"] == (f"{visible:,.0f}" if visible >= k else f"<{k}")
-    assert all(value == 0 or value >= k for value, _ in count_cells(DonorDashboardApp(tmp_path).widget.children[1].value))
+    assert all(value == 0 or value >= k for value, _ in count_cells(app.widget.children[1].value))
 
 
 def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values(app):
@@ -202,10 +204,17 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
 
     app.tabs.selected_index = TABS.index("disaggregation")
     assert app.indicator.description == "Breakdown of" and "facet" in app.chart.spec
-    assert app.side_by_side in app.pages[TABS.index("disaggregation")].children and app.chart in app.side_by_side.children
+    assert app.side_by_side in app.pages[TABS.index("disaggregation")].children
+    assert app.chart in app.side_by_side.children
     assert app.chart not in app.pages[0].children
 
 
 def test_cli_dashboard_refuses_a_missing_data_folder(tmp_path):
     result = CliRunner().invoke(main, ["dashboard", str(tmp_path / "nowhere"), "--port", "1"])
     assert result.exit_code == 2 and "No data folder" in result.output
+
+
+def test_a_folder_without_projects_says_so(tmp_path):
+    app = DonorDashboardApp(tmp_path)
+    assert tiles(app)["Projects"] == "0"
+    assert "holds no project folder" in app.widget.children[-2].value

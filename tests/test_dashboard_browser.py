@@ -14,7 +14,7 @@ import pytest
 
 from conftest import SAMPLE_DIR
 from ctlib.project import load_project_file
-from test_dashboard import break_cases, copy_project, sample_case_ids
+from test_dashboard import SHELTER_NAME, break_cases, copy_project, sample_case_ids
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 240_000  # the pre-heated kernel computes every project before the first page
@@ -78,8 +78,7 @@ def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("projects")
     for project in sorted(SAMPLE_DIR.iterdir()):
         copy_project(project, folder / project.name)
-    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "zz_broken_copy",
-                          {"name: 'Shelter and Recovery: assistance to survivors of trafficking'": "name: Broken copy"})
+    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "zz_broken_copy", {SHELTER_NAME: "Broken copy"})
     break_cases(broken)
     return folder
 
