@@ -197,11 +197,10 @@ def _where(problem) -> tuple:
 
 
 def value_text(value, unit: str, is_hidden: bool, k: int, is_count: bool) -> str:
-    """A value as HTML: a hidden count as <k (other hidden values as "hidden": a share is not under k),
-    counts of people in a `ctlib-count` span (tests read them)."""
+    """A value as HTML: hidden as the charts write it, counts of people in a `ctlib-count` span (tests read them)."""
     if is_hidden:
         return (f"<span class='ctlib-hidden' title='built on fewer than {k} people: hidden to protect survivors'>"
-                f"{f'&lt;{k}' if is_count else 'hidden'}</span>")
+                f"{html.escape(charts.hidden_label(unit, k))}</span>")
     if pd.isna(value):
         return "<span class='ctlib-muted'>no data</span>"
     if unit == "yes_no":
