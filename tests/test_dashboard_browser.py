@@ -154,6 +154,17 @@ def test_no_file_or_folder_is_served(server, data_dir, path):
     assert "case_id" not in body and "C-000001" not in body and "min_cell_size" not in body
 
 
+def test_it_listens_on_127_0_0_1_only(server):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("198.51.100.1", 9))  # no packet is sent: this only picks the outward interface
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no address but loopback")
+    port = int(server.rsplit(":", 1)[1])
+    with pytest.raises(OSError), socket.create_connection((address, port), timeout=5):
+        pass
+
+
 def test_with_a_token_the_dashboard_refuses_requests_without_it(page, data_dir, tmp_path):
     with dashboard(data_dir, tmp_path / "dashboard.log", "--token", TOKEN) as url:
         status, headers, _ = get(url, "/")
