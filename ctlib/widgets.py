@@ -50,7 +50,7 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 
 STYLE = """<style>
-.ctlib-app { max-width: 1100px; }
+.ctlib-app { max-width: 1100px; --jp-widgets-horizontal-tab-width: auto; }  /* tabs as wide as their titles */
 .ctlib-app .ctlib-message-error { background: #fdecea; border-left: 4px solid #D55E00; padding: 6px 10px; }
 .ctlib-app .ctlib-message-ok { background: #e8f5ee; border-left: 4px solid #009E73; padding: 6px 10px; }
 .ctlib-app .ctlib-message-info { background: #eef4fb; border-left: 4px solid #0072B2; padding: 6px 10px; }
