@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -234,13 +234,18 @@ def run_report(
         "min_cell_size": min_cell_size,
     }
     notes = []
-    try:
-        with steps.step("exports"):
-            write_indicators_csv(prepared.results.table, built / "indicators.csv")
-            write_iptt_xlsx(iptt(prepared.results, prepared.data.catalogue), built / "iptt.xlsx",
-                            xlsx_notes(prepared), prepared.k)
+    def run_notebook():
         with steps.step("notebook"):
             execute_notebook(notebook, built / "report.ipynb", parameters, cwd=project_dir)
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as background:  # the kernel runs while the exports are written
+            notebook_run = background.submit(run_notebook)
+            with steps.step("exports"):
+                write_indicators_csv(prepared.results.table, built / "indicators.csv")
+                write_iptt_xlsx(iptt(prepared.results, prepared.data.catalogue), built / "iptt.xlsx",
+                                xlsx_notes(prepared), prepared.k)
+            notebook_run.result()
         with steps.step("html"):
             export_html(built / "report.ipynb", built / "report.html")
         if pdf:
