@@ -397,6 +397,37 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
     return alt.layer(cells, labels).properties(title=title, description=description, width=alt.Step(72))
 
 
+def crosstab_chart(counts: pd.DataFrame, table_name: str, rows: str, columns: str) -> alt.LayerChart:
+    """Heatmap of a cross-tabulation of records (`widgets.crosstab`, totals left out), counts in the cells."""
+    inner = counts.drop(index="total", columns="total").rename_axis(index="row", columns="column")
+    tidy = inner.stack().rename("records").reset_index()
+    check_aggregated(tidy, ("row", "column"), max_rows=None)
+    base = alt.Chart(tidy).encode(x=alt.X("column:N", title=columns), y=alt.Y("row:N", title=rows))
+    cells = base.mark_rect().encode(color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues")))
+    text = base.mark_text(fontSize=11).encode(text="records:Q", color=alt.condition(
+        alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")))
+    return alt.layer(cells, text).properties(
+        title=f"{table_name}: records by {rows} and {columns}", width=alt.Step(60), height=alt.Step(24),
+        description=f"Heatmap of {table_name} records by {rows} (rows) and {columns} (columns).")
+
+
+def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
+    """Achievement (% of the life-of-project target) per shared indicator, one bar per project.
+
+    `compared`: one row per indicator and project (indicator, project, `% met`, and what the
+    tooltips show).
+    """
+    check_aggregated(compared, ("indicator", "project"))
+    projects = list(dict.fromkeys(compared["project"]))
+    return alt.Chart(compared.assign(indicator=compared["indicator"].str[:LABEL_CHARACTERS])).mark_bar().encode(
+        x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
+        y=alt.Y("indicator:N", title=None), yOffset="project:N",
+        color=alt.Color("project:N", title="Project", scale=alt.Scale(domain=projects, range=["#0072B2", "#E69F00"])),
+    ).properties(title="Projects compared on the indicators they share", width=420,
+                 description="Bar chart: achievement against the life-of-project target per shared indicator, "
+                             f"one bar per project ({', '.join(projects)}).")
+
+
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """The chart as a static SVG (vl-convert, no CDN), with role="img", aria-label and <title>.
 

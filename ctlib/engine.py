@@ -8,6 +8,9 @@ How a recipe is evaluated (all vectorised; no Python loop over rows):
 
 - rows: the recipe's table narrowed by its filter. A column the table lacks is read from the
   table it links to (`services` → `cases`, `participants` → `activities`) through the link key.
+- missing values in filters: a missing value equals nothing, so `equals` and `in` drop it and
+  `not` keeps it (a case of unknown sex is "not female"); `range` keeps only values within the
+  bounds; `is_null` tests for it. A linked column of an unmatched row is missing.
 - periods: a record belongs to the period containing its recipe date (`ReportingCalendar.codes`,
   computed once per table, date column and kind, and shared by every indicator). Each output cell is
   a group number `period × categories + category`; measures aggregate per group with `bincount`.
@@ -44,6 +47,10 @@ Targets, achievement and status (total rows only; disaggregated rows get "no tar
 - status: "no data" when the value is NaN, else "no target" when there is none, else
   "above" / "on track" / "below" against the bands (default 85–115 %, `reporting.status_bands`).
 
+Other modules read recipes only through this one: `part_per_group` (a part's filter and
+aggregate per group of rows; the quality rules) and `recipe_rows` (the rows behind one result
+cell; the explorer).
+
 Errors: targets keyed by malformed or out-of-span periods → PeriodError; reported values for an
 indicator computed from data, or reported under a label that is not one of the project's
 periods → ComputeError. An indicator whose table (or linked table) the project lacks, or whose
@@ -53,6 +60,7 @@ and the other indicators still compute.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -107,7 +115,7 @@ class _Unavailable(Exception):
 class _TableView:
     """One standard table prepared for many recipes: codes, numbers and period codes cached."""
 
-    def __init__(self, name: str, frame: pd.DataFrame, context: "_Context"):
+    def __init__(self, name: str, frame: pd.DataFrame, context: "_Tables"):
         self.name, self.frame, self.context = name, frame, context
         self._cache: dict = {}
 
@@ -152,6 +160,13 @@ class _TableView:
             codes, uniques = values
             return np.append(codes, -1)[positions], uniques  # position -1 takes the appended -1
         return np.append(values, fill)[positions]
+
+    def values(self, column: str) -> pd.api.extensions.ExtensionArray:
+        """A column as stored; a linked table's column taken row by row (missing when unmatched)."""
+        link = self._link(column)
+        if link is None:
+            return self.frame[column].array
+        return link[1].values(column).take(self._positions(*link), allow_fill=True)
 
     def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
         """Codes (-1 for missing) and the distinct values of a column.
@@ -263,7 +278,7 @@ def _label(value) -> str:
 
 
 def _condition(view: _TableView, condition: Condition) -> np.ndarray:
-    """One filter condition, vectorised (a missing value never equals anything; `not` keeps it)."""
+    """One filter condition, vectorised (missing values: see the module docstring)."""
     column, op, value = condition.column, condition.op, condition.value
     kind = view.kind(column)
     if kind == "codes":
@@ -389,7 +404,7 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0)
     return result
 
 
-def _part(context: "_Context", view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
+def _part(context: "_Tables", view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
     if part.project_value:
         if part.project_value not in context.project.context:
             raise _Unavailable(Problem(f"the project's context has no {part.project_value!r} (needed as a denominator)",
@@ -441,19 +456,12 @@ def _measure(context: "_Context", view: _TableView, method: Method, cells: _Cell
 
 
 # -- evaluation -------------------------------------------------------------------------------
-class _Context:
-    """What one `compute` call shares between indicators: the tables, calendar and periods."""
+class _Tables:
+    """A project's tables, each prepared once for recipes (`view(name)`)."""
 
-    def __init__(self, data: ProjectData, calendar: ReportingCalendar, requested: list[Period], life: Period):
-        self.project, self.tables, self.calendar = data.project, data.tables, calendar
-        self.requested, self.life = requested, life
-        by_kind = defaultdict(list)
-        for period in requested:
-            by_kind[period.kind].append(period)
-        self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
-        self.history = _partition(calendar, [p for p in calendar.periods(requested[-1].kind)
-                                             if p.end_date <= life.end_date])
-        self.warnings: list[Problem] = []
+    def __init__(self, data: ProjectData, calendar: ReportingCalendar | None = None):
+        self.project, self.tables = data.project, data.tables
+        self.calendar = calendar or ReportingCalendar(data.project)
         self._views: dict[str, _TableView] = {}
 
     def view(self, name: str) -> _TableView:
@@ -462,6 +470,21 @@ class _Context:
         if name not in self._views:
             self._views[name] = _TableView(name, self.tables[name], self)
         return self._views[name]
+
+
+class _Context(_Tables):
+    """What one `compute` call shares between indicators: the tables, calendar and periods."""
+
+    def __init__(self, data: ProjectData, calendar: ReportingCalendar, requested: list[Period], life: Period):
+        super().__init__(data, calendar)
+        self.requested, self.life = requested, life
+        by_kind = defaultdict(list)
+        for period in requested:
+            by_kind[period.kind].append(period)
+        self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
+        self.history = _partition(calendar, [p for p in calendar.periods(requested[-1].kind)
+                                             if p.end_date <= life.end_date])
+        self.warnings: list[Problem] = []
 
     def passes(self, indicator: Indicator) -> list[_Pass]:
         method = indicator.method
@@ -745,3 +768,83 @@ _EMPTY_DTYPES = {
     "target": "float64", "achievement": "float64", "suppressed": "bool",
     "period_start_date": "datetime64[ns]", "period_end_date": "datetime64[ns]",
 }
+
+
+# -- recipes read by other modules ------------------------------------------------------------
+@contextlib.contextmanager
+def _as_compute_error(what: str):
+    """A missing table or column raised as ComputeError saying what needed it."""
+    try:
+        yield
+    except _MissingTable as error:
+        raise ComputeError(f"{what} needs the {error.table!r} table, which the project does not have: "
+                           "add it under sources in project.yaml") from None
+    except _Unavailable as error:
+        raise ComputeError(f"{what}: {error.problem.message}", [error.problem]) from None
+
+
+def part_per_group(data: ProjectData, table: str, part: Part, groups: np.ndarray, size: int) -> np.ndarray:
+    """A part of `data.tables[table]` (its filter, then its aggregate) per group of rows.
+
+    `groups[i]` is the group of row i: 0 … size - 1, or -1 for none. ComputeError for a missing
+    table or column.
+    """
+    with _as_compute_error(f"{part.aggregate} on {table!r}"):
+        counted = np.flatnonzero(groups >= 0)
+        tables = _Tables(data)
+        return _part(tables, tables.view(table), part, _Cells(counted, groups[counted], size))
+
+
+def data_needed(indicator: Indicator) -> tuple[str | None, list[str]]:
+    """The table an indicator's recipe reads and the columns it names (date, filters, values)."""
+    method = indicator.method
+    if method.measure == "reported":
+        return "reported_values", ["indicator_id", "period", "value"]
+    columns = [method.date, method.column, method.before, method.after, *(c.column for c in method.filter)]
+    for part in (method.numerator, method.denominator):
+        if part is not None:
+            columns += [part.column, *(c.column for c in part.filter)]
+    return method.table, list(dict.fromkeys(c for c in columns if c))
+
+
+def recipe_rows(data: ProjectData, indicator: Indicator, period: Period, dimension: str = TOTAL,
+                category: str = TOTAL) -> pd.DataFrame:
+    """The records `compute` counts in one result cell: the indicator in `period` and `category`.
+
+    The recipe's table (with the columns it reads from a linked table joined) narrowed by its
+    filter, its date in the period (a cumulative milestone: by the period's end) and the category;
+    the recipe's columns come first. Flags say what each row counts for: `in_numerator` and
+    `in_denominator` (a share, ratio or rate whose part has its own filter; otherwise every row
+    counts) and, for a change, `improved` (only rows measured before and after are kept).
+    Reported indicators: the project's rows for the period's label. ComputeError when there are
+    no rows to show (a function) or the recipe cannot run.
+    """
+    method = indicator.method
+    if method.measure == "function":
+        raise ComputeError(f"{indicator.id} is computed by the function {method.function}: it has no rows to show")
+    table, columns = data_needed(indicator)
+    wanted = list(dict.fromkeys([*columns, *([dimension] if dimension != TOTAL else [])]))
+    with _as_compute_error(indicator.id):
+        view = _Tables(data).view(table)
+        if method.measure == "reported":
+            frame = view.frame
+            keep = (frame["indicator_id"] == indicator.id) & (frame["period"] == period.label)
+            if dimension != TOTAL:
+                keep &= (frame["dimension"] == dimension) & (frame["category"] == category)
+            return frame[keep.fillna(False)].reset_index(drop=True)
+        window = _window(period, cumulative=method.measure == "milestone" and method.cumulative)
+        keep = view.mask(method.filter) & (view.pass_codes(method.date, window) >= 0)
+        if dimension != TOTAL:
+            codes, labels = view.groups(dimension)
+            keep &= codes == (labels.index(category) if category in labels else -1)
+        flags = {name: view.mask(part.filter) for name, part in
+                 (("in_numerator", method.numerator), ("in_denominator", method.denominator))
+                 if part is not None and part.filter}
+        if method.measure == "change":
+            before, after = view.numbers(method.before), view.numbers(method.after)
+            keep &= ~np.isnan(before) & ~np.isnan(after)
+            flags["improved"] = after > before
+        linked = {c: view.values(c) for c in wanted if c not in view.frame}
+    rows = view.frame[keep].assign(**{name: values[keep] for name, values in {**linked, **flags}.items()})
+    first = [*flags, *wanted]
+    return rows[first + [c for c in rows.columns if c not in first]].reset_index(drop=True)

@@ -9,7 +9,9 @@ the latest record, and returns a `QualityReport`:
   period. An aggregate is *missing* in a period when no record of its table is dated in that
   period by the aggregate's date column (cumulative: on or before the period's end); the rule's
   `missing_value_strategy` then decides: `skip_if_any_missing` (the default),
-  `skip_if_all_missing`, or `never_skip` (missing counts as 0). Rules come from project.yaml
+  `skip_if_all_missing`, or `never_skip` (missing counts as 0). An aggregate's filter and measure
+  are read as the engine reads a recipe's part (`engine.part_per_group`: a missing value equals
+  nothing, so `not` keeps it). Rules come from project.yaml
   (`quality_rules`) and from built-in defaults for the tables present (a project rule with the
   same name replaces a default);
 - outliers: periods whose record count is far from the others (modified z-score above 3.5, from
@@ -28,7 +30,8 @@ import pandas as pd
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
                       model_validator)
 
-from .catalogue_model import Condition
+from .catalogue_model import Condition, Part
+from .engine import part_per_group
 from .errors import CtlibError, Problem, ProjectError
 from .periods import Period, ReportingCalendar
 from .project_data import ProjectData
@@ -213,33 +216,6 @@ def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
     return result.astype({"records": "Int64", "filled": "Int64"})
 
 
-def matches(frame: pd.DataFrame, conditions: list[Condition]) -> pd.Series:
-    """Rows of `frame` meeting every condition (a missing value meets none but `is_null: true`)."""
-    keep = pd.Series(True, index=frame.index)
-    for condition in conditions:
-        values = frame[condition.column]
-        wanted = condition.value
-        if condition.op == "is_null":
-            met = values.isna() if wanted else values.notna()
-        elif condition.op == "range":
-            low, high = (_like(values, bound) for bound in wanted)
-            met = pd.Series(True, index=frame.index) if low is None else values >= low
-            met = met if high is None else met & (values <= high)
-        elif condition.op == "not":
-            met = ~values.isin(wanted if isinstance(wanted, list) else [wanted])
-        else:
-            met = values.isin(wanted if isinstance(wanted, list) else [wanted])
-        keep &= met.fillna(False).astype(bool) & (values.notna() | (condition.op == "is_null"))
-    return keep
-
-
-def _like(values: pd.Series, bound):
-    """A range bound comparable with the column: dates in YAML become timestamps."""
-    if bound is not None and pd.api.types.is_datetime64_any_dtype(values):
-        return pd.Timestamp(bound)
-    return bound
-
-
 def aggregate(data: ProjectData, periods: _Periods, item: Aggregate) -> pd.Series:
     """The aggregate's value per period label; NaN where no record of its table is dated in the period.
 
@@ -253,13 +229,8 @@ def aggregate(data: ProjectData, periods: _Periods, item: Aggregate) -> pd.Serie
         codes = np.where(before_start, 0, codes)
     n = len(periods.labels)
     has_records = np.bincount(codes[codes >= 0], minlength=n) > 0
-    chosen = matches(frame, item.filter).to_numpy() & (codes >= 0)
-    if item.measure == "count":
-        values = np.bincount(codes[chosen], minlength=n).astype(float)
-    else:
-        grouped = frame.loc[chosen, item.column].groupby(codes[chosen])
-        values = (grouped.nunique() if item.measure == "count_distinct" else grouped.sum())
-        values = values.reindex(range(n), fill_value=0).to_numpy(dtype=float)
+    part = Part(filter=item.filter, aggregate=item.measure, column=item.column)
+    values = part_per_group(data, item.table, part, codes, n)
     if item.cumulative:
         has_records = np.maximum.accumulate(has_records)
         values = np.cumsum(values)

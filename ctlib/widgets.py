@@ -28,9 +28,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import charts
 from .catalogue import describe_recipe, load_catalogue
-from .catalogue_model import Condition, Indicator
-from .engine import TOTAL, Results, compute
-from .errors import ComputeError, CtlibError, PeriodError, Problem, ProjectError
+from .catalogue_model import Indicator
+from .engine import TOTAL, Results, compute, data_needed, recipe_rows
+from .errors import CtlibError, PeriodError, Problem, ProjectError
 from .ingest import load_project_data
 from .periods import Period, ReportingCalendar
 from .privacy import suppress
@@ -128,22 +128,6 @@ def _table_html(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table class='ctlib-table'><tr>{head}</tr>{body}</table>"
-
-
-def _conditions_columns(conditions: list[Condition]) -> list[str]:
-    return [c.column for c in conditions]
-
-
-def data_needed(indicator: Indicator) -> tuple[str | None, list[str]]:
-    """The table an indicator's recipe reads and the columns it names (date, filters, values)."""
-    method = indicator.method
-    if method.measure == "reported":
-        return "reported_values", ["indicator_id", "period", "value"]
-    columns = [method.date, method.column, method.before, method.after, *_conditions_columns(method.filter)]
-    for part in (method.numerator, method.denominator):
-        if part is not None:
-            columns += [part.column, *_conditions_columns(part.filter)]
-    return method.table, list(dict.fromkeys(c for c in columns if c))
 
 
 def _number(text: str) -> float | None:
@@ -1068,7 +1052,7 @@ class ExploreApp(_App):
         stock = ""
         if period.label == LIFE_OF_PROJECT and indicator.rollup == "latest" and indicator.method.measure != "milestone":
             period, stock = periods[-2], f" (a stock: life of project is its latest period, {periods[-2].label})"
-        found = rows_behind(data, indicator, period, *self.category.value)
+        found = recipe_rows(data, indicator, period, *self.category.value)
         where = "" if self.category.value == (TOTAL, TOTAL) else " where {} = {}".format(*self.category.value)
         self.rows_note.value = (f"<b>{len(found):,} row(s)</b> behind {indicator_id} in {period.label}{where} "
                                 f"({period.start_date} … {period.end_date}){stock}. "
@@ -1094,7 +1078,7 @@ class ExploreApp(_App):
         dates = frame[date]
         inside = frame[(dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))]
         counts = crosstab(inside, down, across)
-        self.crosstab_chart.spec = _spec(_crosstab_chart(counts, name, down, across))
+        self.crosstab_chart.spec = _spec(charts.crosstab_chart(counts, name, down, across))
         self.crosstab_html.value = (f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
                                     f"{last.end_date}.</p>" + _frame_html(counts, index=True))
 
@@ -1113,7 +1097,7 @@ class ExploreApp(_App):
         both = [self.results(folder, self.requested_labels(), shared), self.results(other, "latest", shared)]
         table = portfolio(both, self.data(folder).catalogue, period=LIFE_OF_PROJECT)
         compared = _compared(table, [r.project_id for r in both])
-        self.compare_chart.spec = _spec(_comparison_chart(compared))
+        self.compare_chart.spec = _spec(charts.comparison_chart(compared))
         self.compare_html.value = _frame_html(compared)
 
 
@@ -1181,90 +1165,6 @@ def crosstab(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
                        rownames=[rows], colnames=[columns], margins=True, margins_name="total")
 
 
-def rows_behind(data: ProjectData, indicator: Indicator, period: Period, dimension: str = TOTAL,
-                category: str = TOTAL) -> pd.DataFrame:
-    """The records an indicator counts in a period (and category): its table narrowed by its filter.
-
-    The recipe's columns come first. For shares, ratios and rates the rows are the denominator's
-    and `in_numerator` (and `in_denominator` when it has its own filter) says which rows each part
-    counts; for changes (records measured before and after), `improved` says whether after beats before.
-    """
-    method = indicator.method
-    table_name, columns = data_needed(indicator)
-    if method.measure == "function":
-        raise ComputeError(f"{indicator.id} is computed by the function {method.function}: it has no rows to show")
-    if table_name not in data.tables:
-        raise ComputeError(f"{indicator.id} needs the {table_name!r} table, which the project does not have: add it "
-                           "under sources in project.yaml")
-    wanted = [*columns, *([dimension] if dimension != TOTAL else [])]
-    frame = _with_linked_columns(data.tables, table_name, wanted)
-    if method.measure == "reported":
-        keep = (frame["indicator_id"] == indicator.id) & (frame["period"] == period.label)
-        if dimension != TOTAL:
-            keep &= (frame["dimension"] == dimension) & (frame["category"] == category)
-        return frame[keep.fillna(False)].reset_index(drop=True)
-    dates = frame[method.date]
-    keep = _matches(frame, method.filter) & (dates <= pd.Timestamp(period.end_date)).fillna(False)
-    if not (method.measure == "milestone" and method.cumulative):
-        keep &= (dates >= pd.Timestamp(period.start_date)).fillna(False)
-    if dimension != TOTAL:
-        keep &= (category_labels(frame[dimension]) == category).to_numpy()
-    if method.measure == "change":  # only records measured before and after count
-        keep &= frame[method.before].notna() & frame[method.after].notna()
-    rows = frame[keep.to_numpy()]
-    flags = {name: _matches(rows, part.filter) for name, part in
-             (("in_numerator", method.numerator), ("in_denominator", method.denominator))
-             if part is not None and part.filter}
-    if method.measure == "change":
-        flags["improved"] = rows[method.after] > rows[method.before]
-    first = list(dict.fromkeys([*flags, *wanted]))
-    rows = rows.assign(**flags)
-    return rows[first + [c for c in rows.columns if c not in first]].reset_index(drop=True)
-
-
-def _with_linked_columns(tables: dict[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
-    """A table with the columns it lacks taken from the tables it links to (services → cases)."""
-    frame = tables[name]
-    for key, target in TABLES[name].foreign_keys.items():
-        other_name, other_key = target.split(".")
-        linked = [c for c in columns if c not in frame and other_name in tables and c in tables[other_name]]
-        if linked:
-            frame = frame.merge(tables[other_name][[other_key, *linked]], how="left", left_on=key,
-                                right_on=other_key)
-    missing = [c for c in columns if c not in frame]
-    if missing:
-        raise ComputeError(f"table {name!r} (and the tables it links to) has no column {', '.join(missing)}")
-    return frame
-
-
-def _matches(frame: pd.DataFrame, conditions: list[Condition]) -> pd.Series:
-    """Rows meeting every condition, as the engine reads them: a missing value equals nothing."""
-    keep = pd.Series(True, index=frame.index)
-    for condition in conditions:
-        column, value = frame[condition.column], condition.value
-        if condition.op == "is_null":
-            hit = column.isna() == value
-        elif condition.op == "range":
-            hit = column.notna()
-            for bound, compare in zip(value, ("__ge__", "__le__")):
-                if bound is not None:
-                    hit &= getattr(column, compare)(_like(column, bound))
-        else:
-            hit = column.isin([_like(column, v) for v in (value if isinstance(value, list) else [value])])
-            hit = ~hit if condition.op == "not" else hit
-        keep &= hit.fillna(False).astype(bool)
-    return keep
-
-
-def _like(column: pd.Series, value):
-    """A value from YAML in the column's type (dates and numbers)."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return pd.Timestamp(value)
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        return float(value)
-    return value
-
-
 def _format(value) -> str:
     if pd.isna(value):
         return "–"
@@ -1284,19 +1184,6 @@ def _value_card(indicator: Indicator, total: pd.Series) -> str:
             f"baseline {_format(total['baseline'])}{parts} · {indicator.level}, {better}</div>")
 
 
-def _crosstab_chart(counts: pd.DataFrame, table_name: str, rows: str, columns: str):
-    """Heatmap of a cross-tabulation (without its totals), counts written in the cells."""
-    inner = counts.drop(index="total", columns="total").rename_axis(index="row", columns="column")
-    tidy = inner.stack().rename("records").reset_index()
-    base = alt.Chart(tidy).encode(x=alt.X("column:N", title=columns), y=alt.Y("row:N", title=rows))
-    cells = base.mark_rect().encode(color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues")))
-    text = base.mark_text(fontSize=11).encode(text="records:Q", color=alt.condition(
-        alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")))
-    return alt.layer(cells, text).properties(
-        title=f"{table_name}: records by {rows} and {columns}", width=alt.Step(60), height=alt.Step(24),
-        description=f"Heatmap of {table_name} records by {rows} (rows) and {columns} (columns).")
-
-
 def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
     """The portfolio view as one row per shared indicator and project."""
     return pd.concat([pd.DataFrame({
@@ -1305,18 +1192,6 @@ def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
         "target": table[f"{project_id} target"], "% met": table[f"{project_id} % met"],
         "status": table[f"{project_id} status"]}) for project_id in project_ids]).sort_values(
         "indicator", kind="stable")
-
-
-def _comparison_chart(compared: pd.DataFrame):
-    """Achievement (% of the life-of-project target) per shared indicator, one bar per project."""
-    projects = list(dict.fromkeys(compared["project"]))
-    return alt.Chart(compared.assign(indicator=compared["indicator"].str[:48])).mark_bar().encode(
-        x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
-        y=alt.Y("indicator:N", title=None), yOffset="project:N",
-        color=alt.Color("project:N", title="Project", scale=alt.Scale(domain=projects, range=["#0072B2", "#E69F00"])),
-    ).properties(title="Projects compared on the indicators they share", width=420,
-                 description="Bar chart: achievement against the life-of-project target per shared indicator, "
-                             f"one bar per project ({', '.join(projects)}).")
 
 
 def _frame_html(frame: pd.DataFrame, index: bool = False) -> str:

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from ctlib.catalogue import Catalogue
-from ctlib.catalogue_model import Indicator
-from ctlib.engine import compute
+from ctlib.catalogue_model import Condition, Indicator, Part
+from ctlib.engine import compute, part_per_group, recipe_rows
 from ctlib.errors import ComputeError, PeriodError
+from ctlib.periods import ReportingCalendar
 from ctlib.project_data import ProjectData
 from ctlib.project_model import Project
 from ctlib.tables import PANDAS_DTYPES, TABLES
@@ -428,3 +429,58 @@ def test_every_sample_project_computes(project_dir):
     assert latest.periods[-1].label == "life_of_project" and len(latest.periods) == 2
     suppressed = suppress(results, data.project.privacy.min_cell_size)
     assert suppressed.table["value"].notna().sum() < results.table["value"].notna().sum()
+
+
+# -- recipes read by other modules (quality rules, the explorer) -----------------------------------
+def fixture_data():
+    return make_data(make_project(), [], cases=CASES, services=SERVICES, participants=PARTICIPANTS)
+
+
+@pytest.mark.parametrize("table, condition, kept", [
+    ("cases", ("sex", "equals", "female"), ["c1", "c2", "c4", "c7"]),
+    ("cases", ("sex", "in", ["female", "male"]), ["c1", "c2", "c3", "c4", "c5", "c7"]),
+    ("cases", ("sex", "not", "female"), ["c3", "c5", "c6"]),  # c6's sex is missing: it is "not female"
+    ("cases", ("sex", "is_null", True), ["c6"]),
+    ("cases", ("age", "range", [None, 17]), ["c1", "c4"]),  # c6 has no age: in no range
+    ("cases", ("age", "not", 16), ["c2", "c3", "c4", "c5", "c6", "c7"]),
+    ("cases", ("referral_date", "range", ["2025-04-01", None]), ["c3", "c4", "c5"]),
+    ("services", ("sex", "not", "female"), ["s3", "s6"]),  # the sex of the service's case
+])
+def test_filters_read_a_missing_value_as_equal_to_nothing(table, condition, kept):
+    data = fixture_data()
+    column, op, value = condition
+    frame = data.tables[table]
+    per_row = part_per_group(data, table, Part(filter=[Condition(column=column, op=op, value=value)]),
+                             np.arange(len(frame)), len(frame))
+    assert list(frame[TABLES[table].key][per_row > 0]) == kept
+
+
+def test_part_per_group_aggregates_as_recipes_do():
+    data = fixture_data()
+    quarters = np.array([0, 0, 0, 1, 1, -1])  # s1 s2 s3 in one group, s4 s5 in another, s6 in none
+    people = Part(aggregate="count_distinct", column="case_id")
+    assert part_per_group(data, "services", people, quarters, 2).tolist() == [2, 1]  # c1 c3 · c4
+    nights = Part(aggregate="sum", column="nights", filter=[Condition(column="sex", op="equals", value="female")])
+    assert part_per_group(data, "services", nights, quarters, 2).tolist() == [10, 20]  # s1 (c1) · s4 (c4)
+    with pytest.raises(ComputeError, match="no column 'colour'"):
+        part_per_group(data, "services", Part(aggregate="sum", column="colour"), quarters, 2)
+
+
+def test_recipe_rows_are_the_rows_behind_a_result():
+    data = fixture_data()
+    q1, q2 = (ReportingCalendar(data.project).parse(label) for label in ("2025-Q1", "2025-Q2"))
+    share = make_indicator("T-SHARE", "share", unit="percent", rollup="recompute", numerator={"filter": REFERRED})
+    rows = recipe_rows(data, share, q2)  # c4 c5 referred of c4 c5 c6
+    assert rows["case_id"].tolist() == ["c4", "c5", "c6"] and rows["in_numerator"].tolist() == [True, True, False]
+    assert rows.columns[:3].tolist() == ["in_numerator", "identification_date", "is_referred"]
+    assert recipe_rows(data, share, q2, "sex", "unknown")["case_id"].tolist() == ["c6"]
+    shelter = make_indicator("T-SHELTER", table="services", date="start_date", filter=SHELTER)
+    rows = recipe_rows(data, shelter, q1, "sex", "female")  # the sex of each service's case, joined
+    assert rows["service_id"].tolist() == ["s1"] and rows["sex"].tolist() == ["female"]
+    change = make_indicator("T-IMP", "change", "participants", "completion_date", unit="percent",
+                            rollup="recompute", before="pre_score", after="post_score")
+    rows = recipe_rows(data, change, q1)  # p4 has no pre score: not counted
+    assert rows["participant_id"].tolist() == ["p1", "p2", "p3"]
+    assert rows["improved"].tolist() == [True, False, False]
+    with pytest.raises(ComputeError, match="needs the 'milestones' table"):
+        recipe_rows(data, make_indicator("T-M", "milestone", "milestones", "achieved_date"), q1)

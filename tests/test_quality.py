@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctlib.catalogue_model import Condition
 from ctlib.errors import ProjectError
 from ctlib.project_data import ProjectData
 from ctlib.project_model import Project
-from ctlib.quality import check_quality, completeness_chart, matches, modified_z_scores
+from ctlib.quality import check_quality, completeness_chart, modified_z_scores
 from ctlib.tables import PANDAS_DTYPES, TABLES
 
 
@@ -137,18 +136,13 @@ def test_count_distinct_and_filters_on_a_side():
     assert results[["left", "status"]].values.tolist() == [[2, "passed"]]
 
 
-def test_filters_follow_the_catalogue_operators():
-    frame = table("cases", cases("2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04",
-                                 age=[10, 17, 30, None], sex=["female", "male", "unknown", None]))
-    def rows(**condition):
-        return matches(frame, [Condition(**condition)]).tolist()
-    assert rows(column="sex", op="equals", value="female") == [True, False, False, False]
-    assert rows(column="sex", op="in", value=["female", "male"]) == [True, True, False, False]
-    assert rows(column="sex", op="not", value="female") == [False, True, True, False]  # missing is not "not female"
-    assert rows(column="age", op="range", value=[11, 30]) == [False, True, True, False]
-    assert rows(column="age", op="range", value=[None, 17]) == [True, True, False, False]
-    assert rows(column="age", op="is_null", value=True) == [False, False, False, True]
-    assert rows(column="identification_date", op="range", value=["2025-01-02", None]) == [False, True, True, True]
+def test_filters_read_missing_values_as_the_engine_does():
+    """A missing value equals nothing, so `not` keeps it (the operators: tests/test_engine.py)."""
+    rows = cases("2025-01-01", "2025-01-02", "2025-01-03", sex=["female", "male", None])
+    not_female = count("cases", "identification_date", {"column": "sex", "op": "not", "value": "female"})
+    rule = {"name": "r", "left": not_female, "operator": "==", "right": 2}  # the man and the unknown
+    results = check_quality(data({"cases": rows}, [rule])).rule_results
+    assert results.loc[results["rule"] == "r", ["left", "status"]].values.tolist() == [[2, "passed"]]
 
 
 def legal(rows: list[tuple]) -> list[dict]:

@@ -15,9 +15,10 @@ from altair.vegalite.v6.schema.core import Root
 from ruamel.yaml import YAML
 
 from conftest import REPO, SAMPLE_DIR
+from ctlib.engine import recipe_rows
 from ctlib.ingest import load_project_data
 from ctlib.project import load_project, load_project_file, new_project, save_project
-from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters, rows_behind
+from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters
 
 SHELTER = "shelter_and_recovery"
 TODAY = dt.date(2026, 3, 1)  # the scaffold runs 2026-01-01 … 2028-12-31, quarterly
@@ -434,7 +435,7 @@ def test_rows_behind_are_the_rows_the_engine_counts(explore):
                             & results.table["value"].notna()]
     for row in checked.itertuples():
         indicator = data.catalogue.get(row.indicator_id)
-        rows = rows_behind(data, indicator, periods[row.period], row.dimension, row.category)
+        rows = recipe_rows(data, indicator, periods[row.period], row.dimension, row.category)
         expected = rows_expected(rows, indicator.method)
         assert [e is None or e == pytest.approx(got) for e, got in zip(expected, (row.numerator, row.denominator))] \
             == [True, True], (row.indicator_id, row.period, row.dimension, row.category)
@@ -450,7 +451,7 @@ def test_explore_drills_to_the_rows_behind(explore):
     results = explore.results(SHELTER, explore.requested_labels()).table
     female = results[(results["indicator_id"] == "PROT-10") & (results["period"] == "FY2025-Q1")
                      & (results["category"] == "female")].iloc[0]
-    rows = rows_behind(explore.data(SHELTER), explore.data(SHELTER).catalogue.get("PROT-10"),
+    rows = recipe_rows(explore.data(SHELTER), explore.data(SHELTER).catalogue.get("PROT-10"),
                        next(p for p in explore.results(SHELTER, explore.requested_labels()).periods
                             if p.label == "FY2025-Q1"), "sex", "female")
     assert rows["case_id"].nunique() == female["value"]
