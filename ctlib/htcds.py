@@ -111,11 +111,11 @@ def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, notes
 
 
-def complete(frame: pd.DataFrame) -> pd.DataFrame:
+def complete(columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
     """Columns HTCDS implies once typed: is_referred from the outgoing referral or a ClosedReferred status."""
-    if "is_referred" not in frame and ("referral_date" in frame or "case_status" in frame):
-        referred = frame["referral_date"].notna() if "referral_date" in frame else False
-        if "case_status" in frame:
-            referred = referred | frame["case_status"].eq("closed_referred").fillna(False)
-        frame = frame.assign(is_referred=pd.array(referred, dtype="boolean"))
-    return frame
+    if "is_referred" not in columns and ("referral_date" in columns or "case_status" in columns):
+        referred = columns["referral_date"].notna() if "referral_date" in columns else False
+        if "case_status" in columns:
+            referred = referred | columns["case_status"].eq("closed_referred").fillna(False)
+        columns = {**columns, "is_referred": referred.astype("boolean")}
+    return columns

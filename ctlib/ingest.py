@@ -150,7 +150,7 @@ def _read_source(source: Source, table_name: str, directory: Path, project: Proj
         skip = int(is_htcds and reader.peek is not None and htcds.is_label_row(reader.names, reader.peek))
         raw = reader.read({name: _reading(table, target, source) for name, target in mapping.items()}, skip)
     except _Unreadable as error:
-        return _empty(table), [origin.problem(str(error), rule=error.rule)], origin
+        return _empty(table, project), [origin.problem(str(error), rule=error.rule)], origin
     raw = raw.rename(columns=mapping)
     origin.columns = {target: name for name, target in mapping.items()}
     if is_htcds:
@@ -159,7 +159,7 @@ def _read_source(source: Source, table_name: str, directory: Path, project: Proj
     frame, found = _standardise(raw, table, source, project, origin, is_htcds)
     problems += found
     if any(p.severity == "error" for p in problems):
-        return _empty(table), problems, origin
+        return _empty(table, project), problems, origin
     return frame, problems, origin
 
 
@@ -272,10 +272,9 @@ def _standardise(raw: pd.DataFrame, table: Table, source: Source, project: Proje
     problems += _duplicate_problems(typed, table, origin)
     problems += _period_warnings(typed, table, project, origin)
     problems += _identifier_value_problems(typed, table, source, origin)
-    frame = pd.DataFrame(typed, index=index, copy=False)
     if is_htcds:
-        frame = htcds.complete(frame)
-    return _derive(_with_all_columns(frame, table), table, project), problems
+        typed = htcds.complete(typed)
+    return _standard_frame(typed, table, project, index), problems
 
 
 # -- converting values ---------------------------------------------------------------------------------------
@@ -446,7 +445,7 @@ def _duplicate_problems(typed: dict, table: Table, origin: _Origin):
     if not table.key or table.key not in typed:
         return []
     ids = typed[table.key]
-    if not ids.hasnans and len(ids.unique()) == len(ids):
+    if not ids.hasnans and (_increasing(ids) or ids.is_unique):
         return []
     duplicated = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
@@ -455,6 +454,12 @@ def _duplicate_problems(typed: dict, table: Table, origin: _Origin):
         return f"{table.key} {value!r} is used twice (first in row {first})"
 
     return origin.row_problems(duplicated, ids, table.key, "duplicate id", message)
+
+
+def _increasing(values: pd.Series) -> bool:
+    """Each value greater than the one before, so none is repeated: a register in id order needs no hashing."""
+    values = values.array
+    return bool((values[1:] > values[:-1]).all())
 
 
 def _period_warnings(typed: dict, table: Table, project: Project, origin: _Origin):
@@ -508,29 +513,39 @@ def _foreign_key_problems(tables: dict, origins: dict, failed: set):
 # -- derived columns -----------------------------------------------------------------------------------------
 
 
-def _derive(frame: pd.DataFrame, table: Table, project: Project) -> pd.DataFrame:
-    """Fill the derived columns of a standard frame (and participants_total where it is missing)."""
+def _standard_frame(typed: dict, table: Table, project: Project, index: pd.Index) -> pd.DataFrame:
+    """Every standard column in declared order and dtype, derived ones filled; the ones the source lacks are empty."""
+    columns = {c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in typed else
+               pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind]) for c in table.columns if not c.derived}
+    columns.update(_derive(columns, table, project))
+    frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
+    frame.index.name = "row"
+    return frame
+
+
+def _derive(columns: dict, table: Table, project: Project) -> dict:
+    """The derived columns of a table (and participants_total where it is missing) from its other columns."""
     names = table.column_names
     derived = {}
     if "age_group" in names:
-        derived["age_group"], derived["child_adult"] = _by_distinct(frame["age"], age_group, child_adult)
+        derived["age_group"], derived["child_adult"] = _by_distinct(columns["age"], age_group, child_adult)
     if "is_foreign_national" in names:
         country = project.project.country.upper()
         [derived["is_foreign_national"]] = _by_distinct(
-            frame["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean"))
+            columns["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean"))
     if "days_to_referral_acceptance" in names:
         derived["days_to_referral_acceptance"] = (
-            (frame["referral_accepted_date"] - frame["referral_date"]).dt.days.astype("Int64"))
+            (columns["referral_accepted_date"] - columns["referral_date"]).dt.days.astype("Int64"))
     if "is_completed_on_time" in names:
-        on_time = (frame["end_date"] <= frame["planned_end_date"]).astype("boolean")
-        on_time = on_time.mask(frame["end_date"].isna() | frame["planned_end_date"].isna())
-        derived["is_completed_on_time"] = on_time.mask(frame["is_completed"].eq(False).fillna(False), False)
+        on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
+        on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())
+        derived["is_completed_on_time"] = on_time.mask(columns["is_completed"].eq(False).fillna(False), False)
     if "participants_total" in names:
-        female, male = frame["participants_female"], frame["participants_male"]
+        female, male = columns["participants_female"], columns["participants_male"]
         both_missing = female.isna() & male.isna()
-        derived["participants_total"] = frame["participants_total"].fillna(
+        derived["participants_total"] = columns["participants_total"].fillna(
             (female.fillna(0) + male.fillna(0)).mask(both_missing))
-    return frame.assign(**derived)
+    return derived
 
 
 def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
@@ -540,19 +555,8 @@ def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
     return [pd.Series(function(distinct).array.take(codes), index=values.index) for function in functions]
 
 
-def _with_all_columns(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Every standard column in declared order and dtype; the ones the source lacks are empty."""
-    missing = np.full(len(frame), -1)
-    columns = {c.name: frame[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in frame else
-               pd.Series(pd.array([], dtype=PANDAS_DTYPES[c.kind]).take(missing, allow_fill=True), index=frame.index)
-               for c in table.columns}
-    result = pd.DataFrame(columns, index=frame.index, copy=False)
-    result.index.name = "row"
-    return result
-
-
-def _empty(table: Table) -> pd.DataFrame:
-    return _with_all_columns(pd.DataFrame(index=pd.Index([], dtype="int64")), table)
+def _empty(table: Table, project: Project) -> pd.DataFrame:
+    return _standard_frame({}, table, project, pd.Index([], dtype="int64"))
 
 
 # -- readers -------------------------------------------------------------------------------------------------
@@ -608,21 +612,30 @@ class _CsvFile:
         return frame.set_axis(pd.RangeIndex(first, first + len(frame), name="row")).dropna(how="all")
 
     def _read(self, columns: list[str], dtype: dict, skip: int) -> pd.DataFrame:
-        names = [name if name and self.names.index(name) == i else f"_column_{i}" for i, name in enumerate(self.names)]
-        options = dict(sep=self.delimiter, header=None, names=names, usecols=columns, dtype=dtype,
-                       skiprows=self.header_row + skip, skip_blank_lines=False, keep_default_na=False,
+        """The columns (in file order) under our names.
+
+        pandas finds the header row itself and, given no usecols (every column wanted), reads a large file
+        in parallel; header=None with skiprows and usecols is several times slower.
+        """
+        positions = sorted(self.names.index(name) for name in columns)  # a name used twice: its first column
+        usecols = positions if len(positions) < len(self.names) else None
+        options = dict(sep=self.delimiter, header=self.header_row - 1, index_col=False, usecols=usecols,
+                       dtype={self.names.index(name): kind for name, kind in dtype.items()},
+                       skiprows=[self.header_row] if skip else None, skip_blank_lines=False, keep_default_na=False,
                        na_values=NULL_MARKERS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed types are handled value by value
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # fields beyond the header are not read
             try:
-                return pd.read_csv(self.path, encoding=self.encoding, **options)
+                frame = pd.read_csv(self.path, encoding=self.encoding, **options)
             except UnicodeDecodeError as error:
                 if self.fixed_encoding:
                     raise _Unreadable(f"cannot be read as {self.encoding}: {error}") from None
                 self.encoding = "cp1252"  # the sampled head was utf-8, a later line is not
-                return pd.read_csv(self.path, encoding=self.encoding, **options)
+                frame = pd.read_csv(self.path, encoding=self.encoding, **options)
             except (pd.errors.ParserError, ValueError) as error:
                 raise _Unreadable(f"cannot be read as csv: {error}") from None
+        return frame.set_axis([self.names[i] for i in positions], axis=1)
 
 
 def _guess_encoding(head: bytes) -> str:
