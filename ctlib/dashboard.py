@@ -267,8 +267,8 @@ class DonorDashboardApp:
 
     Headline tiles and project cards cover the portfolio; below them, the selected project and period
     in one tab per pillar (indicator table, progress chart, trend of one indicator) and a
-    disaggregation tab. One chart widget serves every tab (it moves into the selected one), so the
-    page carries altair's bundled JavaScript once.
+    disaggregation tab. One table and one chart widget serve every tab (they move into the selected
+    one): the page carries altair's bundled JavaScript once, and a redraw builds one table and chart.
     """
 
     def __init__(self, data_dir: str | Path):
@@ -291,29 +291,28 @@ class DonorDashboardApp:
 
     # -- widgets, built once ---------------------------------------------------------------------------------
     def _build(self) -> None:
-        portfolio = [
-            widgets.HTML(STYLE + self._header_html()), widgets.HTML(self._tiles_html()),
-            widgets.HTML(self._notice_html()), widgets.HTML("<div class='ctlib-section'>Projects</div>"),
-            widgets.HTML("<div class='ctlib-cards'>" + "".join(self._card_html(v) for v in self.views) + "</div>"),
-        ]
+        if not self.shown:
+            ending = NO_PROJECT if not self.views else "<p>No project can be shown: see the problems on the cards.</p>"
+        else:
+            ending = "<div class='ctlib-section'>Project results</div>"
+        self.portfolio = widgets.HTML(  # one widget: the page starts faster with fewer models
+            STYLE + self._header_html() + self._tiles_html() + self._notice_html()
+            + "<div class='ctlib-section'>Projects</div><div class='ctlib-cards'>"
+            + "".join(self._card_html(v) for v in self.views) + "</div>" + ending)
         self.project = widgets.Dropdown(options=[(v.name, v.folder) for v in self.shown], description="Project",
                                         layout=widgets.Layout(width="520px"), style={"description_width": "60px"})
         self.period = widgets.Dropdown(description="Period", layout=widgets.Layout(width="300px"),
                                        style={"description_width": "50px"})
         self.downloads = widgets.HTML()
-        self.tables = [widgets.HTML() for _ in TABS]
-        self.pages = [widgets.VBox([table]) for table in self.tables]
+        self.table = widgets.HTML()  # with the chart, moves into the selected tab
+        self.pages = [widgets.VBox() for _ in TABS]
         self.tabs = widgets.Tab(children=self.pages, titles=[t.capitalize() for t in TABS])
         self.indicator = widgets.Dropdown(layout=widgets.Layout(width="720px"), style={"description_width": "110px"})
         self.chart = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
         self.side_by_side = widgets.HBox(layout=widgets.Layout(align_items="flex-start", grid_gap="24px"))
         self.footer = widgets.HTML()
-        detail = [
-            widgets.HTML("<div class='ctlib-section'>Project results</div>"),
-            widgets.HBox([self.project, self.period]), self.downloads, self.tabs,
-        ] if self.shown else [widgets.HTML(NO_PROJECT if not self.views else
-                                            "<p>No project can be shown: see the problems on the cards above.</p>")]
-        self.widget = widgets.VBox([*portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px"))
+        detail = [widgets.HBox([self.project, self.period]), self.downloads, self.tabs] if self.shown else []
+        self.widget = widgets.VBox([self.portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px"))
         self.widget.add_class("ctlib-dash")
         self.project.observe(self._on_project, "value")
         self.period.observe(self._on_period, "value")
@@ -383,22 +382,23 @@ class DonorDashboardApp:
     # -- the one redraw path ---------------------------------------------------------------------------------
     def _redraw(self) -> None:
         view, period, selected = self.selected, self.period.value, self.tabs.selected_index
-        totals = view.rows(period).sort_values("order")
-        for n, tab in enumerate(TABS):
-            self.tables[n].value = (self._breakdown_table(view, period) if tab == DISAGGREGATION
-                                    else self._indicator_table(view, totals[totals["pillar"] == tab], tab, period))
-        chart = (self._breakdown_chart(view, period) if TABS[selected] == DISAGGREGATION
-                 else self._pillar_chart(view, totals[totals["pillar"] == TABS[selected]], period))
+        if TABS[selected] == DISAGGREGATION:
+            self.table.value = self._breakdown_table(view, period)
+            chart = self._breakdown_chart(view, period)
+        else:
+            rows = view.rows(period).sort_values("order")
+            rows = rows[rows["pillar"] == TABS[selected]]
+            self.table.value = self._indicator_table(view, rows, TABS[selected], period)
+            chart = self._pillar_chart(view, rows, period)
         self.chart.chart = chart
         is_breakdown = TABS[selected] == DISAGGREGATION and chart is not None
-        self.side_by_side.children = (self.tables[selected], self.chart) if is_breakdown else ()
+        self.side_by_side.children = (self.table, self.chart) if is_breakdown else ()
         if chart is None:
-            shown = (self.tables[selected],)
+            shown = (self.table,)
         else:
-            shown = (self.indicator, self.side_by_side) if is_breakdown else (self.tables[selected], self.indicator,
-                                                                               self.chart)
+            shown = (self.indicator, self.side_by_side) if is_breakdown else (self.table, self.indicator, self.chart)
         for n, page in enumerate(self.pages):
-            page.children = shown if n == selected else (self.tables[n],)
+            page.children = shown if n == selected else ()
         self.downloads.value = self._downloads_html(view, period)
         self.footer.value = self._footer_html()
 

@@ -89,14 +89,13 @@ def donor_results(project_dir: Path) -> pd.DataFrame:
 def tiles(app: DonorDashboardApp) -> dict[str, str]:
     """Tile title -> the text of its value."""
     tile = r"ctlib-tile-title'>([^<]+)</div><div class='ctlib-tile-value'>(.*?)</div>"
-    found = re.findall(tile, app.widget.children[1].value)
+    found = re.findall(tile, app.portfolio.value)
     return {title: re.sub(r"<[^>]+>", "", value).replace("&lt;", "<") for title, value in found}
 
 
 def page_text(app: DonorDashboardApp) -> str:
     """Everything the page would receive: every HTML widget's value and the chart's spec."""
-    htmls = [w.value for w in [*app.widget.children, app.downloads, app.footer, *app.tables]
-             if hasattr(w, "value") and isinstance(w.value, str)]
+    htmls = [app.portfolio.value, app.downloads.value, app.table.value, app.footer.value]
     return "\n".join(htmls) + json.dumps(app.chart.spec)
 
 
@@ -130,13 +129,13 @@ def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
     assert trained["suppressed"].any()
     visible = trained["value"].sum()
     assert shown["People trained"] == (f"{visible:,.0f}" if visible >= k else f"<{k}")
-    assert all(value == 0 or value >= k for value, _ in count_cells(app.widget.children[1].value))
+    assert all(value == 0 or value >= k for value, _ in count_cells(app.portfolio.value))
 
 
 def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values(app):
     assert [v.folder for v in app.shown] == ["coast_outreach", "safe_journeys"]
-    assert BROKEN_NAME in app.widget.children[2].value  # the notice under the tiles
-    cards = app.widget.children[4].value
+    notice, cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)
+    assert BROKEN_NAME in notice  # under the tiles
     assert BROKEN_NAME in cards and "cannot be used" in cards
     assert "cases.csv, column &#x27;case_id&#x27;: some values break the rule “duplicate id”" in cards
     assert DUPLICATED_CASE not in page_text(app)
@@ -177,9 +176,11 @@ def test_counts_shown_are_never_below_k(app):
         app.project.value = project
         for _, period in app.period.options:
             app.period.value = period
-            cells = count_cells(page_text(app))
-            assert all(value == 0 or value >= k for value, k in cells)
-            seen += len(cells)
+            for tab in range(len(TABS)):
+                app.tabs.selected_index = tab
+                cells = count_cells(page_text(app))
+                assert all(value == 0 or value >= k for value, k in cells)
+                seen += len(cells)
     assert seen > 100
 
 
@@ -187,11 +188,11 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
     app.tabs.selected_index = 0
     app.project.value = "safe_journeys"
     app.period.value = "2026-Q1"
-    before = (app.tables[0].value, json.dumps(app.chart.spec), app.downloads.value)
+    before = (app.table.value, json.dumps(app.chart.spec), app.downloads.value)
     app.project.value = "coast_outreach"
-    after = (app.tables[0].value, json.dumps(app.chart.spec), app.downloads.value)
+    after = (app.table.value, json.dumps(app.chart.spec), app.downloads.value)
     assert all(b != a for b, a in zip(before, after))
-    assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.tables[0].value
+    assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.table.value
     assert app.period.value == "2026-Q1"  # kept: the new project has it too
     assert app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3") and app.period.options[-1][1] == LIFE_OF_PROJECT
 
@@ -217,4 +218,4 @@ def test_cli_dashboard_refuses_a_missing_data_folder(tmp_path):
 def test_a_folder_without_projects_says_so(tmp_path):
     app = DonorDashboardApp(tmp_path)
     assert tiles(app)["Projects"] == "0"
-    assert "holds no project folder" in app.widget.children[-2].value
+    assert "holds no project folder" in app.portfolio.value
