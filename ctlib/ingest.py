@@ -612,17 +612,21 @@ class _CsvFile:
         return frame.set_axis(pd.RangeIndex(first, first + len(frame), name="row")).dropna(how="all")
 
     def _read(self, columns: list[str], dtype: dict, skip: int) -> pd.DataFrame:
-        """The columns (in file order) under our names.
-
-        pandas finds the header row itself and, given no usecols (every column wanted), reads a large file
-        in parallel; header=None with skiprows and usecols is several times slower.
-        """
+        """The columns (in file order) under our names; pandas finds the header row itself (header=None with
+        skiprows and usecols reads several times slower)."""
         positions = sorted(self.names.index(name) for name in columns)  # a name used twice: its first column
-        usecols = positions if len(positions) < len(self.names) else None
-        options = dict(sep=self.delimiter, header=self.header_row - 1, index_col=False, usecols=usecols,
+        options = dict(sep=self.delimiter, header=self.header_row - 1, index_col=False, usecols=positions,
                        dtype={self.names.index(name): kind for name, kind in dtype.items()},
                        skiprows=[self.header_row] if skip else None, skip_blank_lines=False, keep_default_na=False,
                        na_values=NULL_MARKERS)
+        if len(positions) == len(self.names):  # without usecols, pandas reads a large file in parallel
+            try:
+                return self._read_csv({**options, "usecols": None}, positions)
+            except _Unreadable:
+                pass  # e.g. a row longer than the header: read again, ignoring the extra fields as usecols does
+        return self._read_csv(options, positions)
+
+    def _read_csv(self, options: dict, positions: list[int]) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed types are handled value by value
             warnings.simplefilter("ignore", pd.errors.ParserWarning)  # fields beyond the header are not read

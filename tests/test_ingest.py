@@ -90,6 +90,34 @@ def test_blank_lines_keep_the_line_numbers(tmp_path):
     assert list(frame.index) == [2, 4]
 
 
+def test_a_large_csv_with_every_column_used_keeps_its_line_numbers(tmp_path):
+    # > 5 MB with no column left out: pandas reads it in parallel chunks
+    rows = [f"C{i:06d},2024-01-05,{'female' if i % 2 else 'male'},Abuja central district\n" for i in range(120_000)]
+    rows[50_000] = "\n"
+    text = "case_id,identification_date,sex,location\n" + "".join(rows)
+    assert len(text) > 5 * 2**20
+    frame, problems = read(tmp_path, "cases.csv", text)
+    assert errors(problems) == []
+    assert len(frame) == 119_999 and 50_002 not in frame.index
+    assert frame.loc[[50_001, 50_003, 120_001], "case_id"].tolist() == ["C049999", "C050001", "C119999"]
+
+
+def test_fields_beyond_the_header_are_ignored(tmp_path):
+    text = "case_id,identification_date\nC1,2024-01-05\nC2,2024-01-06,a note\n"
+    frame, problems = read(tmp_path, "cases.csv", text)
+    assert errors(problems) == []
+    assert frame["case_id"].tolist() == ["C1", "C2"]
+
+
+def test_htcds_csv_label_row_under_the_header_is_skipped(tmp_path):
+    text = ("Export of 2024-06-30\ncas_Id,cas_CaseOpenDate,prs_Gender\nId,Case Open Date,Gender\n"
+            "X1,2024-01-05,Feminine\nX2,2024-01-06,Masculine\n")
+    frame, problems = read(tmp_path, "cases.csv", text, format="htcds", header_row=2)
+    assert errors(problems) == []
+    assert list(frame.index) == [4, 5]
+    assert frame["sex"].tolist() == ["female", "male"]
+
+
 def test_empty_csv_is_an_error(tmp_path):
     frame, problems = read(tmp_path, "cases.csv", b"")
     assert [p.rule for p in problems] == ["empty file"]
@@ -294,6 +322,23 @@ def test_duplicate_ids(tmp_path):
     [problem] = errors(problems)
     assert (problem.rule, problem.row, problem.value) == ("duplicate id", 4, "C1")
     assert problem.message == "case_id 'C1' is used twice (first in row 2)"
+
+
+@pytest.mark.parametrize("ids, row", [
+    (["C1", "C2", "C2", "C3"], 4),  # in order, so checked without hashing
+    (["C3", "C1", " C1 ", "C2"], 4),  # out of order; spaces around an id do not make it another
+])
+def test_duplicate_ids_in_or_out_of_order(tmp_path, ids, row):
+    text = "case_id,identification_date\n" + "".join(f"{i},2024-01-05\n" for i in ids)
+    _, problems = read(tmp_path, "cases.csv", text)
+    [problem] = errors(problems)
+    assert (problem.rule, problem.row) == ("duplicate id", row)
+
+
+def test_ids_in_order_are_not_duplicates(tmp_path):
+    text = "case_id,identification_date\n" + "".join(f"C{i:03d},2024-01-05\n" for i in range(300))
+    _, problems = read(tmp_path, "cases.csv", text)
+    assert errors(problems) == []
 
 
 def test_duplicate_reported_values_by_indicator_period_dimension_category(tmp_path):
