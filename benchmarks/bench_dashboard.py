@@ -176,5 +176,5 @@ def main(runs: int) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     print(json.dumps(main(parser.parse_args().runs)))
