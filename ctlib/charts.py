@@ -14,11 +14,31 @@ palette, status written as text (labels and legend, never colour alone) and a `d
 from __future__ import annotations
 
 import html
+import importlib
 import re
+import threading
 
-import altair as alt
-import pandas as pd
-import vl_convert as vlc
+
+def _import_on_a_fresh_stack(name: str) -> None:
+    """Import a module in a new thread (then it is cached for everyone).
+
+    CPython 3.11 maps and unmaps a 16 KiB frame-stack chunk whenever a call crosses a chunk boundary.
+    Altair's import builds jsonschema's IRI grammar (lark, deeply recursive); deep in a Jupyter
+    kernel's main-thread stack that thrashes (~20,000 mmap/munmap a second, 2.5x the CPU time).
+    A new thread starts on an empty stack.
+    """
+    worker = threading.Thread(target=importlib.import_module, args=(name,))
+    worker.start()
+    worker.join()  # a failed import is raised again, with its traceback, by the import below
+
+
+_import_on_a_fresh_stack("altair")
+
+import altair as alt  # noqa: E402
+import pandas as pd  # noqa: E402
+import vl_convert as vlc  # noqa: E402
+
+from .tables import PILLARS  # noqa: E402
 
 MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
 ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
@@ -26,7 +46,6 @@ ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
 STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
 STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
 STATUS_SHAPES = ("triangle-up", "circle", "triangle-down", "square", "diamond", "cross")
-PILLARS = ("prevention", "protection", "prosecution", "partnership")
 UNIT_TITLES = {
     "count": "number", "percent": "%", "ratio": "ratio", "rate": "rate",
     "yes_no": "1 = yes, 0 = no", "score": "score",

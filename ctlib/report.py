@@ -315,7 +315,9 @@ def run_batch(
         for project_dir in projects:
             done(_run_safely(project_dir, period, out_dir, options))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        context = get_context("forkserver")  # workers forked from one clean process that imported ctlib once
+        context.set_forkserver_preload(["ctlib.report_sections"])
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_run_safely, p, period, out_dir, options) for p in projects]
             for future in as_completed(futures):
                 done(future.result())
