@@ -397,9 +397,9 @@ def quality_annex(report: ReportData) -> HTML:
 
 
 def methodology_annex(report: ReportData) -> HTML:
-    """The reference sheet of each indicator used: meaning, method, sources, baseline and target."""
+    """The reference sheet of each indicator used, by pillar: meaning, method, sources, baseline, target."""
     body = ""
-    for indicator in report.indicators():
+    for indicator in (i for pillar in PILLARS for i in report.indicators(pillar)):
         selected = report.data.project.indicator(indicator.id)
         better = "higher" if indicator.direction == "increase" else "lower"
         target = _number(selected.targets.get(LIFE_OF_PROJECT), indicator.unit) or "none"
