@@ -128,9 +128,10 @@ def _ipc_kernel_manager() -> type:
 def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
-    A kernel that fails to start (e.g. two starting at once) is retried once.
+    A kernel that fails to start or dies (e.g. two starting at once) is retried once.
     """
     import papermill
+    import zmq
     from papermill.exceptions import PapermillExecutionError
 
     kernel = ensure_kernel()
@@ -146,9 +147,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) 
         except PapermillExecutionError as error:
             evalue = (error.evalue or "").strip().splitlines()
             raise ReportError(f"a notebook cell failed: {error.ename}: {evalue[0] if evalue else ''}") from None
-        except Exception:
+        except (RuntimeError, zmq.ZMQError) as error:  # kernel start-up or death, not a cell's own error
             if attempt == 2:
-                raise
+                raise ReportError(f"the notebook's kernel failed twice: {one_line(error)}") from error
 
 
 def export_html(notebook: Path, target: Path) -> None:

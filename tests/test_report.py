@@ -243,3 +243,34 @@ def test_pdf_says_why_when_chromium_is_missing(monkeypatch, tmp_path):
     monkeypatch.setattr(report, "chromium", lambda: None)
     assert "Chromium is not installed" in report.print_pdf(tmp_path / "r.html", tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_kernel_that_fails_to_start_is_retried_once(monkeypatch, tmp_path):
+    import papermill
+
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        calls.append(kwargs["kernel_name"])
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7\nx")])
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(book, tmp_path / "one.ipynb")
+    report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
+    assert calls == ["ctlib", "ctlib"]
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0]["data"]["text/plain"] == "42"
+
+
+def test_a_kernel_failing_twice_is_a_report_error(monkeypatch, tmp_path):
+    import papermill
+
+    def dead(*args, **kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", dead)
+    with pytest.raises(ReportError, match="the notebook's kernel failed twice: RuntimeError: Kernel died"):
+        report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
