@@ -92,6 +92,8 @@ class _Origin:
     def row_problems(self, mask, values: pd.Series, column: str, rule: str, message, severity="error"):
         """One problem per offending row (the first MAX_LISTED), then one counting the others."""
         mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return []
         listed = values[mask].iloc[:MAX_LISTED]
         problems = [self.problem(message(value), row=int(row), column=self.label(column), value=_scalar(value),
                                  rule=rule, severity=severity) for row, value in listed.items()]
