@@ -150,6 +150,23 @@ def dashboard(data_dir, port, token):
     serve(data_dir, port=port, token=token)
 
 
+WORKBOOKS = ("pick_indicators", "explore")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(WORKBOOKS))
+@click.option("--port", default=8867, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@friendly_errors
+def workbook(name, port):
+    """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only); its parameters come from the URL.
+
+    For example http://127.0.0.1:8867/?project_dir=/path/to/project for pick_indicators.
+    """
+    from .voila_server import NOTEBOOKS, serve
+
+    serve(NOTEBOOKS / f"{name}.ipynb", port)
+
+
 @main.command("results")
 @click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--period", default="latest", show_default=True, help="Period label (e.g. 2026-Q2), latest or all.")
@@ -215,3 +232,7 @@ def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs
     click.echo(f"Index of the reports: {Path(out_dir) / 'index.html'}")
     if not all(o.ok for o in outcomes):
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

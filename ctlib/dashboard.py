@@ -6,11 +6,9 @@ on it holds no case-level table, and its charts receive only those aggregated, s
 A project whose data fails validation is listed with its problems in words that quote no value
 (a row-level problem may quote a case's values, so it is summarised by file, column and rule).
 
-The server (`serve`) binds to 127.0.0.1, strips sources, hides tracebacks, serves no file (its
-`/voila/files/` handler denies every path) and, in single-notebook mode, has no tree or contents
-API. Its `donor` template (ctlib/jupyter/voila/templates/donor) is Voilà's lab template without the
-CDN links, so the browser asks nothing of other hosts. The data folder reaches the kernel through
-the `CTLIB_DATA_DIR` environment variable.
+The server (`serve`, through `ctlib.voila_server`) binds to 127.0.0.1, strips sources, hides
+tracebacks, serves no file and loads nothing from a CDN. The data folder reaches the kernel
+through the `CTLIB_DATA_DIR` environment variable.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from . import __version__, charts
+from . import __version__, charts, voila_server
 from .catalogue import Catalogue
 from .engine import TOTAL, Results, compute
 from .errors import CtlibError, ProjectError
@@ -43,9 +41,7 @@ from .tables import PILLARS
 from .views import iptt
 
 DATA_DIR_ENV = "CTLIB_DATA_DIR"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "donor_dashboard.ipynb"
-TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"  # a Jupyter data dir holding voila/templates/donor
-PREHEAT = ["--preheat_kernel=True", "--pool_size=1"]  # a kernel waits with the dashboard already computed
+NOTEBOOK = voila_server.NOTEBOOKS / "donor_dashboard.ipynb"
 
 STATUS_COLOURS = dict(zip(charts.STATUSES, charts.STATUS_COLOURS))  # the reports' colours
 MET = ("on track", "above")
@@ -570,20 +566,6 @@ class DonorDashboardApp:
 # -- the server ----------------------------------------------------------------------------------------------
 
 
-def voila_arguments(notebook: Path, port: int, token: str | None = None) -> list[str]:
-    """Voilà's command line: one notebook on 127.0.0.1, no sources, no tracebacks, no files."""
-    arguments = [
-        str(notebook), "--no-browser",
-        "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
-        "--VoilaConfiguration.template=donor",
-        "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
-        "--VoilaConfiguration.file_denylist=.*",  # /voila/files/... answers 403 for every path
-    ]
-    if token:
-        arguments.append(f"--Voila.token={token}")
-    return arguments
-
-
 def serve(data_dir: str | Path, port: int = 8866, token: str | None = None, notebook: Path = NOTEBOOK) -> None:
     """Serve `notebook` with Voilà until interrupted; its kernel reads `data_dir` from CTLIB_DATA_DIR.
 
@@ -593,10 +575,4 @@ def serve(data_dir: str | Path, port: int = 8866, token: str | None = None, note
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise ProjectError(f"No data folder at {data_dir}: give the folder that holds the project folders")
-    if not notebook.is_file():
-        raise ProjectError(f"The dashboard notebook is missing: {notebook}")
-    os.environ[DATA_DIR_ENV] = str(data_dir)
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(TEMPLATES_ROOT), os.environ.get("JUPYTER_PATH")]))
-    from voila.app import Voila
-
-    Voila.launch_instance(argv=[*voila_arguments(notebook, port, token), *PREHEAT])
+    voila_server.serve(notebook, port, token, preheat=True, variables={DATA_DIR_ENV: str(data_dir)})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import socket
@@ -16,7 +15,6 @@ from urllib.parse import quote
 import pytest
 
 from conftest import REPO, SAMPLE_DIR
-from ctlib.dashboard import TEMPLATES_ROOT, voila_arguments
 from ctlib.project import load_project
 
 pytestmark = pytest.mark.browser
@@ -37,13 +35,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def voila(notebook: str, log_path: Path):
-    """Voilà serving one notebook of notebooks/ on 127.0.0.1 (CDN-free template, no sources), until the end."""
+    """`ctlib workbook NAME` serving one workbook on 127.0.0.1 (offline template, no sources), until the end."""
     port = free_port()
-    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(TEMPLATES_ROOT),
-                                                                         os.environ.get("JUPYTER_PATH")]))}
     with open(log_path, "w") as log:
-        command = [sys.executable, "-m", "voila", *voila_arguments(REPO / "notebooks" / notebook, port)]
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "ctlib.cli", "workbook", notebook.removesuffix(".ipynb"),
+                   "--port", str(port)]
+        server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
