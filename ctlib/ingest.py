@@ -293,17 +293,16 @@ def _convert(raw: pd.Series, column: Column, value_map: dict, identifiers: bool 
         text = (raw if raw.dtype == "string" else raw.astype("string")).str.strip()
         return text.mask(text == ""), np.zeros(len(raw), dtype=bool)
     if isinstance(raw.dtype, pd.CategoricalDtype):
-        codes, uniques = raw.cat.codes.to_numpy(), list(raw.cat.categories)
+        codes, uniques = raw.cat.codes.to_numpy(), [*raw.cat.categories, None]  # code -1 (missing): the last
     else:
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        uniques = list(uniques)
+        codes, uniques = pd.factorize(raw, use_na_sentinel=False)  # missing values get a code of their own
+        uniques = [None if missing else value for value, missing in zip(uniques, pd.isna(uniques))]
     values = [None if _blank(value) else value for value in uniques]
     if value_map:
         lookup = _value_lookup(value_map)
         values = [lookup(value) for value in values]
     converted, bad = _CONVERTERS[column.kind](values, column)
-    result = pd.Series(converted.take(codes, allow_fill=True), index=raw.index)
-    return result, np.append(bad, False)[codes]  # code -1 (missing) picks the appended False
+    return pd.Series(converted.take(codes), index=raw.index), bad[codes]
 
 
 def _to_category(values, column):

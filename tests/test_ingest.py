@@ -186,6 +186,21 @@ def test_parquet(tmp_path):
     assert frame["child_adult"].tolist() == ["child", "adult"]
 
 
+def test_parquet_missing_values_of_every_kind_are_empty_not_errors(tmp_path):
+    pd.DataFrame({"case_id": ["C1", "C2", "C3"], "identification_date": pd.to_datetime(["2024-01-05"] * 3),
+                  "sex": pd.Categorical(["f", None, "male"]), "age": pd.array([17, None, 30], dtype="Int64"),
+                  "referral_date": pd.to_datetime(["2024-01-06", None, None]), "location": ["Lomé", None, None],
+                  "is_referred": pd.array([True, None, False], dtype="boolean")}).to_parquet(tmp_path / "cases.parquet")
+    frame, problems = read_table(Source(file="cases.parquet", values={"sex": {"f": "female"}}), "cases", tmp_path,
+                                 PROJECT)
+    assert errors(problems) == []
+    assert frame["sex"].tolist() == ["female", pd.NA, "male"]
+    assert frame["age"].tolist() == [17, pd.NA, 30]
+    assert frame["referral_date"].isna().tolist() == [False, True, True]
+    assert frame["location"].tolist() == ["Lomé", pd.NA, pd.NA]
+    assert frame["is_referred"].tolist() == [True, pd.NA, False]
+
+
 # -- maps, types, derived columns ----------------------------------------------------------------------------
 
 
