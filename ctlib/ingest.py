@@ -535,8 +535,10 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
         [derived["is_foreign_national"]] = _by_distinct(
             columns["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean"))
     if "days_to_referral_acceptance" in names:
-        derived["days_to_referral_acceptance"] = (
-            (columns["referral_accepted_date"] - columns["referral_date"]).dt.days.astype("Int64"))
+        waited = columns["referral_accepted_date"].to_numpy() - columns["referral_date"].to_numpy()
+        days = waited.astype("timedelta64[D]")  # whole days, rounded down like Timedelta.days; NaT stays NaT
+        derived["days_to_referral_acceptance"] = pd.Series(
+            pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)), index=columns["referral_date"].index)
     if "is_completed_on_time" in names:
         on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
         on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())
