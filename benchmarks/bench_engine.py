@@ -26,7 +26,7 @@ from ctlib.catalogue import load_catalogue
 from ctlib.engine import compute
 from ctlib.project_data import ProjectData
 from ctlib.project_model import Project
-from ctlib.tables import (AGE_GROUPS, CASE_STATUS, CLOSURE_REASONS, EXPLOITATION_TYPES, IDENTIFIED_BY,
+from ctlib.tables import (CASE_STATUS, CLOSURE_REASONS, EXPLOITATION_TYPES, IDENTIFIED_BY,
                           PANDAS_DTYPES, SERVICE_TYPES, STATUS_DECISION_BODY, TABLES, age_group, child_adult)
 
 N_CASES, N_SERVICES, SEED = 1_000_000, 3_000_000, 2026

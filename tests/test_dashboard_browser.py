@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, ctlib_server
 from ctlib.project import load_project_file
 from test_dashboard import SHELTER_NAME, break_cases, copy_project, sample_case_ids
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 240_000  # the pre-heated kernel computes every project before the first page
 CHART_MARKS = ".vega-embed svg .mark-rect path, .vega-embed svg .mark-symbol path"
-CTLIB = Path(sys.executable).with_name("ctlib")
 TOKEN = "s3cret-donor-token"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
 def dashboard(data_dir: Path, log_path: Path, *options: str):
     """`ctlib dashboard data_dir` on a free port until the end; yields its base URL."""
-    port = free_port()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([str(CTLIB), "dashboard", str(data_dir), "--port", str(port), *options],
-                                  stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    return ctlib_server(log_path, "dashboard", str(data_dir), *options)
 
 
 def get(base_url: str, path: str, headers: dict | None = None) -> tuple[int, dict, str]:

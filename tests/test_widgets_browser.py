@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from conftest import REPO, SAMPLE_DIR
+from conftest import SAMPLE_DIR, ctlib_server
 from ctlib.project import load_project
 
 pytestmark = pytest.mark.browser
@@ -27,31 +22,9 @@ def copy_project(source: Path, target: Path) -> None:
         n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())])
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
 def voila(notebook: str, log_path: Path):
-    """`ctlib workbook NAME` serving one workbook on 127.0.0.1 (offline template, no sources), until the end."""
-    port = free_port()
-    with open(log_path, "w") as log:
-        command = [sys.executable, "-m", "ctlib.cli", "workbook", notebook.removesuffix(".ipynb"),
-                   "--port", str(port)]
-        server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    """`ctlib workbook NAME` serving one workbook on 127.0.0.1 (offline template, no sources); yields its URL."""
+    return ctlib_server(log_path, "workbook", notebook.removesuffix(".ipynb"))
 
 
 def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
@@ -59,7 +32,7 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
     copy_project(SAMPLE_DIR / "shelter_and_recovery", project_dir)
     protection = sum(i.id.startswith("PROT-") for i in load_project(project_dir).indicators)
     with voila("pick_indicators.ipynb", tmp_path / "voila.log") as url:
-        page.goto(f"{url}?project_dir={quote(str(project_dir))}")
+        page.goto(f"{url}/?project_dir={quote(str(project_dir))}")
         page.get_by_text(f"Opened {project_dir / 'project.yaml'}").wait_for(timeout=LOAD_TIMEOUT_MS)
 
         page.get_by_role("tab", name="3 Indicators").click()
@@ -87,7 +60,7 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
 
 def test_explore_draws_interactive_charts_offline(page, tmp_path):
     with voila("explore.ipynb", tmp_path / "voila.log") as url:
-        page.goto(f"{url}?data_dir={quote(str(SAMPLE_DIR))}&project=shelter_and_recovery")
+        page.goto(f"{url}/?data_dir={quote(str(SAMPLE_DIR))}&project=shelter_and_recovery")
         page.get_by_text("Internal — unsuppressed").wait_for(timeout=LOAD_TIMEOUT_MS)
         page.locator(".vega-embed svg, .vega-embed canvas").first.wait_for(timeout=LOAD_TIMEOUT_MS)
         assert "PROT-02" in page.locator(".ctlib-card").first.inner_text()
