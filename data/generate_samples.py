@@ -261,7 +261,35 @@ def prevention_data(rng, spans) -> dict[str, pd.DataFrame]:
     activities, participants = renumber(
         pd.concat([awareness, media, hotline, meetings, sessions, trainings, fair_recruitment]),
         pd.concat([migrants, trainees, recruiters]), "EV")
-    return {"activities": activities, "participants": participants, "surveys": prevention_survey(rng, spans)}
+    survey = prevention_survey(rng, spans)
+    livelihood, supported = livelihood_support(rng, spans)
+    return {"activities": pd.concat([activities, livelihood], ignore_index=True),
+            "participants": pd.concat([participants, supported], ignore_index=True),
+            "surveys": pd.concat([survey, returnee_screening(rng, spans)], ignore_index=True)}
+
+
+def livelihood_support(rng, spans) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Vocational courses for returnees and young people at risk, kept in the livelihood team's own register
+    (appended after the outreach register, LV ids); income checked six months after the course."""
+    courses, people = learning_events(
+        rng, spans[1:], np.full(len(spans) - 1, 2.0), activity_type="livelihood_support", pillar="prevention",
+        target_groups={"returnees": 2, "potential_migrants": 1}, curricula={"livelihood": 1}, size=(10, 18),
+        female_share=0.6, age=(24, 5, 17, 45), pre=(45, 12), gain=(10, 8), locations=NP_DISTRICTS, id_prefix="LV")
+    followed_up = people["has_completed"] & (rng.random(len(people)) < 0.85)
+    people["has_income_at_followup"] = pd.Series(rng.random(len(people)) < 0.58).where(followed_up)
+    return courses, people
+
+
+def returnee_screening(rng, spans) -> pd.DataFrame:
+    """Returned migrant workers screened for ILO forced-labour indicators during the endline fieldwork."""
+    start, end = spans[-1]
+    n = 120
+    return pd.DataFrame({
+        "response_id": ids("W", n), "survey_date": dates_in(rng, [(start + pd.Timedelta(days=30), end)], [n]),
+        "survey_round": "follow_up", "sex": np.where(rng.random(n) < 0.3, "female", "male"),
+        "age": ages(rng, n, 31, 7, 18, 60), "location": pick(rng, NP_DISTRICTS, n), "target_group": "returnees",
+        "forced_labour_indicators": rng.poisson(0.6, n),
+    })
 
 
 def prevention_survey(rng, spans) -> pd.DataFrame:
