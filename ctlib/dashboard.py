@@ -32,6 +32,7 @@ from .catalogue import Catalogue
 from .engine import TOTAL, Results, compute
 from .errors import CtlibError, ProjectError
 from .exports import write_indicators_csv, write_iptt_xlsx
+from .html_table import html_table
 from .ingest import load_project_data
 from .periods import ReportingCalendar
 from .privacy import suppress
@@ -98,7 +99,7 @@ STYLE = """<style>
 .ctlib-table th, .ctlib-table td { border-bottom: 1px solid #dde3e8; padding: 4px 8px; text-align: left;
                                    vertical-align: top; }
 .ctlib-table th { background: #eef2f5; }
-.ctlib-table td.ctlib-number, .ctlib-table th.ctlib-number { text-align: right; white-space: nowrap; }
+.ctlib-table td.num, .ctlib-table th.num { text-align: right; white-space: nowrap; }
 .ctlib-hidden { color: #555; font-style: italic; }
 .ctlib-notice { background: #fdf3ee; border-left: 4px solid #D55E00; padding: 6px 10px; margin: 6px 0; }
 .ctlib-downloads a { display: inline-block; border: 1px solid #0072B2; border-radius: 4px; padding: 4px 10px;
@@ -219,16 +220,6 @@ def period_text(view: ProjectView, period: str) -> str:
     if period == LIFE_OF_PROJECT:
         return "life of project to date"
     return f"{period} (latest)" if period == view.latest else period
-
-
-def _table(header: list[str], rows: list[list[str]], numeric: set[int], compact: bool = False) -> str:
-    """An HTML table of trusted cells; columns in `numeric` right-aligned; `compact`: as narrow as its content."""
-    def cells(tag, values):
-        return "".join(f"<{tag}{' class=ctlib-number' if n in numeric else ''}>{v}</{tag}>"
-                       for n, v in enumerate(values))
-    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    kind = "ctlib-table ctlib-compact" if compact else "ctlib-table"
-    return f"<table class='{kind}'><tr>{cells('th', header)}</tr>{body}</table>"
 
 
 def download_links(view: ProjectView, period: str) -> str:
@@ -497,7 +488,7 @@ class DonorDashboardApp:
             ])
         header = ["ID", "Indicator", "Baseline", "Target", "Actual", "% of target", "Status",
                   f"Last {TREND_PERIODS} periods"]
-        return _table(header, body, {2, 3, 4, 5})
+        return html_table(header, body, {2, 3, 4, 5})
 
     def _pillar_chart(self, view: ProjectView, rows: pd.DataFrame, period: str):
         """Progress against target of the pillar's indicators in `period`, and the chosen indicator's trend."""
@@ -531,7 +522,7 @@ class DonorDashboardApp:
                  html.escape(str(r.category).replace("_", " ")),
                  value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)]
                 for r, first in zip(rows.itertuples(), is_first)]
-        return _table(["Group", "Category", "Value"], body, {2}, compact=True)
+        return html_table(["Group", "Category", "Value"], body, {2}, css_class="ctlib-table ctlib-compact")
 
     def _breakdown_chart(self, view: ProjectView, period: str):
         rows = self._breakdown_rows(view, period)

@@ -23,6 +23,7 @@ from . import __version__, charts
 from .catalogue import describe_method
 from .engine import TOTAL, Results, compute
 from .errors import ReportError
+from .html_table import html_table
 from .ingest import load_project_data
 from .periods import ReportingCalendar
 from .privacy import SUPPRESSED, suppress
@@ -119,12 +120,12 @@ STYLE = """
 .ct-report h1 { font-size: 1.9rem; margin: 0 0 .3rem; }
 .ct-report h3 { margin-top: 2rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; }
 .ct-report h4 { margin: 1.6rem 0 .4rem; }
-.ct-report table.ct { border-collapse: collapse; margin: .6rem 0 1rem; font-size: 13px; }
-.ct-report table.ct th, .ct-report table.ct td { border: 1px solid #d0d0d0; padding: .25rem .5rem;
+.ct-report table.ctlib-table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: 13px; }
+.ct-report table.ctlib-table th, .ct-report table.ctlib-table td { border: 1px solid #d0d0d0; padding: .25rem .5rem;
   text-align: left; vertical-align: top; }
-.ct-report table.ct th { background: #f2f2f2; }
-.ct-report table.ct td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.ct-report table.ct caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+.ct-report table.ctlib-table th { background: #f2f2f2; }
+.ct-report table.ctlib-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.ct-report table.ctlib-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
 .ct-report .status { display: inline-block; padding: 0 .4rem; border-radius: .6rem; white-space: nowrap;
   border: 1px solid #888; }
 .ct-report .status-above { background: #CCE3F0; } .ct-report .status-on-track { background: #CCECE3; }
@@ -139,7 +140,7 @@ STYLE = """
 .ct-internal { position: fixed; top: 0; left: 0; right: 0; z-index: 10; background: #D55E00; color: white;
   font-weight: bold; padding: .4rem .8rem; text-align: center; }
 body:has(.ct-internal) { padding-top: 2.4rem; }
-@media print { figure, table.ct { break-inside: avoid; } }
+@media print { figure, table.ctlib-table { break-inside: avoid; } }
 </style>
 """
 
@@ -150,18 +151,6 @@ def _esc(value) -> str:
 
 def _section(body: str) -> HTML:
     return HTML(f'<div class="ct-report">{body}</div>')
-
-
-def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset(), caption: str = "") -> str:
-    """An HTML table; cells are already escaped HTML; `numeric` columns align right."""
-    head = "".join(f'<th scope="col">{h}</th>' for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                         for i, c in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    caption = f"<caption>{caption}</caption>" if caption else ""
-    return f'<table class="ct">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _status(status: str) -> str:
@@ -285,7 +274,7 @@ def iptt_table(report: ReportData) -> HTML:
          actual(r, lop), _achievement(r[f"{lop} % met"])]
         for _, r in table.iterrows()
     ]
-    body = _table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
+    body = html_table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
     body += ('<p class="note">"% of target" is achievement (for indicators where lower is better, target ÷ actual). '
              "Every period is in iptt.xlsx.</p>")
     return _section(body)
@@ -337,7 +326,7 @@ def pillar_sections(report: ReportData) -> HTML:
             f"{name}: achievement against target, {report.period}"))
         header = ["Indicator", "Value", "Target", "% of target", "Status", "Life of project: value / target",
                   f"Comment for {_esc(report.period)}"]
-        body += _table(header, _indicator_rows(report, rows), numeric={1, 2, 3, 5})
+        body += html_table(header, _indicator_rows(report, rows), numeric={1, 2, 3, 5})
         trend = history[history["indicator_id"].isin(ids)]
         names = {i: report.data.catalogue.get(i).name for i in ids}
         body += _figure(charts.trend_panels(
@@ -376,10 +365,10 @@ def quality_annex(report: ReportData) -> HTML:
     body = (f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the data-quality "
             f"checks; {len(report.results.problems)} note(s) from computing the indicators.</p>")
     if problems:
-        body += _table(["Severity", "Where", "Finding"],
+        body += html_table(["Severity", "Where", "Finding"],
                        [[_esc(p.severity), _esc(p.entry or p.rule or ""), _esc(p.message)] for p in problems])
     if warnings:
-        body += _table(["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings])
+        body += html_table(["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings])
     upto = quality.periods.index(report.period) + 1 if report.period in quality.periods else None
     recent = quality.periods[:upto][-COMPLETENESS_PERIODS:]
     table = quality.completeness[quality.completeness["period"].isin(recent)]
@@ -436,7 +425,7 @@ def provenance(report: ReportData) -> HTML:
     ]
     rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
     files = [[_esc(name), f"<code>{digest}</code>"] for name, digest in input_hashes(report.data).items()]
-    body = f'<dl class="sheet">{rows}</dl>' + _table(["Input file", "sha256"], files, caption="Input files")
+    body = f'<dl class="sheet">{rows}</dl>' + html_table(["Input file", "sha256"], files, caption="Input files")
     body += ('<p class="note">Made by ctlib from notebooks/quarterly_report.ipynb; the same inputs and versions '
              "give the same figures. manifest.json beside this report holds the run's parameters and timings.</p>")
     return _section(body)

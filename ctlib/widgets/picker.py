@@ -18,6 +18,7 @@ from ..catalogue import describe_recipe, load_catalogue
 from ..catalogue_model import Indicator
 from ..engine import data_needed
 from ..errors import Problem, ProjectError
+from ..html_table import html_table
 from ..periods import ReportingCalendar
 from ..project import PROJECT_FILE, load_project_file, new_project, save_project
 from ..project_model import LIFE_OF_PROJECT, Project
@@ -30,13 +31,6 @@ LEVELS = ("process", "output", "outcome", "impact")
 UNITS = ("count", "percent", "ratio", "rate", "yes_no", "score")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-
-
-def _table_html(header: list[str], rows: list[list[str]]) -> str:
-    """An HTML table; cells are trusted HTML (escape values before)."""
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table class='ctlib-table'><tr>{head}</tr>{body}</table>"
 
 
 def _number(text: str) -> float | None:
@@ -211,7 +205,7 @@ class PickIndicatorsApp(_App):
         better = "higher is better" if indicator.direction == "increase" else "lower is better"
         badges = "".join(f"<span class='ctlib-badge'>{html.escape(b)}</span>"
                          for b in (indicator.level, indicator.unit, better, indicator.frequency))
-        facts = _table_html([], [
+        facts = html_table([], [
             ["Data needed", f"table <b>{html.escape(table or 'none')}</b>: {html.escape(', '.join(columns))}"],
             ["How it is computed", html.escape(describe_recipe(indicator))],
             ["Means of verification", html.escape(indicator.data_source)],
@@ -693,9 +687,9 @@ class PickIndicatorsApp(_App):
             f"<span class='ctlib-warn'>Still to do: {', '.join(todo)}.</span>" if todo else
             "<span class='ctlib-ok'>Every check passes.</span>"))
         self.review.value = (
-            "<h4>Indicators per pillar</h4>" + _table_html(["Pillar", "Selected", "Indicators → result"], summary)
+            "<h4>Indicators per pillar</h4>" + html_table(["Pillar", "Selected", "Indicators → result"], summary)
             + "<h4>Tables the project must collect</h4>"
-            + (_table_html(["Table", "Needed by", "Source in project.yaml", "Blank template"], tables)
+            + (html_table(["Table", "Needed by", "Source in project.yaml", "Blank template"], tables)
                if tables else "<i>Select indicators to see the tables they need.</i>"))
 
 
