@@ -37,8 +37,13 @@ from ctlib.project import load_project_file  # noqa: E402
 CHART_MARKS = ".vega-embed svg .mark-rect path, .vega-embed svg .mark-symbol path"
 POOL_FILLED = "Kernel pool of"  # Voilà's log line once a pre-heated kernel has started
 TIMEOUT_S = 300
-SWITCHED_TO = {"safe_journeys": "PREV-01", "coast_outreach": "CSO-02"}  # a label only that project's chart has
-IDLE_S = 2.0  # a pre-heated kernel is ready when the server's children have used no CPU for this long
+SWITCHED_TO = {
+    "safe_journeys": "PREV-01",
+    "coast_outreach": "CSO-02",
+}  # a label only that project's chart has
+IDLE_S = (
+    2.0  # a pre-heated kernel is ready when the server's children have used no CPU for this long
+)
 
 
 def free_port() -> int:
@@ -49,7 +54,11 @@ def free_port() -> int:
 
 def empty_notebook(folder: Path) -> Path:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print("ready")')])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / "empty.ipynb"
     nbformat.write(notebook, path)
     return path
@@ -60,10 +69,14 @@ class Server:
 
     def __init__(self, notebook: Path, log_path: Path):
         self.port, self.log_path = free_port(), log_path
-        code = (f"from pathlib import Path; from ctlib.dashboard import serve; "
-                f"serve({str(SAMPLE_DIR)!r}, {self.port}, notebook=Path({str(notebook)!r}))")
+        code = (
+            f"from pathlib import Path; from ctlib.dashboard import serve; "
+            f"serve({str(SAMPLE_DIR)!r}, {self.port}, notebook=Path({str(notebook)!r}))"
+        )
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=self.log, stderr=subprocess.STDOUT
+        )
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def pools_filled(self) -> int:
@@ -120,7 +133,10 @@ def time_load(browser, server: Server, ready_selector: str) -> tuple[float, obje
 
 def time_switches(page, runs: int) -> list[float]:
     """Seconds from choosing a project to its chart drawn, alternating between two projects."""
-    names = {folder: load_project_file(SAMPLE_DIR / folder).project.project.name for folder in SWITCHED_TO}
+    names = {
+        folder: load_project_file(SAMPLE_DIR / folder).project.project.name
+        for folder in SWITCHED_TO
+    }
     times = []
     for run in range(runs * 2):
         folder = list(SWITCHED_TO)[run % 2]
@@ -128,23 +144,33 @@ def time_switches(page, runs: int) -> list[float]:
         page.get_by_label("Project", exact=True).select_option(label=names[folder])
         page.wait_for_function(
             "label => [...document.querySelectorAll('.vega-embed svg text')].some(t => t.textContent.startsWith(label))"
-            " && document.querySelector('.vega-embed svg .mark-rect path')", arg=SWITCHED_TO[folder], timeout=30_000)
+            " && document.querySelector('.vega-embed svg .mark-rect path')",
+            arg=SWITCHED_TO[folder],
+            timeout=30_000,
+        )
         times.append(time.perf_counter() - start)
     return times
 
 
 def main(runs: int) -> dict:
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
-        dashboard = Server(REPO / "notebooks" / "donor_dashboard.ipynb", Path(folder) / "dashboard.log")
+        dashboard = Server(
+            REPO / "notebooks" / "donor_dashboard.ipynb", Path(folder) / "dashboard.log"
+        )
         empty = Server(empty_notebook(Path(folder)), Path(folder) / "empty.log")
         stack.callback(dashboard.close)
         stack.callback(empty.close)
         playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
         stack.callback(browser.close)
         first, blank, refill, outside = [], [], [], []
         for run in range(1, runs + 1):
-            for server, selector, times in ((empty, "text=ready", blank), (dashboard, CHART_MARKS, first)):
+            for server, selector, times in (
+                (empty, "text=ready", blank),
+                (dashboard, CHART_MARKS, first),
+            ):
                 server.wait_ready(run)
                 seconds, page = time_load(browser, server, selector)
                 times.append(seconds)
@@ -155,8 +181,11 @@ def main(runs: int) -> dict:
                         switches = time_switches(page, runs)
                 outside += page.request_log.outside
                 page.close()
-            print(f"run {run}: dashboard first chart {first[-1]:.2f} s, empty notebook {blank[-1]:.2f} s, "
-                  f"fresh kernel ready after {refill[-1]:.1f} s", flush=True)
+            print(
+                f"run {run}: dashboard first chart {first[-1]:.2f} s, empty notebook {blank[-1]:.2f} s, "
+                f"fresh kernel ready after {refill[-1]:.1f} s",
+                flush=True,
+            )
     figures = {
         "first_chart_s": round(statistics.median(first), 2),
         "empty_notebook_s": round(statistics.median(blank), 2),
@@ -169,8 +198,10 @@ def main(runs: int) -> dict:
         "runs": runs,
         "requests_off_this_machine": len(outside),
     }
-    print(f"project switch: median {figures['project_switch_s']} s, max {figures['project_switch_max_s']} s "
-          f"over {len(switches)} switches")
+    print(
+        f"project switch: median {figures['project_switch_s']} s, max {figures['project_switch_max_s']} s "
+        f"over {len(switches)} switches"
+    )
     return figures
 
 

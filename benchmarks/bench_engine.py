@@ -26,8 +26,18 @@ from ctlib.catalogue import load_catalogue
 from ctlib.engine import compute
 from ctlib.project_data import ProjectData
 from ctlib.project_model import Project
-from ctlib.tables import (CASE_STATUS, CLOSURE_REASONS, EXPLOITATION_TYPES, IDENTIFIED_BY,
-                          PANDAS_DTYPES, SERVICE_TYPES, STATUS_DECISION_BODY, TABLES, age_group, child_adult)
+from ctlib.tables import (
+    CASE_STATUS,
+    CLOSURE_REASONS,
+    EXPLOITATION_TYPES,
+    IDENTIFIED_BY,
+    PANDAS_DTYPES,
+    SERVICE_TYPES,
+    STATUS_DECISION_BODY,
+    TABLES,
+    age_group,
+    child_adult,
+)
 
 N_CASES, N_SERVICES, SEED = 1_000_000, 3_000_000, 2026
 START, END = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31")
@@ -35,7 +45,10 @@ DATA_DIR = Path(__file__).with_name(".data")
 REPEATS = 3
 REPRESENTATIVE = {  # indicator → two disaggregations
     "PROT-02": ["sex", "age_group"],  # count of identified victims
-    "PROT-10": ["sex", "age_group"],  # distinct cases given shelter (services, filtered; dimensions from cases)
+    "PROT-10": [
+        "sex",
+        "age_group",
+    ],  # distinct cases given shelter (services, filtered; dimensions from cases)
     "PROT-09": ["sex", "exploitation_type"],  # share with a needs assessment
     "PROT-08": ["sex", "age_group"],  # median days from referral to acceptance
     "PROT-15": ["sex", "age_group"],  # share whose wellbeing improved (pre/post)
@@ -53,46 +66,79 @@ def _days(rng, low, high, size) -> pd.TimedeltaIndex:
 
 
 def _standard(name: str, columns: dict) -> pd.DataFrame:
-    return pd.DataFrame({c.name: pd.Series(columns.get(c.name, pd.NA), index=range(len(columns[TABLES[name].key])),
-                                           dtype=PANDAS_DTYPES[c.kind]) for c in TABLES[name].columns})
+    return pd.DataFrame(
+        {
+            c.name: pd.Series(
+                columns.get(c.name, pd.NA),
+                index=range(len(columns[TABLES[name].key])),
+                dtype=PANDAS_DTYPES[c.kind],
+            )
+            for c in TABLES[name].columns
+        }
+    )
 
 
 def generate_cases(rng) -> pd.DataFrame:
     n = N_CASES
     identified = START + _days(rng, 0, (END - START).days + 1, n)
     age = pd.Series(rng.integers(6, 70, n), dtype="Int64").mask(rng.random(n) < 0.03)
-    nationality = _pick(rng, ["TH", "MM", "KH", "LA", "VN", "CN", "ID", "PH", "NP", "BD", "UZ", "NG"], n,
-                        [40, 20, 12, 8, 6, 3, 3, 2, 2, 2, 1, 1])
+    nationality = _pick(
+        rng,
+        ["TH", "MM", "KH", "LA", "VN", "CN", "ID", "PH", "NP", "BD", "UZ", "NG"],
+        n,
+        [40, 20, 12, 8, 6, 3, 3, 2, 2, 2, 1, 1],
+    )
     is_referred = rng.random(n) < 0.7
     referral = pd.Series(identified + _days(rng, 0, 30, n)).where(is_referred)
     accepted = (referral + _days(rng, 0, 40, n)).where(rng.random(n) < 0.9)
     status = _pick(rng, CASE_STATUS, n, [4, 2, 3, 1])
     is_closed = np.isin(status, ["closed", "closed_referred"])
     intake = pd.Series(rng.uniform(0, 100, n).round(1)).mask(rng.random(n) < 0.1)
-    exit_score = (intake + rng.normal(5, 15, n).round(1)).clip(0, 100).mask(~is_closed | (rng.random(n) < 0.2))
-    return _standard("cases", {
-        "case_id": [f"C{i:07d}" for i in range(n)],
-        "identification_date": identified,
-        "sex": _pick(rng, ["female", "male", "other", "unknown"], n, [55, 40, 1, 4]),
-        "age": age, "age_group": age_group(age), "child_adult": child_adult(age),
-        "nationality": nationality, "is_foreign_national": nationality != "TH",
-        "country_of_exploitation": _pick(rng, ["TH", "MY", "SG", "JP", "KR", "AE", "SA", "TW"], n),
-        "location": _pick(rng, [f"D{i:02d}" for i in range(1, 21)], n),
-        "exploitation_type": _pick(rng, EXPLOITATION_TYPES, n, [30, 30, 5, 6, 5, 1, 1, 4, 1, 1, 5, 3, 8]),
-        "identified_by": _pick(rng, IDENTIFIED_BY, n),
-        "trafficking_status": _pick(rng, ["possible", "actual", "not_a_victim"], n, [3, 6, 1]),
-        "status_decided_by": pd.Series(_pick(rng, STATUS_DECISION_BODY, n)).mask(rng.random(n) < 0.2),
-        "has_consent": rng.random(n) < 0.9,
-        "is_referred": is_referred, "referral_date": referral, "referral_accepted_date": accepted,
-        "days_to_referral_acceptance": (accepted - referral).dt.days.astype("Int64"),
-        "has_needs_assessment": rng.random(n) < 0.8,
-        "has_guardian": rng.random(n) < 0.6,
-        "has_reflection_period": rng.random(n) < 0.5,
-        "wellbeing_intake_score": intake, "wellbeing_exit_score": exit_score,
-        "case_status": status,
-        "closure_date": pd.Series(identified + _days(rng, 30, 300, n)).where(is_closed),
-        "closure_reason": pd.Series(_pick(rng, CLOSURE_REASONS, n, [5, 2, 1, 1, 1, 1])).where(is_closed),
-    })
+    exit_score = (
+        (intake + rng.normal(5, 15, n).round(1))
+        .clip(0, 100)
+        .mask(~is_closed | (rng.random(n) < 0.2))
+    )
+    return _standard(
+        "cases",
+        {
+            "case_id": [f"C{i:07d}" for i in range(n)],
+            "identification_date": identified,
+            "sex": _pick(rng, ["female", "male", "other", "unknown"], n, [55, 40, 1, 4]),
+            "age": age,
+            "age_group": age_group(age),
+            "child_adult": child_adult(age),
+            "nationality": nationality,
+            "is_foreign_national": nationality != "TH",
+            "country_of_exploitation": _pick(
+                rng, ["TH", "MY", "SG", "JP", "KR", "AE", "SA", "TW"], n
+            ),
+            "location": _pick(rng, [f"D{i:02d}" for i in range(1, 21)], n),
+            "exploitation_type": _pick(
+                rng, EXPLOITATION_TYPES, n, [30, 30, 5, 6, 5, 1, 1, 4, 1, 1, 5, 3, 8]
+            ),
+            "identified_by": _pick(rng, IDENTIFIED_BY, n),
+            "trafficking_status": _pick(rng, ["possible", "actual", "not_a_victim"], n, [3, 6, 1]),
+            "status_decided_by": pd.Series(_pick(rng, STATUS_DECISION_BODY, n)).mask(
+                rng.random(n) < 0.2
+            ),
+            "has_consent": rng.random(n) < 0.9,
+            "is_referred": is_referred,
+            "referral_date": referral,
+            "referral_accepted_date": accepted,
+            "days_to_referral_acceptance": (accepted - referral).dt.days.astype("Int64"),
+            "has_needs_assessment": rng.random(n) < 0.8,
+            "has_guardian": rng.random(n) < 0.6,
+            "has_reflection_period": rng.random(n) < 0.5,
+            "wellbeing_intake_score": intake,
+            "wellbeing_exit_score": exit_score,
+            "case_status": status,
+            "closure_date": pd.Series(identified + _days(rng, 30, 300, n)).where(is_closed),
+            "closure_reason": pd.Series(_pick(rng, CLOSURE_REASONS, n, [5, 2, 1, 1, 1, 1])).where(
+                is_closed
+            ),
+        },
+    )
 
 
 def generate_services(rng, cases: pd.DataFrame) -> pd.DataFrame:
@@ -103,22 +149,33 @@ def generate_services(rng, cases: pd.DataFrame) -> pd.DataFrame:
     planned = start + _days(rng, 30, 180, n)
     end = (start + _days(rng, 20, 200, n)).where(rng.random(n) < 0.7)
     is_shelter = service_type == "shelter"
-    return _standard("services", {
-        "service_id": [f"S{i:07d}" for i in range(n)],
-        "case_id": cases["case_id"].to_numpy()[case],
-        "service_type": service_type, "start_date": start, "planned_end_date": planned, "end_date": end,
-        "is_completed": end.notna(), "is_completed_on_time": (end <= planned).where(end.notna()),
-        "nights": pd.Series(rng.integers(1, 90, n), dtype="Int64").where(is_shelter),
-        "provider": _pick(rng, [f"provider_{i:02d}" for i in range(15)], n),
-        "is_satisfied": pd.Series(rng.random(n) < 0.8).where(rng.random(n) < 0.6),
-        "has_stable_housing_income": pd.Series(rng.random(n) < 0.5).where(service_type == "reintegration_plan"),
-    })
+    return _standard(
+        "services",
+        {
+            "service_id": [f"S{i:07d}" for i in range(n)],
+            "case_id": cases["case_id"].to_numpy()[case],
+            "service_type": service_type,
+            "start_date": start,
+            "planned_end_date": planned,
+            "end_date": end,
+            "is_completed": end.notna(),
+            "is_completed_on_time": (end <= planned).where(end.notna()),
+            "nights": pd.Series(rng.integers(1, 90, n), dtype="Int64").where(is_shelter),
+            "provider": _pick(rng, [f"provider_{i:02d}" for i in range(15)], n),
+            "is_satisfied": pd.Series(rng.random(n) < 0.8).where(rng.random(n) < 0.6),
+            "has_stable_housing_income": pd.Series(rng.random(n) < 0.5).where(
+                service_type == "reintegration_plan"
+            ),
+        },
+    )
 
 
 def load_tables() -> dict[str, pd.DataFrame]:
     """The generated tables, made and saved on first use."""
-    paths = {name: DATA_DIR / f"{name}-{size}-{SEED}.parquet"
-             for name, size in (("cases", N_CASES), ("services", N_SERVICES))}
+    paths = {
+        name: DATA_DIR / f"{name}-{size}-{SEED}.parquet"
+        for name, size in (("cases", N_CASES), ("services", N_SERVICES))
+    }
     if not all(p.exists() for p in paths.values()):
         DATA_DIR.mkdir(exist_ok=True)
         rng = np.random.default_rng(SEED)
@@ -132,14 +189,25 @@ def load_tables() -> dict[str, pd.DataFrame]:
 
 
 def make_data(tables, selected: dict[str, list[str]]) -> ProjectData:
-    project = Project.model_validate({
-        "project": {"id": "bench", "name": "Benchmark", "organisation": "NGO", "donor": "Donor", "country": "TH",
-                    "start_date": START.date(), "end_date": END.date()},
-        "context": {"population": 70_000_000},
-        "results_chain": {"objective": "Benchmark"},
-        "indicators": [{"id": i, "disaggregations": dims, "targets": {"life_of_project": 100}}
-                       for i, dims in selected.items()],
-    })
+    project = Project.model_validate(
+        {
+            "project": {
+                "id": "bench",
+                "name": "Benchmark",
+                "organisation": "NGO",
+                "donor": "Donor",
+                "country": "TH",
+                "start_date": START.date(),
+                "end_date": END.date(),
+            },
+            "context": {"population": 70_000_000},
+            "results_chain": {"objective": "Benchmark"},
+            "indicators": [
+                {"id": i, "disaggregations": dims, "targets": {"life_of_project": 100}}
+                for i, dims in selected.items()
+            ],
+        }
+    )
     return ProjectData(DATA_DIR, project, load_catalogue(), tables)
 
 
@@ -161,9 +229,16 @@ def _by_groups(rows: pd.DataFrame, date: str, dims: list[str], aggregate) -> dic
         keys = [quarter] if dim is None else [quarter, rows[dim]]
         for key, number in aggregate(rows.groupby(keys, observed=True)).items():
             key = key if isinstance(key, tuple) else (key,)
-            out[(f"{key[0] // 10}-Q{key[0] % 10}", dim or "total", key[1] if dim else "total")] = number
+            out[(f"{key[0] // 10}-Q{key[0] % 10}", dim or "total", key[1] if dim else "total")] = (
+                number
+            )
         life = aggregate(rows.groupby(rows[dim] if dim else np.zeros(len(rows), dtype=int)))
-        out.update({("life_of_project", dim or "total", key if dim else "total"): n for key, n in life.items()})
+        out.update(
+            {
+                ("life_of_project", dim or "total", key if dim else "total"): n
+                for key, n in life.items()
+            }
+        )
     return out
 
 
@@ -190,7 +265,9 @@ def hand_share(tables, dims):
 def hand_median(tables, dims):
     cases = tables["cases"]
     rows = cases[cases["is_referred"].fillna(False).astype(bool)]
-    return _by_groups(rows, "referral_date", dims, lambda g: g["days_to_referral_acceptance"].median())
+    return _by_groups(
+        rows, "referral_date", dims, lambda g: g["days_to_referral_acceptance"].median()
+    )
 
 
 def hand_change(tables, dims):
@@ -200,13 +277,21 @@ def hand_change(tables, dims):
     return _by_groups(rows, "closure_date", dims, lambda g: g["improved"].mean() * 100)
 
 
-HAND = {"PROT-02": hand_count, "PROT-10": hand_distinct, "PROT-09": hand_share, "PROT-08": hand_median,
-        "PROT-15": hand_change}
+HAND = {
+    "PROT-02": hand_count,
+    "PROT-10": hand_distinct,
+    "PROT-09": hand_share,
+    "PROT-08": hand_median,
+    "PROT-15": hand_change,
+}
 
 
 def engine_numbers(data: ProjectData, indicator_id: str) -> dict:
     table = compute(data, periods="all", indicators=[indicator_id]).table
-    return {k: v for k, v in zip(zip(table["period"], table["dimension"], table["category"]), table["value"])}
+    return {
+        k: v
+        for k, v in zip(zip(table["period"], table["dimension"], table["category"]), table["value"])
+    }
 
 
 def best_time(function, *args):
@@ -224,8 +309,9 @@ def assert_same(engine: dict, hand: dict, indicator_id: str) -> None:
     extra = {k for k, v in engine.items() if k not in hand and not (np.isnan(v) or v == 0)}
     assert not extra, f"{indicator_id}: the engine has more non-zero cells: {sorted(extra)[:5]}"
     keys = sorted(hand)
-    np.testing.assert_allclose([engine[k] for k in keys], [float(hand[k]) for k in keys], rtol=1e-9,
-                               err_msg=indicator_id)
+    np.testing.assert_allclose(
+        [engine[k] for k in keys], [float(hand[k]) for k in keys], rtol=1e-9, err_msg=indicator_id
+    )
 
 
 def representative(tables) -> dict:
@@ -236,10 +322,16 @@ def representative(tables) -> dict:
         pandas_seconds, hand = best_time(HAND[indicator_id], tables, dims)
         assert_same(engine, hand, indicator_id)
         ratio = engine_seconds / pandas_seconds
-        figures[indicator_id] = {"engine_s": round(engine_seconds, 3), "pandas_s": round(pandas_seconds, 3),
-                                 "ratio": round(ratio, 2), "cells": len(hand)}
-        print(f"(a) {indicator_id} by {' and '.join(dims):<24} engine {engine_seconds:6.3f} s · pandas "
-              f"{pandas_seconds:6.3f} s · ratio {ratio:4.2f} · {len(hand)} cells equal")
+        figures[indicator_id] = {
+            "engine_s": round(engine_seconds, 3),
+            "pandas_s": round(pandas_seconds, 3),
+            "ratio": round(ratio, 2),
+            "cells": len(hand),
+        }
+        print(
+            f"(a) {indicator_id} by {' and '.join(dims):<24} engine {engine_seconds:6.3f} s · pandas "
+            f"{pandas_seconds:6.3f} s · ratio {ratio:4.2f} · {len(hand)} cells equal"
+        )
     return figures
 
 
@@ -256,10 +348,16 @@ def whole_project() -> dict:
     started, cpu_started = time.perf_counter(), time.process_time()
     results = compute(data, periods="all")
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"indicators": len(selected), "rows": len(results.table), "problems": len(results.problems),
-            "load_s": round(load_seconds, 2), "compute_s": round(seconds, 2), "compute_cpu_s": round(cpu_seconds, 2),
-            "rss_after_load_mb": round(rss_loaded_mb), "peak_rss_mb": round(resource.getrusage(
-                resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    return {
+        "indicators": len(selected),
+        "rows": len(results.table),
+        "problems": len(results.problems),
+        "load_s": round(load_seconds, 2),
+        "compute_s": round(seconds, 2),
+        "compute_cpu_s": round(cpu_seconds, 2),
+        "rss_after_load_mb": round(rss_loaded_mb),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main() -> None:
@@ -269,15 +367,22 @@ def main() -> None:
     tables = load_tables()
     figures = {"representative": representative(tables)}
     del tables
-    child = subprocess.run([sys.executable, __file__, "--whole"], capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, __file__, "--whole"], capture_output=True, text=True, check=True
+    )
     whole = json.loads(child.stdout.strip().splitlines()[-1])
     figures["whole_project"] = whole
-    print(f"(b) whole project: {whole['indicators']} indicators, {whole['rows']} result rows, "
-          f"compute {whole['compute_s']} s wall, {whole['compute_cpu_s']} s CPU (load {whole['load_s']} s), "
-          f"peak memory {whole['peak_rss_mb']} MB")
+    print(
+        f"(b) whole project: {whole['indicators']} indicators, {whole['rows']} result rows, "
+        f"compute {whole['compute_s']} s wall, {whole['compute_cpu_s']} s CPU (load {whole['load_s']} s), "
+        f"peak memory {whole['peak_rss_mb']} MB"
+    )
     ratios = [f["ratio"] for f in figures["representative"].values()]
-    figures["targets_met"] = {"ratio_le_1_5": max(ratios) <= 1.5, "whole_lt_10_s": whole["compute_s"] < 10,
-                              "peak_le_3_gb": whole["peak_rss_mb"] <= 3 * 1024}
+    figures["targets_met"] = {
+        "ratio_le_1_5": max(ratios) <= 1.5,
+        "whole_lt_10_s": whole["compute_s"] < 10,
+        "peak_le_3_gb": whole["peak_rss_mb"] <= 3 * 1024,
+    }
     print(json.dumps(figures))
 
 

@@ -92,24 +92,32 @@ def generate(rows: int, directory: Path) -> Path:
         text = pd.Series(dates).dt.strftime("%d/%m/%Y").to_numpy(dtype=object)
         return np.where(keep, text, "")
 
-    frame = pd.DataFrame({
-        "Case No": [f"NG-{i:07d}" for i in range(1, rows + 1)],
-        "Date registered": day_first(identified, True),
-        "Sexe": pick(["F", "M", "X", "U"], [0.62, 0.34, 0.01, 0.03]),
-        "Age": ages,
-        "Nationality": pick(["NG", "BJ", "TG", "GH", "NE", "CM"], [0.7, 0.1, 0.05, 0.05, 0.05, 0.05]),
-        "District": pick([f"District {n}" for n in range(1, 31)]),
-        "Exploitation": pick(["SE", "FL", "CL", "FM", "FB", "OT"]),
-        "Identified by": pick(["POL", "NGO", "HL", "COM", "SELF"]),
-        "Status": pick(["P", "A", "N"], [0.5, 0.45, 0.05]),
-        "Consent": pick(["Oui", "Non"], [0.9, 0.1]),
-        "Referred": np.where(referred, "yes", "no"),
-        "Referral date": np.where(referred, pd.Series(referral).dt.strftime("%Y-%m-%d").to_numpy(dtype=object), ""),
-        "Accepted on": np.where(referred, pd.Series(accepted).dt.strftime("%Y-%m-%d").to_numpy(dtype=object), ""),
-        "Case status": np.where(closed, "C", pick(["A", "F"])),
-        "Closed on": day_first(identified + 90, closed),
-        "Closure": np.where(closed, pick(["GM", "LC", "REF", "DEC"]), ""),
-    })
+    frame = pd.DataFrame(
+        {
+            "Case No": [f"NG-{i:07d}" for i in range(1, rows + 1)],
+            "Date registered": day_first(identified, True),
+            "Sexe": pick(["F", "M", "X", "U"], [0.62, 0.34, 0.01, 0.03]),
+            "Age": ages,
+            "Nationality": pick(
+                ["NG", "BJ", "TG", "GH", "NE", "CM"], [0.7, 0.1, 0.05, 0.05, 0.05, 0.05]
+            ),
+            "District": pick([f"District {n}" for n in range(1, 31)]),
+            "Exploitation": pick(["SE", "FL", "CL", "FM", "FB", "OT"]),
+            "Identified by": pick(["POL", "NGO", "HL", "COM", "SELF"]),
+            "Status": pick(["P", "A", "N"], [0.5, 0.45, 0.05]),
+            "Consent": pick(["Oui", "Non"], [0.9, 0.1]),
+            "Referred": np.where(referred, "yes", "no"),
+            "Referral date": np.where(
+                referred, pd.Series(referral).dt.strftime("%Y-%m-%d").to_numpy(dtype=object), ""
+            ),
+            "Accepted on": np.where(
+                referred, pd.Series(accepted).dt.strftime("%Y-%m-%d").to_numpy(dtype=object), ""
+            ),
+            "Case status": np.where(closed, "C", pick(["A", "F"])),
+            "Closed on": day_first(identified + 90, closed),
+            "Closure": np.where(closed, pick(["GM", "LC", "REF", "DEC"]), ""),
+        }
+    )
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "cases.csv"
     frame.to_csv(path.with_suffix(".tmp"), index=False)
@@ -141,14 +149,23 @@ def measure(what: str) -> dict:
         rows = len(load_project_data(DATA_DIR).tables["cases"])
     seconds, cpu = time.perf_counter() - began, _cpu_seconds() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-    return {"rows": rows, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "fixed_seconds": round(fixed, 3),
-            "peak_mb": round(peak_mb, 1)}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "fixed_seconds": round(fixed, 3),
+        "peak_mb": round(peak_mb, 1),
+    }
 
 
 def fastest(runs: list[dict]) -> dict:
     """The run with the least wall time; its peak memory is the highest of all runs."""
     best = min(runs, key=lambda run: run["seconds"])
-    return {**best, "peak_mb": max(run["peak_mb"] for run in runs), "all_seconds": [run["seconds"] for run in runs]}
+    return {
+        **best,
+        "peak_mb": max(run["peak_mb"] for run in runs),
+        "all_seconds": [run["seconds"] for run in runs],
+    }
 
 
 def _cpu_seconds() -> float:
@@ -158,15 +175,18 @@ def _cpu_seconds() -> float:
 
 
 def in_child(what: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--measure", what], check=True, capture_output=True,
-                            text=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", what], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each; the fastest counts")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="alternating runs of each; the fastest counts"
+    )
     parser.add_argument("--measure", choices=["baseline", "ingest"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -185,24 +205,41 @@ def main() -> None:
     with_fixed = (ingest["seconds"] + ingest["fixed_seconds"]) / baseline["seconds"]
     print(f"file: {path} ({path.stat().st_size / 2**20:.0f} MiB, {ingest['rows']:,} rows)")
     cpu_ratio = ingest["cpu_seconds"] / baseline["cpu_seconds"]
-    print(f"pandas.read_csv:                 {baseline['seconds']:6.2f} s   cpu {baseline['cpu_seconds']:5.2f} s   "
-          f"peak {baseline['peak_mb']:6.0f} MB")
-    print(f"ctlib load_project_data:         {ingest['seconds']:6.2f} s   cpu {ingest['cpu_seconds']:5.2f} s   "
-          f"peak {ingest['peak_mb']:6.0f} MB")
+    print(
+        f"pandas.read_csv:                 {baseline['seconds']:6.2f} s   cpu {baseline['cpu_seconds']:5.2f} s   "
+        f"peak {baseline['peak_mb']:6.0f} MB"
+    )
+    print(
+        f"ctlib load_project_data:         {ingest['seconds']:6.2f} s   cpu {ingest['cpu_seconds']:5.2f} s   "
+        f"peak {ingest['peak_mb']:6.0f} MB"
+    )
     print(f"  all runs (s): baseline {baseline['all_seconds']}, ingest {ingest['all_seconds']}")
-    print(f"  + first project.yaml/catalogue {ingest['fixed_seconds']:6.2f} s   (once per process, any data size)")
-    print(f"ratio {ratio:.2f} (target <= {TARGET_RATIO:g}; {with_fixed:.2f} with the first catalogue load); "
-          f"peak {ingest['peak_mb']:.0f} MB (target <= {TARGET_PEAK_MB}); cpu-time ratio {cpu_ratio:.2f}")
-    print(json.dumps({
-        "rows": ingest["rows"], "repeat": args.repeat, "baseline_seconds": baseline["seconds"],
-        "ingest_seconds": ingest["seconds"], "baseline_cpu_seconds": baseline["cpu_seconds"],
-        "ingest_cpu_seconds": ingest["cpu_seconds"],
-        "fixed_seconds": ingest["fixed_seconds"], "ratio": round(ratio, 2),
-        "ratio_with_fixed": round(with_fixed, 2), "cpu_ratio": round(cpu_ratio, 2),
-        "baseline_peak_mb": baseline["peak_mb"],
-        "peak_memory_mb": ingest["peak_mb"],
-        "meets_target": ratio <= TARGET_RATIO and ingest["peak_mb"] <= TARGET_PEAK_MB,
-    }))
+    print(
+        f"  + first project.yaml/catalogue {ingest['fixed_seconds']:6.2f} s   (once per process, any data size)"
+    )
+    print(
+        f"ratio {ratio:.2f} (target <= {TARGET_RATIO:g}; {with_fixed:.2f} with the first catalogue load); "
+        f"peak {ingest['peak_mb']:.0f} MB (target <= {TARGET_PEAK_MB}); cpu-time ratio {cpu_ratio:.2f}"
+    )
+    print(
+        json.dumps(
+            {
+                "rows": ingest["rows"],
+                "repeat": args.repeat,
+                "baseline_seconds": baseline["seconds"],
+                "ingest_seconds": ingest["seconds"],
+                "baseline_cpu_seconds": baseline["cpu_seconds"],
+                "ingest_cpu_seconds": ingest["cpu_seconds"],
+                "fixed_seconds": ingest["fixed_seconds"],
+                "ratio": round(ratio, 2),
+                "ratio_with_fixed": round(with_fixed, 2),
+                "cpu_ratio": round(cpu_ratio, 2),
+                "baseline_peak_mb": baseline["peak_mb"],
+                "peak_memory_mb": ingest["peak_mb"],
+                "meets_target": ratio <= TARGET_RATIO and ingest["peak_mb"] <= TARGET_PEAK_MB,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

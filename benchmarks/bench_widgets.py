@@ -61,8 +61,11 @@ def explorer_interactions(app: ExploreApp, folder: str) -> dict:
     periods = list(app.period.options)
     labels = list(app.first_period.options)
     mine = {value for _, value in app.indicator.options}
-    sharing = [f for f in app.project.options
-               if f != folder and mine & {s.id for s in app.data(f).project.indicators}]
+    sharing = [
+        f
+        for f in app.project.options
+        if f != folder and mine & {s.id for s in app.data(f).project.indicators}
+    ]
 
     def on_tab(tab, widget, values, before=None):
         def prepare(i):
@@ -71,6 +74,7 @@ def explorer_interactions(app: ExploreApp, folder: str) -> dict:
                 widget.value = before
             app._results.clear()  # nothing computed nor drawn before: the cost of a first look
             app._charts.clear()
+
         return prepare, lambda i: setattr(widget, "value", values[i % len(values)])
 
     interactions = {
@@ -81,8 +85,12 @@ def explorer_interactions(app: ExploreApp, folder: str) -> dict:
     }
     if sharing:
         interactions["explore: compare"] = on_tab(3, app.other_project, sharing[:2], before="")
-    if app.crosstab_table_name.options:  # a project that keeps only tally sheets has nothing to cross
-        interactions["explore: cross-tab"] = on_tab(2, app.crosstab_columns, list(app.crosstab_columns.options)[:2])
+    if (
+        app.crosstab_table_name.options
+    ):  # a project that keeps only tally sheets has nothing to cross
+        interactions["explore: cross-tab"] = on_tab(
+            2, app.crosstab_columns, list(app.crosstab_columns.options)[:2]
+        )
     return interactions
 
 
@@ -94,15 +102,27 @@ def main() -> None:
     explorer = ExploreApp(SAMPLE_DIR)
     medians: dict[str, list[float]] = {}
     for folder in folders:
-        interactions = {**picker_interactions(SAMPLE_DIR / folder), **explorer_interactions(explorer, folder)}
+        interactions = {
+            **picker_interactions(SAMPLE_DIR / folder),
+            **explorer_interactions(explorer, folder),
+        }
         for name, change in interactions.items():
             median = timed(change, repeat)
             medians.setdefault(name, []).append(median)
             print(f"{folder:24} {name:32} {median:8.1f} ms")
     worst = {name: round(max(values), 1) for name, values in medians.items()}
-    print(json.dumps({"target_ms": TARGET_MS, "repeat": repeat, "projects": folders,
-                      "median_ms_worst_project": worst, "max_median_ms": max(worst.values()),
-                      "within_target": max(worst.values()) <= TARGET_MS}))
+    print(
+        json.dumps(
+            {
+                "target_ms": TARGET_MS,
+                "repeat": repeat,
+                "projects": folders,
+                "median_ms_worst_project": worst,
+                "max_median_ms": max(worst.values()),
+                "within_target": max(worst.values()) <= TARGET_MS,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,16 +31,29 @@ EXPORT_FORMATS = ("csv", "xlsx", "md")
 NUMERIC = (INTEGER, NUMBER)
 # The units each measure can give (a measure not listed may give any unit).
 UNITS_BY_MEASURE = {
-    "count": ("count",), "count_distinct": ("count",), "sum": ("count",),
-    "mean": ("count", "score"), "median": ("count", "score"),
-    "share": ("percent",), "ratio": ("ratio",), "rate": ("rate",), "milestone": ("yes_no",),
+    "count": ("count",),
+    "count_distinct": ("count",),
+    "sum": ("count",),
+    "mean": ("count", "score"),
+    "median": ("count", "score"),
+    "share": ("percent",),
+    "ratio": ("ratio",),
+    "rate": ("rate",),
+    "milestone": ("yes_no",),
 }
 UNITS_BY_CHANGE_STATISTIC = {"share_improved": ("percent",), "mean_change": ("count", "score")}
 # How periods may combine: flows sum, stocks take the latest, shares and averages are recomputed.
 ROLLUPS_BY_MEASURE = {
-    "count": ("sum", "latest"), "sum": ("sum", "latest"), "count_distinct": ("recompute", "sum", "latest"),
-    "mean": ("recompute",), "median": ("recompute",), "share": ("recompute", "latest"), "ratio": ("recompute",),
-    "rate": ("recompute",), "change": ("recompute",), "milestone": ("latest",),
+    "count": ("sum", "latest"),
+    "sum": ("sum", "latest"),
+    "count_distinct": ("recompute", "sum", "latest"),
+    "mean": ("recompute",),
+    "median": ("recompute",),
+    "share": ("recompute", "latest"),
+    "ratio": ("recompute",),
+    "rate": ("recompute",),
+    "change": ("recompute",),
+    "milestone": ("latest",),
 }
 ROLLUP_WORDS = {
     "sum": "sum of the periods",
@@ -81,15 +94,28 @@ class Catalogue:
         padded = re.sub(r"-(\d)$", r"-0\1", key)  # PROT-3 -> PROT-03
         if padded in self._by_id:
             close = [padded, *(c for c in close if c != padded)][:3]
-        hint = f"; did you mean {', '.join(close)}?" if close else "; `ctlib catalogue list` shows the ids"
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else "; `ctlib catalogue list` shows the ids"
+        )
         raise UnknownIndicatorError(f"Unknown indicator {indicator_id!r}{hint}")
 
-    def filter(self, pillar: str | None = None, area: str | None = None, level: str | None = None,
-               unit: str | None = None) -> list[Indicator]:
+    def filter(
+        self,
+        pillar: str | None = None,
+        area: str | None = None,
+        level: str | None = None,
+        unit: str | None = None,
+    ) -> list[Indicator]:
         """The indicators matching every criterion given (case-insensitive)."""
         wanted = {"pillar": pillar, "area": area, "level": level, "unit": unit}
         wanted = {name: value.lower() for name, value in wanted.items() if value}
-        return [i for i in self if all(getattr(i, name).lower() == value for name, value in wanted.items())]
+        return [
+            i
+            for i in self
+            if all(getattr(i, name).lower() == value for name, value in wanted.items())
+        ]
 
     def search(self, text: str) -> list[Indicator]:
         """Indicators whose id, name, definition, area or references contain every word of `text`."""
@@ -98,7 +124,13 @@ class Catalogue:
 
 
 def _search_text(indicator: Indicator) -> str:
-    parts = [indicator.id, indicator.name, indicator.definition, indicator.area, *indicator.references]
+    parts = [
+        indicator.id,
+        indicator.name,
+        indicator.definition,
+        indicator.area,
+        *indicator.references,
+    ]
     return " ".join(parts).lower()
 
 
@@ -113,7 +145,9 @@ def load_catalogue(extra: Sequence[str | Path] | str | Path = ()) -> Catalogue:
     paths = [Path(extra)] if isinstance(extra, (str, Path)) else [Path(path) for path in extra]
     problems = Problems()
     sources = _read_files(paths, problems)
-    indicators = _check_sources(sources, problems, taken={i: "the built-in catalogue" for i in builtin.ids})
+    indicators = _check_sources(
+        sources, problems, taken={i: "the built-in catalogue" for i in builtin.ids}
+    )
     problems.raise_if_errors(CatalogueError, "The indicator catalogue cannot be loaded")
     texts = [text for _, text in _builtin_sources()] + [text for _, text in sources]
     return Catalogue([*builtin, *indicators], _version(texts))
@@ -121,7 +155,9 @@ def load_catalogue(extra: Sequence[str | Path] | str | Path = ()) -> Catalogue:
 
 @functools.lru_cache(maxsize=1)
 def _builtin_sources() -> tuple[tuple[str, str], ...]:
-    return tuple((f"ctlib/catalogue/{path.name}", path.read_text(encoding="utf-8")) for path in BUILTIN_FILES)
+    return tuple(
+        (f"ctlib/catalogue/{path.name}", path.read_text(encoding="utf-8")) for path in BUILTIN_FILES
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,7 +189,9 @@ def _read_files(paths: list[Path], problems: Problems) -> list[tuple[str, str]]:
     return sources
 
 
-def _check_sources(sources: Iterable[tuple[str, str]], problems: Problems, taken: dict[str, str]) -> list[Indicator]:
+def _check_sources(
+    sources: Iterable[tuple[str, str]], problems: Problems, taken: dict[str, str]
+) -> list[Indicator]:
     """Parse and check every entry of every source; ids in `taken` (id -> where) count as used."""
     seen = dict(taken)
     indicators = []
@@ -161,12 +199,20 @@ def _check_sources(sources: Iterable[tuple[str, str]], problems: Problems, taken
         for number, raw in enumerate(_parse(label, text, problems), start=1):
             name = _entry_name(raw, number)
             if not isinstance(raw, dict):
-                problems.add("an entry must be a mapping of fields (id, name, pillar, ...)", file=label, entry=name)
+                problems.add(
+                    "an entry must be a mapping of fields (id, name, pillar, ...)",
+                    file=label,
+                    entry=name,
+                )
                 continue
             if isinstance(raw.get("id"), str):
                 if raw["id"] in seen:
-                    problems.add(f"duplicate id {raw['id']!r}, already used in {seen[raw['id']]}", file=label,
-                                 entry=name, rule="unique id")
+                    problems.add(
+                        f"duplicate id {raw['id']!r}, already used in {seen[raw['id']]}",
+                        file=label,
+                        entry=name,
+                        rule="unique id",
+                    )
                 else:
                     seen[raw["id"]] = f"{label} (entry {number})"
             indicator = _validate(raw, functools.partial(problems.add, file=label, entry=name))
@@ -187,7 +233,10 @@ def _parse(label: str, text: str, problems: Problems) -> list:
         return []
     if not isinstance(data, list):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
-        problems.add(f"expected a list of indicators (entries starting with '- id:'), found {found}", file=label)
+        problems.add(
+            f"expected a list of indicators (entries starting with '- id:'), found {found}",
+            file=label,
+        )
         return []
     return data
 
@@ -206,8 +255,11 @@ def _validate(raw: dict, add: Callable) -> Indicator | None:
         for detail in error.errors():
             message = detail["msg"].removeprefix("Value error, ")
             value = detail.get("input") if detail["type"] != "missing" else None
-            add(f"field {_field_path(detail['loc'])}: {message}", value=value if _is_scalar(value) else None,
-                rule="schema")
+            add(
+                f"field {_field_path(detail['loc'])}: {message}",
+                value=value if _is_scalar(value) else None,
+                rule="schema",
+            )
         return None
     found = Problems()
     check_recipe(indicator, found.add)
@@ -247,17 +299,23 @@ def check_recipe(indicator: Indicator, add: Callable) -> None:
     if method.measure == "change":
         units = UNITS_BY_CHANGE_STATISTIC[method.statistic]
     if units and indicator.unit not in units:
-        add(f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not {indicator.unit!r}",
-            rule="unit fits measure")
+        add(
+            f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not {indicator.unit!r}",
+            rule="unit fits measure",
+        )
     rollups = ROLLUPS_BY_MEASURE.get(method.measure)
     if rollups and indicator.rollup not in rollups:
-        add(f"field rollup: measure {method.measure!r} rolls up by {' or '.join(rollups)}, not {indicator.rollup!r}",
-            rule="rollup fits measure")
+        add(
+            f"field rollup: measure {method.measure!r} rolls up by {' or '.join(rollups)}, not {indicator.rollup!r}",
+            rule="rollup fits measure",
+        )
     if method.measure in ("reported", "function"):
         return
     if method.table not in TABLES:
-        add(f"field method.table: unknown table {method.table!r}; standard tables are: {', '.join(TABLES)}",
-            rule="known table")
+        add(
+            f"field method.table: unknown table {method.table!r}; standard tables are: {', '.join(TABLES)}",
+            rule="known table",
+        )
         return
     _TableCheck(method.table, add).recipe(indicator)
 
@@ -279,32 +337,46 @@ class _TableCheck:
         self.column("method.after", method.after, kinds=NUMERIC)
         self.conditions("method.filter", method.filter)
         self.part("method.numerator", method.numerator, may_use_project=False)
-        self.part("method.denominator", method.denominator, may_use_project=method.measure == "rate")
+        self.part(
+            "method.denominator", method.denominator, may_use_project=method.measure == "rate"
+        )
         for number, name in enumerate(indicator.disaggregations):
             self.column(f"disaggregations[{number}]", name)
 
-    def column(self, field: str, name: str | None, kinds: tuple[str, ...] | None = None) -> Column | None:
+    def column(
+        self, field: str, name: str | None, kinds: tuple[str, ...] | None = None
+    ) -> Column | None:
         if name is None:
             return None
         column = self.columns.get(name)
         if column is None:
             close = difflib.get_close_matches(name, self.columns, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.add(f"field {field}: table {self.table_name!r} has no column {name!r}{hint}", column=name,
-                     rule="known column")
+            self.add(
+                f"field {field}: table {self.table_name!r} has no column {name!r}{hint}",
+                column=name,
+                rule="known column",
+            )
         elif kinds and column.kind not in kinds:
-            self.add(f"field {field}: column {name!r} is {column.kind}, expected {' or '.join(kinds)}", column=name,
-                     rule="column type")
+            self.add(
+                f"field {field}: column {name!r} is {column.kind}, expected {' or '.join(kinds)}",
+                column=name,
+                rule="column type",
+            )
         return column
 
     def part(self, field: str, part: Part | None, may_use_project: bool) -> None:
         if part is None:
             return
         self.conditions(f"{field}.filter", part.filter)
-        self.column(f"{field}.column", part.column, kinds=NUMERIC if part.aggregate == "sum" else None)
+        self.column(
+            f"{field}.column", part.column, kinds=NUMERIC if part.aggregate == "sum" else None
+        )
         if part.project_value and not may_use_project:
-            self.add(f"field {field}.project_value: only a rate's denominator may come from the project's context",
-                     rule="project value")
+            self.add(
+                f"field {field}.project_value: only a rate's denominator may come from the project's context",
+                rule="project value",
+            )
 
     def conditions(self, field: str, conditions: list[Condition]) -> None:
         for number, condition in enumerate(conditions):
@@ -318,17 +390,27 @@ class _TableCheck:
             return
         if condition.op == "range":
             if column.kind not in (*NUMERIC, DATE):
-                self.add(f"field {field}.op: 'range' needs a number or date column; {column.name!r} is {column.kind}",
-                         column=column.name, rule="operator fits column")
+                self.add(
+                    f"field {field}.op: 'range' needs a number or date column; {column.name!r} is {column.kind}",
+                    column=column.name,
+                    rule="operator fits column",
+                )
             return
         values = condition.value if isinstance(condition.value, list) else [condition.value]
         for value in values:
             if column.kind == CATEGORY and value not in column.categories:
-                self.add(f"field {field}.value: {value!r} is not a category of {column.name!r}; allowed: "
-                         f"{', '.join(column.categories)}", column=column.name, rule="known category")
+                self.add(
+                    f"field {field}.value: {value!r} is not a category of {column.name!r}; allowed: "
+                    f"{', '.join(column.categories)}",
+                    column=column.name,
+                    rule="known category",
+                )
             elif column.kind == BOOLEAN and not isinstance(value, bool):
-                self.add(f"field {field}.value: {column.name!r} is true or false, not {value!r}",
-                         column=column.name, rule="boolean value")
+                self.add(
+                    f"field {field}.value: {column.name!r} is true or false, not {value!r}",
+                    column=column.name,
+                    rule="boolean value",
+                )
 
 
 # --- plain words ---------------------------------------------------------------------------------
@@ -343,8 +425,10 @@ def describe_recipe(indicator: Indicator) -> str:
     """The recipe alone in plain words (without the roll-up)."""
     method = indicator.method
     if method.measure == "reported":
-        return ("Reported directly by the project in the reported_values table (tally sheets or other "
-                "aggregates), not computed from row-level records")
+        return (
+            "Reported directly by the project in the reported_values table (tally sheets or other "
+            "aggregates), not computed from row-level records"
+        )
     if method.measure == "function":
         return f"Computed by the registered function {method.function}"
     where = _where(method.filter)
@@ -371,7 +455,9 @@ def _describe_measure(method: Method, rows: str) -> str:
     numerator = _describe_part(method.numerator)
     denominator = _describe_part(method.denominator)
     if measure == "share":
-        return f"Percentage over {rows}: ({numerator}) ÷ ({denominator}) × {method.factor or 100:,g}"
+        return (
+            f"Percentage over {rows}: ({numerator}) ÷ ({denominator}) × {method.factor or 100:,g}"
+        )
     factor = f" × {method.factor:,g}" if method.factor not in (None, 1) else ""
     return f"{measure.capitalize()} over {rows}: ({numerator}) ÷ ({denominator}){factor}"
 
@@ -381,8 +467,11 @@ def _describe_part(part: Part | None) -> str:
         return "count of all these rows"
     if part.project_value:
         return f"the project's {part.project_value} (from project.yaml context)"
-    what = {"count": "count of rows", "count_distinct": f"distinct {part.column}",
-            "sum": f"sum of {part.column}"}[part.aggregate]
+    what = {
+        "count": "count of rows",
+        "count_distinct": f"distinct {part.column}",
+        "sum": f"sum of {part.column}",
+    }[part.aggregate]
     return what + _where(part.filter)
 
 
@@ -424,12 +513,17 @@ MIN_NAME_WIDTH = 20
 def list_table(indicators: Sequence[Indicator], width: int = 100) -> str:
     """An aligned table (id, pillar, area, level, unit, name), areas and names cut to fit `width`."""
     rows = [tuple(getattr(i, name) for name in LIST_COLUMNS) for i in indicators]
-    widths = [max([len(name), *(len(row[k]) for row in rows)]) for k, name in enumerate(LIST_COLUMNS)]
+    widths = [
+        max([len(name), *(len(row[k]) for row in rows)]) for k, name in enumerate(LIST_COLUMNS)
+    ]
     room = width - sum(widths[:2]) - sum(widths[3:5]) - 2 * (len(widths) - 1)  # for area and name
     widths[2] = min(widths[2], max(MAX_AREA_WIDTH, room - widths[-1]))
     widths[-1] = max(room - widths[2], MIN_NAME_WIDTH)
     lines = [(*LIST_COLUMNS,), *rows]
-    return "\n".join("  ".join(_fit(text, w).ljust(w) for text, w in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join(
+        "  ".join(_fit(text, w).ljust(w) for text, w in zip(line, widths)).rstrip()
+        for line in lines
+    )
 
 
 def _fit(text: str, width: int) -> str:
@@ -441,20 +535,40 @@ def reference_sheet(indicator: Indicator, width: int = 88) -> str:
     i = indicator
     title = f"{i.id}  {i.name}"
     facts = [
-        ("Pillar", i.pillar), ("Area", i.area), ("Level", i.level), ("Unit", i.unit),
-        ("Direction", f"{i.direction} ({'higher' if i.direction == 'increase' else 'lower'} is better)"),
-        ("Frequency", i.frequency), ("Roll-up", f"{i.rollup} (life of project: {ROLLUP_WORDS[i.rollup]})"),
+        ("Pillar", i.pillar),
+        ("Area", i.area),
+        ("Level", i.level),
+        ("Unit", i.unit),
+        (
+            "Direction",
+            f"{i.direction} ({'higher' if i.direction == 'increase' else 'lower'} is better)",
+        ),
+        ("Frequency", i.frequency),
+        ("Roll-up", f"{i.rollup} (life of project: {ROLLUP_WORDS[i.rollup]})"),
         ("Disaggregations", ", ".join(i.disaggregations) or "none"),
-        ("References", "; ".join(i.references) or "none"), ("IATI measure", i.iati_measure or "none"),
+        ("References", "; ".join(i.references) or "none"),
+        ("IATI measure", i.iati_measure or "none"),
     ]
     lines = [*textwrap.wrap(title, width), "=" * min(len(title), width), ""]
     label_width = max(len(label) for label, _ in facts) + 2
     for label, value in facts:
-        lines += textwrap.wrap(value, width, initial_indent=f"{label}:".ljust(label_width),
-                               subsequent_indent=" " * label_width)
-    for heading, text in (("Definition", i.definition), ("Rationale", i.rationale),
-                          ("Method", describe_recipe(i)), ("Data source", i.data_source)):
-        lines += ["", heading, *textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  ")]
+        lines += textwrap.wrap(
+            value,
+            width,
+            initial_indent=f"{label}:".ljust(label_width),
+            subsequent_indent=" " * label_width,
+        )
+    for heading, text in (
+        ("Definition", i.definition),
+        ("Rationale", i.rationale),
+        ("Method", describe_recipe(i)),
+        ("Data source", i.data_source),
+    ):
+        lines += [
+            "",
+            heading,
+            *textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  "),
+        ]
     return "\n".join(lines)
 
 
@@ -463,21 +577,50 @@ def reference_sheet(indicator: Indicator, width: int = 88) -> str:
 
 # Column widths of the xlsx export (characters); long texts wrap.
 EXPORT_WIDTHS = {
-    "id": 10, "name": 45, "pillar": 12, "area": 22, "level": 9, "unit": 8, "direction": 10, "definition": 60,
-    "rationale": 60, "method": 60, "rollup": 10, "disaggregations": 30, "data_source": 40, "frequency": 12,
-    "references": 30, "iati_measure": 12, "recipe": 40,
+    "id": 10,
+    "name": 45,
+    "pillar": 12,
+    "area": 22,
+    "level": 9,
+    "unit": 8,
+    "direction": 10,
+    "definition": 60,
+    "rationale": 60,
+    "method": 60,
+    "rollup": 10,
+    "disaggregations": 30,
+    "data_source": 40,
+    "frequency": 12,
+    "references": 30,
+    "iati_measure": 12,
+    "recipe": 40,
 }
 
 
 def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
     """One row per indicator with every field as text; `recipe` holds the method as JSON."""
-    rows = [{
-        "id": i.id, "name": i.name, "pillar": i.pillar, "area": i.area, "level": i.level, "unit": i.unit,
-        "direction": i.direction, "definition": i.definition, "rationale": i.rationale,
-        "method": describe_method(i), "rollup": i.rollup, "disaggregations": ", ".join(i.disaggregations),
-        "data_source": i.data_source, "frequency": i.frequency, "references": "; ".join(i.references),
-        "iati_measure": i.iati_measure or "", "recipe": json.dumps(i.method.model_dump(exclude_defaults=True)),
-    } for i in indicators]
+    rows = [
+        {
+            "id": i.id,
+            "name": i.name,
+            "pillar": i.pillar,
+            "area": i.area,
+            "level": i.level,
+            "unit": i.unit,
+            "direction": i.direction,
+            "definition": i.definition,
+            "rationale": i.rationale,
+            "method": describe_method(i),
+            "rollup": i.rollup,
+            "disaggregations": ", ".join(i.disaggregations),
+            "data_source": i.data_source,
+            "frequency": i.frequency,
+            "references": "; ".join(i.references),
+            "iati_measure": i.iati_measure or "",
+            "recipe": json.dumps(i.method.model_dump(exclude_defaults=True)),
+        }
+        for i in indicators
+    ]
     return pd.DataFrame(rows, columns=list(EXPORT_WIDTHS)).astype("string")
 
 
@@ -523,8 +666,12 @@ def catalogue_markdown(frame: pd.DataFrame) -> str:
         rows = frame[frame["pillar"] == pillar]
         if rows.empty:
             continue
-        lines += [f"## {pillar.capitalize()} ({len(rows)})", "", "| " + " | ".join(columns) + " |",
-                  "|" + "---|" * len(columns)]
+        lines += [
+            f"## {pillar.capitalize()} ({len(rows)})",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + "---|" * len(columns),
+        ]
         for _, row in rows.iterrows():
             lines.append("| " + " | ".join(str(row[c]).replace("|", "\\|") for c in columns) + " |")
         lines.append("")

@@ -15,8 +15,18 @@ Unit = Literal["count", "percent", "ratio", "rate", "yes_no", "score"]
 Direction = Literal["increase", "decrease"]
 Rollup = Literal["sum", "latest", "recompute"]
 Measure = Literal[
-    "count", "count_distinct", "sum", "mean", "median", "share", "ratio", "rate",
-    "milestone", "change", "reported", "function",
+    "count",
+    "count_distinct",
+    "sum",
+    "mean",
+    "median",
+    "share",
+    "ratio",
+    "rate",
+    "milestone",
+    "change",
+    "reported",
+    "function",
 ]
 Operator = Literal["equals", "in", "not", "range", "is_null"]
 
@@ -62,7 +72,11 @@ class Part(_Strict):
 
     @model_validator(mode="after")
     def _column_when_needed(self):
-        if self.aggregate in ("count_distinct", "sum") and not self.column and not self.project_value:
+        if (
+            self.aggregate in ("count_distinct", "sum")
+            and not self.column
+            and not self.project_value
+        ):
             raise ValueError(f"aggregate {self.aggregate!r} needs a column")
         return self
 
@@ -87,9 +101,15 @@ class Method(_Strict):
     @model_validator(mode="after")
     def _fields_fit_measure(self):
         needs = {
-            "count_distinct": ("column",), "sum": ("column",), "mean": ("column",), "median": ("column",),
-            "share": ("numerator",), "ratio": ("numerator", "denominator"),
-            "rate": ("numerator", "denominator"), "change": ("before", "after"), "function": ("function",),
+            "count_distinct": ("column",),
+            "sum": ("column",),
+            "mean": ("column",),
+            "median": ("column",),
+            "share": ("numerator",),
+            "ratio": ("numerator", "denominator"),
+            "rate": ("numerator", "denominator"),
+            "change": ("before", "after"),
+            "function": ("function",),
         }.get(self.measure, ())
         missing = [f for f in needs if getattr(self, f) is None]
         if self.measure not in ("function", "reported") and not self.table:

@@ -47,18 +47,26 @@ STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
 STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
 STATUS_SHAPES = ("triangle-up", "circle", "triangle-down", "square", "diamond", "cross")
 UNIT_TITLES = {
-    "count": "number", "percent": "%", "ratio": "ratio", "rate": "rate",
-    "yes_no": "1 = yes, 0 = no", "score": "score",
+    "count": "number",
+    "percent": "%",
+    "ratio": "ratio",
+    "rate": "rate",
+    "yes_no": "1 = yes, 0 = no",
+    "score": "score",
 }
 ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the progress bars
 WIDTH = 520
 LABEL_CHARACTERS = 48
 
 
-def check_aggregated(table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS) -> None:
+def check_aggregated(
+    table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS
+) -> None:
     """Raise ValueError when `table` could hold case-level rows (see the module docstring)."""
     refused = "only aggregated tables may be charted or exported"
-    id_columns = [c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS]
+    id_columns = [
+        c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS
+    ]
     if id_columns:
         raise ValueError(f"{refused}; drop the case-level column(s) {id_columns}")
     if max_rows is not None and len(table) > max_rows:
@@ -89,7 +97,9 @@ def _panels_axis_title(units: pd.Series) -> str | None:
 
 def _status_colour() -> alt.Color:
     return alt.Color(
-        "status:N", title="Status", scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_COLOURS)),
+        "status:N",
+        title="Status",
+        scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_COLOURS)),
         legend=alt.Legend(orient="bottom"),
     )
 
@@ -97,7 +107,9 @@ def _status_colour() -> alt.Color:
 def _status_shape() -> alt.Shape:
     """A shape per status as well as a colour, merged into the same legend."""
     return alt.Shape(
-        "status:N", title="Status", legend=alt.Legend(orient="bottom"),
+        "status:N",
+        title="Status",
+        legend=alt.Legend(orient="bottom"),
         scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_SHAPES)),
     )
 
@@ -116,7 +128,7 @@ def _indicator_labels(table: pd.DataFrame) -> pd.Series:
 
 def _shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
     """Text cut to `limit` characters with an ellipsis (vega's own label limit is slow to render)."""
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _format_number(value: float) -> str:
@@ -135,11 +147,13 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     Indicators without a target or data get no bar, only their status written at zero.
     """
     check_aggregated(totals, ("indicator_id",))
-    data = pd.DataFrame({
-        "indicator": _indicator_labels(totals).map(_shorten).to_numpy(),
-        "achievement": totals["achievement"].astype("Float64").round(0).to_numpy(),
-        "status": totals["status"].astype("string").to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "indicator": _indicator_labels(totals).map(_shorten).to_numpy(),
+            "achievement": totals["achievement"].astype("Float64").round(0).to_numpy(),
+            "status": totals["status"].astype("string").to_numpy(),
+        }
+    )
     data["label"] = [
         f"{a:.0f}% · {s}" if pd.notna(a) else s for a, s in zip(data["achievement"], data["status"])
     ]
@@ -148,23 +162,43 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     y = alt.Y("indicator:N", title=None, sort=list(data["indicator"]), axis=alt.Axis(labelLimit=0))
     x_scale = alt.Scale(domain=[0, 230])
     base = alt.Chart(data)
-    band = alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]})).mark_rect(
-        color="#dddddd", opacity=0.6).encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q")
-    bars = base.mark_bar(height=14).transform_filter("isValid(datum.achievement_drawn)").encode(
-        x=alt.X("achievement_drawn:Q", title="Achievement (% of target; bars stop at 200 %)", scale=x_scale),
-        y=y, color=_status_colour(),
+    band = (
+        alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]}))
+        .mark_rect(color="#dddddd", opacity=0.6)
+        .encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q")
     )
-    target = alt.Chart(pd.DataFrame({"target": [100]})).mark_rule(color="black", strokeWidth=2).encode(
-        x="target:Q")
-    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N")
+    bars = (
+        base.mark_bar(height=14)
+        .transform_filter("isValid(datum.achievement_drawn)")
+        .encode(
+            x=alt.X(
+                "achievement_drawn:Q",
+                title="Achievement (% of target; bars stop at 200 %)",
+                scale=x_scale,
+            ),
+            y=y,
+            color=_status_colour(),
+        )
+    )
+    target = (
+        alt.Chart(pd.DataFrame({"target": [100]}))
+        .mark_rule(color="black", strokeWidth=2)
+        .encode(x="target:Q")
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
+        x="label_x:Q", y=y, text="label:N"
+    )
     counts = _status_counts(data["status"])
     description = (
         f"Bar chart: achievement against target, in percent, for {len(data)} indicators; "
         f"a black line marks the target (100 %) and a grey band 85–115 %. Status: {counts}."
     )
     return alt.layer(band, bars, target, labels).properties(
-        title=alt.Title(title, subtitle="Black line: target (100 %); grey band: on track (85–115 %)"),
-        description=description, width=WIDTH - 200,
+        title=alt.Title(
+            title, subtitle="Black line: target (100 %); grey band: on track (85–115 %)"
+        ),
+        description=description,
+        width=WIDTH - 200,
     )
 
 
@@ -176,7 +210,9 @@ def _panel_labels(rows: pd.DataFrame, suffix: pd.Series) -> pd.Series:
 def _value_labels(rows: pd.DataFrame, k: int) -> list[str]:
     """Each row's value as text: hidden, no data, or the number."""
     return [
-        hidden_label(unit, k) if hidden else ("no data" if pd.isna(value) else _format_number(value))
+        hidden_label(unit, k)
+        if hidden
+        else ("no data" if pd.isna(value) else _format_number(value))
         for value, hidden, unit in zip(rows["value"], rows["is_suppressed"], rows["unit"])
     ]
 
@@ -189,53 +225,88 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
     value, target, baseline, status, suppressed, unit; indicator_name optional).
     """
     check_aggregated(rows, ("indicator_id", "period"))
-    data = pd.DataFrame({
-        "panel": _panel_labels(rows, " (" + rows["unit"].map(lambda u: UNIT_TITLES.get(u, u)) + ")").to_numpy(),
-        "period": rows["period"].astype("string").to_numpy(),
-        "value": rows["value"].astype("Float64").to_numpy(),
-        "target": rows["target"].astype("Float64").to_numpy(),
-        "baseline": rows["baseline"].astype("Float64").to_numpy(),
-        "status": rows["status"].astype("string").to_numpy(),
-        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
-        "unit": rows["unit"].to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "panel": _panel_labels(
+                rows, " (" + rows["unit"].map(lambda u: UNIT_TITLES.get(u, u)) + ")"
+            ).to_numpy(),
+            "period": rows["period"].astype("string").to_numpy(),
+            "value": rows["value"].astype("Float64").to_numpy(),
+            "target": rows["target"].astype("Float64").to_numpy(),
+            "baseline": rows["baseline"].astype("Float64").to_numpy(),
+            "status": rows["status"].astype("string").to_numpy(),
+            "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+            "unit": rows["unit"].to_numpy(),
+        }
+    )
     data.loc[data["is_suppressed"], "value"] = pd.NA
     is_last = ~data.duplicated("panel", keep="last")
-    data["label"] = pd.Series(_value_labels(data, k), index=data.index).where(is_last, "")  # the latest
-    data["mark_y"] = data["value"].fillna(0)  # a hidden period's mark (a cross: suppressed) sits at zero
+    data["label"] = pd.Series(_value_labels(data, k), index=data.index).where(
+        is_last, ""
+    )  # the latest
+    data["mark_y"] = data["value"].fillna(
+        0
+    )  # a hidden period's mark (a cross: suppressed) sits at zero
     periods = list(dict.fromkeys(data["period"]))
-    x = alt.X("period:O", title=None, sort=periods,
-              axis=alt.Axis(labelAngle=0, labelFontSize=9) if len(periods) <= 4 else alt.Axis(labelAngle=-90, labelFontSize=9))
+    x = alt.X(
+        "period:O",
+        title=None,
+        sort=periods,
+        axis=alt.Axis(labelAngle=0, labelFontSize=9)
+        if len(periods) <= 4
+        else alt.Axis(labelAngle=-90, labelFontSize=9),
+    )
     y = alt.Y("value:Q", title=_panels_axis_title(data["unit"]))
     base = alt.Chart()
     layers = [
         base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(x=x, y=y),
-        base.mark_point(filled=True, size=50).transform_filter("isValid(datum.value) || datum.is_suppressed").encode(
-            x=x, y="mark_y:Q", color=_status_colour(), shape=_status_shape()),
+        base.mark_point(filled=True, size=50)
+        .transform_filter("isValid(datum.value) || datum.is_suppressed")
+        .encode(x=x, y="mark_y:Q", color=_status_colour(), shape=_status_shape()),
         base.mark_text(dy=-10, fontSize=10).encode(x=x, y="mark_y:Q", text="label:N"),
-        base.mark_tick(color="black", thickness=2.5, size=9).transform_filter("isValid(datum.target)").encode(
-            x=x, y="target:Q"),
+        base.mark_tick(color="black", thickness=2.5, size=9)
+        .transform_filter("isValid(datum.target)")
+        .encode(x=x, y="target:Q"),
         base.mark_rule(strokeDash=[5, 3], color="#333333").encode(y="mean(baseline):Q"),
     ]
     described = []
     for panel, group in data.groupby("panel", sort=False):
         last = group.iloc[-1]
-        target = "no target" if pd.isna(last["target"]) else f"target {_format_number(last['target'])}"
+        target = (
+            "no target" if pd.isna(last["target"]) else f"target {_format_number(last['target'])}"
+        )
         series = ", ".join(f"{p} {lab}" for p, lab in zip(group["period"], _value_labels(group, k)))
         described.append(f"{panel}: {series}; latest {last['status']}, {target}")
-    return alt.layer(*layers, data=data).properties(width=200, height=110).facet(
-        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"])),
-                        header=alt.Header(labelFontWeight="bold", labelFontSize=11)),
-        columns=columns,
-    ).resolve_scale(y="independent").properties(
-        title=alt.Title(title, subtitle=["Marks: value (colour and shape = status; the latest written; a hidden "
-                                         f"value <{k} is a cross at zero); black ticks: target; dashed line: "
-                                         "baseline; unit in each panel title"]),
-        description=f"Line charts per indicator and period. {'. '.join(described)}.",
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=200, height=110)
+        .facet(
+            facet=alt.Facet(
+                "panel:N",
+                title=None,
+                sort=list(dict.fromkeys(data["panel"])),
+                header=alt.Header(labelFontWeight="bold", labelFontSize=11),
+            ),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+        .properties(
+            title=alt.Title(
+                title,
+                subtitle=[
+                    "Marks: value (colour and shape = status; the latest written; a hidden "
+                    f"value <{k} is a cross at zero); black ticks: target; dashed line: "
+                    "baseline; unit in each panel title"
+                ],
+            ),
+            description=f"Line charts per indicator and period. {'. '.join(described)}.",
+        )
     )
 
 
-def disaggregation_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 2) -> alt.FacetChart:
+def disaggregation_panels(
+    rows: pd.DataFrame, title: str, k: int, columns: int = 2
+) -> alt.FacetChart:
     """Bars per category, one panel per indicator and dimension; a suppressed cell gets no bar,
     only its label (`<k`).
 
@@ -243,13 +314,17 @@ def disaggregation_panels(rows: pd.DataFrame, title: str, k: int, columns: int =
     """
     check_aggregated(rows, ("indicator_id", "period", "dimension", "category"))
     units = rows["unit"].map(lambda u: UNIT_TITLES.get(u, u))
-    data = pd.DataFrame({
-        "panel": _panel_labels(rows, " by " + _readable(rows["dimension"]) + " (" + units + ")").to_numpy(),
-        "category": _readable(rows["category"]).to_numpy(),
-        "value": rows["value"].astype("Float64").to_numpy(),
-        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
-        "unit": rows["unit"].to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "panel": _panel_labels(
+                rows, " by " + _readable(rows["dimension"]) + " (" + units + ")"
+            ).to_numpy(),
+            "category": _readable(rows["category"]).to_numpy(),
+            "value": rows["value"].astype("Float64").to_numpy(),
+            "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+            "unit": rows["unit"].to_numpy(),
+        }
+    )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
     data["label"] = _value_labels(data, k)
     data["label_x"] = data["value"].fillna(0)
@@ -258,8 +333,13 @@ def disaggregation_panels(rows: pd.DataFrame, title: str, k: int, columns: int =
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
     x = alt.X("value:Q", title=_panels_axis_title(data["unit"]), axis=alt.Axis(tickMinStep=1))
     layers = [
-        alt.Chart().mark_bar(color="#0072B2", height=12).transform_filter("isValid(datum.value)").encode(x=x, y=y),
-        alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N"),
+        alt.Chart()
+        .mark_bar(color="#0072B2", height=12)
+        .transform_filter("isValid(datum.value)")
+        .encode(x=x, y=y),
+        alt.Chart()
+        .mark_text(align="left", dx=4, fontSize=11)
+        .encode(x="label_x:Q", y=y, text="label:N"),
         alt.Chart().mark_tick(opacity=0).encode(x="extent:Q", y=y),
     ]
     hidden = int(data["is_suppressed"].sum())
@@ -267,14 +347,28 @@ def disaggregation_panels(rows: pd.DataFrame, title: str, k: int, columns: int =
         f"{panel}: " + "; ".join(f"{c} {lab}" for c, lab in zip(group["category"], group["label"]))
         for panel, group in data.groupby("panel", sort=False)
     ]
-    return alt.layer(*layers, data=data).properties(width=WIDTH // 2 - 100).facet(
-        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"])),
-                        header=alt.Header(labelFontWeight="bold", labelFontSize=11)),
-        columns=columns,
-    ).resolve_scale(x="independent", y="independent").properties(
-        title=alt.Title(title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"),
-        description=(f"Bar charts by category. {'. '.join(described)}. {hidden} cell(s) counting fewer than {k} "
-                     f"are hidden (<{k}) to protect survivors."),
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=WIDTH // 2 - 100)
+        .facet(
+            facet=alt.Facet(
+                "panel:N",
+                title=None,
+                sort=list(dict.fromkeys(data["panel"])),
+                header=alt.Header(labelFontWeight="bold", labelFontSize=11),
+            ),
+            columns=columns,
+        )
+        .resolve_scale(x="independent", y="independent")
+        .properties(
+            title=alt.Title(
+                title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"
+            ),
+            description=(
+                f"Bar charts by category. {'. '.join(described)}. {hidden} cell(s) counting fewer than {k} "
+                f"are hidden (<{k}) to protect survivors."
+            ),
+        )
     )
 
 
@@ -284,26 +378,42 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
     `rows`: one row per period (period, value, target, baseline, status, suppressed), in order.
     """
     check_aggregated(rows, ("indicator_id", "period"))
-    data = pd.DataFrame({
-        "period": rows["period"].astype("string").to_numpy(),
-        "value": rows["value"].astype("Float64").to_numpy(),
-        "target": rows["target"].astype("Float64").to_numpy(),
-        "status": rows["status"].astype("string").to_numpy(),
-        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "period": rows["period"].astype("string").to_numpy(),
+            "value": rows["value"].astype("Float64").to_numpy(),
+            "target": rows["target"].astype("Float64").to_numpy(),
+            "status": rows["status"].astype("string").to_numpy(),
+            "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+        }
+    )
     data["label"] = _value_labels(data.assign(unit=unit), k)
     data["label_y"] = data["value"].fillna(0)
     periods = list(data["period"])
-    x = alt.X("period:O", title="Period", sort=periods, axis=alt.Axis(labelAngle=0 if len(periods) <= 6 else -45))
+    x = alt.X(
+        "period:O",
+        title="Period",
+        sort=periods,
+        axis=alt.Axis(labelAngle=0 if len(periods) <= 6 else -45),
+    )
     y_title = unit_title(unit)
     base = alt.Chart(data)
-    line = base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(
-        x=x, y=alt.Y("value:Q", title=y_title))
-    points = base.mark_point(filled=True, size=90).transform_filter("isValid(datum.value)").encode(
-        x=x, y="value:Q", color=_status_colour(), shape=_status_shape())
+    line = (
+        base.mark_line(color="#555555")
+        .transform_filter("isValid(datum.value)")
+        .encode(x=x, y=alt.Y("value:Q", title=y_title))
+    )
+    points = (
+        base.mark_point(filled=True, size=90)
+        .transform_filter("isValid(datum.value)")
+        .encode(x=x, y="value:Q", color=_status_colour(), shape=_status_shape())
+    )
     labels = base.mark_text(dy=-12, fontSize=11).encode(x=x, y="label_y:Q", text="label:N")
-    targets = base.mark_tick(color="black", thickness=3, size=26).transform_filter(
-        "isValid(datum.target)").encode(x=x, y="target:Q")
+    targets = (
+        base.mark_tick(color="black", thickness=3, size=26)
+        .transform_filter("isValid(datum.target)")
+        .encode(x=x, y="target:Q")
+    )
     layers = [line, points, labels, targets]
     baseline = rows["baseline"].dropna()
     subtitle = "Marks: value (colour and shape = status); black ticks: target"
@@ -311,9 +421,14 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
     if len(baseline):
         value = float(baseline.iloc[0])
         rule = pd.DataFrame({"baseline": [value], "label": [f"baseline {_format_number(value)}"]})
-        layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="baseline:Q"))
-        layers.append(alt.Chart(rule).mark_text(align="right", dy=-6, x=alt.ExprRef("width"), fontSize=11).encode(
-            y="baseline:Q", text="label:N"))
+        layers.append(
+            alt.Chart(rule).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="baseline:Q")
+        )
+        layers.append(
+            alt.Chart(rule)
+            .mark_text(align="right", dy=-6, x=alt.ExprRef("width"), fontSize=11)
+            .encode(y="baseline:Q", text="label:N")
+        )
         subtitle += "; dashed line: baseline"
         described_baseline = f" The baseline is {_format_number(value)}."
     shown = [f"{p}: {lab}" for p, lab in zip(data["period"], data["label"])]
@@ -322,7 +437,10 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
         f"{described_baseline} Targets are black ticks."
     )
     return alt.layer(*layers).properties(
-        title=alt.Title(title, subtitle=subtitle), description=description, width=WIDTH - 120, height=200,
+        title=alt.Title(title, subtitle=subtitle),
+        description=description,
+        width=WIDTH - 120,
+        height=200,
     )
 
 
@@ -332,33 +450,57 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
     `rows`: one indicator and period, one row per (dimension, category) with value and suppressed.
     """
     check_aggregated(rows, ("indicator_id", "period", "dimension", "category"))
-    data = pd.DataFrame({
-        "dimension": _readable(rows["dimension"]).to_numpy(),
-        "category": _readable(rows["category"]).to_numpy(),
-        "value": rows["value"].astype("Float64").to_numpy(),
-        "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "dimension": _readable(rows["dimension"]).to_numpy(),
+            "category": _readable(rows["category"]).to_numpy(),
+            "value": rows["value"].astype("Float64").to_numpy(),
+            "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
+        }
+    )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
     data["label"] = _value_labels(data.assign(unit=unit), k)
     data["label_x"] = data["value"].fillna(0)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
     x_scale = alt.Scale(domain=[0, max(float(data["value"].fillna(0).max()), 1.0)], nice=True)
     axis = alt.Axis(tickMinStep=1) if unit == "count" else alt.Axis()
-    bars = alt.Chart().mark_bar(color="#0072B2", height=12).transform_filter(
-        "isValid(datum.value)").encode(x=alt.X("value:Q", title=unit_title(unit), scale=x_scale, axis=axis), y=y)
-    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(x="label_x:Q", y=y, text="label:N")
+    bars = (
+        alt.Chart()
+        .mark_bar(color="#0072B2", height=12)
+        .transform_filter("isValid(datum.value)")
+        .encode(x=alt.X("value:Q", title=unit_title(unit), scale=x_scale, axis=axis), y=y)
+    )
+    labels = (
+        alt.Chart()
+        .mark_text(align="left", dx=4, fontSize=11)
+        .encode(x="label_x:Q", y=y, text="label:N")
+    )
     hidden = int(data["is_suppressed"].sum())
-    shown = [f"{d} {c}: {lab}" for d, c, lab in zip(data["dimension"], data["category"], data["label"])]
+    shown = [
+        f"{d} {c}: {lab}" for d, c, lab in zip(data["dimension"], data["category"], data["label"])
+    ]
     description = (
         f"Bar chart of {title} by {', '.join(dict.fromkeys(data['dimension']))}: {'; '.join(shown)}. "
         f"{hidden} cell(s) with fewer than {k} are hidden (<{k}) to protect survivors."
     )
-    return alt.layer(bars, labels, data=data).properties(width=WIDTH - 200).facet(
-        row=alt.Row("dimension:N", title=None, sort=list(dict.fromkeys(data["dimension"])), header=alt.Header(labelAngle=0, labelAlign="left",
-                                                                   labelFontWeight="bold")),
-    ).resolve_scale(y="independent").properties(
-        title=alt.Title(title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"),
-        description=description,
+    return (
+        alt.layer(bars, labels, data=data)
+        .properties(width=WIDTH - 200)
+        .facet(
+            row=alt.Row(
+                "dimension:N",
+                title=None,
+                sort=list(dict.fromkeys(data["dimension"])),
+                header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold"),
+            ),
+        )
+        .resolve_scale(y="independent")
+        .properties(
+            title=alt.Title(
+                title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"
+            ),
+            description=description,
+        )
     )
 
 
@@ -379,12 +521,18 @@ def scorecard_chart(statuses: pd.DataFrame, title: str) -> alt.LayerChart:
     base = alt.Chart(counts)
     bars = base.mark_bar(height=22).encode(x=x, y=y, color=_status_colour(), order=order)
     labels = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
-        x=alt.X("indicators:Q", stack="zero", bandPosition=0.5, axis=axis), y=y, order=order, text="indicators:Q")
+        x=alt.X("indicators:Q", stack="zero", bandPosition=0.5, axis=axis),
+        y=y,
+        order=order,
+        text="indicators:Q",
+    )
     per_pillar = [
         f"{p}: {_status_counts(statuses.loc[statuses['pillar'] == p, 'status'])}" for p in pillars
     ]
     description = f"Stacked bar chart of indicator status per pillar. {'; '.join(per_pillar)}."
-    return alt.layer(bars, labels).properties(title=title, description=description, width=WIDTH - 120)
+    return alt.layer(bars, labels).properties(
+        title=title, description=description, width=WIDTH - 120
+    )
 
 
 def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart:
@@ -393,41 +541,71 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
     `completeness`: one row per (table, column, period) with `completeness` in percent.
     """
     check_aggregated(completeness, ("table", "column", "period"))
-    data = pd.DataFrame({
-        "field": (completeness["table"] + "." + completeness["column"]).to_numpy(),
-        "period": completeness["period"].astype("string").to_numpy(),
-        "completeness": completeness["completeness"].astype("Float64").round(0).to_numpy(),
-    })
+    data = pd.DataFrame(
+        {
+            "field": (completeness["table"] + "." + completeness["column"]).to_numpy(),
+            "period": completeness["period"].astype("string").to_numpy(),
+            "completeness": completeness["completeness"].astype("Float64").round(0).to_numpy(),
+        }
+    )
     data["label"] = [f"{c:.0f}%" if pd.notna(c) else "–" for c in data["completeness"]]
-    x = alt.X("period:O", title="Period", sort=list(dict.fromkeys(data["period"])), axis=alt.Axis(labelAngle=0))
+    x = alt.X(
+        "period:O",
+        title="Period",
+        sort=list(dict.fromkeys(data["period"])),
+        axis=alt.Axis(labelAngle=0),
+    )
     y = alt.Y("field:N", title="Table and column", sort=None)
     base = alt.Chart(data)
-    cells = base.mark_rect().encode(x=x, y=y, color=alt.Color(
-        "completeness:Q", title="Complete (%)", scale=alt.Scale(scheme="blues", domain=[0, 100])))
+    cells = base.mark_rect().encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "completeness:Q", title="Complete (%)", scale=alt.Scale(scheme="blues", domain=[0, 100])
+        ),
+    )
     labels = base.mark_text(fontSize=10).encode(
-        x=x, y=y, text="label:N",
-        color=alt.condition("datum.completeness > 60", alt.value("white"), alt.value("black")))
+        x=x,
+        y=y,
+        text="label:N",
+        color=alt.condition("datum.completeness > 60", alt.value("white"), alt.value("black")),
+    )
     worst = data.nsmallest(3, "completeness")
-    lowest = "; ".join(f"{f} in {p}: {lab}" for f, p, lab in zip(worst["field"], worst["period"], worst["label"]))
+    lowest = "; ".join(
+        f"{f} in {p}: {lab}" for f, p, lab in zip(worst["field"], worst["period"], worst["label"])
+    )
     description = (
         f"Heatmap of data completeness for {data['field'].nunique()} columns over "
         f"{data['period'].nunique()} period(s), in percent of rows filled. Least complete: {lowest}."
     )
-    return alt.layer(cells, labels).properties(title=title, description=description, width=alt.Step(72))
+    return alt.layer(cells, labels).properties(
+        title=title, description=description, width=alt.Step(72)
+    )
 
 
-def crosstab_chart(counts: pd.DataFrame, table_name: str, rows: str, columns: str) -> alt.LayerChart:
+def crosstab_chart(
+    counts: pd.DataFrame, table_name: str, rows: str, columns: str
+) -> alt.LayerChart:
     """Heatmap of a cross-tabulation of records (`widgets.crosstab`, totals left out), counts in the cells."""
     inner = counts.drop(index="total", columns="total").rename_axis(index="row", columns="column")
     tidy = inner.stack().rename("records").reset_index()
     check_aggregated(tidy, ("row", "column"), max_rows=None)
     base = alt.Chart(tidy).encode(x=alt.X("column:N", title=columns), y=alt.Y("row:N", title=rows))
-    cells = base.mark_rect().encode(color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues")))
-    text = base.mark_text(fontSize=11).encode(text="records:Q", color=alt.condition(
-        alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")))
+    cells = base.mark_rect().encode(
+        color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues"))
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="records:Q",
+        color=alt.condition(
+            alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")
+        ),
+    )
     return alt.layer(cells, text).properties(
-        title=f"{table_name}: records by {rows} and {columns}", width=alt.Step(60), height=alt.Step(24),
-        description=f"Heatmap of {table_name} records by {rows} (rows) and {columns} (columns).")
+        title=f"{table_name}: records by {rows} and {columns}",
+        width=alt.Step(60),
+        height=alt.Step(24),
+        description=f"Heatmap of {table_name} records by {rows} (rows) and {columns} (columns).",
+    )
 
 
 def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
@@ -438,13 +616,26 @@ def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
     """
     check_aggregated(compared, ("indicator", "project"))
     projects = list(dict.fromkeys(compared["project"]))
-    return alt.Chart(compared.assign(indicator=compared["indicator"].str[:LABEL_CHARACTERS])).mark_bar().encode(
-        x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
-        y=alt.Y("indicator:N", title=None), yOffset="project:N",
-        color=alt.Color("project:N", title="Project", scale=alt.Scale(domain=projects, range=["#0072B2", "#E69F00"])),
-    ).properties(title="Projects compared on the indicators they share", width=420,
-                 description="Bar chart: achievement against the life-of-project target per shared indicator, "
-                             f"one bar per project ({', '.join(projects)}).")
+    return (
+        alt.Chart(compared.assign(indicator=compared["indicator"].str[:LABEL_CHARACTERS]))
+        .mark_bar()
+        .encode(
+            x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
+            y=alt.Y("indicator:N", title=None),
+            yOffset="project:N",
+            color=alt.Color(
+                "project:N",
+                title="Project",
+                scale=alt.Scale(domain=projects, range=["#0072B2", "#E69F00"]),
+            ),
+        )
+        .properties(
+            title="Projects compared on the indicators they share",
+            width=420,
+            description="Bar chart: achievement against the life-of-project target per shared indicator, "
+            f"one bar per project ({', '.join(projects)}).",
+        )
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
@@ -455,6 +646,6 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     version = re.match(r"v(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
     svg = vlc.vegalite_to_svg(spec, vl_version=version)
     description = html.escape(spec.get("description", ""), quote=True)
-    return re.sub(
-        r"^<svg ", f'<svg role="img" aria-label="{description}" ', svg, count=1
-    ).replace(">", f"><title>{description}</title>", 1)
+    return re.sub(r"^<svg ", f'<svg role="img" aria-label="{description}" ', svg, count=1).replace(
+        ">", f"><title>{description}</title>", 1
+    )

@@ -39,7 +39,9 @@ def main():
 @main.command()
 @click.argument("project_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="The project's name (default: from the folder name).")
-@click.option("--indicators", default="", help="Catalogue ids, comma-separated, e.g. PROT-02,PROT-05.")
+@click.option(
+    "--indicators", default="", help="Catalogue ids, comma-separated, e.g. PROT-02,PROT-05."
+)
 @friendly_errors
 def new(project_dir, name, indicators):
     """Scaffold a project: a commented project.yaml and blank data templates (csv and xlsx)."""
@@ -63,8 +65,13 @@ def check(project_dir):
 
 
 @main.group()
-@click.option("--catalogue", "catalogue_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).")
+@click.option(
+    "--catalogue",
+    "catalogue_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).",
+)
 @click.pass_context
 def catalogue(ctx, catalogue_files):
     """Browse, read and export the indicator catalogue."""
@@ -78,7 +85,9 @@ def _load_catalogue(ctx):
 
 
 @catalogue.command("list")
-@click.option("--pillar", type=click.Choice(["prevention", "protection", "prosecution", "partnership"]))
+@click.option(
+    "--pillar", type=click.Choice(["prevention", "protection", "prosecution", "partnership"])
+)
 @click.option("--level", type=click.Choice(["process", "output", "outcome", "impact"]))
 @click.option("--area", help="Sub-area, e.g. 'referral' or 'awareness raising'.")
 @click.option("--unit", type=click.Choice(["count", "percent", "ratio", "rate", "yes_no", "score"]))
@@ -117,12 +126,16 @@ def catalogue_show(ctx, indicator_id):
     from .catalogue import reference_sheet
 
     indicator = _load_catalogue(ctx).get(indicator_id)
-    click.echo(reference_sheet(indicator, width=min(shutil.get_terminal_size((88, 24)).columns, 100)))
+    click.echo(
+        reference_sheet(indicator, width=min(shutil.get_terminal_size((88, 24)).columns, 100))
+    )
 
 
 @catalogue.command("export")
 @click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "md"]))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
 @click.pass_context
 @friendly_errors
 def catalogue_export(ctx, fmt, out):
@@ -139,9 +152,19 @@ def catalogue_export(ctx, fmt, out):
 
 @main.command()
 @click.argument("data_dir", default="data/sample", type=click.Path(file_okay=False))
-@click.option("--port", default=8866, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
-@click.option("--token", default=None, envvar="CTLIB_DASHBOARD_TOKEN",
-              help="Require this token (?token=... once; env CTLIB_DASHBOARD_TOKEN keeps it out of `ps`).")
+@click.option(
+    "--port",
+    default=8866,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1.",
+)
+@click.option(
+    "--token",
+    default=None,
+    envvar="CTLIB_DASHBOARD_TOKEN",
+    help="Require this token (?token=... once; env CTLIB_DASHBOARD_TOKEN keeps it out of `ps`).",
+)
 @friendly_errors
 def dashboard(data_dir, port, token):
     """Serve the donor dashboard of every project in DATA_DIR with Voilà, on 127.0.0.1 only."""
@@ -155,7 +178,13 @@ WORKBOOKS = ("pick_indicators", "explore")
 
 @main.command()
 @click.argument("name", type=click.Choice(WORKBOOKS))
-@click.option("--port", default=8867, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@click.option(
+    "--port",
+    default=8867,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1.",
+)
 @friendly_errors
 def workbook(name, port):
     """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only); its parameters come from the URL.
@@ -169,11 +198,29 @@ def workbook(name, port):
 
 @main.command("results")
 @click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--period", default="latest", show_default=True, help="Period label (e.g. 2026-Q2), latest or all.")
-@click.option("--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"]))
-@click.option("--format", "fmt", default="table", show_default=True, type=click.Choice(["table", "csv"]),
-              help="table: aligned text, small counts as <k; csv: the view's numbers (results: every column).")
-@click.option("--view", default="results", show_default=True, type=click.Choice(["results", "iptt", "summary"]))
+@click.option(
+    "--period",
+    default="latest",
+    show_default=True,
+    help="Period label (e.g. 2026-Q2), latest or all.",
+)
+@click.option(
+    "--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"])
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "csv"]),
+    help="table: aligned text, small counts as <k; csv: the view's numbers (results: every column).",
+)
+@click.option(
+    "--view",
+    default="results",
+    show_default=True,
+    type=click.Choice(["results", "iptt", "summary"]),
+)
 @friendly_errors
 def results_command(project_dir, period, audience, fmt, view):
     """Compute a project's indicators and print the results, the IPTT or the pillar summary."""
@@ -188,13 +235,19 @@ def results_command(project_dir, period, audience, fmt, view):
     for problem in results.problems:
         click.echo(f"{problem.severity.capitalize()}: {problem}", err=True)
     full_table = fmt == "csv"  # csv of the results view: every column, audience included
-    shown = {"results": lambda: results.table if full_table else results_table(results),
-             "iptt": lambda: iptt(results, data.catalogue),
-             "summary": lambda: pillar_summary(results, data.catalogue)}[view]()
+    shown = {
+        "results": lambda: results.table if full_table else results_table(results),
+        "iptt": lambda: iptt(results, data.catalogue),
+        "summary": lambda: pillar_summary(results, data.catalogue),
+    }[view]()
     if fmt == "csv":
         click.echo(shown.to_csv(index=False), nl=False)
         return
-    note = "internal: unsuppressed, not for sharing" if audience == "internal" else f"donor: counts under {k} hidden"
+    note = (
+        "internal: unsuppressed, not for sharing"
+        if audience == "internal"
+        else f"donor: counts under {k} hidden"
+    )
     periods = ", ".join(p.label for p in results.periods)
     click.echo(f"{data.project.project.name} · {periods} · {note}")
     click.echo(formatted(shown, k).to_string(index=False))
@@ -202,12 +255,31 @@ def results_command(project_dir, period, audience, fmt, view):
 
 @main.command()
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--all", "data_dir", type=click.Path(path_type=Path), help="Report every project folder in DATA_DIR.")
-@click.option("--period", default="latest", show_default=True, help="Period label, e.g. 2026-Q2, or latest.")
-@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path))
-@click.option("--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"]))
-@click.option("--min-cell-size", type=click.IntRange(1), help="Smallest count shown (default: the project's).")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Reports run at once (--all).")
+@click.option(
+    "--all",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    help="Report every project folder in DATA_DIR.",
+)
+@click.option(
+    "--period", default="latest", show_default=True, help="Period label, e.g. 2026-Q2, or latest."
+)
+@click.option(
+    "--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--audience", default="donor", show_default=True, type=click.Choice(["donor", "internal"])
+)
+@click.option(
+    "--min-cell-size", type=click.IntRange(1), help="Smallest count shown (default: the project's)."
+)
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Reports run at once (--all).",
+)
 @click.option("--pdf", is_flag=True, help="Also print report.pdf with the local Chromium.")
 @friendly_errors
 def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs, pdf):

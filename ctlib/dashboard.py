@@ -46,13 +46,21 @@ NOTEBOOK = voila_server.NOTEBOOKS / "donor_dashboard.ipynb"
 
 STATUS_COLOURS = dict(zip(charts.STATUSES, charts.STATUS_COLOURS))  # the reports' colours
 MET = ("on track", "above")
-COUNT_MEASURES = ("count", "count_distinct", "sum", "reported")  # with unit `count`: a count of people or events
+COUNT_MEASURES = (
+    "count",
+    "count_distinct",
+    "sum",
+    "reported",
+)  # with unit `count`: a count of people or events
 TABS = (*PILLARS, "disaggregation")
 DISAGGREGATION = TABS[-1]
 TREND_PERIODS = 4  # periods shown in the indicator table's trend column
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_PROJECT = "<p>The data folder holds no project folder (a folder with a project.yaml).</p>"
-EMBED_OPTIONS = {"renderer": "svg", "actions": False}  # svg marks (readable by tests); no menu linking out
+EMBED_OPTIONS = {
+    "renderer": "svg",
+    "actions": False,
+}  # svg marks (readable by tests); no menu linking out
 
 
 @dataclass(frozen=True)
@@ -66,12 +74,21 @@ class Headline:
 
 
 HEADLINES = (
-    Headline("People reached by prevention work", ((("PREV-01", "value"),),),
-             "in awareness-raising and safer-migration sessions"),
-    Headline("Survivors assisted", ((("PROT-13", "denominator"), ("PROT-06", "value")),),
-             "victims who started a service, or where that is not measured, were referred to one"),
-    Headline("People trained", tuple(((i, "value"),) for i in ("PREV-08", "PREV-16", "PROT-01", "PROS-03")),
-             "in prevention, fair recruitment, victim identification and law enforcement"),
+    Headline(
+        "People reached by prevention work",
+        ((("PREV-01", "value"),),),
+        "in awareness-raising and safer-migration sessions",
+    ),
+    Headline(
+        "Survivors assisted",
+        ((("PROT-13", "denominator"), ("PROT-06", "value")),),
+        "victims who started a service, or where that is not measured, were referred to one",
+    ),
+    Headline(
+        "People trained",
+        tuple(((i, "value"),) for i in ("PREV-08", "PREV-16", "PROT-01", "PROS-03")),
+        "in prevention, fair recruitment, victim identification and law enforcement",
+    ),
 )
 
 STYLE = """<style>
@@ -141,8 +158,11 @@ class ProjectView:
             rows = rows[rows["period"] == period]
         entries = [self.catalogue.get(i) for i in rows["indicator_id"]]
         order = {s.id: n for n, s in enumerate(self.project.indicators)}
-        return rows.assign(indicator_name=[e.name for e in entries], pillar=[e.pillar for e in entries],
-                           order=rows["indicator_id"].map(order))
+        return rows.assign(
+            indicator_name=[e.name for e in entries],
+            pillar=[e.pillar for e in entries],
+            order=rows["indicator_id"].map(order),
+        )
 
 
 def project_folders(data_dir: Path) -> list[Path]:
@@ -157,10 +177,23 @@ def load_project_view(directory: Path) -> ProjectView:
         calendar = ReportingCalendar(data.project)
         latest = calendar.latest(data)
         labels = [p.label for p in calendar.periods() if p.end_date <= latest.end_date]
-        results = suppress(compute(data, periods=labels), data.project.privacy.min_cell_size, "donor")
+        results = suppress(
+            compute(data, periods=labels), data.project.privacy.min_cell_size, "donor"
+        )
     except CtlibError as error:
-        return ProjectView(directory.name, _project_name(directory), problems=plain_problems(error, directory.parent))
-    return ProjectView(directory.name, data.project.project.name, data.project, data.catalogue, results, latest.label)
+        return ProjectView(
+            directory.name,
+            _project_name(directory),
+            problems=plain_problems(error, directory.parent),
+        )
+    return ProjectView(
+        directory.name,
+        data.project.project.name,
+        data.project,
+        data.catalogue,
+        results,
+        latest.label,
+    )
 
 
 def _project_name(directory: Path) -> str:
@@ -173,7 +206,9 @@ def _project_name(directory: Path) -> str:
 def plain_problems(error: CtlibError, data_dir: Path) -> list[str]:
     """The error in words safe for a donor: problems about rows or values (which may quote a case's values)
     are summarised by file, column and rule; server paths are cut to names below data_dir."""
-    row_level = {_where(p) + (p.rule,) for p in error.problems if p.row is not None or p.value is not None}
+    row_level = {
+        _where(p) + (p.rule,) for p in error.problems if p.row is not None or p.value is not None
+    }
     lines = [error.summary]
     for problem in error.problems:
         where = _where(problem)
@@ -187,7 +222,11 @@ def plain_problems(error: CtlibError, data_dir: Path) -> list[str]:
 
 
 def _where(problem) -> tuple:
-    return (problem.file, problem.sheet and f"sheet {problem.sheet!r}", problem.column and f"column {problem.column!r}")
+    return (
+        problem.file,
+        problem.sheet and f"sheet {problem.sheet!r}",
+        problem.column and f"column {problem.column!r}",
+    )
 
 
 # -- text ----------------------------------------------------------------------------------------------------
@@ -196,8 +235,10 @@ def _where(problem) -> tuple:
 def value_text(value, unit: str, is_hidden: bool, k: int, is_count: bool) -> str:
     """A value as HTML: hidden as the charts write it, counts of people in a `ctlib-count` span (tests read them)."""
     if is_hidden:
-        return (f"<span class='ctlib-hidden' title='built on fewer than {k} people: hidden to protect survivors'>"
-                f"{html.escape(charts.hidden_label(unit, k))}</span>")
+        return (
+            f"<span class='ctlib-hidden' title='built on fewer than {k} people: hidden to protect survivors'>"
+            f"{html.escape(charts.hidden_label(unit, k))}</span>"
+        )
     if pd.isna(value):
         return "<span class='ctlib-muted'>no data</span>"
     if unit == "yes_no":
@@ -212,8 +253,10 @@ def status_html(status: str, count: int | None = None) -> str:
     """A status in words with its chart colour, after how many indicators have it when given."""
     colour = STATUS_COLOURS.get(status, "#999999")
     number = "" if count is None else f"<b>{count}</b> "
-    return (f"<span class='ctlib-status'><span class='ctlib-dot' style='background:{colour}'></span>"
-            f"{number}{status}</span>")
+    return (
+        f"<span class='ctlib-status'><span class='ctlib-dot' style='background:{colour}'></span>"
+        f"{number}{status}</span>"
+    )
 
 
 def period_text(view: ProjectView, period: str) -> str:
@@ -227,23 +270,43 @@ def download_links(view: ProjectView, period: str) -> str:
     suppressed, as data URIs: nothing is stored, and no server route is needed."""
     labels = view.periods()[:-1]  # latest first
     notes = {
-        "Project": view.name, "Periods": f"{labels[-1]} to {labels[0]}, and life of project to date",
-        "Audience": "donor: aggregated figures only", "Small numbers": f"counts from 1 to {view.k - 1} and the "
+        "Project": view.name,
+        "Periods": f"{labels[-1]} to {labels[0]}, and life of project to date",
+        "Audience": "donor: aggregated figures only",
+        "Small numbers": f"counts from 1 to {view.k - 1} and the "
         f"figures they could be worked out from are hidden (<{view.k}) to protect survivors",
         "Generated": f"{dt.datetime.now():%Y-%m-%d %H:%M} by the ctlib donor dashboard {__version__}",
         "Catalogue version": view.catalogue.version,
     }
     table = view.results.table
     with tempfile.TemporaryDirectory() as folder:
-        xlsx = write_iptt_xlsx(iptt(view.results, view.catalogue), Path(folder) / "iptt.xlsx", notes, view.k)
+        xlsx = write_iptt_xlsx(
+            iptt(view.results, view.catalogue), Path(folder) / "iptt.xlsx", notes, view.k
+        )
         csv = write_indicators_csv(table[table["period"] == period], Path(folder) / "results.csv")
         links = [
-            (f"{view.folder}_iptt_{view.latest}.xlsx", XLSX_TYPE, xlsx.read_bytes(), "IPTT (xlsx, all periods)"),
-            (f"{view.folder}_results_{period}.csv", "text/csv", csv.read_bytes(), f"Results of {period} (csv)"),
+            (
+                f"{view.folder}_iptt_{view.latest}.xlsx",
+                XLSX_TYPE,
+                xlsx.read_bytes(),
+                "IPTT (xlsx, all periods)",
+            ),
+            (
+                f"{view.folder}_results_{period}.csv",
+                "text/csv",
+                csv.read_bytes(),
+                f"Results of {period} (csv)",
+            ),
         ]
-    return "<div class='ctlib-downloads'>Download: " + "".join(
-        f"<a download='{name}' href='data:{mime};base64,{base64.b64encode(data).decode('ascii')}'>"
-        f"{html.escape(label)}</a>" for name, mime, data, label in links) + "</div>"
+    return (
+        "<div class='ctlib-downloads'>Download: "
+        + "".join(
+            f"<a download='{name}' href='data:{mime};base64,{base64.b64encode(data).decode('ascii')}'>"
+            f"{html.escape(label)}</a>"
+            for name, mime, data, label in links
+        )
+        + "</div>"
+    )
 
 
 # -- the App -------------------------------------------------------------------------------------------------
@@ -263,7 +326,9 @@ class DonorDashboardApp:
         alt.JupyterChart.enable_offline()  # what that renderer does on display; our chart is a widget
         self.data_dir = Path(data_dir)
         if not self.data_dir.is_dir():
-            raise ProjectError(f"No data folder {self.data_dir.name!r}: give the folder that holds the project folders")
+            raise ProjectError(
+                f"No data folder {self.data_dir.name!r}: give the folder that holds the project folders"
+            )
         self.views = [load_project_view(folder) for folder in project_folders(self.data_dir)]
         self.shown = [v for v in self.views if v.results is not None]
         self.loaded_at = dt.datetime.now()
@@ -279,27 +344,54 @@ class DonorDashboardApp:
     # -- widgets, built once ---------------------------------------------------------------------------------
     def _build(self) -> None:
         if not self.shown:
-            ending = NO_PROJECT if not self.views else "<p>No project can be shown: see the problems on the cards.</p>"
+            ending = (
+                NO_PROJECT
+                if not self.views
+                else "<p>No project can be shown: see the problems on the cards.</p>"
+            )
         else:
             ending = "<div class='ctlib-section'>Project results</div>"
         self.portfolio = widgets.HTML(  # one widget: the page starts faster with fewer models
-            STYLE + self._header_html() + self._tiles_html() + self._notice_html()
+            STYLE
+            + self._header_html()
+            + self._tiles_html()
+            + self._notice_html()
             + "<div class='ctlib-section'>Projects</div><div class='ctlib-cards'>"
-            + "".join(self._card_html(v) for v in self.views) + "</div>" + ending)
-        self.project = widgets.Dropdown(options=[(v.name, v.folder) for v in self.shown], description="Project",
-                                        layout=widgets.Layout(width="520px"), style={"description_width": "60px"})
-        self.period = widgets.Dropdown(description="Period", layout=widgets.Layout(width="300px"),
-                                       style={"description_width": "50px"})
+            + "".join(self._card_html(v) for v in self.views)
+            + "</div>"
+            + ending
+        )
+        self.project = widgets.Dropdown(
+            options=[(v.name, v.folder) for v in self.shown],
+            description="Project",
+            layout=widgets.Layout(width="520px"),
+            style={"description_width": "60px"},
+        )
+        self.period = widgets.Dropdown(
+            description="Period",
+            layout=widgets.Layout(width="300px"),
+            style={"description_width": "50px"},
+        )
         self.downloads = widgets.HTML()
         self.table = widgets.HTML()  # with the chart, moves into the selected tab
         self.pages = [widgets.VBox() for _ in TABS]
         self.tabs = widgets.Tab(children=self.pages, titles=[t.capitalize() for t in TABS])
-        self.indicator = widgets.Dropdown(layout=widgets.Layout(width="720px"), style={"description_width": "110px"})
+        self.indicator = widgets.Dropdown(
+            layout=widgets.Layout(width="720px"), style={"description_width": "110px"}
+        )
         self.chart = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
-        self.side_by_side = widgets.HBox(layout=widgets.Layout(align_items="flex-start", grid_gap="24px"))
+        self.side_by_side = widgets.HBox(
+            layout=widgets.Layout(align_items="flex-start", grid_gap="24px")
+        )
         self.footer = widgets.HTML()
-        detail = [widgets.HBox([self.project, self.period]), self.downloads, self.tabs] if self.shown else []
-        self.widget = widgets.VBox([self.portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px"))
+        detail = (
+            [widgets.HBox([self.project, self.period]), self.downloads, self.tabs]
+            if self.shown
+            else []
+        )
+        self.widget = widgets.VBox(
+            [self.portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px")
+        )
         self.widget.add_class("ctlib-dash")
         self.project.observe(self._on_project, "value")
         self.period.observe(self._on_period, "value")
@@ -383,7 +475,11 @@ class DonorDashboardApp:
         if chart is None:
             shown = (self.table,)
         else:
-            shown = (self.indicator, self.side_by_side) if is_breakdown else (self.table, self.indicator, self.chart)
+            shown = (
+                (self.indicator, self.side_by_side)
+                if is_breakdown
+                else (self.table, self.indicator, self.chart)
+            )
         for n, page in enumerate(self.pages):
             page.children = shown if n == selected else ()
         self.downloads.value = self._downloads_html(view, period)
@@ -394,25 +490,44 @@ class DonorDashboardApp:
         countries = sorted({v.project.project.country for v in self.shown})
         donors = {v.project.project.donor for v in self.shown}
         latest = sorted({v.latest for v in self.shown})
-        text = (f"{len(self.views)} projects in {len(countries)} countries ({', '.join(countries)}) · "
-                f"{len(donors)} donors · latest data: {', '.join(latest)}")
+        text = (
+            f"{len(self.views)} projects in {len(countries)} countries ({', '.join(countries)}) · "
+            f"{len(donors)} donors · latest data: {', '.join(latest)}"
+        )
         return f"<div class='ctlib-header'>{html.escape(text)}</div>"
 
     def _tiles_html(self) -> str:
-        statuses = pd.concat([v.rows(v.latest)["status"] for v in self.shown]) if self.shown else pd.Series()
+        statuses = (
+            pd.concat([v.rows(v.latest)["status"] for v in self.shown])
+            if self.shown
+            else pd.Series()
+        )
         with_target = statuses[statuses.isin([*MET, "below"])]
         failed = len(self.views) - len(self.shown)
         tiles = [
-            ("Projects", f"{len(self.shown)}",
-             f"{failed} more could not be read" if failed else "every project in the data folder"),
-            ("Indicators on track", f"{int(with_target.isin(MET).sum())} of {len(with_target)}",
-             "on track or above target, in each project's latest period (indicators with a target and data)"),
+            (
+                "Projects",
+                f"{len(self.shown)}",
+                f"{failed} more could not be read"
+                if failed
+                else "every project in the data folder",
+            ),
+            (
+                "Indicators on track",
+                f"{int(with_target.isin(MET).sum())} of {len(with_target)}",
+                "on track or above target, in each project's latest period (indicators with a target and data)",
+            ),
             *(self._headline(h) for h in HEADLINES),
         ]
-        return "<div class='ctlib-tiles'>" + "".join(
-            f"<div class='ctlib-tile'><div class='ctlib-tile-title'>{html.escape(title)}</div>"
-            f"<div class='ctlib-tile-value'>{value}</div><div class='ctlib-tile-note'>{html.escape(note)}</div></div>"
-            for title, value, note in tiles) + "</div>"
+        return (
+            "<div class='ctlib-tiles'>"
+            + "".join(
+                f"<div class='ctlib-tile'><div class='ctlib-tile-title'>{html.escape(title)}</div>"
+                f"<div class='ctlib-tile-value'>{value}</div><div class='ctlib-tile-note'>{html.escape(note)}</div></div>"
+                for title, value, note in tiles
+            )
+            + "</div>"
+        )
 
     def _headline(self, headline: Headline) -> tuple[str, str, str]:
         """(title, value HTML, note): hidden figures are left out; a total under the largest k is hidden too."""
@@ -432,62 +547,91 @@ class DonorDashboardApp:
         total = float(pd.Series(values, dtype="float64").sum())
         if has_hidden:
             note += "; small numbers are left out"
-        return headline.title, value_text(total, "count", 0 < total < k or (total == 0 and has_hidden), k, True), note
+        return (
+            headline.title,
+            value_text(total, "count", 0 < total < k or (total == 0 and has_hidden), k, True),
+            note,
+        )
 
     def _notice_html(self) -> str:
         failed = [v for v in self.views if v.results is None]
         if not failed:
             return ""
         names = ", ".join(html.escape(v.name) for v in failed)
-        return (f"<div class='ctlib-notice'><b>{len(failed)} project(s) could not be shown:</b> {names}. "
-                "Their data did not pass the checks; the problems are listed on their cards below. "
-                "The other projects are not affected.</div>")
+        return (
+            f"<div class='ctlib-notice'><b>{len(failed)} project(s) could not be shown:</b> {names}. "
+            "Their data did not pass the checks; the problems are listed on their cards below. "
+            "The other projects are not affected.</div>"
+        )
 
     def _card_html(self, view: ProjectView) -> str:
         if view.results is None:
             items = "".join(f"<li>{html.escape(line)}</li>" for line in view.problems[1:])
-            return (f"<div class='ctlib-card ctlib-card-failed'><h3>{html.escape(view.name)}</h3>"
-                    f"<div><b>Not shown. {html.escape(view.problems[0])}</b></div><ul>{items}</ul>"
-                    "<div class='ctlib-muted'>The project team can correct its files; the project appears "
-                    "here once its data passes the checks.</div></div>")
+            return (
+                f"<div class='ctlib-card ctlib-card-failed'><h3>{html.escape(view.name)}</h3>"
+                f"<div><b>Not shown. {html.escape(view.problems[0])}</b></div><ul>{items}</ul>"
+                "<div class='ctlib-muted'>The project team can correct its files; the project appears "
+                "here once its data passes the checks.</div></div>"
+            )
         identity, chain = view.project.project, view.project.results_chain
         counts = view.rows(view.latest)["status"].value_counts()
         statuses = "".join(status_html(s, counts[s]) for s in STATUS_COLOURS if s in counts)
         outcomes = "".join(
             f"<li>{html.escape(o.statement)}<ul>"
-            + "".join(f"<li>{html.escape(out.statement)}</li>" for out in o.outputs) + "</ul></li>"
-            for o in chain.outcomes)
+            + "".join(f"<li>{html.escape(out.statement)}</li>" for out in o.outputs)
+            + "</ul></li>"
+            for o in chain.outcomes
+        )
         return (
             f"<div class='ctlib-card'><h3>{html.escape(identity.name)}</h3>"
             f"<div class='ctlib-muted'>{html.escape(identity.organisation)} · {html.escape(identity.country)} · "
             f"funded by {html.escape(identity.donor)} · {identity.start_date:%b %Y} to {identity.end_date:%b %Y}</div>"
             f"<div style='margin:6px 0'>Indicators in {html.escape(view.latest)}: {statuses}</div>"
             f"<details><summary>Results chain</summary><p><b>Objective:</b> {html.escape(chain.objective)}</p>"
-            f"<ul>{outcomes}</ul></details></div>")
+            f"<ul>{outcomes}</ul></details></div>"
+        )
 
     # -- the selected project --------------------------------------------------------------------------------
-    def _indicator_table(self, view: ProjectView, rows: pd.DataFrame, pillar: str, period: str) -> str:
+    def _indicator_table(
+        self, view: ProjectView, rows: pd.DataFrame, pillar: str, period: str
+    ) -> str:
         if rows.empty:
             return f"<p class='ctlib-muted'>{html.escape(view.name)} measures no {pillar} indicator.</p>"
         history = view.rows()
-        history = history[(history["period"] != LIFE_OF_PROJECT)
-                          & (history["period_end_date"] <= rows["period_end_date"].max())]
+        history = history[
+            (history["period"] != LIFE_OF_PROJECT)
+            & (history["period_end_date"] <= rows["period_end_date"].max())
+        ]
         body = []
         for row in rows.itertuples():
             is_count = row.measure in COUNT_MEASURES and row.unit == "count"
             recent = history[history["indicator_id"] == row.indicator_id].tail(TREND_PERIODS)
-            trend = " → ".join(value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)
-                               for r in recent.itertuples())
-            body.append([
-                html.escape(row.indicator_id), html.escape(row.indicator_name),
-                value_text(row.baseline, row.unit, False, view.k, False),
-                value_text(row.target, row.unit, False, view.k, False),
-                value_text(row.value, row.unit, bool(row.suppressed), view.k, is_count),
-                "" if pd.isna(row.achievement) else f"{row.achievement:,.0f}%",
-                status_html(row.status), trend,
-            ])
-        header = ["ID", "Indicator", "Baseline", "Target", "Actual", "% of target", "Status",
-                  f"Last {TREND_PERIODS} periods"]
+            trend = " → ".join(
+                value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)
+                for r in recent.itertuples()
+            )
+            body.append(
+                [
+                    html.escape(row.indicator_id),
+                    html.escape(row.indicator_name),
+                    value_text(row.baseline, row.unit, False, view.k, False),
+                    value_text(row.target, row.unit, False, view.k, False),
+                    value_text(row.value, row.unit, bool(row.suppressed), view.k, is_count),
+                    "" if pd.isna(row.achievement) else f"{row.achievement:,.0f}%",
+                    status_html(row.status),
+                    trend,
+                ]
+            )
+        header = [
+            "ID",
+            "Indicator",
+            "Baseline",
+            "Target",
+            "Actual",
+            "% of target",
+            "Status",
+            f"Last {TREND_PERIODS} periods",
+        ]
         return html_table(header, body, {2, 3, 4, 5})
 
     def _pillar_chart(self, view: ProjectView, rows: pd.DataFrame, period: str):
@@ -495,17 +639,30 @@ class DonorDashboardApp:
         if rows.empty:
             return None
         pillar = rows["pillar"].iloc[0]
-        progress = charts.progress_chart(rows[["indicator_id", "indicator_name", "achievement", "status"]],
-                                         f"{pillar.capitalize()}: progress against target, {period_text(view, period)}")
+        progress = charts.progress_chart(
+            rows[["indicator_id", "indicator_name", "achievement", "status"]],
+            f"{pillar.capitalize()}: progress against target, {period_text(view, period)}",
+        )
         history = view.rows()
-        history = history[(history["period"] != LIFE_OF_PROJECT) & (history["indicator_id"] == self.indicator.value)]
+        history = history[
+            (history["period"] != LIFE_OF_PROJECT)
+            & (history["indicator_id"] == self.indicator.value)
+        ]
         entry = view.catalogue.get(self.indicator.value)
-        trend = charts.trend_chart(history, textwrap.shorten(f"{entry.id} · {entry.name}", 90, placeholder="…"),
-                                   entry.unit, view.k)
-        return alt.hconcat(progress, trend, spacing=30).properties(
-            description=f"Progress against target of the {len(rows)} {pillar} indicators of {view.name}, "
-                        f"and the trend per period of {entry.id}.",
-        ).configure_mark(tooltip=True)
+        trend = charts.trend_chart(
+            history,
+            textwrap.shorten(f"{entry.id} · {entry.name}", 90, placeholder="…"),
+            entry.unit,
+            view.k,
+        )
+        return (
+            alt.hconcat(progress, trend, spacing=30)
+            .properties(
+                description=f"Progress against target of the {len(rows)} {pillar} indicators of {view.name}, "
+                f"and the trend per period of {entry.id}.",
+            )
+            .configure_mark(tooltip=True)
+        )
 
     def _breakdown_rows(self, view: ProjectView, period: str) -> pd.DataFrame:
         rows = view.rows(period, is_total=False)
@@ -514,15 +671,23 @@ class DonorDashboardApp:
     def _breakdown_table(self, view: ProjectView, period: str) -> str:
         rows = self._breakdown_rows(view, period)
         if rows.empty:
-            return ("<p class='ctlib-muted'>No figures by sex, age or other groups in this period: "
-                    "choose another period.</p>")
+            return (
+                "<p class='ctlib-muted'>No figures by sex, age or other groups in this period: "
+                "choose another period.</p>"
+            )
         is_count = rows["measure"].iloc[0] in COUNT_MEASURES and rows["unit"].iloc[0] == "count"
         is_first = (rows["dimension"] != rows["dimension"].shift()).to_numpy()
-        body = [[f"<b>{html.escape(r.dimension.replace('_', ' '))}</b>" if first else "",
-                 html.escape(str(r.category).replace("_", " ")),
-                 value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)]
-                for r, first in zip(rows.itertuples(), is_first)]
-        return html_table(["Group", "Category", "Value"], body, {2}, css_class="ctlib-table ctlib-compact")
+        body = [
+            [
+                f"<b>{html.escape(r.dimension.replace('_', ' '))}</b>" if first else "",
+                html.escape(str(r.category).replace("_", " ")),
+                value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count),
+            ]
+            for r, first in zip(rows.itertuples(), is_first)
+        ]
+        return html_table(
+            ["Group", "Category", "Value"], body, {2}, css_class="ctlib-table ctlib-compact"
+        )
 
     def _breakdown_chart(self, view: ProjectView, period: str):
         rows = self._breakdown_rows(view, period)
@@ -532,7 +697,10 @@ class DonorDashboardApp:
         title = textwrap.shorten(f"{entry.id} · {entry.name}", 70, placeholder="…")
         return charts.disaggregation_chart(
             rows[["indicator_id", "period", "dimension", "category", "value", "suppressed"]],
-            f"{title}, {period_text(view, period)}", entry.unit, view.k).configure_mark(tooltip=True)
+            f"{title}, {period_text(view, period)}",
+            entry.unit,
+            view.k,
+        ).configure_mark(tooltip=True)
 
     def _downloads_html(self, view: ProjectView, period: str) -> str:
         key = (view.folder, period)
@@ -545,19 +713,25 @@ class DonorDashboardApp:
         shown = ""
         if self.shown:
             view = self.selected
-            shown = (f"Showing {html.escape(view.name)}, {html.escape(period_text(view, self.period.value))}; "
-                     "headline figures: life of project to date; indicators on track: each project's latest period. ")
-        return (f"<div class='ctlib-footer'>{shown}Data: {len(self.views)} project folders in "
-                f"“{html.escape(self.data_dir.resolve().name)}”, read {self.loaded_at:%d %b %Y %H:%M}. "
-                "All figures are totals: no record about a person is shown. To protect survivors, numbers below "
-                f"each project's minimum ({ks}) are hidden and shown as &lt;k, and so are figures they could be "
-                "worked out from.</div>")
+            shown = (
+                f"Showing {html.escape(view.name)}, {html.escape(period_text(view, self.period.value))}; "
+                "headline figures: life of project to date; indicators on track: each project's latest period. "
+            )
+        return (
+            f"<div class='ctlib-footer'>{shown}Data: {len(self.views)} project folders in "
+            f"“{html.escape(self.data_dir.resolve().name)}”, read {self.loaded_at:%d %b %Y %H:%M}. "
+            "All figures are totals: no record about a person is shown. To protect survivors, numbers below "
+            f"each project's minimum ({ks}) are hidden and shown as &lt;k, and so are figures they could be "
+            "worked out from.</div>"
+        )
 
 
 # -- the server ----------------------------------------------------------------------------------------------
 
 
-def serve(data_dir: str | Path, port: int = 8866, token: str | None = None, notebook: Path = NOTEBOOK) -> None:
+def serve(
+    data_dir: str | Path, port: int = 8866, token: str | None = None, notebook: Path = NOTEBOOK
+) -> None:
     """Serve `notebook` with Voilà until interrupted; its kernel reads `data_dir` from CTLIB_DATA_DIR.
 
     One kernel is kept pre-heated (the notebook already run), so a visitor does not wait for the
@@ -565,5 +739,7 @@ def serve(data_dir: str | Path, port: int = 8866, token: str | None = None, note
     """
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
-        raise ProjectError(f"No data folder at {data_dir}: give the folder that holds the project folders")
+        raise ProjectError(
+            f"No data folder at {data_dir}: give the folder that holds the project folders"
+        )
     voila_server.serve(notebook, port, token, preheat=True, variables={DATA_DIR_ENV: str(data_dir)})

@@ -64,8 +64,8 @@ import contextlib
 import datetime as dt
 import functools
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -82,13 +82,32 @@ from .tables import TABLES
 TOTAL = "total"
 STATUSES = ("on track", "above", "below", "no target", "no data")
 RESULT_COLUMNS = (
-    "project_id", "indicator_id", "period", "period_start_date", "period_end_date", "dimension", "category",
-    "numerator", "denominator", "value", "baseline", "target", "achievement", "status", "suppressed",
-    "audience", "period_kind", "measure", "unit", "rollup",
+    "project_id",
+    "indicator_id",
+    "period",
+    "period_start_date",
+    "period_end_date",
+    "dimension",
+    "category",
+    "numerator",
+    "denominator",
+    "value",
+    "baseline",
+    "target",
+    "achievement",
+    "status",
+    "suppressed",
+    "audience",
+    "period_kind",
+    "measure",
+    "unit",
+    "rollup",
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
-BITMAP_LIMIT = 50_000_000  # distinct counts use a cell × value bitmap up to this many bits, else a sort
+BITMAP_LIMIT = (
+    50_000_000  # distinct counts use a cell × value bitmap up to this many bits, else a sort
+)
 
 
 @dataclass
@@ -115,7 +134,7 @@ class _Unavailable(Exception):
 class _TableView:
     """One standard table prepared for many recipes: codes, numbers and period codes cached."""
 
-    def __init__(self, name: str, frame: pd.DataFrame, context: "_Tables"):
+    def __init__(self, name: str, frame: pd.DataFrame, context: _Tables):
         self.name, self.frame, self.context = name, frame, context
         self._cache: dict = {}
 
@@ -124,20 +143,30 @@ class _TableView:
             self._cache[key] = make()
         return self._cache[key]
 
-    def _link(self, column: str) -> tuple[str, "_TableView", str] | None:
+    def _link(self, column: str) -> tuple[str, _TableView, str] | None:
         """(link key, linked view, its key) for a column of a linked table; None for an own column."""
         if column in self.frame:
             return None
         for key, target in TABLES[self.name].foreign_keys.items():
             other_name, other_key = target.split(".")
-            if column in TABLES[other_name].column_names and column in self.context.view(other_name).frame:
+            if (
+                column in TABLES[other_name].column_names
+                and column in self.context.view(other_name).frame
+            ):
                 return key, self.context.view(other_name), other_key
-        raise _Unavailable(Problem(f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
-                                   column=column, rule="recipe column"))
+        raise _Unavailable(
+            Problem(
+                f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
+                column=column,
+                rule="recipe column",
+            )
+        )
 
-    def _positions(self, key: str, other: "_TableView", other_key: str) -> np.ndarray:
+    def _positions(self, key: str, other: _TableView, other_key: str) -> np.ndarray:
         """Each row's position in the linked table (-1 when unmatched)."""
-        return self._cached(("link", key), lambda: _positions(self.frame[key], other.frame[other_key]))
+        return self._cached(
+            ("link", key), lambda: _positions(self.frame[key], other.frame[other_key])
+        )
 
     def has(self, column: str) -> bool:
         try:
@@ -148,7 +177,9 @@ class _TableView:
 
     def _converted(self, column: str, convert: Callable, fill):
         """`convert(series)` of an own column, or of the linked table's column taken row by row."""
-        return self._cached((convert.__name__, column), lambda: self._convert(column, convert, fill))
+        return self._cached(
+            (convert.__name__, column), lambda: self._convert(column, convert, fill)
+        )
 
     def _convert(self, column: str, convert: Callable, fill):
         link = self._link(column)
@@ -174,6 +205,7 @@ class _TableView:
         A link key whose every value is found in the linked table (e.g. `services.case_id`) is coded
         by the linked row's position: the link is computed once and no second hashing is needed.
         """
+
         def key_codes():
             target = TABLES[self.name].foreign_keys.get(column)
             if target is None or target.split(".")[0] not in self.context.tables:
@@ -182,7 +214,10 @@ class _TableView:
             other = self.context.view(other_name)
             positions = self._positions(column, other, other_key)
             return (positions, pd.Index(other.frame[other_key])) if (positions >= 0).all() else None
-        return self._cached(("key codes", column), key_codes) or self._converted(column, _factorized, None)
+
+        return self._cached(("key codes", column), key_codes) or self._converted(
+            column, _factorized, None
+        )
 
     def numbers(self, column: str) -> np.ndarray:
         """A column as float64, NaN for missing."""
@@ -203,6 +238,7 @@ class _TableView:
 
     def groups(self, column: str) -> tuple[np.ndarray, list[str]]:
         """Category codes of a disaggregation column, in label order (missing → "unknown"), and the labels."""
+
         def make():
             link = self._link(column)
             if link is None:
@@ -214,31 +250,47 @@ class _TableView:
                 labels = labels if "unknown" in labels else [*labels, "unknown"]
                 codes = np.where(codes < 0, labels.index("unknown"), codes)
             return codes, labels
+
         return self._cached(("groups", column), make)
 
     def mask(self, conditions: Sequence[Condition]) -> np.ndarray:
         """Rows meeting every condition."""
         keep = np.ones(len(self.frame), dtype=bool)
         for condition in conditions:
-            keep &= self._cached(("condition", repr(condition)), lambda c=condition: _condition(self, c))
+            keep &= self._cached(
+                ("condition", repr(condition)), lambda c=condition: _condition(self, c)
+            )
         return keep
 
-    def pass_codes(self, column: str, period_pass: "_Pass") -> np.ndarray:
+    def pass_codes(self, column: str, period_pass: _Pass) -> np.ndarray:
         """Index into the pass's periods of each row by its date in `column` (-1 outside)."""
-        return self._cached(("pass", column, period_pass.key), lambda: period_pass.codes(self, column))
+        return self._cached(
+            ("pass", column, period_pass.key), lambda: period_pass.codes(self, column)
+        )
 
     def calendar_codes(self, column: str, kind: str) -> np.ndarray:
-        return self._cached(("calendar", column, kind),
-                            lambda: self.context.calendar.codes(self.dates(column), kind))
+        return self._cached(
+            ("calendar", column, kind),
+            lambda: self.context.calendar.codes(self.dates(column), kind),
+        )
 
-    def present(self, period_pass: "_Pass", recipe_date: str) -> np.ndarray:
+    def present(self, period_pass: _Pass, recipe_date: str) -> np.ndarray:
         """Whether each period of the pass holds a record of this table (see the module docstring)."""
-        columns = sorted({recipe_date, *TABLES[self.name].date_columns_in_period} & set(self.frame.columns))
+        columns = sorted(
+            {recipe_date, *TABLES[self.name].date_columns_in_period} & set(self.frame.columns)
+        )
+
         def make():
             found = np.zeros(len(period_pass.labels), dtype=bool)
             for column in columns:  # bin 0 counts the rows outside every period
-                found |= np.bincount(self.pass_codes(column, period_pass) + 1, minlength=len(found) + 1)[1:] > 0
+                found |= (
+                    np.bincount(self.pass_codes(column, period_pass) + 1, minlength=len(found) + 1)[
+                        1:
+                    ]
+                    > 0
+                )
             return found
+
         return self._cached(("present", tuple(columns), period_pass.key), make)
 
 
@@ -286,8 +338,13 @@ def _condition(view: _TableView, condition: Condition) -> np.ndarray:
         if op == "is_null":
             return (codes < 0) == value
         if op == "range":
-            raise _Unavailable(Problem(f"'range' needs a number or date column; {column!r} is not",
-                                       column=column, rule="filter"))
+            raise _Unavailable(
+                Problem(
+                    f"'range' needs a number or date column; {column!r} is not",
+                    column=column,
+                    rule="filter",
+                )
+            )
         found = uniques.get_indexer(pd.Index(value if isinstance(value, list) else [value]))
         wanted = np.zeros(len(uniques) + 1, dtype=bool)  # the last slot answers code -1 (missing)
         wanted[found[found >= 0]] = True
@@ -336,12 +393,19 @@ def _partition(calendar: ReportingCalendar, periods: list[Period]) -> _Pass:
     positions = {p.label: i for i, p in enumerate(calendar.periods(kind))}
     lookup = np.full(len(positions) + 1, -1)
     lookup[[positions[p.label] for p in periods]] = np.arange(len(periods))
-    return _Pass([p.label for p in periods], ("partition", kind, tuple(p.label for p in periods)), kind, lookup)
+    return _Pass(
+        [p.label for p in periods],
+        ("partition", kind, tuple(p.label for p in periods)),
+        kind,
+        lookup,
+    )
 
 
 def _window(period: Period, cumulative: bool = False) -> _Pass:
     start = None if cumulative else period.start_date
-    return _Pass([period.label], ("window", start, period.end_date), start=start, end=period.end_date)
+    return _Pass(
+        [period.label], ("window", start, period.end_date), start=start, end=period.end_date
+    )
 
 
 # -- measures ---------------------------------------------------------------------------------
@@ -353,7 +417,7 @@ class _Cells:
     groups: np.ndarray
     size: int
 
-    def where(self, keep: np.ndarray) -> "_Cells":
+    def where(self, keep: np.ndarray) -> _Cells:
         return _Cells(self.rows[keep], self.groups[keep], self.size)
 
     def of(self, column: np.ndarray) -> np.ndarray:
@@ -366,13 +430,19 @@ class _Cells:
 
     def count(self, keep: np.ndarray | None = None) -> np.ndarray:
         """Rows per cell (only those where `keep` is true, when given)."""
-        return self.rows_per_cell if keep is None else np.bincount(self.groups, weights=keep, minlength=self.size)
+        return (
+            self.rows_per_cell
+            if keep is None
+            else np.bincount(self.groups, weights=keep, minlength=self.size)
+        )
 
     def sum_count(self, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = self.of(column)
         keep = ~np.isnan(values)
-        return (np.bincount(self.groups[keep], weights=values[keep], minlength=self.size),
-                np.bincount(self.groups[keep], minlength=self.size).astype(float))
+        return (
+            np.bincount(self.groups[keep], weights=values[keep], minlength=self.size),
+            np.bincount(self.groups[keep], minlength=self.size).astype(float),
+        )
 
     def distinct(self, codes: np.ndarray, n_values: int) -> np.ndarray:
         """Distinct codes (≥ 0) per cell: a bitmap of cell × code when it is small, else a sort."""
@@ -404,11 +474,16 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0)
     return result
 
 
-def _part(context: "_Tables", view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
+def _part(context: _Tables, view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
     if part.project_value:
         if part.project_value not in context.project.context:
-            raise _Unavailable(Problem(f"the project's context has no {part.project_value!r} (needed as a denominator)",
-                                       entry="context", rule="project value"))
+            raise _Unavailable(
+                Problem(
+                    f"the project's context has no {part.project_value!r} (needed as a denominator)",
+                    entry="context",
+                    rule="project value",
+                )
+            )
         return np.full(cells.size, float(context.project.context[part.project_value]))
     keep = cells.of(view.mask(part.filter)) if part.filter else None
     if part.aggregate == "count":
@@ -421,7 +496,7 @@ def _part(context: "_Tables", view: _TableView, part: Part, cells: _Cells) -> np
     return cells.sum_count(view.numbers(part.column))[0]
 
 
-def _measure(context: "_Context", view: _TableView, method: Method, cells: _Cells):
+def _measure(context: _Context, view: _TableView, method: Method, cells: _Cells):
     """(numerator, denominator, value) per cell for a recipe computed from data."""
     nothing = np.full(cells.size, np.nan)
     measure = method.measure
@@ -434,13 +509,17 @@ def _measure(context: "_Context", view: _TableView, method: Method, cells: _Cell
         return count, nothing, count
     if measure in ("sum", "mean"):
         total, count = cells.sum_count(view.numbers(method.column))
-        return (total, nothing, total) if measure == "sum" else (total, count, _divide(total, count))
+        return (
+            (total, nothing, total) if measure == "sum" else (total, count, _divide(total, count))
+        )
     if measure == "median":
         values = view.numbers(method.column)
         return nothing, cells.sum_count(values)[1], cells.median(values)
     if measure in ("share", "ratio", "rate"):
         numerator = _part(context, view, method.numerator, cells)
-        denominator = _part(context, view, method.denominator, cells) if method.denominator else cells.count()
+        denominator = (
+            _part(context, view, method.denominator, cells) if method.denominator else cells.count()
+        )
         factor = method.factor if method.factor is not None else DEFAULT_FACTORS[measure]
         return numerator, denominator, _divide(numerator, denominator, factor)
     if measure == "change":
@@ -449,10 +528,14 @@ def _measure(context: "_Context", view: _TableView, method: Method, cells: _Cell
         if method.statistic == "share_improved":
             improved, count = cells.count(paired & (after > before)), cells.count(paired)
             return improved, count, _divide(improved, count, 100.0)
-        total = np.bincount(cells.groups[paired], weights=(after - before)[paired], minlength=cells.size)
+        total = np.bincount(
+            cells.groups[paired], weights=(after - before)[paired], minlength=cells.size
+        )
         count = cells.count(paired)
         return total, count, _divide(total, count)
-    raise _Unavailable(Problem(f"measure {measure!r} has no registered implementation", rule="measure"))
+    raise _Unavailable(
+        Problem(f"measure {measure!r} has no registered implementation", rule="measure")
+    )
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -475,15 +558,19 @@ class _Tables:
 class _Context(_Tables):
     """What one `compute` call shares between indicators: the tables, calendar and periods."""
 
-    def __init__(self, data: ProjectData, calendar: ReportingCalendar, requested: list[Period], life: Period):
+    def __init__(
+        self, data: ProjectData, calendar: ReportingCalendar, requested: list[Period], life: Period
+    ):
         super().__init__(data, calendar)
         self.requested, self.life = requested, life
         by_kind = defaultdict(list)
         for period in requested:
             by_kind[period.kind].append(period)
         self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
-        self.history = _partition(calendar, [p for p in calendar.periods(requested[-1].kind)
-                                             if p.end_date <= life.end_date])
+        self.history = _partition(
+            calendar,
+            [p for p in calendar.periods(requested[-1].kind) if p.end_date <= life.end_date],
+        )
         self.warnings: list[Problem] = []
 
     def passes(self, indicator: Indicator) -> list[_Pass]:
@@ -495,17 +582,24 @@ class _Context(_Tables):
         return [*self.partitions, *life]
 
 
-def _dimensions(context: _Context, view: _TableView, indicator: Indicator,
-                selected: SelectedIndicator) -> list[str]:
+def _dimensions(
+    context: _Context, view: _TableView, indicator: Indicator, selected: SelectedIndicator
+) -> list[str]:
     usable = []
     for dimension in selected.disaggregations:
         if view.has(dimension):
             usable.append(dimension)
         else:
-            context.warnings.append(Problem(
-                f"cannot disaggregate by {dimension!r}: table {view.name!r} and the tables it links to "
-                f"(present in the project) have no such column", entry=indicator.id, column=dimension,
-                rule="disaggregation", severity="warning"))
+            context.warnings.append(
+                Problem(
+                    f"cannot disaggregate by {dimension!r}: table {view.name!r} and the tables it links to "
+                    f"(present in the project) have no such column",
+                    entry=indicator.id,
+                    column=dimension,
+                    rule="disaggregation",
+                    severity="warning",
+                )
+            )
     return usable
 
 
@@ -521,8 +615,11 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
         counted = np.flatnonzero(rows & (period_codes >= 0))
         periods = period_codes[counted]
         is_register = method.measure == "milestone" or method.table == "milestones"
-        present = (np.full(len(period_pass.labels), len(view.frame) > 0) if is_register
-                   else view.present(period_pass, method.date))
+        present = (
+            np.full(len(period_pass.labels), len(view.frame) > 0)
+            if is_register
+            else view.present(period_pass, method.date)
+        )
         for dimension in dimensions:
             if dimension == TOTAL:
                 groups, labels = periods, [TOTAL]
@@ -532,16 +629,20 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
             cells = _Cells(counted, groups, len(period_pass.labels) * len(labels))
             numerator, denominator, value = _measure(context, view, method, cells)
             has_data = np.repeat(present, len(labels))
-            frames.append(pd.DataFrame({
-                "period": np.repeat(period_pass.labels, len(labels)),
-                "dimension": dimension,
-                "category": np.tile(labels, len(period_pass.labels)),
-                "numerator": np.where(has_data, numerator, np.nan),
-                "denominator": np.where(has_data, denominator, np.nan),
-                "value": np.where(has_data, value, np.nan),
-                "rows": cells.rows_per_cell,
-                "is_history": period_pass is context.history,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "period": np.repeat(period_pass.labels, len(labels)),
+                        "dimension": dimension,
+                        "category": np.tile(labels, len(period_pass.labels)),
+                        "numerator": np.where(has_data, numerator, np.nan),
+                        "denominator": np.where(has_data, denominator, np.nan),
+                        "value": np.where(has_data, value, np.nan),
+                        "rows": cells.rows_per_cell,
+                        "is_history": period_pass is context.history,
+                    }
+                )
+            )
     result = pd.concat(frames, ignore_index=True)
     history = result[result.pop("is_history")]
     result = result[~result.index.isin(history.index)]
@@ -555,7 +656,9 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
 def _as_life(history: pd.DataFrame) -> pd.DataFrame:
     """Life-of-project rows of a stock: per category, the last period to date that has data."""
     life = history[history["value"].notna()].groupby(["dimension", "category"], sort=False).tail(1)
-    if not (life["dimension"] == TOTAL).any():  # no data at all: the total row still shows its target
+    if not (
+        life["dimension"] == TOTAL
+    ).any():  # no data at all: the total row still shows its target
         life = pd.concat([life, history[history["dimension"] == TOTAL].tail(1)])
     return life.assign(period=LIFE_OF_PROJECT)
 
@@ -569,28 +672,50 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
     for period in [*context.requested, context.life]:
         own = rows[rows["period"] == period.label]
         if own.empty:
-            inside = rows[(rows["kind"] == context.calendar.kind) & (rows["start_date"] >= period.start_date)
-                          & (rows["end_date"] <= period.end_date)]
+            inside = rows[
+                (rows["kind"] == context.calendar.kind)
+                & (rows["start_date"] >= period.start_date)
+                & (rows["end_date"] <= period.end_date)
+            ]
             own = _roll_up(inside, indicator)
         frames.append(own[VALUE_KEYS].assign(period=period.label))
         if not (own["dimension"] == TOTAL).any():  # no data: the total row still shows its target
-            frames.append(pd.DataFrame({"period": [period.label], "dimension": TOTAL, "category": TOTAL,
-                                        "numerator": np.nan, "denominator": np.nan, "value": np.nan}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "period": [period.label],
+                        "dimension": TOTAL,
+                        "category": TOTAL,
+                        "numerator": np.nan,
+                        "denominator": np.nan,
+                        "value": np.nan,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
-def _reported_rows(table: pd.DataFrame, indicator_id: str, calendar: ReportingCalendar) -> pd.DataFrame:
+def _reported_rows(
+    table: pd.DataFrame, indicator_id: str, calendar: ReportingCalendar
+) -> pd.DataFrame:
     rows = table[table["indicator_id"] == indicator_id]
-    periods = rows["period"].map({label: calendar.parse(label) for label in rows["period"].unique()})
-    return pd.DataFrame({
-        "period": rows["period"].to_numpy(),
-        "kind": [p.kind for p in periods],
-        "start_date": [p.start_date for p in periods],
-        "end_date": [p.end_date for p in periods],
-        "dimension": _total_when_blank(rows["dimension"]),
-        "category": _total_when_blank(rows["category"]),
-        **{c: rows[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("numerator", "denominator", "value")},
-    })
+    periods = rows["period"].map(
+        {label: calendar.parse(label) for label in rows["period"].unique()}
+    )
+    return pd.DataFrame(
+        {
+            "period": rows["period"].to_numpy(),
+            "kind": [p.kind for p in periods],
+            "start_date": [p.start_date for p in periods],
+            "end_date": [p.end_date for p in periods],
+            "dimension": _total_when_blank(rows["dimension"]),
+            "category": _total_when_blank(rows["category"]),
+            **{
+                c: rows[c].to_numpy(dtype="float64", na_value=np.nan)
+                for c in ("numerator", "denominator", "value")
+            },
+        }
+    )
 
 
 def _total_when_blank(column: pd.Series) -> np.ndarray:
@@ -602,10 +727,14 @@ def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     if rows.empty or indicator.rollup == "latest":
         return rows[rows["end_date"] == rows["end_date"].max()] if not rows.empty else rows
     keys = ["dimension", "category"]
-    summed = rows.groupby(keys, as_index=False)[["numerator", "denominator", "value"]].sum(min_count=1)
+    summed = rows.groupby(keys, as_index=False)[["numerator", "denominator", "value"]].sum(
+        min_count=1
+    )
     if indicator.rollup == "recompute":
         factor = indicator.method.factor or (100.0 if indicator.unit == "percent" else 1.0)
-        summed["value"] = _divide(summed["numerator"].to_numpy(), summed["denominator"].to_numpy(), factor)
+        summed["value"] = _divide(
+            summed["numerator"].to_numpy(), summed["denominator"].to_numpy(), factor
+        )
     return summed
 
 
@@ -628,9 +757,17 @@ def status(value, target, achieved, is_decrease, bands: tuple[float, float]) -> 
     better = np.where(is_decrease, value < target, value > target)
     low, high = bands
     return np.select(
-        [np.isnan(value), np.isnan(target), np.isnan(achieved) & better, np.isnan(achieved),
-         achieved > high, achieved >= low],
-        ["no data", "no target", "above", "below", "above", "on track"], default="below")
+        [
+            np.isnan(value),
+            np.isnan(target),
+            np.isnan(achieved) & better,
+            np.isnan(achieved),
+            achieved > high,
+            achieved >= low,
+        ],
+        ["no data", "no target", "above", "below", "above", "on track"],
+        default="below",
+    )
 
 
 # -- compute ----------------------------------------------------------------------------------
@@ -644,20 +781,27 @@ def _requested_periods(calendar: ReportingCalendar, data: ProjectData, periods) 
     return sorted({calendar.parse(label) for label in labels})
 
 
-def _selected(data: ProjectData, indicators: Iterable[str] | None) -> list[tuple[SelectedIndicator, Indicator]]:
+def _selected(
+    data: ProjectData, indicators: Iterable[str] | None
+) -> list[tuple[SelectedIndicator, Indicator]]:
     chosen = data.project.indicators
     if indicators is not None:
         wanted = list(indicators)
         unknown = [i for i in wanted if i not in {s.id for s in chosen}]
         if unknown:
-            raise ComputeError(f"indicator(s) {', '.join(unknown)} are not selected in the project; "
-                               f"selected: {', '.join(s.id for s in chosen)}")
+            raise ComputeError(
+                f"indicator(s) {', '.join(unknown)} are not selected in the project; "
+                f"selected: {', '.join(s.id for s in chosen)}"
+            )
         chosen = [s for s in chosen if s.id in wanted]
     return [(s, data.catalogue.get(s.id)) for s in chosen]
 
 
-def _check_reported_values(data: ProjectData, calendar: ReportingCalendar,
-                           entries: list[tuple[SelectedIndicator, Indicator]]) -> None:
+def _check_reported_values(
+    data: ProjectData,
+    calendar: ReportingCalendar,
+    entries: list[tuple[SelectedIndicator, Indicator]],
+) -> None:
     """ComputeError for reported values of computed indicators or under labels not of this project."""
     table = data.tables.get("reported_values")
     if table is None:
@@ -666,23 +810,42 @@ def _check_reported_values(data: ProjectData, calendar: ReportingCalendar,
     measures = {indicator.id: indicator.method.measure for _, indicator in entries}
     for position, (indicator_id, label) in enumerate(zip(table["indicator_id"], table["period"])):
         if measures.get(indicator_id, "reported") != "reported":
-            problems.append(Problem(
-                f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
-                "contradict it: remove the row or pick the indicator's reported variant",
-                file="reported_values", row=position + 1, column="indicator_id", value=indicator_id,
-                rule="reported value"))
+            problems.append(
+                Problem(
+                    f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
+                    "contradict it: remove the row or pick the indicator's reported variant",
+                    file="reported_values",
+                    row=position + 1,
+                    column="indicator_id",
+                    value=indicator_id,
+                    rule="reported value",
+                )
+            )
         elif indicator_id in measures:
             try:
                 calendar.parse(label)
             except PeriodError as error:
-                problems.append(Problem(error.summary, file="reported_values", row=position + 1, column="period",
-                                        value=label, rule="period label"))
+                problems.append(
+                    Problem(
+                        error.summary,
+                        file="reported_values",
+                        row=position + 1,
+                        column="period",
+                        value=label,
+                        rule="period label",
+                    )
+                )
     if problems:
         raise ComputeError("reported values cannot be used", problems)
 
 
-def _decorate(rows: pd.DataFrame, indicator: Indicator, selected: SelectedIndicator,
-              periods: dict[str, Period], bands: tuple[float, float]) -> pd.DataFrame:
+def _decorate(
+    rows: pd.DataFrame,
+    indicator: Indicator,
+    selected: SelectedIndicator,
+    periods: dict[str, Period],
+    bands: tuple[float, float],
+) -> pd.DataFrame:
     is_total = (rows["dimension"] == TOTAL).to_numpy()
     targets = rows["period"].map(selected.targets).to_numpy(dtype=float, na_value=np.nan)
     target = np.where(is_total, targets, np.nan)
@@ -698,18 +861,30 @@ def _decorate(rows: pd.DataFrame, indicator: Indicator, selected: SelectedIndica
         achievement=achieved,
         status=status(rows["value"], target, achieved, is_decrease, bands),
         period_kind=rows["period"].map(lambda p: periods[p].kind),
-        measure=indicator.method.measure, unit=indicator.unit, rollup=indicator.rollup,
+        measure=indicator.method.measure,
+        unit=indicator.unit,
+        rollup=indicator.rollup,
     )
 
 
 def _missing_table_problems(missing: dict[str, list[str]]) -> list[Problem]:
-    return [Problem(f"the project has no {table!r} table (add it under `sources` in project.yaml); "
-                    f"needed by {', '.join(ids)}", entry=table, rule="missing table")
-            for table, ids in missing.items()]
+    return [
+        Problem(
+            f"the project has no {table!r} table (add it under `sources` in project.yaml); "
+            f"needed by {', '.join(ids)}",
+            entry=table,
+            rule="missing table",
+        )
+        for table, ids in missing.items()
+    ]
 
 
-def compute(data: ProjectData, periods: str | Sequence[str] = "latest", indicators: Iterable[str] | None = None,
-            bands: tuple[float, float] | None = None) -> Results:
+def compute(
+    data: ProjectData,
+    periods: str | Sequence[str] = "latest",
+    indicators: Iterable[str] | None = None,
+    bands: tuple[float, float] | None = None,
+) -> Results:
     """Evaluate the project's selected indicators (narrowed to `indicators`) per period and disaggregation.
 
     `periods`: "latest", "all" (every period of the reporting kind), a label, or a list of labels;
@@ -720,7 +895,9 @@ def compute(data: ProjectData, periods: str | Sequence[str] = "latest", indicato
     calendar = ReportingCalendar(project)
     target_problems = calendar.validate_targets(project)
     if target_problems:
-        raise PeriodError("project.yaml has targets for periods that are not the project's", target_problems)
+        raise PeriodError(
+            "project.yaml has targets for periods that are not the project's", target_problems
+        )
     requested = _requested_periods(calendar, data, periods)
     life = calendar.life_of_project(requested[-1].end_date)
     entries = _selected(data, indicators)
@@ -731,42 +908,72 @@ def compute(data: ProjectData, periods: str | Sequence[str] = "latest", indicato
     frames, missing, problems = [], defaultdict(list), []
     for selected, indicator in entries:
         try:
-            rows = (_reported(context, indicator) if indicator.method.measure == "reported"
-                    else _evaluate(context, indicator, selected))
+            rows = (
+                _reported(context, indicator)
+                if indicator.method.measure == "reported"
+                else _evaluate(context, indicator, selected)
+            )
         except _MissingTable as error:
             missing[error.table].append(indicator.id)
             continue
         except _Unavailable as error:
-            problems.append(Problem(f"{indicator.id} cannot be computed: {error.problem.message}",
-                                    entry=indicator.id, column=error.problem.column, rule=error.problem.rule))
+            problems.append(
+                Problem(
+                    f"{indicator.id} cannot be computed: {error.problem.message}",
+                    entry=indicator.id,
+                    column=error.problem.column,
+                    rule=error.problem.rule,
+                )
+            )
             continue
         frames.append(_decorate(rows, indicator, selected, period_of, bands))
     table = _assemble(frames, project.id, [s.id for s, _ in entries], [*requested, life], entries)
-    return Results(project.id, [*requested, life], table,
-                   [*_missing_table_problems(missing), *problems, *context.warnings])
+    return Results(
+        project.id,
+        [*requested, life],
+        table,
+        [*_missing_table_problems(missing), *problems, *context.warnings],
+    )
 
 
-def _assemble(frames: list[pd.DataFrame], project_id: str, order: list[str], periods: list[Period],
-              entries) -> pd.DataFrame:
+def _assemble(
+    frames: list[pd.DataFrame], project_id: str, order: list[str], periods: list[Period], entries
+) -> pd.DataFrame:
     """One table in RESULT_COLUMNS order, sorted by indicator, period, dimension (total first)."""
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in RESULT_COLUMNS})
-    table = pd.concat(frames, ignore_index=True).assign(project_id=project_id, suppressed=False, audience="internal")
-    dimension_order = {(s.id, d): i + 1 for s, _ in entries for i, d in enumerate(s.disaggregations)}
-    sort_keys = pd.DataFrame({
-        "indicator": table["indicator_id"].map({i: n for n, i in enumerate(order)}),
-        "period": table["period"].map({p.label: n for n, p in enumerate(periods)}),
-        "dimension": [0 if d == TOTAL else dimension_order.get((i, d), len(dimension_order) + 1)
-                      for i, d in zip(table["indicator_id"], table["dimension"])],
-    })
+        return pd.DataFrame(
+            {c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in RESULT_COLUMNS}
+        )
+    table = pd.concat(frames, ignore_index=True).assign(
+        project_id=project_id, suppressed=False, audience="internal"
+    )
+    dimension_order = {
+        (s.id, d): i + 1 for s, _ in entries for i, d in enumerate(s.disaggregations)
+    }
+    sort_keys = pd.DataFrame(
+        {
+            "indicator": table["indicator_id"].map({i: n for n, i in enumerate(order)}),
+            "period": table["period"].map({p.label: n for n, p in enumerate(periods)}),
+            "dimension": [
+                0 if d == TOTAL else dimension_order.get((i, d), len(dimension_order) + 1)
+                for i, d in zip(table["indicator_id"], table["dimension"])
+            ],
+        }
+    )
     order_index = sort_keys.sort_values(list(sort_keys.columns), kind="stable").index
     return table.loc[order_index, list(RESULT_COLUMNS)].reset_index(drop=True)
 
 
 _EMPTY_DTYPES = {
-    "numerator": "float64", "denominator": "float64", "value": "float64", "baseline": "float64",
-    "target": "float64", "achievement": "float64", "suppressed": "bool",
-    "period_start_date": "datetime64[ns]", "period_end_date": "datetime64[ns]",
+    "numerator": "float64",
+    "denominator": "float64",
+    "value": "float64",
+    "baseline": "float64",
+    "target": "float64",
+    "achievement": "float64",
+    "suppressed": "bool",
+    "period_start_date": "datetime64[ns]",
+    "period_end_date": "datetime64[ns]",
 }
 
 
@@ -777,13 +984,17 @@ def _as_compute_error(what: str):
     try:
         yield
     except _MissingTable as error:
-        raise ComputeError(f"{what} needs the {error.table!r} table, which the project does not have: "
-                           "add it under sources in project.yaml") from None
+        raise ComputeError(
+            f"{what} needs the {error.table!r} table, which the project does not have: "
+            "add it under sources in project.yaml"
+        ) from None
     except _Unavailable as error:
         raise ComputeError(f"{what}: {error.problem.message}", [error.problem]) from None
 
 
-def part_per_group(data: ProjectData, table: str, part: Part, groups: np.ndarray, size: int) -> np.ndarray:
+def part_per_group(
+    data: ProjectData, table: str, part: Part, groups: np.ndarray, size: int
+) -> np.ndarray:
     """A part of `data.tables[table]` (its filter, then its aggregate) per group of rows.
 
     `groups[i]` is the group of row i: 0 … size - 1, or -1 for none. ComputeError for a missing
@@ -800,15 +1011,26 @@ def data_needed(indicator: Indicator) -> tuple[str | None, list[str]]:
     method = indicator.method
     if method.measure == "reported":
         return "reported_values", ["indicator_id", "period", "value"]
-    columns = [method.date, method.column, method.before, method.after, *(c.column for c in method.filter)]
+    columns = [
+        method.date,
+        method.column,
+        method.before,
+        method.after,
+        *(c.column for c in method.filter),
+    ]
     for part in (method.numerator, method.denominator):
         if part is not None:
             columns += [part.column, *(c.column for c in part.filter)]
     return method.table, list(dict.fromkeys(c for c in columns if c))
 
 
-def recipe_rows(data: ProjectData, indicator: Indicator, period: Period, dimension: str = TOTAL,
-                category: str = TOTAL) -> pd.DataFrame:
+def recipe_rows(
+    data: ProjectData,
+    indicator: Indicator,
+    period: Period,
+    dimension: str = TOTAL,
+    category: str = TOTAL,
+) -> pd.DataFrame:
     """The records `compute` counts in one result cell: the indicator in `period` and `category`.
 
     The recipe's table (with the columns it reads from a linked table joined) narrowed by its
@@ -821,7 +1043,9 @@ def recipe_rows(data: ProjectData, indicator: Indicator, period: Period, dimensi
     """
     method = indicator.method
     if method.measure == "function":
-        raise ComputeError(f"{indicator.id} is computed by the function {method.function}: it has no rows to show")
+        raise ComputeError(
+            f"{indicator.id} is computed by the function {method.function}: it has no rows to show"
+        )
     table, columns = data_needed(indicator)
     wanted = list(dict.fromkeys([*columns, *([dimension] if dimension != TOTAL else [])]))
     with _as_compute_error(indicator.id):
@@ -837,14 +1061,21 @@ def recipe_rows(data: ProjectData, indicator: Indicator, period: Period, dimensi
         if dimension != TOTAL:
             codes, labels = view.groups(dimension)
             keep &= codes == (labels.index(category) if category in labels else -1)
-        flags = {name: view.mask(part.filter) for name, part in
-                 (("in_numerator", method.numerator), ("in_denominator", method.denominator))
-                 if part is not None and part.filter}
+        flags = {
+            name: view.mask(part.filter)
+            for name, part in (
+                ("in_numerator", method.numerator),
+                ("in_denominator", method.denominator),
+            )
+            if part is not None and part.filter
+        }
         if method.measure == "change":
             before, after = view.numbers(method.before), view.numbers(method.after)
             keep &= ~np.isnan(before) & ~np.isnan(after)
             flags["improved"] = after > before
         linked = {c: view.values(c) for c in wanted if c not in view.frame}
-    rows = view.frame[keep].assign(**{name: values[keep] for name, values in {**linked, **flags}.items()})
+    rows = view.frame[keep].assign(
+        **{name: values[keep] for name, values in {**linked, **flags}.items()}
+    )
     first = [*flags, *wanted]
     return rows[first + [c for c in rows.columns if c not in first]].reset_index(drop=True)

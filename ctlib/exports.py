@@ -6,8 +6,8 @@ Both take tables already fit for the audience (suppressed for donors) and refuse
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 from openpyxl import Workbook
@@ -19,15 +19,30 @@ from .tables import PILLARS
 
 RESULT_KEY = ("project_id", "indicator_id", "period", "dimension", "category")
 NUMBER_FORMATS = {
-    "count": "#,##0", "percent": '0.0"%"', "ratio": "0.00", "rate": "#,##0.00", "score": "0.0",
+    "count": "#,##0",
+    "percent": '0.0"%"',
+    "ratio": "0.00",
+    "rate": "#,##0.00",
+    "score": "0.0",
     "yes_no": '[=1]"yes";[=0]"no";0',
 }
 ACHIEVEMENT_FORMAT = '0"%"'
 STATUS_FILLS = {  # light tints of the Okabe–Ito colours used by the charts, with the status as text
-    "above": "CCE3F0", "on track": "CCECE3", "below": "F7D7C2", "no target": "E6E6E6", "no data": "FBEACC",
+    "above": "CCE3F0",
+    "on track": "CCECE3",
+    "below": "F7D7C2",
+    "no target": "E6E6E6",
+    "no data": "FBEACC",
     "suppressed": "F3DCEA",
 }
-COLUMN_WIDTHS = {"number": 5, "indicator_id": 10, "indicator": 48, "level": 9, "unit": 8, "direction": 10}
+COLUMN_WIDTHS = {
+    "number": 5,
+    "indicator_id": 10,
+    "indicator": 48,
+    "level": 9,
+    "unit": 8,
+    "direction": 10,
+}
 PERIOD_WIDTH = 11
 
 
@@ -72,7 +87,9 @@ def _write_sheet(sheet, rows: pd.DataFrame, k: int) -> None:
             elif column == "indicator":
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     for position, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(position)].width = COLUMN_WIDTHS.get(column, PERIOD_WIDTH)
+        sheet.column_dimensions[get_column_letter(position)].width = COLUMN_WIDTHS.get(
+            column, PERIOD_WIDTH
+        )
     sheet.freeze_panes = "D2"  # header row and number, id, indicator stay in view
 
 

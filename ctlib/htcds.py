@@ -53,22 +53,49 @@ FIELDS = {
 }
 IDENTIFICATION_FALLBACK = "cas_IncomingReferralDate"
 
-IDENTIFIER_FIELDS = frozenset({
-    "prs_Salutation", "prs_FirstName", "prs_MiddleName", "prs_SecondName", "prs_IdentityNumber", "prs_Email",
-    "prs_HomePhone", "prs_MobilePhone", "prs_MailingCity", "prs_MailingCountry", "prs_MailingState",
-    "prs_MailingStreet", "prs_MailingPostalCode", "prs_MailingLongitude", "prs_MailingLatitude",
-    "cas_CaseOwner", "cas_ReferringPrimaryCaseWorker", "cas_ReferredPrimaryCaseWorker",
-})
+IDENTIFIER_FIELDS = frozenset(
+    {
+        "prs_Salutation",
+        "prs_FirstName",
+        "prs_MiddleName",
+        "prs_SecondName",
+        "prs_IdentityNumber",
+        "prs_Email",
+        "prs_HomePhone",
+        "prs_MobilePhone",
+        "prs_MailingCity",
+        "prs_MailingCountry",
+        "prs_MailingState",
+        "prs_MailingStreet",
+        "prs_MailingPostalCode",
+        "prs_MailingLongitude",
+        "prs_MailingLatitude",
+        "cas_CaseOwner",
+        "cas_ReferringPrimaryCaseWorker",
+        "cas_ReferredPrimaryCaseWorker",
+    }
+)
 
 VALUES = {
-    "sex": {"Feminine": "female", "Masculine": "male", "TransgenderFeminine": "female",
-            "TransgenderMasculine": "male", "NonConforming": "other", "NonSpecifiedUnknown": "unknown"},
+    "sex": {
+        "Feminine": "female",
+        "Masculine": "male",
+        "TransgenderFeminine": "female",
+        "TransgenderMasculine": "male",
+        "NonConforming": "other",
+        "NonSpecifiedUnknown": "unknown",
+    },
     "exploitation_type": {"ForcedMilitaryByNonStateActors": "forced_military"},
-    "trafficking_status": {"PossibleVictimOfTrafficking": "possible", "ActualVictimOfTrafficking": "actual",
-                           "NotAVictimOfTrafficking": "not_a_victim"},
+    "trafficking_status": {
+        "PossibleVictimOfTrafficking": "possible",
+        "ActualVictimOfTrafficking": "actual",
+        "NotAVictimOfTrafficking": "not_a_victim",
+    },
     "status_decided_by": {"NonPoliceGovernmentalOrganization": "government_other"},
 }
-OTHER_WHEN_UNKNOWN = {"closure_reason": "other"}  # free-text fields: a reason not in our list is 'other'
+OTHER_WHEN_UNKNOWN = {
+    "closure_reason": "other"
+}  # free-text fields: a reason not in our list is 'other'
 MULTI_SELECT = ("exploitation_type", "nationality")
 
 
@@ -91,7 +118,11 @@ def field_map(names) -> dict[str, str]:
 
 def is_label_row(names, cells) -> bool:
     """The row under the field names holds their labels (`prs_Gender` over `Gender`)."""
-    pairs = [(name, cell) for name, cell in zip(names, cells) if is_htcds_field(name) and cell is not None]
+    pairs = [
+        (name, cell)
+        for name, cell in zip(names, cells)
+        if is_htcds_field(name) and cell is not None
+    ]
     matches = sum(category_key(name.split("_", 1)[1]) == category_key(cell) for name, cell in pairs)
     return bool(pairs) and matches * 2 >= len(pairs)
 
@@ -101,7 +132,9 @@ def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     frame, notes = frame.copy(), []
     if "case_id" not in frame:
         frame["case_id"] = "row-" + frame.index.astype("string")
-        notes.append("no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, row-4, ...)")
+        notes.append(
+            "no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, row-4, ...)"
+        )
     for name in MULTI_SELECT:
         if name in frame:
             parts = frame[name].astype("string").str.strip().str.split(r"\s*[;,]\s*", regex=True)

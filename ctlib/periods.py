@@ -43,7 +43,7 @@ class Period:
     start_date: dt.date
     end_date: dt.date
 
-    def __lt__(self, other: "Period") -> bool:
+    def __lt__(self, other: Period) -> bool:
         return self._order() < other._order()
 
     def _order(self):
@@ -83,7 +83,9 @@ class ReportingCalendar:
         first_month = number * MONTHS[kind] + self.start_month - 1
         start = _month_start(first_month)
         end = _month_start(first_month + MONTHS[kind]) - dt.timedelta(days=1)
-        year = (number * MONTHS[kind]) // 12 + (1 if self.start_month > 1 else 0)  # the year it ends
+        year = (number * MONTHS[kind]) // 12 + (
+            1 if self.start_month > 1 else 0
+        )  # the year it ends
         within = (number * MONTHS[kind]) % 12 // MONTHS[kind] + 1
         label = f"{'FY' if self.is_fiscal else ''}{year}"
         if kind != YEAR:
@@ -97,7 +99,9 @@ class ReportingCalendar:
 
     def expected_forms(self) -> str:
         year = f"{'FY' if self.is_fiscal else ''}<year>"
-        return f"{year}-Q<1-4> (quarter), {year}-S<1-2> (semester), {year} (year) or {LIFE_OF_PROJECT}"
+        return (
+            f"{year}-Q<1-4> (quarter), {year}-S<1-2> (semester), {year} (year) or {LIFE_OF_PROJECT}"
+        )
 
     def periods(self, kind: str | None = None) -> list[Period]:
         """Every period of `kind` (default: the reporting kind) over the project span, in order."""
@@ -143,7 +147,9 @@ class ReportingCalendar:
     # -- dates -> periods -----------------------------------------------------------------
     def codes(self, dates, kind: str | None = None) -> np.ndarray:
         """Position in `periods(kind)` of each date (int64; -1 for a missing date or one outside the span)."""
-        days = np.asarray(dates, dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY  # NaT: far negative
+        days = (
+            np.asarray(dates, dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY
+        )  # NaT: far negative
         offsets = days - (self.start_date - EPOCH).days
         table = self._day_codes(kind or self.kind)
         inside = (offsets >= 0) & (offsets < len(table))
@@ -154,15 +160,23 @@ class ReportingCalendar:
         if kind not in self._day_tables:
             table = np.empty((self.end_date - self.start_date).days + 1, dtype=np.int64)
             for position, period in enumerate(self.periods(kind)):
-                table[(period.start_date - self.start_date).days:(period.end_date - self.start_date).days + 1] = position
+                table[
+                    (period.start_date - self.start_date).days : (
+                        period.end_date - self.start_date
+                    ).days
+                    + 1
+                ] = position
             self._day_tables[kind] = table
         return self._day_tables[kind]
 
     def label_dates(self, dates: pd.Series, kind: str | None = None) -> pd.Series:
         """The period label of each date, as a categorical Series ordered like `periods(kind)`."""
         labels = [p.label for p in self.periods(kind)]
-        return pd.Series(pd.Categorical.from_codes(self.codes(dates, kind), labels, ordered=True),
-                         index=dates.index, name=dates.name)
+        return pd.Series(
+            pd.Categorical.from_codes(self.codes(dates, kind), labels, ordered=True),
+            index=dates.index,
+            name=dates.name,
+        )
 
     # -- latest -------------------------------------------------------------------------------
     def latest_record_date(self, tables: dict[str, pd.DataFrame]) -> dt.date | None:
@@ -174,18 +188,26 @@ class ReportingCalendar:
         latest = None
         for name, frame in tables.items():
             if name == "reported_values":
-                dates = [self.parse(label).end_date for label in frame["period"].dropna().unique()
-                         if self._is_valid(label)]
+                dates = [
+                    self.parse(label).end_date
+                    for label in frame["period"].dropna().unique()
+                    if self._is_valid(label)
+                ]
             else:
-                dates = [self._latest_in_span(frame[column]) for column in TABLES[name].date_columns_in_period
-                         if column in frame]
+                dates = [
+                    self._latest_in_span(frame[column])
+                    for column in TABLES[name].date_columns_in_period
+                    if column in frame
+                ]
             dates = [d for d in dates if d is not None]
             if dates:
                 latest = max([latest, *dates]) if latest else max(dates)
         return latest
 
     def _latest_in_span(self, dates: pd.Series) -> dt.date | None:
-        inside = dates[(dates >= pd.Timestamp(self.start_date)) & (dates <= pd.Timestamp(self.end_date))]
+        inside = dates[
+            (dates >= pd.Timestamp(self.start_date)) & (dates <= pd.Timestamp(self.end_date))
+        ]
         return None if inside.empty else inside.max().date()
 
     def _is_valid(self, label: str) -> bool:
@@ -207,16 +229,20 @@ class ReportingCalendar:
         today = today or dt.date.today()
         latest_date = self.latest_record_date(data.tables)
         if latest_date is None:
-            raise PeriodError("the project's data holds no record dated within the project span "
-                              f"{self.span_text}; name a period instead of 'latest'")
+            raise PeriodError(
+                "the project's data holds no record dated within the project span "
+                f"{self.span_text}; name a period instead of 'latest'"
+            )
         periods = self.periods()
         current = next(p for p in periods if p.contains(latest_date))
         if current.end_date < today or current is periods[-1]:
             return current
         complete = [p for p in periods if p.end_date <= latest_date]
         if not complete:
-            raise PeriodError(f"no {self.kind} is complete yet: the latest record is dated {latest_date} "
-                              f"and {periods[0].label} ends {periods[0].end_date}")
+            raise PeriodError(
+                f"no {self.kind} is complete yet: the latest record is dated {latest_date} "
+                f"and {periods[0].label} ends {periods[0].end_date}"
+            )
         return complete[-1]
 
     # -- validation ---------------------------------------------------------------------------
@@ -228,8 +254,14 @@ class ReportingCalendar:
                 try:
                     self.parse(label)
                 except PeriodError as error:
-                    problems.append(Problem(error.summary, entry=f"indicators[{position}] ({selected.id}).targets",
-                                            value=label, rule="target period"))
+                    problems.append(
+                        Problem(
+                            error.summary,
+                            entry=f"indicators[{position}] ({selected.id}).targets",
+                            value=label,
+                            rule="target period",
+                        )
+                    )
         return problems
 
 

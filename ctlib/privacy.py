@@ -33,12 +33,19 @@ from .errors import CtlibError
 AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row
 HIDDEN_COLUMNS = ["value", "numerator", "denominator", "achievement"]
-_VALUE_COUNTS = ("count", "count_distinct", "sum", "reported")  # the value is a count when the unit is
+_VALUE_COUNTS = (
+    "count",
+    "count_distinct",
+    "sum",
+    "reported",
+)  # the value is a count when the unit is
 _PART_COUNTS = ("share", "ratio", "rate")  # numerator and denominator are counts
 _SIZE_COUNTS = ("mean", "median")  # the denominator (how many values) is a count
 
 
-def suppress(results: pd.DataFrame | Results, k: int, audience: str = "donor") -> pd.DataFrame | Results:
+def suppress(
+    results: pd.DataFrame | Results, k: int, audience: str = "donor"
+) -> pd.DataFrame | Results:
     """The results table (or Results) fit for `audience`: suppressed for "donor", as is for "internal"."""
     if isinstance(results, Results):
         return dataclasses.replace(results, table=suppress(results.table, k, audience))
@@ -61,7 +68,11 @@ def suppress(results: pd.DataFrame | Results, k: int, audience: str = "donor") -
 def _counted_columns(table: pd.DataFrame) -> dict[str, pd.Series]:
     """Per column (value, numerator, denominator): whether it holds a count in each row (module docstring)."""
     measure, unit = table["measure"], table["unit"]
-    parts = measure.isin(_PART_COUNTS) | ((measure == "change") & (unit == "percent")) | (measure == "reported")
+    parts = (
+        measure.isin(_PART_COUNTS)
+        | ((measure == "change") & (unit == "percent"))
+        | (measure == "reported")
+    )
     return {
         "value": measure.isin(_VALUE_COUNTS) & (unit == "count"),
         "numerator": parts,
@@ -71,19 +82,34 @@ def _counted_columns(table: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _sizes(counts: pd.DataFrame) -> np.ndarray:
     """The count that ranks a row when choosing complementary cells (value, else denominator)."""
-    return counts["value"].fillna(counts["denominator"]).fillna(counts["numerator"]).to_numpy(dtype=float)
+    return (
+        counts["value"]
+        .fillna(counts["denominator"])
+        .fillna(counts["numerator"])
+        .to_numpy(dtype=float)
+    )
 
 
 def _relations(table: pd.DataFrame, eligible: np.ndarray) -> list[np.ndarray]:
     """Row positions of every "parent = sum of parts" relation, the parent first."""
     rows = table.assign(position=np.arange(len(table)))[eligible]
     relations = []
-    totals = {key: position for key, position in zip(
-        map(tuple, rows.loc[rows["dimension"] == TOTAL, ["project_id", "indicator_id", "period"]].to_numpy()),
-        rows.loc[rows["dimension"] == TOTAL, "position"])}
+    totals = {
+        key: position
+        for key, position in zip(
+            map(
+                tuple,
+                rows.loc[
+                    rows["dimension"] == TOTAL, ["project_id", "indicator_id", "period"]
+                ].to_numpy(),
+            ),
+            rows.loc[rows["dimension"] == TOTAL, "position"],
+        )
+    }
     categories = rows[rows["dimension"] != TOTAL]
     for (project, indicator, period, _), group in categories.groupby(
-            ["project_id", "indicator_id", "period", "dimension"], sort=False):
+        ["project_id", "indicator_id", "period", "dimension"], sort=False
+    ):
         parent = totals.get((project, indicator, period))
         if parent is not None:
             relations.append(np.array([parent, *group["position"]]))
@@ -106,20 +132,27 @@ def _period_relations(periods: pd.DataFrame) -> tuple[list, list]:
     for parent in periods.itertuples():
         others = periods[periods["period_kind"] != parent.period_kind]
         for _, rows in others.groupby("period_kind"):
-            inside = rows[(rows["period_start_date"] >= parent.period_start_date)
-                          & (rows["period_end_date"] <= parent.period_end_date)].sort_values("period_start_date")
+            inside = rows[
+                (rows["period_start_date"] >= parent.period_start_date)
+                & (rows["period_end_date"] <= parent.period_end_date)
+            ].sort_values("period_start_date")
             if inside.empty:
                 continue
             starts, ends = inside["period_start_date"].tolist(), inside["period_end_date"].tolist()
-            if (starts[0] == parent.period_start_date and ends[-1] == parent.period_end_date
-                    and all(start == end + one_day for start, end in zip(starts[1:], ends[:-1]))):
+            if (
+                starts[0] == parent.period_start_date
+                and ends[-1] == parent.period_end_date
+                and all(start == end + one_day for start, end in zip(starts[1:], ends[:-1]))
+            ):
                 tilings.append((parent.period, inside["period"].tolist()))
             if ends[-1] == parent.period_end_date:
                 lasts.append((parent.period, inside["period"].tolist()[-1:]))
     return tilings, lasts
 
 
-def _complementary(table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def _complementary(
+    table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
     """Primary cells plus complementary ones, until no relation has exactly one hidden row."""
     hidden = primary & eligible
     relations = _relations(table, eligible)
@@ -141,7 +174,14 @@ def _complementary(table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarra
 def _complement(relation: np.ndarray, hidden: np.ndarray, sizes: np.ndarray) -> int:
     """The published member to hide: parts before the parent, positive before zero, smallest first."""
     published = [position for position in relation if not hidden[position]]
-    return min(published, key=lambda p: (p == relation[0], _size_class(sizes[p]), np.nan_to_num(sizes[p], nan=np.inf)))
+    return min(
+        published,
+        key=lambda p: (
+            p == relation[0],
+            _size_class(sizes[p]),
+            np.nan_to_num(sizes[p], nan=np.inf),
+        ),
+    )
 
 
 def _size_class(size: float) -> int:

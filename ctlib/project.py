@@ -42,7 +42,11 @@ class ProjectFile:
     data: CommentedMap
     project: Project
     catalogue: Catalogue
-    indent: tuple[int, int, int] = (2, 4, 2)  # mapping, sequence, dash offset (as the user wrote them)
+    indent: tuple[int, int, int] = (
+        2,
+        4,
+        2,
+    )  # mapping, sequence, dash offset (as the user wrote them)
 
     @property
     def directory(self) -> Path:
@@ -79,7 +83,9 @@ def load_project_file(project_dir: str | Path) -> ProjectFile:
     """project.yaml of a folder, validated, with its commented map kept for a faithful save."""
     path = Path(project_dir) / PROJECT_FILE
     if not path.is_file():
-        raise ProjectError(f"no {PROJECT_FILE} in {Path(project_dir)}: create one with `ctlib new {project_dir}`")
+        raise ProjectError(
+            f"no {PROJECT_FILE} in {Path(project_dir)}: create one with `ctlib new {project_dir}`"
+        )
     text = path.read_text(encoding="utf-8")
     try:
         data = _yaml().load(text)
@@ -88,10 +94,20 @@ def load_project_file(project_dir: str | Path) -> ProjectFile:
         line = mark.line + 1 if mark else None
         where = f" (line {line}, column {mark.column + 1})" if mark else ""
         message = f"not valid YAML{where}: {error.problem or error.context}"
-        raise ProjectError(f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]) from None
+        raise ProjectError(
+            f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]
+        ) from None
     if not isinstance(data, CommentedMap):
-        raise ProjectError(f"{path} cannot be read", [Problem("expected a mapping of sections (project:, "
-                                                              "results_chain:, ...)", file=str(path), rule="yaml")])
+        raise ProjectError(
+            f"{path} cannot be read",
+            [
+                Problem(
+                    "expected a mapping of sections (project:, results_chain:, ...)",
+                    file=str(path),
+                    rule="yaml",
+                )
+            ],
+        )
     project, catalogue = _validate(data, path)
     return ProjectFile(path, data, project, catalogue, _guess_indent(text))
 
@@ -113,8 +129,9 @@ def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path
     yaml.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
     path = Path(path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     suffix=".tmp", delete=False) as handle:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    ) as handle:
         temporary = Path(handle.name)
         try:
             yaml.dump(data, handle)
@@ -126,8 +143,9 @@ def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path
     os.replace(temporary, path)
 
 
-def new_project(project_dir: str | Path, name: str | None = None, indicator_ids=(),
-                today: dt.date | None = None) -> list[Path]:
+def new_project(
+    project_dir: str | Path, name: str | None = None, indicator_ids=(), today: dt.date | None = None
+) -> list[Path]:
     """Scaffold a project: a commented project.yaml and blank csv/xlsx templates; returns the files written.
 
     Refuses to overwrite an existing project.yaml or data file.
@@ -135,14 +153,23 @@ def new_project(project_dir: str | Path, name: str | None = None, indicator_ids=
     directory = Path(project_dir)
     target = directory / PROJECT_FILE
     if target.exists():
-        raise ProjectError(f"{target} already exists; `ctlib new` never overwrites a project: edit it, "
-                           "or choose another folder")
+        raise ProjectError(
+            f"{target} already exists; `ctlib new` never overwrites a project: edit it, "
+            "or choose another folder"
+        )
     catalogue = load_catalogue()
     unknown = [i for i in indicator_ids if i not in catalogue.ids]
     if unknown:
-        raise ProjectError("unknown indicator ids", [
-            Problem(f"{i!r} is not in the catalogue" + _closest(i, catalogue.ids), rule="indicator id")
-            for i in unknown])
+        raise ProjectError(
+            "unknown indicator ids",
+            [
+                Problem(
+                    f"{i!r} is not in the catalogue" + _closest(i, catalogue.ids),
+                    rule="indicator id",
+                )
+                for i in unknown
+            ],
+        )
     indicators = [catalogue.get(i) for i in indicator_ids]
     tables = templates.tables_needed(indicators)
     files = [directory / "data" / f"{t}.{suffix}" for t in tables for suffix in ("csv", "xlsx")]
@@ -150,14 +177,22 @@ def new_project(project_dir: str | Path, name: str | None = None, indicator_ids=
     if existing:
         raise ProjectError(f"template files already exist, not overwritten: {', '.join(existing)}")
     project_name = name or directory.resolve().name.replace("_", " ").replace("-", " ").title()
-    project_id = re.sub(r"[^a-z0-9_-]+", "-", directory.resolve().name.lower()).strip("-_") or "project"
+    project_id = (
+        re.sub(r"[^a-z0-9_-]+", "-", directory.resolve().name.lower()).strip("-_") or "project"
+    )
     (directory / "data").mkdir(parents=True, exist_ok=True)
     for table_name in tables:
         templates.write_csv_template(table_name, directory / "data" / f"{table_name}.csv")
         templates.write_xlsx_template(table_name, directory / "data" / f"{table_name}.xlsx")
     start = dt.date((today or dt.date.today()).year, 1, 1)
-    text = templates.project_yaml(project_id, project_name, start, start.replace(year=start.year + 2, month=12,
-                                                                                 day=31), indicators, tables)
+    text = templates.project_yaml(
+        project_id,
+        project_name,
+        start,
+        start.replace(year=start.year + 2, month=12, day=31),
+        indicators,
+        tables,
+    )
     save_project(_yaml().load(text), target)
     load_project(directory)  # the scaffold must load as written
     return [target, *files]
@@ -171,17 +206,36 @@ def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
         project = Project.model_validate(_plain(data))
     except ValidationError as error:
         problems = [_schema_problem(e, data, path) for e in error.errors()]
-        raise ProjectError(f"{path} does not match the project.yaml layout ({len(problems)} problem(s))",
-                           problems) from None
+        raise ProjectError(
+            f"{path} does not match the project.yaml layout ({len(problems)} problem(s))", problems
+        ) from None
     catalogue_path = path.parent / project.catalogue if project.catalogue else None
     if catalogue_path and not catalogue_path.is_file():
-        raise ProjectError(f"{path} names a catalogue file that does not exist", [
-            Problem(f"no file {project.catalogue!r} next to project.yaml", file=str(path), entry="catalogue",
-                    row=_line(data, ("catalogue",)), value=project.catalogue, rule="file exists")])
+        raise ProjectError(
+            f"{path} names a catalogue file that does not exist",
+            [
+                Problem(
+                    f"no file {project.catalogue!r} next to project.yaml",
+                    file=str(path),
+                    entry="catalogue",
+                    row=_line(data, ("catalogue",)),
+                    value=project.catalogue,
+                    rule="file exists",
+                )
+            ],
+        )
     catalogue = load_catalogue(extra=[catalogue_path] if catalogue_path else ())
-    problems = [Problem(message, file=str(path), entry=_yaml_path(loc), row=_line(data, loc), value=value,
-                        rule=rule)
-                for loc, message, value, rule in _semantic_problems(project, catalogue, path.parent)]
+    problems = [
+        Problem(
+            message,
+            file=str(path),
+            entry=_yaml_path(loc),
+            row=_line(data, loc),
+            value=value,
+            rule=rule,
+        )
+        for loc, message, value, rule in _semantic_problems(project, catalogue, path.parent)
+    ]
     if problems:
         raise ProjectError(f"{path} is inconsistent ({len(problems)} problem(s))", problems)
     return project, catalogue
@@ -192,31 +246,64 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
     result_ids = project.results_chain.result_ids()
     for index, result_id in enumerate(result_ids):
         if result_id in result_ids[:index]:
-            yield ("results_chain",), f"result id {result_id!r} is used twice", result_id, "unique result id"
+            yield (
+                ("results_chain",),
+                f"result id {result_id!r} is used twice",
+                result_id,
+                "unique result id",
+            )
     seen = set()
     for i, selected in enumerate(project.indicators):
         if selected.id in seen:
-            yield ("indicators", i, "id"), f"indicator {selected.id!r} is selected twice", selected.id, "unique"
+            yield (
+                ("indicators", i, "id"),
+                f"indicator {selected.id!r} is selected twice",
+                selected.id,
+                "unique",
+            )
         seen.add(selected.id)
         if selected.id not in catalogue.ids:
-            yield (("indicators", i, "id"), f"{selected.id!r} is not in the catalogue"
-                   + _closest(selected.id, catalogue.ids), selected.id, "indicator id")
+            yield (
+                ("indicators", i, "id"),
+                f"{selected.id!r} is not in the catalogue" + _closest(selected.id, catalogue.ids),
+                selected.id,
+                "indicator id",
+            )
             continue
         if selected.result is not None and selected.result not in result_ids:
-            yield (("indicators", i, "result"), f"result {selected.result!r} is not in the results chain; "
-                   f"results: {', '.join(result_ids) or 'none'}", selected.result, "result id")
+            yield (
+                ("indicators", i, "result"),
+                f"result {selected.result!r} is not in the results chain; "
+                f"results: {', '.join(result_ids) or 'none'}",
+                selected.result,
+                "result id",
+            )
         allowed = catalogue.get(selected.id).disaggregations
         for j, dimension in enumerate(selected.disaggregations):
             if dimension not in allowed:
-                yield (("indicators", i, "disaggregations", j), f"{selected.id} cannot be disaggregated by "
-                       f"{dimension!r}; it supports: {', '.join(allowed) or 'none'}", dimension, "disaggregation")
+                yield (
+                    ("indicators", i, "disaggregations", j),
+                    f"{selected.id} cannot be disaggregated by "
+                    f"{dimension!r}; it supports: {', '.join(allowed) or 'none'}",
+                    dimension,
+                    "disaggregation",
+                )
     for table_name, source in project.sources.items():
         if table_name not in TABLES:
-            yield (("sources", table_name), f"{table_name!r} is not a standard table; tables: "
-                   f"{', '.join(TABLES)}" + _closest(table_name, TABLES), table_name, "standard table")
+            yield (
+                ("sources", table_name),
+                f"{table_name!r} is not a standard table; tables: "
+                f"{', '.join(TABLES)}" + _closest(table_name, TABLES),
+                table_name,
+                "standard table",
+            )
         if not (directory / source.file).is_file():
-            yield (("sources", table_name, "file"), f"data file {source.file!r} not found in {directory}",
-                   source.file, "file exists")
+            yield (
+                ("sources", table_name, "file"),
+                f"data file {source.file!r} not found in {directory}",
+                source.file,
+                "file exists",
+            )
 
 
 def _schema_problem(error: dict, data: CommentedMap, path: Path) -> Problem:
@@ -227,8 +314,17 @@ def _schema_problem(error: dict, data: CommentedMap, path: Path) -> Problem:
     elif error["type"] == "extra_forbidden":
         allowed = _fields_at(loc[:-1])
         message = f"unknown key {loc[-1]!r}" + _closest(str(loc[-1]), allowed)
-    value = error.get("input") if isinstance(error.get("input"), (str, int, float, dt.date)) else None
-    return Problem(message, file=str(path), entry=_yaml_path(loc), row=_line(data, loc), value=value, rule="schema")
+    value = (
+        error.get("input") if isinstance(error.get("input"), (str, int, float, dt.date)) else None
+    )
+    return Problem(
+        message,
+        file=str(path),
+        entry=_yaml_path(loc),
+        row=_line(data, loc),
+        value=value,
+        rule="schema",
+    )
 
 
 def _fields_at(loc: tuple) -> list[str]:
@@ -298,7 +394,9 @@ def _yaml_path(loc) -> str:
 
 
 def _parse_yaml_path(text: str) -> list:
-    return [int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)]
+    return [
+        int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)
+    ]
 
 
 def _existing_key(node, key):
@@ -329,11 +427,17 @@ def _line(data, loc) -> int | None:
 def _guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) as first used in the text; 2, 4, 2 otherwise."""
     mapping, offset = None, None
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
     for previous, line in zip(lines, lines[1:]):
         depth = len(line) - len(line.lstrip(" "))
         parent = len(previous) - len(previous.lstrip(" "))
-        if not previous.rstrip().endswith(":") or previous.lstrip().startswith("- ") or depth < parent:
+        if (
+            not previous.rstrip().endswith(":")
+            or previous.lstrip().startswith("- ")
+            or depth < parent
+        ):
             continue
         if line.lstrip().startswith("- "):
             offset = depth - parent if offset is None else offset

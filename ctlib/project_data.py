@@ -21,7 +21,7 @@ class ProjectData:
 
     directory: Path
     project: Project
-    catalogue: "Catalogue"
+    catalogue: Catalogue
     tables: dict[str, pd.DataFrame]
     warnings: list[Problem] = field(default_factory=list)
     input_files: list[Path] = field(default_factory=list)

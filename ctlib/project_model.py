@@ -67,7 +67,9 @@ class SelectedIndicator(_Strict):
     id: str
     result: str | None = None  # the outcome or output it measures (an id of the results chain)
     baseline: Baseline = Field(default_factory=Baseline)
-    targets: dict[str, float] = Field(default_factory=dict)  # period label or life_of_project -> target
+    targets: dict[str, float] = Field(
+        default_factory=dict
+    )  # period label or life_of_project -> target
     disaggregations: list[str] = Field(default_factory=list)
     comments: dict[str, str] = Field(default_factory=dict)  # period label -> comment
 
@@ -79,9 +81,15 @@ class Source(_Strict):
     header_row: int = Field(1, ge=1)  # 1-based row holding the column names
     encoding: str | None = None  # csv: detected when empty
     delimiter: str | None = None  # csv: detected when empty
-    columns: dict[str, str] = Field(default_factory=dict)  # the project's column name -> standard name
-    values: dict[str, dict[str, Any]] = Field(default_factory=dict)  # standard column -> {their code: standard}
-    internal_only_columns: list[str] = Field(default_factory=list)  # identifier-like columns allowed in
+    columns: dict[str, str] = Field(
+        default_factory=dict
+    )  # the project's column name -> standard name
+    values: dict[str, dict[str, Any]] = Field(
+        default_factory=dict
+    )  # standard column -> {their code: standard}
+    internal_only_columns: list[str] = Field(
+        default_factory=list
+    )  # identifier-like columns allowed in
 
 
 class Privacy(_Strict):
@@ -95,7 +103,9 @@ class Project(_Strict):
     results_chain: ResultsChain
     indicators: list[SelectedIndicator] = Field(default_factory=list)
     sources: dict[str, Source] = Field(default_factory=dict)  # standard table name -> source
-    catalogue: str | None = None  # a YAML file of the team's own indicators, relative to the project
+    catalogue: str | None = (
+        None  # a YAML file of the team's own indicators, relative to the project
+    )
     privacy: Privacy = Field(default_factory=Privacy)
     quality_rules: list[dict[str, Any]] = Field(default_factory=list)  # validated by ctlib.quality
 

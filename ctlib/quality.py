@@ -27,8 +27,16 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .catalogue_model import Condition, Part
 from .engine import part_per_group
@@ -37,12 +45,25 @@ from .periods import Period, ReportingCalendar
 from .project_data import ProjectData
 from .tables import CATEGORY, DATE, INTEGER, NUMBER, TABLES
 
-OPERATORS = {"<=": operator.le, "<": operator.lt, "==": operator.eq, ">=": operator.ge, ">": operator.gt,
-             "!=": operator.ne}
+OPERATORS = {
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "!=": operator.ne,
+}
 OUTLIER_Z = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score
 OUTLIER_MIN_PERIODS = 4
 # Tables expected to receive records every period (surveys and milestones come now and then).
-PERIODIC_TABLES = ("cases", "services", "activities", "participants", "legal_cases", "reported_values")
+PERIODIC_TABLES = (
+    "cases",
+    "services",
+    "activities",
+    "participants",
+    "legal_cases",
+    "reported_values",
+)
 RULE_COLUMNS = ["rule", "period", "left", "operator", "right", "status", "severity", "description"]
 PERIOD_LABEL_TABLE = "reported_values"  # placed in periods by its `period` label, not by a date
 
@@ -57,20 +78,27 @@ class Aggregate(_Strict):
     table: str
     measure: Literal["count", "count_distinct", "sum"] = "count"
     column: str | None = None
-    date: str | None = None  # the date column that places a record in a period (reported_values: none)
+    date: str | None = (
+        None  # the date column that places a record in a period (reported_values: none)
+    )
     filter: list[Condition] = Field(default_factory=list)
     cumulative: bool = False  # every record up to the end of the period, not only those within it
 
     @model_validator(mode="after")
     def _fits_table(self):
         if self.table not in TABLES:
-            raise ValueError(f"unknown table {self.table!r}; standard tables are: {', '.join(TABLES)}")
+            raise ValueError(
+                f"unknown table {self.table!r}; standard tables are: {', '.join(TABLES)}"
+            )
         table = TABLES[self.table]
         if self.measure != "count" and self.column is None:
             raise ValueError(f"measure {self.measure!r} needs a column")
         if (self.date is None) != (self.table == PERIOD_LABEL_TABLE):
-            raise ValueError("reported_values is placed by its period label and takes no date"
-                             if self.table == PERIOD_LABEL_TABLE else f"a rule on {self.table} needs a date column")
+            raise ValueError(
+                "reported_values is placed by its period label and takes no date"
+                if self.table == PERIOD_LABEL_TABLE
+                else f"a rule on {self.table} needs a date column"
+            )
         _check_column(table, self.date, (DATE,))
         _check_column(table, self.column, (INTEGER, NUMBER) if self.measure == "sum" else None)
         for condition in self.filter:
@@ -79,8 +107,10 @@ class Aggregate(_Strict):
             if column.kind == CATEGORY and condition.op in ("equals", "in", "not"):
                 unknown = [v for v in values if v not in column.categories]
                 if unknown:
-                    raise ValueError(f"{unknown[0]!r} is not a category of {column.name!r}; "
-                                     f"allowed: {', '.join(column.categories)}")
+                    raise ValueError(
+                        f"{unknown[0]!r} is not a category of {column.name!r}; "
+                        f"allowed: {', '.join(column.categories)}"
+                    )
         return self
 
 
@@ -110,7 +140,8 @@ class Rule(_Strict):
     operator: Literal["<=", "<", "==", ">=", ">", "!="]
     right: list[Item]
     missing_value_strategy: Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] = (
-        "skip_if_any_missing")
+        "skip_if_any_missing"
+    )
     severity: Literal["error", "warning"] = "error"
 
     @field_validator("left", "right", mode="before")
@@ -119,26 +150,41 @@ class Rule(_Strict):
         return side if isinstance(side, list) else [side]
 
 
-def _count_rule(name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list]) -> Rule:
+def _count_rule(
+    name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list]
+) -> Rule:
     """A built-in rule: left rows so far <= right rows so far, each counted by its own date, cumulatively."""
-    sides = [Aggregate(table=table, date=date, filter=conditions, cumulative=True)
-             for date, conditions in (left, right)]
+    sides = [
+        Aggregate(table=table, date=date, filter=conditions, cumulative=True)
+        for date, conditions in (left, right)
+    ]
     return Rule(name=name, description=description, left=sides[:1], operator="<=", right=sides[1:])
 
 
 _CONVICTED = [Condition(column="verdict", op="equals", value="convicted")]
 _PROSECUTED = [Condition(column="prosecution_date", op="is_null", value=False)]
 DEFAULT_RULES = (
-    _count_rule("convictions_not_above_prosecutions",
-                "people convicted so far cannot outnumber people prosecuted so far", "legal_cases",
-                ("verdict_date", _CONVICTED), ("prosecution_date", _PROSECUTED)),
-    _count_rule("prosecutions_not_above_investigations",
-                "people prosecuted so far cannot outnumber people investigated so far", "legal_cases",
-                ("prosecution_date", _PROSECUTED), ("investigation_date", [])),
-    _count_rule("referred_not_above_identified",
-                "people referred so far cannot outnumber people identified so far", "cases",
-                ("referral_date", [Condition(column="is_referred", op="equals", value=True)]),
-                ("identification_date", [])),
+    _count_rule(
+        "convictions_not_above_prosecutions",
+        "people convicted so far cannot outnumber people prosecuted so far",
+        "legal_cases",
+        ("verdict_date", _CONVICTED),
+        ("prosecution_date", _PROSECUTED),
+    ),
+    _count_rule(
+        "prosecutions_not_above_investigations",
+        "people prosecuted so far cannot outnumber people investigated so far",
+        "legal_cases",
+        ("prosecution_date", _PROSECUTED),
+        ("investigation_date", []),
+    ),
+    _count_rule(
+        "referred_not_above_identified",
+        "people referred so far cannot outnumber people identified so far",
+        "cases",
+        ("referral_date", [Condition(column="is_referred", op="equals", value=True)]),
+        ("identification_date", []),
+    ),
 )
 
 
@@ -150,15 +196,27 @@ def load_rules(data: ProjectData) -> list[Rule]:
             rules.append(Rule.model_validate(raw))
         except ValidationError as error:
             for detail in error.errors():
-                where = ".".join(str(part) for part in detail["loc"] if part not in ("aggregate", "number"))
+                where = ".".join(
+                    str(part) for part in detail["loc"] if part not in ("aggregate", "number")
+                )
                 name = raw.get("name", "") if isinstance(raw, dict) else ""
-                problems.append(Problem(detail["msg"].removeprefix("Value error, "), file="project.yaml",
-                                        entry=f"quality_rules[{position}]{f' ({name})' if name else ''}"
-                                              f"{f'.{where}' if where else ''}", rule="quality rule"))
+                problems.append(
+                    Problem(
+                        detail["msg"].removeprefix("Value error, "),
+                        file="project.yaml",
+                        entry=f"quality_rules[{position}]{f' ({name})' if name else ''}"
+                        f"{f'.{where}' if where else ''}",
+                        rule="quality rule",
+                    )
+                )
     if problems:
         raise ProjectError(f"project.yaml: {len(problems)} problem(s) in quality_rules", problems)
     names = {rule.name for rule in rules}
-    defaults = [rule for rule in DEFAULT_RULES if rule.name not in names and _tables(rule) <= set(data.tables)]
+    defaults = [
+        rule
+        for rule in DEFAULT_RULES
+        if rule.name not in names and _tables(rule) <= set(data.tables)
+    ]
     return defaults + rules
 
 
@@ -176,7 +234,9 @@ class _Periods:
         self.calendar = ReportingCalendar(data.project)
         self.latest_date = self.calendar.latest_record_date(data.tables)
         every = self.calendar.periods()
-        self.periods: list[Period] = [p for p in every if self.latest_date and p.start_date <= self.latest_date]
+        self.periods: list[Period] = [
+            p for p in every if self.latest_date and p.start_date <= self.latest_date
+        ]
         self.labels = [p.label for p in self.periods]
 
     def codes(self, frame: pd.DataFrame, table: str, date: str | None = None) -> np.ndarray:
@@ -202,14 +262,28 @@ def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
         columns = [c.name for c in TABLES[name].input_columns if c.name in frame.columns]
         codes = periods.codes(frame, name)
         placed = codes >= 0
-        filled = frame.loc[placed, columns].notna().groupby(codes[placed]).sum().reindex(range(n), fill_value=0)
-        frames.append(pd.DataFrame({
-            "table": name, "column": np.repeat(columns, n), "period": np.tile(periods.labels, len(columns)),
-            "records": np.tile(np.bincount(codes[placed], minlength=n), len(columns)),
-            "filled": filled.to_numpy().T.ravel(),
-        }))
+        filled = (
+            frame.loc[placed, columns]
+            .notna()
+            .groupby(codes[placed])
+            .sum()
+            .reindex(range(n), fill_value=0)
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "table": name,
+                    "column": np.repeat(columns, n),
+                    "period": np.tile(periods.labels, len(columns)),
+                    "records": np.tile(np.bincount(codes[placed], minlength=n), len(columns)),
+                    "filled": filled.to_numpy().T.ravel(),
+                }
+            )
+        )
     if not frames:
-        return pd.DataFrame(columns=["table", "column", "period", "records", "filled", "completeness"])
+        return pd.DataFrame(
+            columns=["table", "column", "period", "records", "filled", "completeness"]
+        )
     result = pd.concat(frames, ignore_index=True)
     share = 100 * result["filled"] / result["records"].where(result["records"] > 0)
     result["completeness"] = share.astype("Float64")
@@ -225,7 +299,9 @@ def aggregate(data: ProjectData, periods: _Periods, item: Aggregate) -> pd.Serie
     frame = data.tables[item.table]
     codes = periods.codes(frame, item.table, item.date)
     if item.cumulative:
-        before_start = (frame[item.date] < pd.Timestamp(periods.calendar.start_date)).fillna(False).to_numpy()
+        before_start = (
+            (frame[item.date] < pd.Timestamp(periods.calendar.start_date)).fillna(False).to_numpy()
+        )
         codes = np.where(before_start, 0, codes)
     n = len(periods.labels)
     has_records = np.bincount(codes[codes >= 0], minlength=n) > 0
@@ -242,28 +318,45 @@ def evaluate_rule(data: ProjectData, periods: _Periods, rule: Rule) -> pd.DataFr
     sides = {}
     missing = {}
     for side in ("left", "right"):
-        items = [aggregate(data, periods, item) if isinstance(item, Aggregate)
-                 else pd.Series(float(item), index=periods.labels) for item in getattr(rule, side)]
+        items = [
+            aggregate(data, periods, item)
+            if isinstance(item, Aggregate)
+            else pd.Series(float(item), index=periods.labels)
+            for item in getattr(rule, side)
+        ]
         stacked = pd.concat(items, axis=1)
         sides[side] = stacked.fillna(0).sum(axis=1)
         missing[side] = stacked.isna()
     every_item = pd.concat([missing["left"], missing["right"]], axis=1)
-    skip = {"skip_if_any_missing": every_item.any(axis=1), "skip_if_all_missing": every_item.all(axis=1),
-            "never_skip": pd.Series(False, index=periods.labels)}[rule.missing_value_strategy]
+    skip = {
+        "skip_if_any_missing": every_item.any(axis=1),
+        "skip_if_all_missing": every_item.all(axis=1),
+        "never_skip": pd.Series(False, index=periods.labels),
+    }[rule.missing_value_strategy]
     holds = OPERATORS[rule.operator](sides["left"], sides["right"])
     status = np.where(skip, "skipped", np.where(holds, "passed", "failed"))
-    return pd.DataFrame({
-        "rule": rule.name, "period": periods.labels, "left": sides["left"].where(~skip).to_numpy(),
-        "operator": rule.operator, "right": sides["right"].where(~skip).to_numpy(), "status": status,
-        "severity": rule.severity, "description": rule.description,
-    })
+    return pd.DataFrame(
+        {
+            "rule": rule.name,
+            "period": periods.labels,
+            "left": sides["left"].where(~skip).to_numpy(),
+            "operator": rule.operator,
+            "right": sides["right"].where(~skip).to_numpy(),
+            "status": status,
+            "severity": rule.severity,
+            "description": rule.description,
+        }
+    )
 
 
 def record_counts(data: ProjectData, periods: _Periods) -> dict[str, np.ndarray]:
     """Records per period of each periodic table present."""
-    return {name: np.bincount(codes[codes >= 0], minlength=len(periods.labels))
-            for name in PERIODIC_TABLES if name in data.tables
-            for codes in [periods.codes(data.tables[name], name)]}
+    return {
+        name: np.bincount(codes[codes >= 0], minlength=len(periods.labels))
+        for name in PERIODIC_TABLES
+        if name in data.tables
+        for codes in [periods.codes(data.tables[name], name)]
+    }
 
 
 def modified_z_scores(counts: np.ndarray) -> np.ndarray | None:
@@ -282,15 +375,22 @@ def outliers(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
         if scores is None:
             continue
         labels = np.array(periods.labels)[complete]
-        rows += [(name, label, int(count), float(np.median(per_period[complete])), round(float(z), 2))
-                 for label, count, z in zip(labels, per_period[complete], scores) if abs(z) > OUTLIER_Z]
+        rows += [
+            (name, label, int(count), float(np.median(per_period[complete])), round(float(z), 2))
+            for label, count, z in zip(labels, per_period[complete], scores)
+            if abs(z) > OUTLIER_Z
+        ]
     return pd.DataFrame(rows, columns=["table", "period", "records", "median", "z_score"])
 
 
 def gaps(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
     """Periods without any record in a periodic table."""
-    rows = [(name, period.label, period.start_date, period.end_date)
-            for name, per_period in counts.items() for period, count in zip(periods.periods, per_period) if count == 0]
+    rows = [
+        (name, period.label, period.start_date, period.end_date)
+        for name, per_period in counts.items()
+        for period, count in zip(periods.periods, per_period)
+        if count == 0
+    ]
     return pd.DataFrame(rows, columns=["table", "period", "period_start_date", "period_end_date"])
 
 
@@ -323,29 +423,49 @@ def check_quality(data: ProjectData) -> QualityReport:
     rules = load_rules(data)
     periods = _Periods(data)
     results = [evaluate_rule(data, periods, rule) for rule in rules] if periods.labels else []
-    rule_results = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RULE_COLUMNS)
+    rule_results = (
+        pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RULE_COLUMNS)
+    )
     counts = record_counts(data, periods)
-    report = QualityReport(data.project_id, periods.labels, completeness(data, periods), rule_results,
-                           outliers(counts, periods), gaps(counts, periods))
+    report = QualityReport(
+        data.project_id,
+        periods.labels,
+        completeness(data, periods),
+        rule_results,
+        outliers(counts, periods),
+        gaps(counts, periods),
+    )
     report.problems = _problems(report)
     return report
 
 
 def _problems(report: QualityReport) -> list[Problem]:
     problems = [
-        Problem(f"{row.period}: {row.description or row.rule}: {_number(row.left)} {row.operator} "
-                f"{_number(row.right)} does not hold", rule=row.rule, severity=row.severity)
+        Problem(
+            f"{row.period}: {row.description or row.rule}: {_number(row.left)} {row.operator} "
+            f"{_number(row.right)} does not hold",
+            rule=row.rule,
+            severity=row.severity,
+        )
         for row in report.rule_results[report.rule_results["status"] == "failed"].itertuples()
     ]
     problems += [
-        Problem(f"{row.period}: {row.records} records, unusual next to the median of {_number(row.median)} per "
-                f"period (modified z-score {row.z_score:+.1f}); check for missing or double entries",
-                entry=row.table, rule="outlier", severity="warning")
+        Problem(
+            f"{row.period}: {row.records} records, unusual next to the median of {_number(row.median)} per "
+            f"period (modified z-score {row.z_score:+.1f}); check for missing or double entries",
+            entry=row.table,
+            rule="outlier",
+            severity="warning",
+        )
         for row in report.outliers.itertuples()
     ]
     problems += [
-        Problem(f"{row.period} ({row.period_start_date} … {row.period_end_date}): no records; were they entered?",
-                entry=row.table, rule="timeliness", severity="warning")
+        Problem(
+            f"{row.period} ({row.period_start_date} … {row.period_end_date}): no records; were they entered?",
+            entry=row.table,
+            rule="timeliness",
+            severity="warning",
+        )
         for row in report.gaps.itertuples()
     ]
     return problems
@@ -369,12 +489,36 @@ def completeness_chart(report: QualityReport, title: str | None = None):
 
 def problems_table(problems: list[Problem]) -> pd.DataFrame:
     """One row per problem: severity, where it is, what is wrong and the rule."""
-    return pd.DataFrame([{"severity": p.severity, "file": p.file, "sheet": p.sheet, "entry": p.entry, "row": p.row,
-                          "column": p.column, "value": p.value, "problem": p.message, "rule": p.rule}
-                         for p in problems], columns=PROBLEM_COLUMNS)
+    return pd.DataFrame(
+        [
+            {
+                "severity": p.severity,
+                "file": p.file,
+                "sheet": p.sheet,
+                "entry": p.entry,
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "problem": p.message,
+                "rule": p.rule,
+            }
+            for p in problems
+        ],
+        columns=PROBLEM_COLUMNS,
+    )
 
 
-PROBLEM_COLUMNS = ["severity", "file", "sheet", "entry", "row", "column", "value", "problem", "rule"]
+PROBLEM_COLUMNS = [
+    "severity",
+    "file",
+    "sheet",
+    "entry",
+    "row",
+    "column",
+    "value",
+    "problem",
+    "rule",
+]
 SUMMARY_COLUMNS = ["table", "column", "records", "filled", "filled %", "lowest %", "in period"]
 
 
@@ -420,7 +564,11 @@ class CheckResult:
 
     def completeness_table(self) -> pd.DataFrame:
         """`completeness_summary` of the report (empty when the data did not load)."""
-        return completeness_summary(self.report) if self.report else pd.DataFrame(columns=SUMMARY_COLUMNS)
+        return (
+            completeness_summary(self.report)
+            if self.report
+            else pd.DataFrame(columns=SUMMARY_COLUMNS)
+        )
 
     def completeness_chart(self):
         """The completeness heatmap; None when the data did not load."""
@@ -435,7 +583,9 @@ class CheckResult:
         if self.data is None:
             lines.append(f"  ✗ {len(self.errors)} problem(s); nothing else was checked")
         else:
-            counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in self.data.tables.items())
+            counts = ", ".join(
+                f"{name} {len(frame):,} rows" for name, frame in self.data.tables.items()
+            )
             lines.append(f"  ✓ {len(self.data.tables)} table(s) loaded: {counts}")
         lines += [f"  {'✗' if p.severity == 'error' else '!'} {p}" for p in self.validation]
         if self.report is not None:
@@ -458,8 +608,12 @@ def check_project(project_dir) -> CheckResult:
 
 
 def _report_sections(report: QualityReport) -> list[str]:
-    lines = ["", f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})",
-             "", "Completeness"]
+    lines = [
+        "",
+        f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})",
+        "",
+        "Completeness",
+    ]
     summary = completeness_summary(report)
     incomplete = summary[summary["lowest %"] < 100]
     lines.append(f"  ✓ {len(summary) - len(incomplete)} column(s) filled in every record")
@@ -468,25 +622,44 @@ def _report_sections(report: QualityReport) -> list[str]:
         shown = incomplete.drop(columns=["records", "filled"]).to_string(index=False)
         lines += ["    " + line for line in shown.splitlines()]
     collected = set(zip(summary["table"], summary["column"]))
-    never = sorted({f"{t}.{c}" for t, c in zip(report.completeness["table"], report.completeness["column"])
-                    if (t, c) not in collected})
+    never = sorted(
+        {
+            f"{t}.{c}"
+            for t, c in zip(report.completeness["table"], report.completeness["column"])
+            if (t, c) not in collected
+        }
+    )
     if never:
         lines.append(f"  not collected (always empty): {', '.join(never)}")
     lines += ["", "Consistency rules"]
     for name, results in report.rule_results.groupby("rule", sort=False):
         counts = results["status"].value_counts()
-        tally = ", ".join(f"{counts[s]} {s}" for s in ("failed", "passed", "skipped") if s in counts)
+        tally = ", ".join(
+            f"{counts[s]} {s}" for s in ("failed", "passed", "skipped") if s in counts
+        )
         failed = results[results["status"] == "failed"]
         marker = "✓" if failed.empty else ("✗" if failed["severity"].iloc[0] == "error" else "!")
         lines.append(f"  {marker} {name}: {tally}")
-        lines += [f"      {row.period}: {_number(row.left)} {row.operator} {_number(row.right)} does not hold"
-                  for row in failed.itertuples()]
+        lines += [
+            f"      {row.period}: {_number(row.left)} {row.operator} {_number(row.right)} does not hold"
+            for row in failed.itertuples()
+        ]
     lines += ["", f"Outliers (records per period, modified z-score above {OUTLIER_Z})"]
-    lines += ["  ✓ none"] if report.outliers.empty else [
-        f"  ! {row.table} {row.period}: {row.records:,} records (median {_number(row.median)}, z {row.z_score:+.1f})"
-        for row in report.outliers.itertuples()]
+    lines += (
+        ["  ✓ none"]
+        if report.outliers.empty
+        else [
+            f"  ! {row.table} {row.period}: {row.records:,} records (median {_number(row.median)}, z {row.z_score:+.1f})"
+            for row in report.outliers.itertuples()
+        ]
+    )
     lines += ["", "Timeliness (periods without records)"]
-    lines += ["  ✓ every period has records"] if report.gaps.empty else [
-        f"  ! {row.table} {row.period} ({row.period_start_date} … {row.period_end_date})"
-        for row in report.gaps.itertuples()]
+    lines += (
+        ["  ✓ every period has records"]
+        if report.gaps.empty
+        else [
+            f"  ! {row.table} {row.period} ({row.period_start_date} … {row.period_end_date})"
+            for row in report.gaps.itertuples()
+        ]
+    )
     return lines

@@ -38,8 +38,14 @@ HIDDEN_TAG = "hide-in-report"
 CELL_TIMEOUT_SECONDS = 600
 EXTERNAL_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
 )
 
 # nbconvert's lab template without its CDN scripts (require.js, MathJax, widgets, mermaid).
@@ -138,18 +144,32 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) 
     for attempt in (1, 2):
         try:
             papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters, kernel_name=kernel, language="python",
-                cwd=str(cwd), progress_bar=False, request_save_on_cell_execute=False,
-                execution_timeout=CELL_TIMEOUT_SECONDS, kernel_manager_class=_ipc_kernel_manager(),
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=kernel,
+                language="python",
+                cwd=str(cwd),
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=CELL_TIMEOUT_SECONDS,
+                kernel_manager_class=_ipc_kernel_manager(),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
             )
             return
         except PapermillExecutionError as error:
             evalue = (error.evalue or "").strip().splitlines()
-            raise ReportError(f"a notebook cell failed: {error.ename}: {evalue[0] if evalue else ''}") from None
-        except (RuntimeError, zmq.ZMQError) as error:  # kernel start-up or death, not a cell's own error
+            raise ReportError(
+                f"a notebook cell failed: {error.ename}: {evalue[0] if evalue else ''}"
+            ) from None
+        except (
+            RuntimeError,
+            zmq.ZMQError,
+        ) as error:  # kernel start-up or death, not a cell's own error
             if attempt == 2:
-                raise ReportError(f"the notebook's kernel failed twice: {one_line(error)}") from error
+                raise ReportError(
+                    f"the notebook's kernel failed twice: {one_line(error)}"
+                ) from error
 
 
 def export_html(notebook: Path, target: Path) -> None:
@@ -161,17 +181,25 @@ def export_html(notebook: Path, target: Path) -> None:
     book.cells = [c for c in book.cells if HIDDEN_TAG not in c.metadata.get("tags", [])]
     for cell in book.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+            ]
     exporter = HTMLExporter(
         extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
         template_file="ctlib_report.html.j2",
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": "Quarterly report"}})
+    body, _ = exporter.from_notebook_node(
+        book, resources={"metadata": {"name": "Quarterly report"}}
+    )
     external = EXTERNAL_REFERENCE.search(body)
     if external:
         start = max(external.start() - 60, 0)
-        raise ReportError(f"report.html would load from another server: {body[start:external.end() + 60]!r}")
+        raise ReportError(
+            f"report.html would load from another server: {body[start : external.end() + 60]!r}"
+        )
     target.write_text(body, encoding="utf-8")
 
 
@@ -186,8 +214,13 @@ def print_pdf(html_file: Path, pdf_file: Path) -> str | None:
     if browser is None:
         return "PDF not written: Chromium is not installed (apt-get install chromium)"
     with tempfile.TemporaryDirectory() as profile:
-        command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf_file}",
-                   html_file.absolute().as_uri()]
+        command = [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf_file}",
+            html_file.absolute().as_uri(),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     if not pdf_file.exists():
         raise ReportError(f"Chromium could not print the PDF: {done.stderr.strip()[-300:]}")
@@ -198,7 +231,9 @@ def publish(built: Path, destination: Path) -> None:
     """Move a finished report folder into place, replacing an existing one only now."""
     previous = None
     if destination.exists():
-        previous = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
+        previous = Path(
+            tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent)
+        )
         os.replace(destination, previous / destination.name)
     try:
         os.replace(built, destination)
@@ -212,15 +247,20 @@ def publish(built: Path, destination: Path) -> None:
 
 
 def run_report(
-    project_dir: Path | str, period: str = "latest", out_dir: Path | str = "reports", audience: str = "donor",
-    min_cell_size: int | None = None, pdf: bool = False, notebook: Path = NOTEBOOK,
+    project_dir: Path | str,
+    period: str = "latest",
+    out_dir: Path | str = "reports",
+    audience: str = "donor",
+    min_cell_size: int | None = None,
+    pdf: bool = False,
+    notebook: Path = NOTEBOOK,
 ) -> Outcome:
     """Build and publish the report of one project and period; raises a CtlibError on failure."""
     from .exports import write_indicators_csv, write_iptt_xlsx
     from .report_sections import input_hashes, prepare, xlsx_notes
     from .views import iptt
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     steps = Steps()
     project_dir = Path(project_dir).absolute()
@@ -231,21 +271,30 @@ def run_report(
     built = destination.parent / f".{prepared.period}.building-{uuid.uuid4().hex[:12]}"
     built.mkdir()  # beside the destination (same file system), with the usual permissions
     parameters = {
-        "project_dir": str(project_dir), "period": prepared.period, "audience": audience,
+        "project_dir": str(project_dir),
+        "period": prepared.period,
+        "audience": audience,
         "min_cell_size": min_cell_size,
     }
     notes = []
+
     def run_notebook():
         with steps.step("notebook"):
             execute_notebook(notebook, built / "report.ipynb", parameters, cwd=project_dir)
 
     try:
-        with ThreadPoolExecutor(max_workers=1) as background:  # the kernel runs while the exports are written
+        with ThreadPoolExecutor(
+            max_workers=1
+        ) as background:  # the kernel runs while the exports are written
             notebook_run = background.submit(run_notebook)
             with steps.step("exports"):
                 write_indicators_csv(prepared.results.table, built / "indicators.csv")
-                write_iptt_xlsx(iptt(prepared.results, prepared.data.catalogue), built / "iptt.xlsx",
-                                xlsx_notes(prepared), prepared.k)
+                write_iptt_xlsx(
+                    iptt(prepared.results, prepared.data.catalogue),
+                    built / "iptt.xlsx",
+                    xlsx_notes(prepared),
+                    prepared.k,
+                )
             notebook_run.result()
         with steps.step("html"):
             export_html(built / "report.ipynb", built / "report.html")
@@ -261,16 +310,24 @@ def run_report(
             "notebook": notebook.name,
             "inputs": input_hashes(prepared.data),
             "started": started.isoformat(timespec="seconds"),
-            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - clock, 3),
             "step_seconds": steps.seconds,
         }
-        (built / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (built / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
         publish(built, destination)
     finally:
         shutil.rmtree(built, ignore_errors=True)
-    return Outcome(project_dir.name, prepared.period, True, destination,
-                   seconds=round(time.perf_counter() - clock, 1), notes=notes)
+    return Outcome(
+        project_dir.name,
+        prepared.period,
+        True,
+        destination,
+        seconds=round(time.perf_counter() - clock, 1),
+        notes=notes,
+    )
 
 
 def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> Outcome:
@@ -280,9 +337,19 @@ def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) ->
         return run_report(project_dir, period, out_dir, **options)
     except Exception as error:  # one project's failure must not stop the batch
         previous = sorted((Path(out_dir) / project_dir.name).glob("*/report.html"))
-        kept = previous[-1].parent if period == "latest" and previous else Path(out_dir) / project_dir.name / period
-        return Outcome(project_dir.name, period, False, kept if (kept / "report.html").exists() else None,
-                       error=one_line(error), seconds=round(time.perf_counter() - clock, 1))
+        kept = (
+            previous[-1].parent
+            if period == "latest" and previous
+            else Path(out_dir) / project_dir.name / period
+        )
+        return Outcome(
+            project_dir.name,
+            period,
+            False,
+            kept if (kept / "report.html").exists() else None,
+            error=one_line(error),
+            seconds=round(time.perf_counter() - clock, 1),
+        )
 
 
 def project_dirs(data_dir: Path | str) -> list[Path]:
@@ -297,14 +364,20 @@ def project_dirs(data_dir: Path | str) -> list[Path]:
 
 
 def run_batch(
-    data_dir: Path | str, period: str = "latest", out_dir: Path | str = "reports", jobs: int = 1,
-    progress: bool = True, **options,
+    data_dir: Path | str,
+    period: str = "latest",
+    out_dir: Path | str = "reports",
+    jobs: int = 1,
+    progress: bool = True,
+    **options,
 ) -> list[Outcome]:
     """Run the report of every project under data_dir, `jobs` at a time, then write OUT/index.html."""
     projects = project_dirs(data_dir)
     out_dir = Path(out_dir)
     outcomes = []
-    bar = tqdm(total=len(projects), desc="reports", unit="project", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(projects), desc="reports", unit="project", disable=not progress, file=sys.stderr
+    )
     bar.set_postfix(failed=0, refresh=False)
 
     def done(outcome: Outcome) -> None:
@@ -316,7 +389,9 @@ def run_batch(
         for project_dir in projects:
             done(_run_safely(project_dir, period, out_dir, options))
     else:
-        context = get_context("forkserver")  # workers forked from one clean process that imported ctlib once
+        context = get_context(
+            "forkserver"
+        )  # workers forked from one clean process that imported ctlib once
         context.set_forkserver_preload(["ctlib.report_sections"])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_run_safely, p, period, out_dir, options) for p in projects]
@@ -331,10 +406,15 @@ def run_batch(
 def summary_table(outcomes: list[Outcome]) -> str:
     """A plain-text table of a batch: project, period, status, seconds, error."""
     rows = [("project", "period", "status", "seconds", "error")]
-    rows += [(o.project, o.period, "ok" if o.ok else "FAILED", f"{o.seconds:.1f}", o.error) for o in outcomes]
+    rows += [
+        (o.project, o.period, "ok" if o.ok else "FAILED", f"{o.seconds:.1f}", o.error)
+        for o in outcomes
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
-        ("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]).rstrip()
+        (
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]
+        ).rstrip()
         for row in rows
     )
 
@@ -354,8 +434,11 @@ def write_index(out_dir: Path, outcomes: list[Outcome]) -> Path:
         links = ""
         if o.directory is not None:
             relative = Path(os.path.relpath(o.directory, out_dir.absolute())).as_posix()
-            names = [n for n in ("report.html", "iptt.xlsx", "indicators.csv", "report.pdf")
-                     if (o.directory / n).exists()]
+            names = [
+                n
+                for n in ("report.html", "iptt.xlsx", "indicators.csv", "report.pdf")
+                if (o.directory / n).exists()
+            ]
             links = " · ".join(f'<a href="{html.escape(relative)}/{n}">{n}</a>' for n in names)
             if not o.ok:
                 links = f"previous report kept: {links}"

@@ -34,8 +34,12 @@ from .tables import PILLARS
 from .views import iptt
 
 STATUS_WORDS = {
-    "above": "above target", "on track": "on track", "below": "below target", "no target": "without a target",
-    "no data": "without data", "suppressed": "hidden to protect survivors",
+    "above": "above target",
+    "on track": "on track",
+    "below": "below target",
+    "no target": "without a target",
+    "no data": "without data",
+    "suppressed": "hidden to protect survivors",
 }
 COMPLETENESS_PERIODS = 4  # the data-quality heatmap shows the report period and the three before it
 
@@ -60,7 +64,9 @@ class ReportData:
         table = self.results.table
         rows = table[(table["dimension"] == TOTAL) & (table["period"] == (period or self.period))]
         entries = [self.data.catalogue.get(i) for i in rows["indicator_id"]]
-        return rows.assign(indicator_name=[e.name for e in entries], pillar=[e.pillar for e in entries])
+        return rows.assign(
+            indicator_name=[e.name for e in entries], pillar=[e.pillar for e in entries]
+        )
 
     def indicators(self, pillar: str | None = None) -> list:
         """The catalogue entries of the project's selected indicators (of one pillar), in its order."""
@@ -68,8 +74,12 @@ class ReportData:
         return [e for e in entries if pillar is None or e.pillar == pillar]
 
 
-def prepare(project_dir: Path | str, period: str = "latest", audience: str = "donor",
-            min_cell_size: int | None = None) -> ReportData:
+def prepare(
+    project_dir: Path | str,
+    period: str = "latest",
+    audience: str = "donor",
+    min_cell_size: int | None = None,
+) -> ReportData:
     """Load, resolve the period and compute; CtlibError (saying what to fix) for bad input."""
     project_dir = Path(project_dir)
     if not (project_dir / "project.yaml").is_file():
@@ -80,8 +90,10 @@ def prepare(project_dir: Path | str, period: str = "latest", audience: str = "do
     calendar = ReportingCalendar(data.project)
     chosen = calendar.latest(data) if period == "latest" else calendar.parse(period)
     if chosen.label == LIFE_OF_PROJECT:
-        raise ReportError("a quarterly report needs a period such as 2026-Q2, not life_of_project "
-                          "(life of project to date is in every report)")
+        raise ReportError(
+            "a quarterly report needs a period such as 2026-Q2, not life_of_project "
+            "(life of project to date is in every report)"
+        )
     labels = [p.label for p in calendar.periods(chosen.kind) if p.end_date <= chosen.end_date]
     k = min_cell_size or data.project.privacy.min_cell_size
     results = suppress(compute(data, periods=labels), k, audience)
@@ -104,11 +116,16 @@ def xlsx_notes(report: ReportData) -> dict[str, str]:
     """The notes sheet of iptt.xlsx: what a reader needs to trust the figures."""
     identity = report.data.project.project
     return {
-        "Project": f"{identity.name} ({identity.id})", "Organisation": identity.organisation,
-        "Donor": identity.donor, "Period": _period_text(report, report.period),
-        "Audience": report.audience, "Suppression rule": _suppression_text(report),
-        "Status bands": _bands_text(report), "Generated": report.generated.strftime("%Y-%m-%d %H:%M %Z"),
-        "ctlib version": __version__, "Catalogue version": report.data.catalogue.version,
+        "Project": f"{identity.name} ({identity.id})",
+        "Organisation": identity.organisation,
+        "Donor": identity.donor,
+        "Period": _period_text(report, report.period),
+        "Audience": report.audience,
+        "Suppression rule": _suppression_text(report),
+        "Status bands": _bands_text(report),
+        "Generated": report.generated.strftime("%Y-%m-%d %H:%M %Z"),
+        "ctlib version": __version__,
+        "Catalogue version": report.data.catalogue.version,
     }
 
 
@@ -191,8 +208,10 @@ def _period_text(report: ReportData, label: str) -> str:
 def _suppression_text(report: ReportData) -> str:
     if report.audience == "internal":
         return "none: an internal report with unsuppressed figures, not for sharing outside the project"
-    return (f"counts from 1 to {report.k - 1} are hidden and shown as <{report.k}, with complementary cells "
-            "hidden so that they cannot be worked out from totals")
+    return (
+        f"counts from 1 to {report.k - 1} are hidden and shown as <{report.k}, with complementary cells "
+        "hidden so that they cannot be worked out from totals"
+    )
 
 
 def _bands_text(report: ReportData) -> str:
@@ -206,14 +225,21 @@ def _bands_text(report: ReportData) -> str:
 def cover(report: ReportData) -> HTML:
     """Title page: project, period, organisation, donor, date generated, audience."""
     identity = report.data.project.project
-    banner = ('<div class="ct-internal">INTERNAL: unsuppressed figures, not for sharing outside the project'
-              "</div>" if report.audience == "internal" else "")
+    banner = (
+        '<div class="ct-internal">INTERNAL: unsuppressed figures, not for sharing outside the project'
+        "</div>"
+        if report.audience == "internal"
+        else ""
+    )
     facts = [
-        ("Reporting period", _period_text(report, report.period)), ("Organisation", identity.organisation),
-        ("Donor", identity.donor), ("Country", identity.country),
+        ("Reporting period", _period_text(report, report.period)),
+        ("Organisation", identity.organisation),
+        ("Donor", identity.donor),
+        ("Country", identity.country),
         ("Project duration", f"{identity.start_date:%d %b %Y} – {identity.end_date:%d %b %Y}"),
         ("Generated", report.generated.strftime("%d %b %Y, %H:%M %Z")),
-        ("Audience", report.audience), ("Small counts", _suppression_text(report)),
+        ("Audience", report.audience),
+        ("Small counts", _suppression_text(report)),
     ]
     rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in facts)
     objective = _esc(report.data.project.results_chain.objective)
@@ -225,12 +251,19 @@ def cover(report: ReportData) -> HTML:
 
 
 def _extremes(report: ReportData, totals: pd.DataFrame, status: str, ascending: bool) -> str:
-    rows = totals[(totals["status"] == status) & totals["achievement"].notna()].sort_values(
-        "achievement", ascending=ascending).head(3)
+    rows = (
+        totals[(totals["status"] == status) & totals["achievement"].notna()]
+        .sort_values("achievement", ascending=ascending)
+        .head(3)
+    )
     if rows.empty:
         return f"No indicator is {STATUS_WORDS[status]}."
-    bound = {r.indicator_id: "at most " if report.data.catalogue.get(r.indicator_id).direction == "decrease" else ""
-             for r in rows.itertuples()}
+    bound = {
+        r.indicator_id: "at most "
+        if report.data.catalogue.get(r.indicator_id).direction == "decrease"
+        else ""
+        for r in rows.itertuples()
+    }
     parts = [
         f"{_esc(r.indicator_id)} {_esc(r.indicator_name)}: {_value(r, report.k)} against a target of "
         f"{bound[r.indicator_id]}{_number(r.target, r.unit)} ({_achievement(r.achievement)} of target)"
@@ -245,11 +278,19 @@ def executive_summary(report: ReportData) -> HTML:
     totals = report.totals()
     counts = totals["status"].value_counts()
     said = [f"{counts[s]} {STATUS_WORDS[s]}" for s in STATUS_WORDS if s in counts]
-    opening = (f"In {_esc(_period_text(report, report.period))}, the project tracked {len(totals)} indicators: "
-               f"{', '.join(said)}.")
-    sentences = [opening, _extremes(report, totals, "above", False), _extremes(report, totals, "below", True)]
-    chart = charts.scorecard_chart(totals[["indicator_id", "pillar", "status"]],
-                                   f"Indicator status per pillar, {report.period}")
+    opening = (
+        f"In {_esc(_period_text(report, report.period))}, the project tracked {len(totals)} indicators: "
+        f"{', '.join(said)}."
+    )
+    sentences = [
+        opening,
+        _extremes(report, totals, "above", False),
+        _extremes(report, totals, "below", True),
+    ]
+    chart = charts.scorecard_chart(
+        totals[["indicator_id", "pillar", "status"]],
+        f"Indicator status per pillar, {report.period}",
+    )
     body = "".join(f"<p>{s}</p>" for s in sentences) + _figure(chart)
     body += f'<p class="note">Status bands: {_esc(_bands_text(report))}.</p>'
     return _section(body)
@@ -265,18 +306,40 @@ def iptt_table(report: ReportData) -> HTML:
             return _esc(charts.hidden_label(row["unit"], report.k))
         return _number(row[f"{label} actual"], row["unit"])
 
-    header = ["#", "Indicator", "Unit", "Baseline", f"{p} target", f"{p} actual", f"{p} % of target",
-              f"{p} status", "Life of project target", "Life of project actual", "Life of project % of target"]
+    header = [
+        "#",
+        "Indicator",
+        "Unit",
+        "Baseline",
+        f"{p} target",
+        f"{p} actual",
+        f"{p} % of target",
+        f"{p} status",
+        "Life of project target",
+        "Life of project actual",
+        "Life of project % of target",
+    ]
     rows = [
-        [str(r["number"]), f"{_esc(r['indicator_id'])} {_esc(r['indicator'])}", _esc(r["unit"]),
-         _number(r["baseline"], r["unit"]), _number(r[f"{p} target"], r["unit"]), actual(r, p),
-         _achievement(r[f"{p} % met"]), _status(r[f"{p} status"]), _number(r[f"{lop} target"], r["unit"]),
-         actual(r, lop), _achievement(r[f"{lop} % met"])]
+        [
+            str(r["number"]),
+            f"{_esc(r['indicator_id'])} {_esc(r['indicator'])}",
+            _esc(r["unit"]),
+            _number(r["baseline"], r["unit"]),
+            _number(r[f"{p} target"], r["unit"]),
+            actual(r, p),
+            _achievement(r[f"{p} % met"]),
+            _status(r[f"{p} status"]),
+            _number(r[f"{lop} target"], r["unit"]),
+            actual(r, lop),
+            _achievement(r[f"{lop} % met"]),
+        ]
         for _, r in table.iterrows()
     ]
     body = html_table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
-    body += ('<p class="note">"% of target" is achievement (for indicators where lower is better, target ÷ actual). '
-             "Every period is in iptt.xlsx.</p>")
+    body += (
+        '<p class="note">"% of target" is achievement (for indicators where lower is better, target ÷ actual). '
+        "Every period is in iptt.xlsx.</p>"
+    )
     return _section(body)
 
 
@@ -296,15 +359,25 @@ def _indicator_rows(report: ReportData, rows: pd.DataFrame) -> list[list[str]]:
         selected = report.data.project.indicator(row.indicator_id)
         name = f"<strong>{_esc(row.indicator_id)}</strong> {_esc(row.indicator_name)}"
         if selected.result:
-            name += (f'<br><span class="note">Measures {_esc(selected.result)}: '
-                     f"{_esc(_result_statement(report, selected.result))}</span>")
+            name += (
+                f'<br><span class="note">Measures {_esc(selected.result)}: '
+                f"{_esc(_result_statement(report, selected.result))}</span>"
+            )
         to_date = ""
         if row.indicator_id in life.index:
             whole = life.loc[row.indicator_id]
             to_date = f"{_value(whole, report.k)} / {_number(whole.target, whole.unit) or 'none'}"
-        lines.append([name, _value(row, report.k), _number(row.target, row.unit) or "none",
-                      _achievement(row.achievement), _status(row.status), to_date,
-                      _esc(selected.comments.get(report.period, ""))])
+        lines.append(
+            [
+                name,
+                _value(row, report.k),
+                _number(row.target, row.unit) or "none",
+                _achievement(row.achievement),
+                _status(row.status),
+                to_date,
+                _esc(selected.comments.get(report.period, "")),
+            ]
+        )
     return lines
 
 
@@ -321,17 +394,31 @@ def pillar_sections(report: ReportData) -> HTML:
             continue
         rows = totals.loc[ids]
         name = pillar.capitalize()
-        body += f"<h3>{name}</h3>" + _figure(charts.progress_chart(
-            rows[["indicator_id", "indicator_name", "achievement", "status"]],
-            f"{name}: achievement against target, {report.period}"))
-        header = ["Indicator", "Value", "Target", "% of target", "Status", "Life of project: value / target",
-                  f"Comment for {_esc(report.period)}"]
+        body += f"<h3>{name}</h3>" + _figure(
+            charts.progress_chart(
+                rows[["indicator_id", "indicator_name", "achievement", "status"]],
+                f"{name}: achievement against target, {report.period}",
+            )
+        )
+        header = [
+            "Indicator",
+            "Value",
+            "Target",
+            "% of target",
+            "Status",
+            "Life of project: value / target",
+            f"Comment for {_esc(report.period)}",
+        ]
         body += html_table(header, _indicator_rows(report, rows), numeric={1, 2, 3, 5})
         trend = history[history["indicator_id"].isin(ids)]
         names = {i: report.data.catalogue.get(i).name for i in ids}
-        body += _figure(charts.trend_panels(
-            trend.assign(indicator_name=trend["indicator_id"].map(names)),
-            f"{name}: each indicator per period, {trend['period'].iloc[0]} to {report.period}", report.k))
+        body += _figure(
+            charts.trend_panels(
+                trend.assign(indicator_name=trend["indicator_id"].map(names)),
+                f"{name}: each indicator per period, {trend['period'].iloc[0]} to {report.period}",
+                report.k,
+            )
+        )
     return _section(body)
 
 
@@ -346,13 +433,20 @@ def disaggregations(report: ReportData) -> HTML:
         if own.empty:
             continue
         names = {i: report.data.catalogue.get(i).name for i in ids}
-        body += f"<h3>{pillar.capitalize()}</h3>" + _figure(charts.disaggregation_panels(
-            own.assign(indicator_name=own["indicator_id"].map(names)),
-            f"{pillar.capitalize()}: indicators by category, {report.period}", report.k))
+        body += f"<h3>{pillar.capitalize()}</h3>" + _figure(
+            charts.disaggregation_panels(
+                own.assign(indicator_name=own["indicator_id"].map(names)),
+                f"{pillar.capitalize()}: indicators by category, {report.period}",
+                report.k,
+            )
+        )
     if not body:
         body = "<p>No indicator is disaggregated in this period.</p>"
-    note = (f"Categories counting fewer than {report.k} are hidden (shown as &lt;{report.k}, without a bar)."
-            if report.audience == "donor" else "Internal report: no category is hidden.")
+    note = (
+        f"Categories counting fewer than {report.k} are hidden (shown as &lt;{report.k}, without a bar)."
+        if report.audience == "donor"
+        else "Internal report: no category is hidden."
+    )
     return _section(f'<p class="note">{note}</p>{body}')
 
 
@@ -362,25 +456,37 @@ def quality_annex(report: ReportData) -> HTML:
     problems = [*quality.problems, *report.results.problems]
     # Ingestion warnings may name rows and values: only their message and file are shown.
     warnings = [(w.file or "", w.message) for w in report.data.warnings]
-    body = (f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the data-quality "
-            f"checks; {len(report.results.problems)} note(s) from computing the indicators.</p>")
+    body = (
+        f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the data-quality "
+        f"checks; {len(report.results.problems)} note(s) from computing the indicators.</p>"
+    )
     if problems:
-        body += html_table(["Severity", "Where", "Finding"],
-                       [[_esc(p.severity), _esc(p.entry or p.rule or ""), _esc(p.message)] for p in problems])
+        body += html_table(
+            ["Severity", "Where", "Finding"],
+            [[_esc(p.severity), _esc(p.entry or p.rule or ""), _esc(p.message)] for p in problems],
+        )
     if warnings:
-        body += html_table(["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings])
+        body += html_table(
+            ["File", "Note from reading the data"], [[_esc(f), _esc(m)] for f, m in warnings]
+        )
     upto = quality.periods.index(report.period) + 1 if report.period in quality.periods else None
     recent = quality.periods[:upto][-COMPLETENESS_PERIODS:]
     table = quality.completeness[quality.completeness["period"].isin(recent)]
-    incomplete = table.groupby(["table", "column"])["completeness"].transform(lambda c: (c < 100).any())
+    incomplete = table.groupby(["table", "column"])["completeness"].transform(
+        lambda c: (c < 100).any()
+    )
     shown = dataclasses.replace(quality, completeness=table[incomplete.astype(bool)])
     if not recent:
         body += "<p>No period with records yet: completeness cannot be measured.</p>"
     elif shown.completeness.empty:
         body += f"<p>Every field the project collects is complete in {', '.join(recent)}.</p>"
     else:
-        body += _figure(completeness_chart(
-            shown, f"Data completeness, {recent[0]} to {recent[-1]}: fields with gaps (% of records filled)"))
+        body += _figure(
+            completeness_chart(
+                shown,
+                f"Data completeness, {recent[0]} to {recent[-1]}: fields with gaps (% of records filled)",
+            )
+        )
         body += '<p class="note">Fields filled in every record of these periods are left out.</p>'
     return _section(body)
 
@@ -393,18 +499,30 @@ def methodology_annex(report: ReportData) -> HTML:
         better = "higher" if indicator.direction == "increase" else "lower"
         target = _number(selected.targets.get(LIFE_OF_PROJECT), indicator.unit) or "none"
         facts = [
-            ("Classification", f"{indicator.pillar} · {indicator.area} · {indicator.level} level · unit: "
-                               f"{indicator.unit} · {better} is better · measured {indicator.frequency}"),
-            ("Definition", indicator.definition), ("Rationale", indicator.rationale),
+            (
+                "Classification",
+                f"{indicator.pillar} · {indicator.area} · {indicator.level} level · unit: "
+                f"{indicator.unit} · {better} is better · measured {indicator.frequency}",
+            ),
+            ("Definition", indicator.definition),
+            ("Rationale", indicator.rationale),
             ("Method", describe_method(indicator)),
             ("Data source", indicator.data_source),
-            ("Disaggregations", ", ".join(d.replace("_", " ") for d in selected.disaggregations) or "none"),
+            (
+                "Disaggregations",
+                ", ".join(d.replace("_", " ") for d in selected.disaggregations) or "none",
+            ),
             ("References", "; ".join(indicator.references) or "none"),
-            ("Baseline and target", f"baseline {_baseline_text(selected.baseline, indicator.unit)}; "
-                                    f"life-of-project target {target}"),
+            (
+                "Baseline and target",
+                f"baseline {_baseline_text(selected.baseline, indicator.unit)}; "
+                f"life-of-project target {target}",
+            ),
         ]
         rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
-        body += f'<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4><dl class="sheet">{rows}</dl>'
+        body += (
+            f'<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4><dl class="sheet">{rows}</dl>'
+        )
     return _section(body)
 
 
@@ -418,14 +536,23 @@ def _baseline_text(baseline, unit: str) -> str:
 def provenance(report: ReportData) -> HTML:
     """How the report was made: versions, parameters, suppression rule and the input files' sha256."""
     facts = [
-        ("Generated", report.generated.strftime("%Y-%m-%d %H:%M:%S %Z")), ("ctlib version", __version__),
-        ("Catalogue version", report.data.catalogue.version), ("Period", report.period),
-        ("Audience", report.audience), ("Suppression", _suppression_text(report)),
+        ("Generated", report.generated.strftime("%Y-%m-%d %H:%M:%S %Z")),
+        ("ctlib version", __version__),
+        ("Catalogue version", report.data.catalogue.version),
+        ("Period", report.period),
+        ("Audience", report.audience),
+        ("Suppression", _suppression_text(report)),
         ("Status bands", _bands_text(report)),
     ]
     rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
-    files = [[_esc(name), f"<code>{digest}</code>"] for name, digest in input_hashes(report.data).items()]
-    body = f'<dl class="sheet">{rows}</dl>' + html_table(["Input file", "sha256"], files, caption="Input files")
-    body += ('<p class="note">Made by ctlib from notebooks/quarterly_report.ipynb; the same inputs and versions '
-             "give the same figures. manifest.json beside this report holds the run's parameters and timings.</p>")
+    files = [
+        [_esc(name), f"<code>{digest}</code>"] for name, digest in input_hashes(report.data).items()
+    ]
+    body = f'<dl class="sheet">{rows}</dl>' + html_table(
+        ["Input file", "sha256"], files, caption="Input files"
+    )
+    body += (
+        '<p class="note">Made by ctlib from notebooks/quarterly_report.ipynb; the same inputs and versions '
+        "give the same figures. manifest.json beside this report holds the run's parameters and timings.</p>"
+    )
     return _section(body)

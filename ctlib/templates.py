@@ -23,8 +23,12 @@ TEMPLATE_ROWS = 5000  # rows below the header that get the drop-down lists
 BOOLEAN_CHOICES = ("yes", "no")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 KIND_HINTS = {
-    "string": "text", "integer": "whole number", "number": "number", "date": "date (YYYY-MM-DD or DD/MM/YYYY)",
-    "boolean": "yes / no", "category": "one of the listed values",
+    "string": "text",
+    "integer": "whole number",
+    "number": "number",
+    "date": "date (YYYY-MM-DD or DD/MM/YYYY)",
+    "boolean": "yes / no",
+    "category": "one of the listed values",
 }
 
 
@@ -63,20 +67,40 @@ def write_xlsx_template(table_name: str, path: Path) -> None:
         cell.alignment = Alignment(vertical="center")
         cell.comment = Comment(f"{column.description} ({KIND_HINTS[column.kind]})", "ctlib")
         sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column.name) + 4)
-        choices = column.categories if column.kind == CATEGORY else BOOLEAN_CHOICES if column.kind == BOOLEAN else ()
+        choices = (
+            column.categories
+            if column.kind == CATEGORY
+            else BOOLEAN_CHOICES
+            if column.kind == BOOLEAN
+            else ()
+        )
         if choices:
             list_column += 1
             letter = get_column_letter(list_column)
             lists.cell(row=1, column=list_column, value=column.name)
             for row, choice in enumerate(choices, start=2):
                 lists.cell(row=row, column=list_column, value=choice)
-            validation = DataValidation(type="list", formula1=f"=lists!${letter}$2:${letter}${len(choices) + 1}",
-                                        allow_blank=not column.required, showErrorMessage=True,
-                                        errorTitle=column.name, error=f"Pick one of: {', '.join(choices)}")
-            validation.add(f"{get_column_letter(index)}2:{get_column_letter(index)}{TEMPLATE_ROWS + 1}")
+            validation = DataValidation(
+                type="list",
+                formula1=f"=lists!${letter}$2:${letter}${len(choices) + 1}",
+                allow_blank=not column.required,
+                showErrorMessage=True,
+                errorTitle=column.name,
+                error=f"Pick one of: {', '.join(choices)}",
+            )
+            validation.add(
+                f"{get_column_letter(index)}2:{get_column_letter(index)}{TEMPLATE_ROWS + 1}"
+            )
             sheet.add_data_validation(validation)
-        notes.append([column.name, KIND_HINTS[column.kind], "yes" if column.required else "",
-                      ", ".join(choices), column.description])
+        notes.append(
+            [
+                column.name,
+                KIND_HINTS[column.kind],
+                "yes" if column.required else "",
+                ", ".join(choices),
+                column.description,
+            ]
+        )
     for cell in notes[1]:
         cell.font = Font(bold=True)
     notes.column_dimensions["A"].width = 28
@@ -87,7 +111,9 @@ def write_xlsx_template(table_name: str, path: Path) -> None:
     workbook.save(path)
 
 
-def project_yaml(project_id: str, name: str, start: dt.date, end: dt.date, indicators, tables) -> str:
+def project_yaml(
+    project_id: str, name: str, start: dt.date, end: dt.date, indicators, tables
+) -> str:
     """The text of a new project.yaml, every section explained in comments."""
     q = json.dumps  # a JSON string is a valid double-quoted YAML scalar
     lines = [
@@ -139,17 +165,19 @@ def project_yaml(project_id: str, name: str, start: dt.date, end: dt.date, indic
             f"  - id: {indicator.id}  # {indicator.name}",
             f"    result: {result}",
             "    baseline: {value: null, date: null}",
-            "    targets: {}  # e.g. {" + f"{start.year}-Q1: 10, {start.year}: 40, life_of_project: 120" + "}",
+            "    targets: {}  # e.g. {"
+            + f"{start.year}-Q1: 10, {start.year}: 40, life_of_project: 120"
+            + "}",
             f"    disaggregations: []  # supports: {', '.join(indicator.disaggregations) or 'none'}",
         ]
     lines += [
         "",
         "# Where each standard table comes from. The templates in data/ have the standard columns; to use",
         "# your own files instead, point `file` at them and map your names and codes to the standard ones:",
-        "#   columns: {\"Date registered\": identification_date, Sexe: sex}   your column -> standard column",
+        '#   columns: {"Date registered": identification_date, Sexe: sex}   your column -> standard column',
         "#   values: {sex: {F: female, M: male}}                            standard column -> your code -> value",
         "#   header_row: 3          the row holding the column names (xlsx and csv)",
-        "#   internal_only_columns: [\"Caseworker phone\"]   identifier-like columns you confirm may stay in the file",
+        '#   internal_only_columns: ["Caseworker phone"]   identifier-like columns you confirm may stay in the file',
         "# Files in the HTCDS v2 case-sheet layout are recognised and mapped without any of this.",
     ]
     if not tables:

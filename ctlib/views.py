@@ -7,7 +7,7 @@ xlsx); period columns are named "<period label> <field>", e.g. "2026-Q1 actual".
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -19,8 +19,18 @@ from .tables import PILLARS
 
 PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
-READ_COLUMNS = ("indicator_id", "period", "dimension", "category", "numerator", "denominator", "value", "target",
-                "achievement", "status")
+READ_COLUMNS = (
+    "indicator_id",
+    "period",
+    "dimension",
+    "category",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "achievement",
+    "status",
+)
 
 
 def _totals(results: Results) -> pd.DataFrame:
@@ -30,11 +40,16 @@ def _totals(results: Results) -> pd.DataFrame:
 
 def _indicator_columns(ids: Sequence[str], catalogue) -> pd.DataFrame:
     entries = [catalogue.get(i) for i in ids]
-    return pd.DataFrame({
-        "indicator_id": list(ids), "indicator": [e.name for e in entries], "pillar": [e.pillar for e in entries],
-        "level": [e.level for e in entries], "unit": [e.unit for e in entries],
-        "direction": [e.direction for e in entries],
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": list(ids),
+            "indicator": [e.name for e in entries],
+            "pillar": [e.pillar for e in entries],
+            "level": [e.level for e in entries],
+            "unit": [e.unit for e in entries],
+            "direction": [e.direction for e in entries],
+        }
+    )
 
 
 def iptt(results: Results, catalogue) -> pd.DataFrame:
@@ -64,7 +79,9 @@ def _period_label(results: Results, period: str) -> str:
     if period == "latest":
         return ([label for label in labels if label != LIFE_OF_PROJECT] or [LIFE_OF_PROJECT])[-1]
     if period not in labels:
-        raise PeriodError(f"period {period!r} was not computed for {results.project_id}; computed: {', '.join(labels)}")
+        raise PeriodError(
+            f"period {period!r} was not computed for {results.project_id}; computed: {', '.join(labels)}"
+        )
     return period
 
 
@@ -75,7 +92,9 @@ def pillar_summary(results: Results, catalogue, period: str = "latest") -> pd.Da
     totals = _totals(results)
     totals = totals[totals["period"] == label]
     pillars = [catalogue.get(i).pillar for i in totals["indicator_id"]]
-    counts = pd.crosstab(pd.Series(pillars, name="pillar"), pd.Series(totals["status"].to_numpy(), name="status"))
+    counts = pd.crosstab(
+        pd.Series(pillars, name="pillar"), pd.Series(totals["status"].to_numpy(), name="status")
+    )
     order = [p for p in PILLARS if p in counts.index]
     summary = counts.reindex(index=order, columns=list(SUMMARY_STATUSES), fill_value=0)
     summary["indicators"] = summary.sum(axis=1)
@@ -91,16 +110,26 @@ def portfolio(results_list: Sequence[Results], catalogue, period: str = "latest"
     "life_of_project".
     """
     chosen = {r.project_id: _period_label(r, period) for r in results_list}
-    rows = {r.project_id: _totals(r)[_totals(r)["period"] == chosen[r.project_id]].set_index("indicator_id")
-            for r in results_list}
+    rows = {
+        r.project_id: _totals(r)[_totals(r)["period"] == chosen[r.project_id]].set_index(
+            "indicator_id"
+        )
+        for r in results_list
+    }
     used = pd.Series([i for frame in rows.values() for i in frame.index]).value_counts()
     shared = used[used >= min(2, len(results_list))].index
     ids = sorted(shared, key=lambda i: (PILLARS.index(catalogue.get(i).pillar), i))
     table = _indicator_columns(ids, catalogue).drop(columns="level")
     for project_id, frame in rows.items():
-        table[f"{project_id} period"] = [chosen[project_id] if i in frame.index else None for i in ids]
-        for column, name in (("value", "actual"), ("target", "target"), ("achievement", "% met"),
-                             ("status", "status")):
+        table[f"{project_id} period"] = [
+            chosen[project_id] if i in frame.index else None for i in ids
+        ]
+        for column, name in (
+            ("value", "actual"),
+            ("target", "target"),
+            ("achievement", "% met"),
+            ("status", "status"),
+        ):
             table[f"{project_id} {name}"] = frame[column].reindex(ids).to_numpy()
     return table
 
@@ -116,10 +145,14 @@ def formatted(table: pd.DataFrame, k: int) -> pd.DataFrame:
     "suppressed", and "<X> actual" where "<X> status" is (achievement stays empty)."""
     text = table.copy()
     for column in table.columns:
-        if pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column]):
+        if pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(
+            table[column]
+        ):
             text[column] = table[column].map(_number_text).astype(object)
     hidden_fields = {"status": ("value", "numerator", "denominator")}
-    hidden_fields.update({c: (f"{c[:-6]}actual",) for c in table.columns if str(c).endswith(" status")})
+    hidden_fields.update(
+        {c: (f"{c[:-6]}actual",) for c in table.columns if str(c).endswith(" status")}
+    )
     for status, fields in hidden_fields.items():
         if status in table:
             is_hidden = (table[status] == SUPPRESSED).to_numpy()

@@ -14,7 +14,9 @@ from pathlib import Path
 from .errors import ProjectError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"  # a Jupyter data dir holding voila/templates/offline
+TEMPLATES_ROOT = (
+    Path(__file__).resolve().parent / "jupyter"
+)  # a Jupyter data dir holding voila/templates/offline
 TEMPLATE = "offline"
 PREHEAT = ["--preheat_kernel=True", "--pool_size=1"]  # a kernel waits with the notebook already run
 
@@ -22,10 +24,14 @@ PREHEAT = ["--preheat_kernel=True", "--pool_size=1"]  # a kernel waits with the 
 def voila_arguments(notebook: Path, port: int, token: str | None = None) -> list[str]:
     """Voilà's command line: one notebook on 127.0.0.1, no sources, no tracebacks, no files."""
     arguments = [
-        str(notebook), "--no-browser",
-        "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
+        str(notebook),
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--Voila.port={port}",
+        "--Voila.port_retries=0",
         f"--VoilaConfiguration.template={TEMPLATE}",
-        "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.file_denylist=.*",  # /voila/files/... answers 403 for every path
     ]
     if token:
@@ -36,16 +42,25 @@ def voila_arguments(notebook: Path, port: int, token: str | None = None) -> list
 def voila_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """`environ` (default: this process's) with the offline template on JUPYTER_PATH."""
     environ = dict(os.environ if environ is None else environ)
-    environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(TEMPLATES_ROOT), environ.get("JUPYTER_PATH")]))
+    environ["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(TEMPLATES_ROOT), environ.get("JUPYTER_PATH")])
+    )
     return environ
 
 
-def serve(notebook: Path, port: int, token: str | None = None, preheat: bool = False,
-          variables: dict[str, str] | None = None) -> None:
+def serve(
+    notebook: Path,
+    port: int,
+    token: str | None = None,
+    preheat: bool = False,
+    variables: dict[str, str] | None = None,
+) -> None:
     """Serve `notebook` with Voilà until interrupted; `variables` reach its kernel as environment."""
     if not notebook.is_file():
         raise ProjectError(f"The workbook is missing: {notebook}")
     os.environ.update(voila_environment({**os.environ, **(variables or {})}))
     from voila.app import Voila
 
-    Voila.launch_instance(argv=[*voila_arguments(notebook, port, token), *(PREHEAT if preheat else [])])
+    Voila.launch_instance(
+        argv=[*voila_arguments(notebook, port, token), *(PREHEAT if preheat else [])]
+    )

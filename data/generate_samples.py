@@ -32,15 +32,23 @@ FILE_TIME = dt.datetime(2026, 10, 1)  # the timestamp written into every xlsx fi
 HEADER = "# Synthetic sample project written by data/generate_samples.py: no real person's data.\n"
 
 INSTITUTIONS = {
-    "police": "National Police", "border_officials": "Border Police", "prosecutors": "Prosecution Service",
-    "judges": "Courts", "labour_inspectors": "Labour Inspectorate", "social_workers": "Social Welfare Department",
-    "health_workers": "District hospitals", "ngo_staff": "Partner NGOs", "government_officials": "Local government",
-    "employers": "Employers' federation", "community_leaders": "Community councils",
+    "police": "National Police",
+    "border_officials": "Border Police",
+    "prosecutors": "Prosecution Service",
+    "judges": "Courts",
+    "labour_inspectors": "Labour Inspectorate",
+    "social_workers": "Social Welfare Department",
+    "health_workers": "District hospitals",
+    "ngo_staff": "Partner NGOs",
+    "government_officials": "Local government",
+    "employers": "Employers' federation",
+    "community_leaders": "Community councils",
     "recruitment_agencies": "Licensed recruitment agencies",
 }
 
 
 # ---------------------------------------------------------------- random building blocks
+
 
 def quarters(first: str, count: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(start, end) of `count` consecutive quarters from the quarter starting on `first`."""
@@ -50,8 +58,10 @@ def quarters(first: str, count: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
 
 def dates_in(rng, quarter_spans, counts) -> pd.Series:
     """Sorted random dates: counts[i] of them inside quarter_spans[i]."""
-    days = [start + pd.to_timedelta(rng.integers(0, (end - start).days + 1, n), unit="D")
-            for (start, end), n in zip(quarter_spans, counts)]
+    days = [
+        start + pd.to_timedelta(rng.integers(0, (end - start).days + 1, n), unit="D")
+        for (start, end), n in zip(quarter_spans, counts)
+    ]
     return pd.Series(np.sort(np.concatenate(days)), dtype="datetime64[ns]")
 
 
@@ -92,57 +102,108 @@ def ramp(base: float, n: int, first_share: float = 0.5) -> np.ndarray:
 
 # ---------------------------------------------------------------- activities and learning events
 
-def events(rng, quarter_spans, per_quarter, *, activity_type, pillar, target_groups, size, female_share,
-           locations, id_prefix, channel="in_person") -> pd.DataFrame:
+
+def events(
+    rng,
+    quarter_spans,
+    per_quarter,
+    *,
+    activity_type,
+    pillar,
+    target_groups,
+    size,
+    female_share,
+    locations,
+    id_prefix,
+    channel="in_person",
+) -> pd.DataFrame:
     """Events with participants counted by sex (no individual records): awareness events, meetings."""
     dates = dates_in(rng, quarter_spans, rng.poisson(per_quarter))
     n = len(dates)
     total = rng.integers(size[0], size[1] + 1, n)
     female = rng.binomial(total, female_share)
-    return pd.DataFrame({
-        "activity_id": ids(id_prefix, n), "activity_date": dates, "activity_type": activity_type,
-        "pillar": pillar, "target_group": pick(rng, target_groups, n), "location": pick(rng, locations, n),
-        "channel": channel, "participants_female": female, "participants_male": total - female,
-        "participants_total": total,
-    })
+    return pd.DataFrame(
+        {
+            "activity_id": ids(id_prefix, n),
+            "activity_date": dates,
+            "activity_type": activity_type,
+            "pillar": pillar,
+            "target_group": pick(rng, target_groups, n),
+            "location": pick(rng, locations, n),
+            "channel": channel,
+            "participants_female": female,
+            "participants_male": total - female,
+            "participants_total": total,
+        }
+    )
 
 
-def learning_events(rng, quarter_spans, per_quarter, *, activity_type, pillar, target_groups, curricula, size,
-                    female_share, age, pre, gain, locations, id_prefix, institutions=INSTITUTIONS):
+def learning_events(
+    rng,
+    quarter_spans,
+    per_quarter,
+    *,
+    activity_type,
+    pillar,
+    target_groups,
+    curricula,
+    size,
+    female_share,
+    age,
+    pre,
+    gain,
+    locations,
+    id_prefix,
+    institutions=INSTITUTIONS,
+):
     """Trainings or sessions, one row per participant with pre/post test scores; returns (activities, participants).
 
     The activity's participant counts are those of its participant rows, so the two tables agree.
     """
-    activities = events(rng, quarter_spans, per_quarter, activity_type=activity_type, pillar=pillar,
-                        target_groups=target_groups, size=size, female_share=female_share, locations=locations,
-                        id_prefix=id_prefix)
+    activities = events(
+        rng,
+        quarter_spans,
+        per_quarter,
+        activity_type=activity_type,
+        pillar=pillar,
+        target_groups=target_groups,
+        size=size,
+        female_share=female_share,
+        locations=locations,
+        id_prefix=id_prefix,
+    )
     sizes = activities["participants_total"].to_numpy()
     n = int(sizes.sum())
     rows = np.repeat(np.arange(len(activities)), sizes)
     completed = rng.random(n) < 0.93
     pre_score = scores(rng, n, *pre)
     post_score = np.clip(pre_score + np.round(rng.normal(*gain, n)), 0, 100)
-    participants = pd.DataFrame({
-        "participant_id": ids(id_prefix + "P", n),
-        "activity_id": activities["activity_id"].to_numpy()[rows],
-        "completion_date": activities["activity_date"].to_numpy()[rows],
-        "sex": np.where(rng.random(n) < female_share, "female", "male"),
-        "age": blank(rng, ages(rng, n, *age), 0.03),
-        "target_group": activities["target_group"].to_numpy()[rows],
-        "location": activities["location"].to_numpy()[rows],
-        "curriculum": pick(rng, curricula, len(activities))[rows],
-        "has_completed": completed,
-        "pre_score": blank(rng, pre_score, 0.02),
-        "post_score": pd.Series(post_score).where(completed),
-    })
+    participants = pd.DataFrame(
+        {
+            "participant_id": ids(id_prefix + "P", n),
+            "activity_id": activities["activity_id"].to_numpy()[rows],
+            "completion_date": activities["activity_date"].to_numpy()[rows],
+            "sex": np.where(rng.random(n) < female_share, "female", "male"),
+            "age": blank(rng, ages(rng, n, *age), 0.03),
+            "target_group": activities["target_group"].to_numpy()[rows],
+            "location": activities["location"].to_numpy()[rows],
+            "curriculum": pick(rng, curricula, len(activities))[rows],
+            "has_completed": completed,
+            "pre_score": blank(rng, pre_score, 0.02),
+            "post_score": pd.Series(post_score).where(completed),
+        }
+    )
     participants.insert(6, "institution", participants["target_group"].map(institutions))
-    female = np.bincount(rows, weights=participants["sex"].eq("female").to_numpy(), minlength=len(sizes))
+    female = np.bincount(
+        rows, weights=participants["sex"].eq("female").to_numpy(), minlength=len(sizes)
+    )
     activities["participants_female"] = female.astype(int)
     activities["participants_male"] = sizes - activities["participants_female"]
     return activities, participants
 
 
 # ---------------------------------------------------------------- writing files deterministically
+
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n").encode("utf-8")
@@ -162,14 +223,22 @@ def xlsx_bytes(workbook: Workbook) -> bytes:
     out = io.BytesIO()
     with ZipFile(raw) as source, ZipFile(out, "w", ZIP_DEFLATED) as target:
         for info in source.infolist():
-            target.writestr(ZipInfo(info.filename, FILE_TIME.timetuple()[:6]), source.read(info.filename),
-                            compress_type=ZIP_DEFLATED)
+            target.writestr(
+                ZipInfo(info.filename, FILE_TIME.timetuple()[:6]),
+                source.read(info.filename),
+                compress_type=ZIP_DEFLATED,
+            )
     return out.getvalue()
 
 
 def cell_value(value):
     """A value openpyxl can store: missing values become empty cells, timestamps become dates."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and np.isnan(value))
+        or value is pd.NaT
+    ):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
@@ -223,58 +292,141 @@ NP_DISTRICTS = {"Sindhupalchok": 3, "Makwanpur": 2, "Nuwakot": 2, "Dhading": 2, 
 def prevention_data(rng, spans) -> dict[str, pd.DataFrame]:
     """Safe Journeys: events, media, a hotline, safer-migration sessions, trainings, district meetings, a survey."""
     n = len(spans)
-    awareness = events(rng, spans, ramp(14, n), activity_type="awareness_event", pillar="prevention",
-                       target_groups={"general_public": 5, "students": 3, "community_leaders": 1}, size=(25, 180),
-                       female_share=0.55, locations=NP_DISTRICTS, id_prefix="AW")
-    media = events(rng, spans, ramp(2, n), activity_type="media_campaign", pillar="prevention",
-                   target_groups={"general_public": 3, "potential_migrants": 2}, size=(0, 0), female_share=0.5,
-                   locations=NP_DISTRICTS, id_prefix="MC")
+    awareness = events(
+        rng,
+        spans,
+        ramp(14, n),
+        activity_type="awareness_event",
+        pillar="prevention",
+        target_groups={"general_public": 5, "students": 3, "community_leaders": 1},
+        size=(25, 180),
+        female_share=0.55,
+        locations=NP_DISTRICTS,
+        id_prefix="AW",
+    )
+    media = events(
+        rng,
+        spans,
+        ramp(2, n),
+        activity_type="media_campaign",
+        pillar="prevention",
+        target_groups={"general_public": 3, "potential_migrants": 2},
+        size=(0, 0),
+        female_share=0.5,
+        locations=NP_DISTRICTS,
+        id_prefix="MC",
+    )
     media["channel"] = pick(rng, {"radio": 3, "social_media": 2, "television": 1}, len(media))
     media["reach"] = np.round(rng.lognormal(10, 0.6, len(media)), -2).astype(int)
     media[["participants_female", "participants_male", "participants_total"]] = pd.NA
     months = pd.date_range(spans[0][0], spans[-1][1], freq="ME")
-    hotline = pd.DataFrame({
-        "activity_id": ids("HL", len(months)), "activity_date": months, "activity_type": "hotline_operation",
-        "pillar": "prevention", "target_group": "general_public", "location": "Kathmandu", "channel": "phone",
-        "contacts": rng.poisson(np.linspace(160, 320, len(months))),
-    })
+    hotline = pd.DataFrame(
+        {
+            "activity_id": ids("HL", len(months)),
+            "activity_date": months,
+            "activity_type": "hotline_operation",
+            "pillar": "prevention",
+            "target_group": "general_public",
+            "location": "Kathmandu",
+            "channel": "phone",
+            "contacts": rng.poisson(np.linspace(160, 320, len(months))),
+        }
+    )
     hotline["contacts_trafficking"] = rng.binomial(hotline["contacts"], 0.08)
-    meetings = events(rng, spans, np.full(n, 4.0), activity_type="coordination_meeting", pillar="partnership",
-                      target_groups={"government_officials": 1}, size=(8, 20), female_share=0.35,
-                      locations=NP_DISTRICTS, id_prefix="CM")
+    meetings = events(
+        rng,
+        spans,
+        np.full(n, 4.0),
+        activity_type="coordination_meeting",
+        pillar="partnership",
+        target_groups={"government_officials": 1},
+        size=(8, 20),
+        female_share=0.35,
+        locations=NP_DISTRICTS,
+        id_prefix="CM",
+    )
     meetings["has_action_taken"] = rng.random(len(meetings)) < 0.6
     sessions, migrants = learning_events(
-        rng, spans, ramp(10, n), activity_type="safe_migration_session", pillar="prevention",
-        target_groups={"potential_migrants": 5, "returnees": 1}, curricula={"safe_migration": 1}, size=(12, 35),
-        female_share=0.38, age=(26, 7, 16, 55), pre=(41, 15), gain=(17, 13), locations=NP_DISTRICTS,
-        id_prefix="SM")
+        rng,
+        spans,
+        ramp(10, n),
+        activity_type="safe_migration_session",
+        pillar="prevention",
+        target_groups={"potential_migrants": 5, "returnees": 1},
+        curricula={"safe_migration": 1},
+        size=(12, 35),
+        female_share=0.38,
+        age=(26, 7, 16, 55),
+        pre=(41, 15),
+        gain=(17, 13),
+        locations=NP_DISTRICTS,
+        id_prefix="SM",
+    )
     trainings, trainees = learning_events(
-        rng, spans, ramp(3, n), activity_type="training", pillar="prevention",
+        rng,
+        spans,
+        ramp(3, n),
+        activity_type="training",
+        pillar="prevention",
         target_groups={"ngo_staff": 2, "government_officials": 2, "community_leaders": 2},
-        curricula={"tip_prevention": 1}, size=(14, 28), female_share=0.47, age=(36, 9, 20, 64), pre=(52, 13),
-        gain=(21, 11), locations=NP_DISTRICTS, id_prefix="TR")
+        curricula={"tip_prevention": 1},
+        size=(14, 28),
+        female_share=0.47,
+        age=(36, 9, 20, 64),
+        pre=(52, 13),
+        gain=(21, 11),
+        locations=NP_DISTRICTS,
+        id_prefix="TR",
+    )
     fair_recruitment, recruiters = learning_events(
-        rng, spans, ramp(1.2, n), activity_type="training", pillar="prevention",
-        target_groups={"recruitment_agencies": 2, "employers": 1}, curricula={"fair_recruitment": 1}, size=(10, 22),
-        female_share=0.3, age=(41, 9, 22, 66), pre=(48, 12), gain=(18, 10), locations={"Kathmandu": 1},
-        id_prefix="FR")
+        rng,
+        spans,
+        ramp(1.2, n),
+        activity_type="training",
+        pillar="prevention",
+        target_groups={"recruitment_agencies": 2, "employers": 1},
+        curricula={"fair_recruitment": 1},
+        size=(10, 22),
+        female_share=0.3,
+        age=(41, 9, 22, 66),
+        pre=(48, 12),
+        gain=(18, 10),
+        locations={"Kathmandu": 1},
+        id_prefix="FR",
+    )
     activities, participants = renumber(
         pd.concat([awareness, media, hotline, meetings, sessions, trainings, fair_recruitment]),
-        pd.concat([migrants, trainees, recruiters]), "EV")
+        pd.concat([migrants, trainees, recruiters]),
+        "EV",
+    )
     survey = prevention_survey(rng, spans)
     livelihood, supported = livelihood_support(rng, spans)
-    return {"activities": pd.concat([activities, livelihood], ignore_index=True),
-            "participants": pd.concat([participants, supported], ignore_index=True),
-            "surveys": pd.concat([survey, returnee_screening(rng, spans)], ignore_index=True)}
+    return {
+        "activities": pd.concat([activities, livelihood], ignore_index=True),
+        "participants": pd.concat([participants, supported], ignore_index=True),
+        "surveys": pd.concat([survey, returnee_screening(rng, spans)], ignore_index=True),
+    }
 
 
 def livelihood_support(rng, spans) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vocational courses for returnees and young people at risk, kept in the livelihood team's own register
     (appended after the outreach register, LV ids); income checked six months after the course."""
     courses, people = learning_events(
-        rng, spans[1:], np.full(len(spans) - 1, 2.0), activity_type="livelihood_support", pillar="prevention",
-        target_groups={"returnees": 2, "potential_migrants": 1}, curricula={"livelihood": 1}, size=(10, 18),
-        female_share=0.6, age=(24, 5, 17, 45), pre=(45, 12), gain=(10, 8), locations=NP_DISTRICTS, id_prefix="LV")
+        rng,
+        spans[1:],
+        np.full(len(spans) - 1, 2.0),
+        activity_type="livelihood_support",
+        pillar="prevention",
+        target_groups={"returnees": 2, "potential_migrants": 1},
+        curricula={"livelihood": 1},
+        size=(10, 18),
+        female_share=0.6,
+        age=(24, 5, 17, 45),
+        pre=(45, 12),
+        gain=(10, 8),
+        locations=NP_DISTRICTS,
+        id_prefix="LV",
+    )
     followed_up = people["has_completed"] & (rng.random(len(people)) < 0.85)
     people["has_income_at_followup"] = pd.Series(rng.random(len(people)) < 0.58).where(followed_up)
     return courses, people
@@ -284,30 +436,45 @@ def returnee_screening(rng, spans) -> pd.DataFrame:
     """Returned migrant workers screened for ILO forced-labour indicators during the endline fieldwork."""
     start, end = spans[-1]
     n = 120
-    return pd.DataFrame({
-        "response_id": ids("W", n), "survey_date": dates_in(rng, [(start + pd.Timedelta(days=30), end)], [n]),
-        "survey_round": "follow_up", "sex": np.where(rng.random(n) < 0.3, "female", "male"),
-        "age": ages(rng, n, 31, 7, 18, 60), "location": pick(rng, NP_DISTRICTS, n), "target_group": "returnees",
-        "forced_labour_indicators": rng.poisson(0.6, n),
-    })
+    return pd.DataFrame(
+        {
+            "response_id": ids("W", n),
+            "survey_date": dates_in(rng, [(start + pd.Timedelta(days=30), end)], [n]),
+            "survey_round": "follow_up",
+            "sex": np.where(rng.random(n) < 0.3, "female", "male"),
+            "age": ages(rng, n, 31, 7, 18, 60),
+            "location": pick(rng, NP_DISTRICTS, n),
+            "target_group": "returnees",
+            "forced_labour_indicators": rng.poisson(0.6, n),
+        }
+    )
 
 
 def prevention_survey(rng, spans) -> pd.DataFrame:
     """Baseline in the first quarter, endline in the last: knowledge and intentions improve."""
-    rounds = [("baseline", spans[0], 420, dict(signs=1.7, hotline=0.31, channel=0.38, discourage=0.47)),
-              ("endline", spans[-1], 410, dict(signs=2.9, hotline=0.58, channel=0.52, discourage=0.66))]
+    rounds = [
+        ("baseline", spans[0], 420, dict(signs=1.7, hotline=0.31, channel=0.38, discourage=0.47)),
+        ("endline", spans[-1], 410, dict(signs=2.9, hotline=0.58, channel=0.52, discourage=0.66)),
+    ]
     frames = []
     for name, (start, end), n, p in rounds:
         fieldwork = (start + pd.Timedelta(days=30), min(end, start + pd.Timedelta(days=60)))
-        frames.append(pd.DataFrame({
-            "survey_date": dates_in(rng, [fieldwork], [n]), "survey_round": name,
-            "sex": np.where(rng.random(n) < 0.52, "female", "male"),
-            "age": blank(rng, ages(rng, n, 27, 8, 16, 60), 0.02), "location": pick(rng, NP_DISTRICTS, n),
-            "target_group": pick(rng, {"potential_migrants": 3, "general_public": 2}, n),
-            "risk_signs_named": rng.poisson(p["signs"], n), "knows_hotline": rng.random(n) < p["hotline"],
-            "has_regular_channel_access": rng.random(n) < p["channel"],
-            "would_discourage_irregular": blank(rng, rng.random(n) < p["discourage"], 0.04),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "survey_date": dates_in(rng, [fieldwork], [n]),
+                    "survey_round": name,
+                    "sex": np.where(rng.random(n) < 0.52, "female", "male"),
+                    "age": blank(rng, ages(rng, n, 27, 8, 16, 60), 0.02),
+                    "location": pick(rng, NP_DISTRICTS, n),
+                    "target_group": pick(rng, {"potential_migrants": 3, "general_public": 2}, n),
+                    "risk_signs_named": rng.poisson(p["signs"], n),
+                    "knows_hotline": rng.random(n) < p["hotline"],
+                    "has_regular_channel_access": rng.random(n) < p["channel"],
+                    "would_discourage_irregular": blank(rng, rng.random(n) < p["discourage"], 0.04),
+                }
+            )
+        )
     survey = pd.concat(frames, ignore_index=True)
     survey.insert(0, "response_id", ids("R", len(survey)))
     return survey
@@ -319,19 +486,45 @@ CASE_PROFILE = {  # column: weights of its categories for a typical case of the 
     "nationality": {"TH": 35, "MM": 35, "KH": 15, "LA": 10, "VN": 5},
     "country_of_exploitation": {"TH": 95, "MY": 5},
     "location": TH_PROVINCES,
-    "exploitation_type": {"sexual_exploitation": 36, "forced_labour": 40, "forced_begging": 5, "child_labour": 6,
-                          "forced_criminality": 8, "forced_marriage": 2, "other": 2, "unknown": 1},
-    "identified_by": {"police": 30, "ngo": 25, "labour_inspection": 10, "immigration": 10, "hotline": 10,
-                      "social_services": 8, "community": 5, "self_identified": 2},
+    "exploitation_type": {
+        "sexual_exploitation": 36,
+        "forced_labour": 40,
+        "forced_begging": 5,
+        "child_labour": 6,
+        "forced_criminality": 8,
+        "forced_marriage": 2,
+        "other": 2,
+        "unknown": 1,
+    },
+    "identified_by": {
+        "police": 30,
+        "ngo": 25,
+        "labour_inspection": 10,
+        "immigration": 10,
+        "hotline": 10,
+        "social_services": 8,
+        "community": 5,
+        "self_identified": 2,
+    },
     "trafficking_status": {"actual": 58, "possible": 37, "not_a_victim": 5},
 }
 RAID_PROFILE = {  # a labour raid on fishing vessels: adult men from Myanmar, identified by inspectors
-    **CASE_PROFILE, "sex": {"male": 1}, "nationality": {"MM": 4, "KH": 1}, "location": {"Songkhla": 1},
-    "exploitation_type": {"forced_labour": 1}, "identified_by": {"labour_inspection": 2, "police": 1},
+    **CASE_PROFILE,
+    "sex": {"male": 1},
+    "nationality": {"MM": 4, "KH": 1},
+    "location": {"Songkhla": 1},
+    "exploitation_type": {"forced_labour": 1},
+    "identified_by": {"labour_inspection": 2, "police": 1},
     "trafficking_status": {"actual": 3, "possible": 1},
 }
-CLOSURE_WEIGHTS = {"goals_met": 55, "referred": 15, "lost_contact": 12, "declined_services": 8, "relocated": 7,
-                   "other": 3}
+CLOSURE_WEIGHTS = {
+    "goals_met": 55,
+    "referred": 15,
+    "lost_contact": 12,
+    "declined_services": 8,
+    "relocated": 7,
+    "other": 3,
+}
 
 
 def case_profiles(rng, dates: pd.Series, profile: dict, child_share: float) -> pd.DataFrame:
@@ -348,7 +541,9 @@ def case_profiles(rng, dates: pd.Series, profile: dict, child_share: float) -> p
 def protection_cases(rng, spans, data_end, raid_quarter: int) -> pd.DataFrame:
     """Several hundred cases: identification, referral, consent, guardians, wellbeing scores, closure."""
     n_quarters = len(spans)
-    regular = case_profiles(rng, dates_in(rng, spans, rng.poisson(ramp(42, n_quarters, 0.6))), CASE_PROFILE, 0.22)
+    regular = case_profiles(
+        rng, dates_in(rng, spans, rng.poisson(ramp(42, n_quarters, 0.6))), CASE_PROFILE, 0.22
+    )
     start, _ = spans[raid_quarter]
     raid_days = (start + pd.Timedelta(days=40), start + pd.Timedelta(days=46))
     raid = case_profiles(rng, dates_in(rng, [raid_days], [55]), RAID_PROFILE, 0.05)
@@ -362,27 +557,39 @@ def protection_cases(rng, spans, data_end, raid_quarter: int) -> pd.DataFrame:
     is_foreign = cases["nationality"].ne("TH").to_numpy()
     actual = cases["trafficking_status"].eq("actual").to_numpy()
     cases["status_decided_by"] = np.where(
-        actual, pick(rng, {"police": 50, "court_or_prosecution": 15, "government_other": 25, "ngo": 10}, n),
-        pick(rng, {"ngo": 60, "police": 25, "unknown": 15}, n))
+        actual,
+        pick(rng, {"police": 50, "court_or_prosecution": 15, "government_other": 25, "ngo": 10}, n),
+        pick(rng, {"ngo": 60, "police": 25, "unknown": 15}, n),
+    )
     cases["has_consent"] = blank(rng, rng.random(n) < 0.94, 0.02)
     referred = rng.random(n) < 0.68
     referral = days_after(rng, identified, 0, 21).where(referred)
-    accepted = days_after(rng, referral, 1, 1) + pd.to_timedelta(rng.geometric(0.12 + 0.1 * progress), unit="D")
+    accepted = days_after(rng, referral, 1, 1) + pd.to_timedelta(
+        rng.geometric(0.12 + 0.1 * progress), unit="D"
+    )
     cases["is_referred"] = referred
     cases["referral_date"] = referral.where(referral <= data_end)
     cases["referral_accepted_date"] = accepted.where((rng.random(n) < 0.9) & (accepted <= data_end))
     cases["has_needs_assessment"] = rng.random(n) < 0.75 + 0.2 * progress
     cases["has_guardian"] = pd.Series(rng.random(n) < 0.8).convert_dtypes().where(is_child)
-    cases["has_reflection_period"] = pd.Series(rng.random(n) < 0.55).convert_dtypes().where(is_foreign)
-    tool_in_use = identified >= spans[min(2, n_quarters - 1)][0]  # the wellbeing scale came in the third quarter
+    cases["has_reflection_period"] = (
+        pd.Series(rng.random(n) < 0.55).convert_dtypes().where(is_foreign)
+    )
+    tool_in_use = (
+        identified >= spans[min(2, n_quarters - 1)][0]
+    )  # the wellbeing scale came in the third quarter
     intake = scores(rng, n, 41, 11)
-    cases["wellbeing_intake_score"] = blank(rng, intake, 0.05).where(tool_in_use | (rng.random(n) < 0.3))
+    cases["wellbeing_intake_score"] = blank(rng, intake, 0.05).where(
+        tool_in_use | (rng.random(n) < 0.3)
+    )
     closed = days_after(rng, identified, 60, 420)
     is_closed = closed <= data_end
     reason = pd.Series(pick(rng, CLOSURE_WEIGHTS, n)).where(is_closed)
     cases["case_status"] = np.select(
         [reason.eq("referred").fillna(False), is_closed, closed - data_end < pd.Timedelta(days=90)],
-        ["closed_referred", "closed", "follow_up"], "active")
+        ["closed_referred", "closed", "follow_up"],
+        "active",
+    )
     cases["closure_date"] = closed.where(is_closed)
     cases["closure_reason"] = reason
     improved = reason.isin(["goals_met", "referred"]) & cases["wellbeing_intake_score"].notna()
@@ -392,46 +599,77 @@ def protection_cases(rng, spans, data_end, raid_quarter: int) -> pd.DataFrame:
 
 
 SERVICE_PLANS = {  # service type: (days from identification to start, days it lasts, planned length)
-    "shelter": ((0, 3), (5, 150), None), "medical": ((0, 10), (0, 0), None),
-    "psychosocial": ((3, 30), (45, 160), 120), "legal_aid": ((7, 60), (30, 240), None),
-    "interpretation": ((0, 5), (0, 30), None), "return_assistance": ((30, 120), (1, 14), None),
-    "reintegration_plan": ((20, 60), (110, 300), 180), "livelihood": ((60, 150), (60, 180), 150),
+    "shelter": ((0, 3), (5, 150), None),
+    "medical": ((0, 10), (0, 0), None),
+    "psychosocial": ((3, 30), (45, 160), 120),
+    "legal_aid": ((7, 60), (30, 240), None),
+    "interpretation": ((0, 5), (0, 30), None),
+    "return_assistance": ((30, 120), (1, 14), None),
+    "reintegration_plan": ((20, 60), (110, 300), 180),
+    "livelihood": ((60, 150), (60, 180), 150),
 }
-PROVIDERS = {"shelter": "Partner shelter", "medical": "Provincial hospital", "psychosocial": "Counselling centre",
-             "legal_aid": "Legal aid clinic", "interpretation": "Interpreters pool",
-             "return_assistance": "Return partner",
-             "reintegration_plan": "Case management team", "livelihood": "Vocational training centre"}
+PROVIDERS = {
+    "shelter": "Partner shelter",
+    "medical": "Provincial hospital",
+    "psychosocial": "Counselling centre",
+    "legal_aid": "Legal aid clinic",
+    "interpretation": "Interpreters pool",
+    "return_assistance": "Return partner",
+    "reintegration_plan": "Case management team",
+    "livelihood": "Vocational training centre",
+}
 
 
 def protection_services(rng, cases: pd.DataFrame, data_end) -> pd.DataFrame:
     """Services and support plans given to the cases, up to the end of the data."""
     child_or_woman = (cases["age"].lt(18).fillna(False) | cases["sex"].eq("female")).to_numpy()
     foreign = cases["nationality"].ne("TH").to_numpy()
-    likelihood = {"shelter": np.where(child_or_woman, 0.7, 0.4), "medical": 0.72, "psychosocial": 0.63,
-                  "legal_aid": 0.38, "interpretation": 0.55 * foreign, "return_assistance": 0.2 * foreign,
-                  "reintegration_plan": 0.46, "livelihood": 0.15}
+    likelihood = {
+        "shelter": np.where(child_or_woman, 0.7, 0.4),
+        "medical": 0.72,
+        "psychosocial": 0.63,
+        "legal_aid": 0.38,
+        "interpretation": 0.55 * foreign,
+        "return_assistance": 0.2 * foreign,
+        "reintegration_plan": 0.46,
+        "livelihood": 0.15,
+    }
     frames = []
     for kind, (start_days, length, planned) in SERVICE_PLANS.items():
         chosen = cases[rng.random(len(cases)) < likelihood[kind]]
         start = days_after(rng, chosen["identification_date"], *start_days)
-        frames.append(pd.DataFrame({
-            "case_id": chosen["case_id"].to_numpy(), "service_type": kind, "start_date": start.to_numpy(),
-            "planned_end_date": (start + pd.Timedelta(days=planned)).to_numpy() if planned else pd.NaT,
-            "end_date": days_after(rng, start, *length).to_numpy(),
-        }))
-    services = pd.concat(frames).sort_values(["start_date", "case_id", "service_type"], ignore_index=True)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "case_id": chosen["case_id"].to_numpy(),
+                    "service_type": kind,
+                    "start_date": start.to_numpy(),
+                    "planned_end_date": (start + pd.Timedelta(days=planned)).to_numpy()
+                    if planned
+                    else pd.NaT,
+                    "end_date": days_after(rng, start, *length).to_numpy(),
+                }
+            )
+        )
+    services = pd.concat(frames).sort_values(
+        ["start_date", "case_id", "service_type"], ignore_index=True
+    )
     services = services[services["start_date"] <= data_end].reset_index(drop=True)
     n = len(services)
     ended = services["end_date"] <= data_end
     services["end_date"] = services["end_date"].where(ended)
     services["is_completed"] = ended
     nights = (services["end_date"].fillna(data_end) - services["start_date"]).dt.days
-    services["nights"] = pd.Series(nights).convert_dtypes().where(services["service_type"].eq("shelter"))
+    services["nights"] = (
+        pd.Series(nights).convert_dtypes().where(services["service_type"].eq("shelter"))
+    )
     services["provider"] = services["service_type"].map(PROVIDERS)
     answered = ended & (rng.random(n) < 0.7)
     services["is_satisfied"] = pd.Series(rng.random(n) < 0.86).convert_dtypes().where(answered)
     followed_up = ended & services["service_type"].eq("reintegration_plan") & (rng.random(n) < 0.8)
-    services["has_stable_housing_income"] = pd.Series(rng.random(n) < 0.56).convert_dtypes().where(followed_up)
+    services["has_stable_housing_income"] = (
+        pd.Series(rng.random(n) < 0.56).convert_dtypes().where(followed_up)
+    )
     services.insert(0, "service_id", ids("S", n))
     return services
 
@@ -449,38 +687,72 @@ def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
     verdict_date = days_after(rng, prosecution, 120, 480).where(rng.random(n) < 0.85)
     verdict_date = verdict_date.where(verdict_date <= data_end)
     has_verdict = verdict_date.notna().to_numpy()
-    verdict = np.where(has_verdict, pick(rng, {"convicted": 68, "acquitted": 22, "dismissed": 10}, n),
-                       np.where(prosecution.notna(), "pending", None))
+    verdict = np.where(
+        has_verdict,
+        pick(rng, {"convicted": 68, "acquitted": 22, "dismissed": 10}, n),
+        np.where(prosecution.notna(), "pending", None),
+    )
     convicted = verdict == "convicted"
-    dropped = prosecution.isna() & (data_end - investigation > pd.Timedelta(days=300)) & (rng.random(n) < 0.7)
+    dropped = (
+        prosecution.isna()
+        & (data_end - investigation > pd.Timedelta(days=300))
+        & (rng.random(n) < 0.7)
+    )
     on_trial = prosecution.notna() & (data_end - prosecution > pd.Timedelta(days=90))
     appealed = has_verdict & (rng.random(n) < 0.12)
-    stage = np.select([appealed, has_verdict, on_trial, prosecution.notna(), dropped],
-                      ["appeal", "verdict", "trial", "prosecution", "closed"], "investigation")
+    stage = np.select(
+        [appealed, has_verdict, on_trial, prosecution.notna(), dropped],
+        ["appeal", "verdict", "trial", "prosecution", "closed"],
+        "investigation",
+    )
     victims = 1 + rng.poisson(1.2, n)
     compensated = np.where(convicted, rng.binomial(victims, 0.18 + 0.2 * progress), 0)
     sentence = np.clip(np.round(rng.lognormal(np.log(40), 0.7, n)), 3, 240).astype(int)
-    return pd.DataFrame({
-        "legal_case_id": ids("L", n), "investigation_date": investigation,
-        "defendant_sex": pick(rng, {"male": 74, "female": 26}, n),
-        "defendant_nationality": pick(rng, {"MD": 82, "UA": 6, "RO": 5, "TR": 4, "RU": 3}, n),
-        "exploitation_type": pick(rng, {"sexual_exploitation": 52, "forced_labour": 33, "forced_begging": 6,
-                                        "forced_criminality": 6, "other": 3}, n),
-        "stage": stage, "prosecution_date": prosecution, "verdict_date": verdict_date, "verdict": verdict,
-        "sentence_months": pd.Series(sentence).convert_dtypes().where(convicted),
-        "is_cross_border": rng.random(n) < 0.22,
-        "has_financial_investigation": rng.random(n) < 0.15 + 0.35 * progress,
-        "victims_count": victims,
-        "victims_supported": rng.binomial(victims, 0.5 + 0.4 * progress),
-        "victims_compensated": pd.Series(compensated).convert_dtypes().where(has_verdict),
-        "victims_penalised": rng.binomial(victims, 0.03),
-    })
+    return pd.DataFrame(
+        {
+            "legal_case_id": ids("L", n),
+            "investigation_date": investigation,
+            "defendant_sex": pick(rng, {"male": 74, "female": 26}, n),
+            "defendant_nationality": pick(rng, {"MD": 82, "UA": 6, "RO": 5, "TR": 4, "RU": 3}, n),
+            "exploitation_type": pick(
+                rng,
+                {
+                    "sexual_exploitation": 52,
+                    "forced_labour": 33,
+                    "forced_begging": 6,
+                    "forced_criminality": 6,
+                    "other": 3,
+                },
+                n,
+            ),
+            "stage": stage,
+            "prosecution_date": prosecution,
+            "verdict_date": verdict_date,
+            "verdict": verdict,
+            "sentence_months": pd.Series(sentence).convert_dtypes().where(convicted),
+            "is_cross_border": rng.random(n) < 0.22,
+            "has_financial_investigation": rng.random(n) < 0.15 + 0.35 * progress,
+            "victims_count": victims,
+            "victims_supported": rng.binomial(victims, 0.5 + 0.4 * progress),
+            "victims_compensated": pd.Series(compensated).convert_dtypes().where(has_verdict),
+            "victims_penalised": rng.binomial(victims, 0.03),
+        }
+    )
 
 
 def milestones(rows: list[tuple]) -> pd.DataFrame:
     """Milestones from (type, description, pillar, achieved, target, partner) rows; ids in order."""
-    frame = pd.DataFrame(rows, columns=["milestone_type", "description", "pillar", "achieved_date", "target_date",
-                                        "partner_type"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "milestone_type",
+            "description",
+            "pillar",
+            "achieved_date",
+            "target_date",
+            "partner_type",
+        ],
+    )
     for column in ("achieved_date", "target_date"):
         frame[column] = pd.to_datetime(frame[column])
     frame.insert(0, "milestone_id", [f"M-{i:02d}" for i in range(1, len(frame) + 1)])
@@ -490,44 +762,114 @@ def milestones(rows: list[tuple]) -> pd.DataFrame:
 def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
     """Justice for Survivors: law-enforcement and judicial trainings, legal cases, legal milestones."""
     trainings, trainees = learning_events(
-        rng, spans, ramp(4, len(spans)), activity_type="training", pillar="prosecution",
-        target_groups={"police": 4, "prosecutors": 2, "judges": 1, "labour_inspectors": 1, "border_officials": 1},
-        curricula={"investigation": 3, "victim_centred_prosecution": 2, "financial_investigation": 1},
-        size=(12, 26), female_share=0.34, age=(38, 8, 24, 62), pre=(50, 14), gain=(19, 11), locations=MD_DISTRICTS,
-        id_prefix="TR")
-    task_force = monthly_meetings(rng, spans, location="Chisinau", target_group="prosecutors", action_share=0.55,
-                                  id_prefix="TF")
+        rng,
+        spans,
+        ramp(4, len(spans)),
+        activity_type="training",
+        pillar="prosecution",
+        target_groups={
+            "police": 4,
+            "prosecutors": 2,
+            "judges": 1,
+            "labour_inspectors": 1,
+            "border_officials": 1,
+        },
+        curricula={
+            "investigation": 3,
+            "victim_centred_prosecution": 2,
+            "financial_investigation": 1,
+        },
+        size=(12, 26),
+        female_share=0.34,
+        age=(38, 8, 24, 62),
+        pre=(50, 14),
+        gain=(19, 11),
+        locations=MD_DISTRICTS,
+        id_prefix="TR",
+    )
+    task_force = monthly_meetings(
+        rng,
+        spans,
+        location="Chisinau",
+        target_group="prosecutors",
+        action_share=0.55,
+        id_prefix="TF",
+    )
     activities, participants = renumber(pd.concat([trainings, task_force]), trainees, "ACT")
     return {
-        "activities": activities, "participants": participants,
+        "activities": activities,
+        "participants": participants,
         "legal_cases": legal_cases(rng, spans, data_end, per_quarter=14),
-        "milestones": milestones([
-            ("sop_adopted", "SOP on victim-centred interviews adopted by the prosecution service", "prosecution",
-             "2023-11-20", "2023-12-31", "government"),
-            ("law_amended", "Criminal Code amended: non-punishment of victims, higher penalties", "prosecution",
-             "2024-05-16", "2024-06-30", "government"),
-            ("agreement_signed", "Cooperation agreement between prosecutors and victim-support NGOs", "partnership",
-             "2025-03-12", "2025-06-30", "NGO"),
-            ("policy_adopted", "Guidelines on financial investigations in trafficking cases", "prosecution",
-             "2025-10-08", "2025-12-31", "government"),
-            ("data_sharing_agreement", "Data-sharing protocol between police and prosecution", "partnership",
-             None, "2026-12-31", "government"),
-        ]),
+        "milestones": milestones(
+            [
+                (
+                    "sop_adopted",
+                    "SOP on victim-centred interviews adopted by the prosecution service",
+                    "prosecution",
+                    "2023-11-20",
+                    "2023-12-31",
+                    "government",
+                ),
+                (
+                    "law_amended",
+                    "Criminal Code amended: non-punishment of victims, higher penalties",
+                    "prosecution",
+                    "2024-05-16",
+                    "2024-06-30",
+                    "government",
+                ),
+                (
+                    "agreement_signed",
+                    "Cooperation agreement between prosecutors and victim-support NGOs",
+                    "partnership",
+                    "2025-03-12",
+                    "2025-06-30",
+                    "NGO",
+                ),
+                (
+                    "policy_adopted",
+                    "Guidelines on financial investigations in trafficking cases",
+                    "prosecution",
+                    "2025-10-08",
+                    "2025-12-31",
+                    "government",
+                ),
+                (
+                    "data_sharing_agreement",
+                    "Data-sharing protocol between police and prosecution",
+                    "partnership",
+                    None,
+                    "2026-12-31",
+                    "government",
+                ),
+            ]
+        ),
     }
 
 
-def monthly_meetings(rng, spans, *, location, target_group, action_share, id_prefix) -> pd.DataFrame:
+def monthly_meetings(
+    rng, spans, *, location, target_group, action_share, id_prefix
+) -> pd.DataFrame:
     """A coordination body meeting on the last day of every month, sometimes agreeing on an action."""
     months = pd.date_range(spans[0][0], spans[-1][1], freq="ME")
     n = len(months)
     total = rng.integers(8, 19, n)
     female = rng.binomial(total, 0.45)
-    return pd.DataFrame({
-        "activity_id": ids(id_prefix, n), "activity_date": months, "activity_type": "coordination_meeting",
-        "pillar": "partnership", "target_group": target_group, "location": location, "channel": "in_person",
-        "participants_female": female, "participants_male": total - female, "participants_total": total,
-        "has_action_taken": rng.random(n) < action_share,
-    })
+    return pd.DataFrame(
+        {
+            "activity_id": ids(id_prefix, n),
+            "activity_date": months,
+            "activity_type": "coordination_meeting",
+            "pillar": "partnership",
+            "target_group": target_group,
+            "location": location,
+            "channel": "in_person",
+            "participants_female": female,
+            "participants_male": total - female,
+            "participants_total": total,
+            "has_action_taken": rng.random(n) < action_share,
+        }
+    )
 
 
 def renumber(activities: pd.DataFrame, participants: pd.DataFrame, prefix: str):
@@ -536,12 +878,15 @@ def renumber(activities: pd.DataFrame, participants: pd.DataFrame, prefix: str):
     new_ids = dict(zip(activities["activity_id"], ids(prefix, len(activities))))
     activities["activity_id"] = activities["activity_id"].map(new_ids)
     participants = participants.assign(activity_id=participants["activity_id"].map(new_ids))
-    participants = participants.sort_values(["completion_date", "activity_id", "participant_id"], ignore_index=True)
+    participants = participants.sort_values(
+        ["completion_date", "activity_id", "participant_id"], ignore_index=True
+    )
     participants["participant_id"] = ids("P", len(participants))
     return activities, participants
 
 
 # ---------------------------------------------------------------- project.yaml
+
 
 def calendar_labels(document: dict) -> list[str]:
     """The project's quarter labels, from ctlib's own reporting calendar."""
@@ -557,32 +902,64 @@ def per_quarter(labels: list[str], value: float, first: float | None = None) -> 
     return targets
 
 
-def indicator(indicator_id: str, result: str, baseline: float | None, baseline_date: str, targets: dict,
-              life_of_project: float, disaggregations=(), comments=None) -> dict:
-    entry = {"id": indicator_id, "result": result,
-             "baseline": {"value": baseline, "date": dt.date.fromisoformat(baseline_date)},
-             "targets": {**targets, "life_of_project": life_of_project},
-             "disaggregations": list(disaggregations)}
+def indicator(
+    indicator_id: str,
+    result: str,
+    baseline: float | None,
+    baseline_date: str,
+    targets: dict,
+    life_of_project: float,
+    disaggregations=(),
+    comments=None,
+) -> dict:
+    entry = {
+        "id": indicator_id,
+        "result": result,
+        "baseline": {"value": baseline, "date": dt.date.fromisoformat(baseline_date)},
+        "targets": {**targets, "life_of_project": life_of_project},
+        "disaggregations": list(disaggregations),
+    }
     if comments:
         entry["comments"] = comments
     return entry
 
 
 def results_chain(objective: str, outcomes: list[tuple[str, str, list[tuple[str, str]]]]) -> dict:
-    return {"objective": objective, "outcomes": [
-        {"id": oid, "statement": text, "outputs": [{"id": pid, "statement": out} for pid, out in outputs]}
-        for oid, text, outputs in outcomes]}
+    return {
+        "objective": objective,
+        "outcomes": [
+            {
+                "id": oid,
+                "statement": text,
+                "outputs": [{"id": pid, "statement": out} for pid, out in outputs],
+            }
+            for oid, text, outputs in outcomes
+        ],
+    }
 
 
 def identity(project_id, name, organisation, donor, country, start, end, **reporting) -> dict:
-    return {"project": {"id": project_id, "name": name, "organisation": organisation, "donor": donor,
-                        "country": country, "start_date": dt.date.fromisoformat(start),
-                        "end_date": dt.date.fromisoformat(end)},
-            "reporting": {"frequency": "quarterly", "calendar": "calendar", **reporting}}
+    return {
+        "project": {
+            "id": project_id,
+            "name": name,
+            "organisation": organisation,
+            "donor": donor,
+            "country": country,
+            "start_date": dt.date.fromisoformat(start),
+            "end_date": dt.date.fromisoformat(end),
+        },
+        "reporting": {"frequency": "quarterly", "calendar": "calendar", **reporting},
+    }
 
 
-def aggregate(table: str, date: str | None, *conditions: tuple, measure: str = "count",
-              column: str | None = None) -> dict:
+def aggregate(
+    table: str,
+    date: str | None,
+    *conditions: tuple,
+    measure: str = "count",
+    column: str | None = None,
+) -> dict:
     """One side of a quality rule; conditions are (column, op, value)."""
     side = {"table": table, "measure": measure}
     if column:
@@ -594,242 +971,671 @@ def aggregate(table: str, date: str | None, *conditions: tuple, measure: str = "
     return side
 
 
-def rule(name, description, left, operator, right, strategy="skip_if_any_missing", severity="error") -> dict:
-    return {"name": name, "description": description, "left": left, "operator": operator, "right": right,
-            "missing_value_strategy": strategy, "severity": severity}
+def rule(
+    name, description, left, operator, right, strategy="skip_if_any_missing", severity="error"
+) -> dict:
+    return {
+        "name": name,
+        "description": description,
+        "left": left,
+        "operator": operator,
+        "right": right,
+        "missing_value_strategy": strategy,
+        "severity": severity,
+    }
 
 
 PARTICIPANTS_ADD_UP = rule(
-    "participants_by_sex_add_up", "women and men together cannot exceed all participants",
-    [aggregate("activities", "activity_date", measure="sum", column="participants_female"),
-     aggregate("activities", "activity_date", measure="sum", column="participants_male")], "<=",
-    aggregate("activities", "activity_date", measure="sum", column="participants_total"))
+    "participants_by_sex_add_up",
+    "women and men together cannot exceed all participants",
+    [
+        aggregate("activities", "activity_date", measure="sum", column="participants_female"),
+        aggregate("activities", "activity_date", measure="sum", column="participants_male"),
+    ],
+    "<=",
+    aggregate("activities", "activity_date", measure="sum", column="participants_total"),
+)
 
 
 def own_format(frame: pd.DataFrame, source: dict) -> pd.DataFrame:
     """A standard table written the project's own way: the inverse of the source's column and value maps."""
     frame = frame.copy()
     for column, codes in source.get("values", {}).items():
-        frame[column] = frame[column].map({standard: own for own, standard in codes.items()}).fillna(frame[column])
-    return frame.rename(columns={standard: own for own, standard in source.get("columns", {}).items()})
+        frame[column] = (
+            frame[column]
+            .map({standard: own for own, standard in codes.items()})
+            .fillna(frame[column])
+        )
+    return frame.rename(
+        columns={standard: own for own, standard in source.get("columns", {}).items()}
+    )
 
 
 def standard(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
     """The frame with its standard columns in the declared order and nullable dtypes."""
-    return frame[[c for c in TABLES[table_name].column_names if c in frame.columns]].convert_dtypes()
+    return frame[
+        [c for c in TABLES[table_name].column_names if c in frame.columns]
+    ].convert_dtypes()
 
 
 # ---------------------------------------------------------------- the five projects
 
+
 def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
     """(a) Prevention in Nepal: outreach, safer-migration sessions, trainings, a hotline; calendar quarters."""
-    document = identity("safe_journeys", "Safe Journeys: safer labour migration from five hill districts",
-                        "Safe Journeys Alliance (synthetic)", "Global Fund for Safer Migration (synthetic)", "NP",
-                        "2024-07-01", "2027-06-30")
+    document = identity(
+        "safe_journeys",
+        "Safe Journeys: safer labour migration from five hill districts",
+        "Safe Journeys Alliance (synthetic)",
+        "Global Fund for Safer Migration (synthetic)",
+        "NP",
+        "2024-07-01",
+        "2027-06-30",
+    )
     labels = calendar_labels(document)
     tables = prevention_data(rng, quarters("2024-07-01", 9))
     baseline, endline = labels[0], labels[8]
     survey_dis = ["survey_round", "sex", "location"]
-    document.update({
-        "results_chain": results_chain(
-            "Fewer people from the five hill districts are trafficked when they migrate for work.", [
-                ("OC1", "Potential migrants and their families know the risks of trafficking and how to migrate safely",
-                 [("OP1.1", "Community awareness events and media campaigns are delivered"),
-                  ("OP1.2", "Safer-migration information sessions are held for potential migrants")]),
-                ("OC2", "Local officials, NGO staff and community leaders prevent trafficking and help people at risk",
-                 [("OP2.1", "Local actors are trained in trafficking prevention"),
-                  ("OP2.2", "A hotline answers questions about safe migration and trafficking"),
-                  ("OP2.3", "District anti-trafficking committees meet and act")]),
-            ]),
-        "indicators": [
-            indicator("PREV-01", "OP1.1", 0, "2024-07-01", per_quarter(labels, 1600, 800), 18000,
-                      ["target_group", "location"],
-                      {"2025-Q3": "Monsoon floods cancelled events in Sindhupalchok for six weeks."}),
-            indicator("PREV-02", "OP1.1", 0, "2024-07-01", per_quarter(labels, 60000, 30000), 650000, ["channel"]),
-            indicator("PREV-07", "OP1.2", 0, "2024-07-01", per_quarter(labels, 12, 6), 135, ["location"],
-                      {"2024-Q3": "Start-up quarter: facilitators recruited and trained in August."}),
-            indicator("PREV-03", "OC1", 24, "2024-08-15", {baseline: 24, endline: 50}, 50, survey_dis),
-            indicator("PREV-04", "OC1", 31, "2024-08-15", {baseline: 31, endline: 60}, 60, survey_dis),
-            indicator("PREV-05", "OC1", 38, "2024-08-15", {baseline: 38, endline: 55}, 55, ["survey_round", "sex"]),
-            indicator("PREV-06", "OC1", 47, "2024-08-15", {baseline: 47, endline: 80}, 80, survey_dis),
-            indicator("PREV-08", "OP2.1", 0, "2024-07-01", per_quarter(labels, 60, 30), 690,
-                      ["sex", "target_group"]),
-            indicator("PREV-16", "OP2.1", 0, "2024-07-01", per_quarter(labels, 20, 10), 230, ["sex", "target_group"]),
-            indicator("PREV-09", "OC2", 30, "2024-07-01", per_quarter(labels, 40), 45, ["sex", "curriculum"]),
-            indicator("PREV-10", "OC2", 12, "2024-06-30", per_quarter(labels, 16), 16, ["sex", "activity_type"]),
-            indicator("PREV-11", "OP2.2", 450, "2024-06-30", per_quarter(labels, 600), 7200, ["channel"],
-                      {"2026-Q1": "Second hotline line opened in January; more calls answered."}),
-            indicator("PREV-12", "OP2.2", 7, "2024-06-30", per_quarter(labels, 10), 10),
-            indicator("PART-03", "OP2.3", 0, "2024-07-01", per_quarter(labels, 3), 36, ["location"]),
-            indicator("PART-04", "OP2.3", 40, "2024-06-30", per_quarter(labels, 50), 50),
-        ],
-        "sources": {
-            "activities": {
-                "file": "activities.csv",
-                "columns": {"event_id": "activity_id", "date": "activity_date", "event_type": "activity_type",
-                            "audience": "target_group", "district": "location", "women": "participants_female",
-                            "men": "participants_male", "total": "participants_total", "estimated_reach": "reach",
-                            "calls": "contacts", "calls_about_trafficking": "contacts_trafficking",
-                            "action_agreed": "has_action_taken"},
-                "values": {"activity_type": {"Awareness": "awareness_event", "Media": "media_campaign",
-                                             "Hotline": "hotline_operation", "Committee": "coordination_meeting",
-                                             "Safe migration": "safe_migration_session", "Training": "training"}},
+    document.update(
+        {
+            "results_chain": results_chain(
+                "Fewer people from the five hill districts are trafficked when they migrate for work.",
+                [
+                    (
+                        "OC1",
+                        "Potential migrants and their families know the risks of trafficking and how to migrate safely",
+                        [
+                            (
+                                "OP1.1",
+                                "Community awareness events and media campaigns are delivered",
+                            ),
+                            (
+                                "OP1.2",
+                                "Safer-migration information sessions are held for potential migrants",
+                            ),
+                        ],
+                    ),
+                    (
+                        "OC2",
+                        "Local officials, NGO staff and community leaders prevent trafficking and help people at risk",
+                        [
+                            ("OP2.1", "Local actors are trained in trafficking prevention"),
+                            (
+                                "OP2.2",
+                                "A hotline answers questions about safe migration and trafficking",
+                            ),
+                            ("OP2.3", "District anti-trafficking committees meet and act"),
+                        ],
+                    ),
+                ],
+            ),
+            "indicators": [
+                indicator(
+                    "PREV-01",
+                    "OP1.1",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 1600, 800),
+                    18000,
+                    ["target_group", "location"],
+                    {"2025-Q3": "Monsoon floods cancelled events in Sindhupalchok for six weeks."},
+                ),
+                indicator(
+                    "PREV-02",
+                    "OP1.1",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 60000, 30000),
+                    650000,
+                    ["channel"],
+                ),
+                indicator(
+                    "PREV-07",
+                    "OP1.2",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 12, 6),
+                    135,
+                    ["location"],
+                    {"2024-Q3": "Start-up quarter: facilitators recruited and trained in August."},
+                ),
+                indicator(
+                    "PREV-03", "OC1", 24, "2024-08-15", {baseline: 24, endline: 50}, 50, survey_dis
+                ),
+                indicator(
+                    "PREV-04", "OC1", 31, "2024-08-15", {baseline: 31, endline: 60}, 60, survey_dis
+                ),
+                indicator(
+                    "PREV-05",
+                    "OC1",
+                    38,
+                    "2024-08-15",
+                    {baseline: 38, endline: 55},
+                    55,
+                    ["survey_round", "sex"],
+                ),
+                indicator(
+                    "PREV-06", "OC1", 47, "2024-08-15", {baseline: 47, endline: 80}, 80, survey_dis
+                ),
+                indicator(
+                    "PREV-08",
+                    "OP2.1",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 60, 30),
+                    690,
+                    ["sex", "target_group"],
+                ),
+                indicator(
+                    "PREV-16",
+                    "OP2.1",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 20, 10),
+                    230,
+                    ["sex", "target_group"],
+                ),
+                indicator(
+                    "PREV-09",
+                    "OC2",
+                    30,
+                    "2024-07-01",
+                    per_quarter(labels, 40),
+                    45,
+                    ["sex", "curriculum"],
+                ),
+                indicator(
+                    "PREV-10",
+                    "OC2",
+                    12,
+                    "2024-06-30",
+                    per_quarter(labels, 16),
+                    16,
+                    ["sex", "activity_type"],
+                ),
+                indicator(
+                    "PREV-11",
+                    "OP2.2",
+                    450,
+                    "2024-06-30",
+                    per_quarter(labels, 600),
+                    7200,
+                    ["channel"],
+                    {"2026-Q1": "Second hotline line opened in January; more calls answered."},
+                ),
+                indicator("PREV-12", "OP2.2", 7, "2024-06-30", per_quarter(labels, 10), 10),
+                indicator(
+                    "PART-03", "OP2.3", 0, "2024-07-01", per_quarter(labels, 3), 36, ["location"]
+                ),
+                indicator("PART-04", "OP2.3", 40, "2024-06-30", per_quarter(labels, 50), 50),
+            ],
+            "sources": {
+                "activities": {
+                    "file": "activities.csv",
+                    "columns": {
+                        "event_id": "activity_id",
+                        "date": "activity_date",
+                        "event_type": "activity_type",
+                        "audience": "target_group",
+                        "district": "location",
+                        "women": "participants_female",
+                        "men": "participants_male",
+                        "total": "participants_total",
+                        "estimated_reach": "reach",
+                        "calls": "contacts",
+                        "calls_about_trafficking": "contacts_trafficking",
+                        "action_agreed": "has_action_taken",
+                    },
+                    "values": {
+                        "activity_type": {
+                            "Awareness": "awareness_event",
+                            "Media": "media_campaign",
+                            "Hotline": "hotline_operation",
+                            "Committee": "coordination_meeting",
+                            "Safe migration": "safe_migration_session",
+                            "Training": "training",
+                        }
+                    },
+                },
+                "participants": {"file": "participants.csv"},
+                "surveys": {"file": "surveys.parquet"},
             },
-            "participants": {"file": "participants.csv"},
-            "surveys": {"file": "surveys.parquet"},
-        },
-        "privacy": {"min_cell_size": 5},
-        "quality_rules": [
-            PARTICIPANTS_ADD_UP,
-            rule("post_tests_not_above_pre_tests", "every post-test needs a pre-test",
-                 aggregate("participants", "completion_date", ("post_score", "is_null", False)), "<=",
-                 aggregate("participants", "completion_date", ("pre_score", "is_null", False)), severity="warning"),
-            rule("survey_sample_size", "a survey round needs at least 384 respondents (±5 % at 95 %)",
-                 aggregate("surveys", "survey_date"), ">=", 384, severity="warning"),
-        ],
-    })
+            "privacy": {"min_cell_size": 5},
+            "quality_rules": [
+                PARTICIPANTS_ADD_UP,
+                rule(
+                    "post_tests_not_above_pre_tests",
+                    "every post-test needs a pre-test",
+                    aggregate("participants", "completion_date", ("post_score", "is_null", False)),
+                    "<=",
+                    aggregate("participants", "completion_date", ("pre_score", "is_null", False)),
+                    severity="warning",
+                ),
+                rule(
+                    "survey_sample_size",
+                    "a survey round needs at least 384 respondents (±5 % at 95 %)",
+                    aggregate("surveys", "survey_date"),
+                    ">=",
+                    384,
+                    severity="warning",
+                ),
+            ],
+        }
+    )
     sources = document["sources"]
     return document, {
-        "activities.csv": csv_bytes(own_format(standard(tables["activities"], "activities"), sources["activities"])),
+        "activities.csv": csv_bytes(
+            own_format(standard(tables["activities"], "activities"), sources["activities"])
+        ),
         "participants.csv": csv_bytes(standard(tables["participants"], "participants")),
         "surveys.parquet": parquet_bytes(standard(tables["surveys"], "surveys")),
     }
 
 
-SERVICE_CODES = {"SHEL": "shelter", "MED": "medical", "PSY": "psychosocial", "LEG": "legal_aid",
-                 "INT": "interpretation", "RET": "return_assistance", "REINT": "reintegration_plan",
-                 "LIV": "livelihood"}
+SERVICE_CODES = {
+    "SHEL": "shelter",
+    "MED": "medical",
+    "PSY": "psychosocial",
+    "LEG": "legal_aid",
+    "INT": "interpretation",
+    "RET": "return_assistance",
+    "REINT": "reintegration_plan",
+    "LIV": "livelihood",
+}
 
 
 def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
     """(b) Protection in Thailand: cases, services, referrals, reintegration; US fiscal year (October)."""
-    document = identity("shelter_and_recovery", "Shelter and Recovery: assistance to survivors of trafficking",
-                        "Mekong Survivor Support Network (synthetic)", "Office for Survivor Assistance (synthetic)",
-                        "TH", "2023-10-01", "2026-09-30", calendar="fiscal", fiscal_year_start_month=10)
+    document = identity(
+        "shelter_and_recovery",
+        "Shelter and Recovery: assistance to survivors of trafficking",
+        "Mekong Survivor Support Network (synthetic)",
+        "Office for Survivor Assistance (synthetic)",
+        "TH",
+        "2023-10-01",
+        "2026-09-30",
+        calendar="fiscal",
+        fiscal_year_start_month=10,
+    )
     labels = calendar_labels(document)
     spans = quarters("2023-10-01", 12)
     data_end = spans[-1][1]
     cases = protection_cases(rng, spans, data_end, raid_quarter=6)
     services = protection_services(rng, cases, data_end)
-    meetings = monthly_meetings(rng, spans, location="Bangkok", target_group="social_workers", action_share=0.7,
-                                id_prefix="CC")
-    document.update({
-        "results_chain": results_chain(
-            "Survivors of trafficking identified in Thailand recover and rebuild their lives in safety.", [
-                ("OC1", "Survivors are identified early and reach the services they need",
-                 [("OP1.1", "Partners identify and register presumed victims with their consent"),
-                  ("OP1.2", "Referrals are made and accepted promptly, and case conferences follow them up")]),
-                ("OC2", "Survivors recover physically and emotionally",
-                 [("OP2.1", "Shelter, medical care and counselling are provided"),
-                  ("OP2.2", "Legal aid, interpretation and return assistance are provided")]),
-                ("OC3", "Survivors reintegrate with stable housing and income",
-                 [("OP3.1", "Individual reintegration plans are agreed and followed")]),
-            ]),
-        "indicators": [
-            indicator("PROT-02", "OP1.1", 150, "2023-09-30", per_quarter(labels, 45, 30), 520,
-                      ["sex", "child_adult", "nationality", "exploitation_type"],
-                      {"FY2025-Q3": "A labour inspection of fishing vessels in Songkhla identified 55 men at once."}),
-            indicator("PROT-26", "OP1.1", 85, "2023-09-30", per_quarter(labels, 95), 95, ["location"]),
-            indicator("PROT-24", "OC1", 70, "2023-09-30", per_quarter(labels, 90), 90, ["sex"]),
-            indicator("PROT-06", "OP1.2", 100, "2023-09-30", per_quarter(labels, 35, 20), 400,
-                      ["sex", "exploitation_type"]),
-            indicator("PROT-07", "OP1.2", 60, "2023-09-30", per_quarter(labels, 80), 85, ["location"]),
-            indicator("PART-03", "OP1.2", 0, "2023-10-01", per_quarter(labels, 3), 36),
-            indicator("PROT-09", "OC1", 70, "2023-09-30", per_quarter(labels, 90), 90, ["sex", "nationality"]),
-            indicator("PROT-10", "OP2.1", 80, "2023-09-30", per_quarter(labels, 30, 15), 345, ["sex", "child_adult"]),
-            indicator("PROT-11", "OP2.1", 6000, "2023-09-30", per_quarter(labels, 2200, 1100), 25000, ["child_adult"]),
-            indicator("PROT-13", "OP2.1", 45, "2023-09-30", per_quarter(labels, 50), 70, ["sex"]),
-            indicator("PROT-14", "OP2.1", 70, "2023-09-30", per_quarter(labels, 30, 15), 345, ["sex"]),
-            indicator("PROT-15", "OC2", 60, "2023-09-30", per_quarter(labels, 75), 75, ["sex"],
-                      {"FY2024-Q1": "The wellbeing scale is used from FY2024-Q3; earlier intakes lack a score."}),
-            indicator("PROT-16", "OP2.2", 25, "2023-09-30", per_quarter(labels, 40), 40, ["nationality"]),
-            indicator("PROT-18", "OP2.2", 20, "2023-09-30", per_quarter(labels, 6, 3), 70, ["nationality"]),
-            indicator("PROT-23", "OC2", 80, "2023-09-30", per_quarter(labels, 85), 85, ["service_type"]),
-            indicator("PROT-19", "OP3.1", 60, "2023-09-30", per_quarter(labels, 28, 14), 320, ["service_type", "sex"]),
-            indicator("PROT-20", "OC3", 40, "2023-09-30", per_quarter(labels, 60), 60, ["service_type"]),
-            indicator("PROT-21", "OC3", 45, "2023-09-30", per_quarter(labels, 50), 55, ["sex"]),
-        ],
-        "sources": {
-            "cases": {"file": "cases.csv"},
-            "services": {"file": "services.csv", "values": {"service_type": SERVICE_CODES}},
-            "activities": {"file": "case_conferences.csv"},
-        },
-        "privacy": {"min_cell_size": 5},
-        "quality_rules": [
-            rule("accepted_not_above_referred", "referrals accepted cannot outnumber referrals made",
-                 aggregate("cases", "referral_date", ("referral_accepted_date", "is_null", False)), "<=",
-                 aggregate("cases", "referral_date", ("is_referred", "equals", True))),
-            rule("exit_scores_not_above_closures", "exit wellbeing scores are taken at closure",
-                 aggregate("cases", "closure_date", ("wellbeing_exit_score", "is_null", False)), "<=",
-                 aggregate("cases", "closure_date"), severity="warning"),
-        ],
-    })
+    meetings = monthly_meetings(
+        rng,
+        spans,
+        location="Bangkok",
+        target_group="social_workers",
+        action_share=0.7,
+        id_prefix="CC",
+    )
+    document.update(
+        {
+            "results_chain": results_chain(
+                "Survivors of trafficking identified in Thailand recover and rebuild their lives in safety.",
+                [
+                    (
+                        "OC1",
+                        "Survivors are identified early and reach the services they need",
+                        [
+                            (
+                                "OP1.1",
+                                "Partners identify and register presumed victims with their consent",
+                            ),
+                            (
+                                "OP1.2",
+                                "Referrals are made and accepted promptly, and case conferences follow them up",
+                            ),
+                        ],
+                    ),
+                    (
+                        "OC2",
+                        "Survivors recover physically and emotionally",
+                        [
+                            ("OP2.1", "Shelter, medical care and counselling are provided"),
+                            (
+                                "OP2.2",
+                                "Legal aid, interpretation and return assistance are provided",
+                            ),
+                        ],
+                    ),
+                    (
+                        "OC3",
+                        "Survivors reintegrate with stable housing and income",
+                        [("OP3.1", "Individual reintegration plans are agreed and followed")],
+                    ),
+                ],
+            ),
+            "indicators": [
+                indicator(
+                    "PROT-02",
+                    "OP1.1",
+                    150,
+                    "2023-09-30",
+                    per_quarter(labels, 45, 30),
+                    520,
+                    ["sex", "child_adult", "nationality", "exploitation_type"],
+                    {
+                        "FY2025-Q3": "A labour inspection of fishing vessels in Songkhla identified 55 men at once."
+                    },
+                ),
+                indicator(
+                    "PROT-26", "OP1.1", 85, "2023-09-30", per_quarter(labels, 95), 95, ["location"]
+                ),
+                indicator("PROT-24", "OC1", 70, "2023-09-30", per_quarter(labels, 90), 90, ["sex"]),
+                indicator(
+                    "PROT-06",
+                    "OP1.2",
+                    100,
+                    "2023-09-30",
+                    per_quarter(labels, 35, 20),
+                    400,
+                    ["sex", "exploitation_type"],
+                ),
+                indicator(
+                    "PROT-07", "OP1.2", 60, "2023-09-30", per_quarter(labels, 80), 85, ["location"]
+                ),
+                indicator("PART-03", "OP1.2", 0, "2023-10-01", per_quarter(labels, 3), 36),
+                indicator(
+                    "PROT-09",
+                    "OC1",
+                    70,
+                    "2023-09-30",
+                    per_quarter(labels, 90),
+                    90,
+                    ["sex", "nationality"],
+                ),
+                indicator(
+                    "PROT-10",
+                    "OP2.1",
+                    80,
+                    "2023-09-30",
+                    per_quarter(labels, 30, 15),
+                    345,
+                    ["sex", "child_adult"],
+                ),
+                indicator(
+                    "PROT-11",
+                    "OP2.1",
+                    6000,
+                    "2023-09-30",
+                    per_quarter(labels, 2200, 1100),
+                    25000,
+                    ["child_adult"],
+                ),
+                indicator(
+                    "PROT-13", "OP2.1", 45, "2023-09-30", per_quarter(labels, 50), 70, ["sex"]
+                ),
+                indicator(
+                    "PROT-14", "OP2.1", 70, "2023-09-30", per_quarter(labels, 30, 15), 345, ["sex"]
+                ),
+                indicator(
+                    "PROT-15",
+                    "OC2",
+                    60,
+                    "2023-09-30",
+                    per_quarter(labels, 75),
+                    75,
+                    ["sex"],
+                    {
+                        "FY2024-Q1": "The wellbeing scale is used from FY2024-Q3; earlier intakes lack a score."
+                    },
+                ),
+                indicator(
+                    "PROT-16",
+                    "OP2.2",
+                    25,
+                    "2023-09-30",
+                    per_quarter(labels, 40),
+                    40,
+                    ["nationality"],
+                ),
+                indicator(
+                    "PROT-18",
+                    "OP2.2",
+                    20,
+                    "2023-09-30",
+                    per_quarter(labels, 6, 3),
+                    70,
+                    ["nationality"],
+                ),
+                indicator(
+                    "PROT-23",
+                    "OC2",
+                    80,
+                    "2023-09-30",
+                    per_quarter(labels, 85),
+                    85,
+                    ["service_type"],
+                ),
+                indicator(
+                    "PROT-19",
+                    "OP3.1",
+                    60,
+                    "2023-09-30",
+                    per_quarter(labels, 28, 14),
+                    320,
+                    ["service_type", "sex"],
+                ),
+                indicator(
+                    "PROT-20",
+                    "OC3",
+                    40,
+                    "2023-09-30",
+                    per_quarter(labels, 60),
+                    60,
+                    ["service_type"],
+                ),
+                indicator("PROT-21", "OC3", 45, "2023-09-30", per_quarter(labels, 50), 55, ["sex"]),
+            ],
+            "sources": {
+                "cases": {"file": "cases.csv"},
+                "services": {"file": "services.csv", "values": {"service_type": SERVICE_CODES}},
+                "activities": {"file": "case_conferences.csv"},
+            },
+            "privacy": {"min_cell_size": 5},
+            "quality_rules": [
+                rule(
+                    "accepted_not_above_referred",
+                    "referrals accepted cannot outnumber referrals made",
+                    aggregate(
+                        "cases", "referral_date", ("referral_accepted_date", "is_null", False)
+                    ),
+                    "<=",
+                    aggregate("cases", "referral_date", ("is_referred", "equals", True)),
+                ),
+                rule(
+                    "exit_scores_not_above_closures",
+                    "exit wellbeing scores are taken at closure",
+                    aggregate("cases", "closure_date", ("wellbeing_exit_score", "is_null", False)),
+                    "<=",
+                    aggregate("cases", "closure_date"),
+                    severity="warning",
+                ),
+            ],
+        }
+    )
     return document, {
         "cases.csv": csv_bytes(standard(cases, "cases")),
-        "services.csv": csv_bytes(own_format(standard(services, "services"), document["sources"]["services"])),
+        "services.csv": csv_bytes(
+            own_format(standard(services, "services"), document["sources"]["services"])
+        ),
         "case_conferences.csv": csv_bytes(standard(meetings, "activities")),
     }
 
 
 def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
     """(c) Prosecution in Moldova: justice-sector training, legal cases to verdict, legal milestones."""
-    document = identity("justice_for_survivors", "Justice for Survivors: prosecuting trafficking, protecting witnesses",
-                        "Centre for Justice Sector Reform (synthetic)", "European Justice Facility (synthetic)", "MD",
-                        "2023-01-01", "2026-12-31")
+    document = identity(
+        "justice_for_survivors",
+        "Justice for Survivors: prosecuting trafficking, protecting witnesses",
+        "Centre for Justice Sector Reform (synthetic)",
+        "European Justice Facility (synthetic)",
+        "MD",
+        "2023-01-01",
+        "2026-12-31",
+    )
     labels = calendar_labels(document)
     spans = quarters("2023-01-01", 15)
     tables = prosecution_data(rng, spans, spans[-1][1])
-    document.update({
-        "results_chain": results_chain(
-            "Traffickers in Moldova are held to account while victims' rights are respected in criminal proceedings.", [
-                ("OC1", "The legal framework on trafficking meets international standards",
-                 [("OP1.1", "Laws, SOPs, guidelines and agreements are drafted with the justice sector")]),
-                ("OC2", "Police and prosecutors investigate and prosecute trafficking effectively",
-                 [("OP2.1", "Police, prosecutors, judges and inspectors are trained"),
-                  ("OP2.2", "A joint task force of police and prosecutors meets every month")]),
-                ("OC3", "Victim-witnesses are protected and compensated",
-                 [("OP3.1", "Victim-witnesses receive support during proceedings")]),
-            ]),
-        "indicators": [
-            indicator("PROS-01", "OP1.1", 0, "2023-01-01", {}, 4, ["milestone_type"]),
-            indicator("PART-11", "OP1.1", 0, "2023-01-01", {}, 1),
-            indicator("PROS-02", "OC1", 0, "2022-12-31", {"2024-Q2": 1}, 1,
-                      comments={"2024-Q2": "Parliament adopted the Criminal Code amendment on 16 May 2024."}),
-            indicator("PROS-03", "OP2.1", 0, "2023-01-01", per_quarter(labels, 60, 30), 870, ["sex", "target_group"]),
-            indicator("PROS-04", "OP2.1", 85, "2022-12-31", per_quarter(labels, 90), 90, ["target_group"]),
-            indicator("PART-03", "OP2.2", 0, "2023-01-01", per_quarter(labels, 3), 48),
-            indicator("PROS-05", "OC2", 40, "2022-12-31", per_quarter(labels, 12, 8), 200,
-                      ["defendant_sex", "exploitation_type"]),
-            indicator("PROS-07", "OC2", 25, "2022-12-31", per_quarter(labels, 10, 5), 140, ["defendant_sex"]),
-            indicator("PROS-08", "OC2", 50, "2022-12-31", per_quarter(labels, 55), 60),
-            indicator("PROS-09", "OC2", 15, "2022-12-31", per_quarter(labels, 6, 0), 80, ["defendant_sex"],
-                      {"2024-Q4": "Courts cleared a backlog of trials before the judicial recess."}),
-            indicator("PROS-10", "OC2", 0.6, "2022-12-31", per_quarter(labels, 0.7), 0.7),
-            indicator("PROS-11", "OC2", 85, "2022-12-31", per_quarter(labels, 90), 90),
-            indicator("PROS-12", "OC2", 36, "2022-12-31", per_quarter(labels, 48), 48),
-            indicator("PROS-16", "OC2", 5, "2022-12-31", per_quarter(labels, 3, 1), 45, ["defendant_nationality"]),
-            indicator("PROS-17", "OC2", 10, "2022-12-31", per_quarter(labels, 30), 40),
-            indicator("PROS-13", "OP3.1", 45, "2022-12-31", per_quarter(labels, 70), 80, ["exploitation_type"]),
-            indicator("PROS-14", "OC3", 10, "2022-12-31", per_quarter(labels, 25), 30, ["verdict"]),
-            indicator("PROS-15", "OC3", 6, "2022-12-31", per_quarter(labels, 1), 10),
-        ],
-        "sources": {
-            "activities": {"file": "activities.csv"},
-            "participants": {"file": "participants.csv"},
-            "legal_cases": {"file": "legal_cases.xlsx", "sheet": "Defendants"},
-            "milestones": {"file": "milestones.csv"},
-        },
-        "privacy": {"min_cell_size": 5},
-        "quality_rules": [
-            rule("supported_within_victims", "victim-witnesses supported cannot outnumber victims",
-                 aggregate("legal_cases", "investigation_date", measure="sum", column="victims_supported"), "<=",
-                 aggregate("legal_cases", "investigation_date", measure="sum", column="victims_count")),
-            rule("compensated_within_victims", "victims compensated cannot outnumber victims",
-                 aggregate("legal_cases", "verdict_date", measure="sum", column="victims_compensated"), "<=",
-                 aggregate("legal_cases", "verdict_date", measure="sum", column="victims_count")),
-            PARTICIPANTS_ADD_UP,
-        ],
-    })
+    document.update(
+        {
+            "results_chain": results_chain(
+                "Traffickers in Moldova are held to account while victims' rights are respected in criminal proceedings.",
+                [
+                    (
+                        "OC1",
+                        "The legal framework on trafficking meets international standards",
+                        [
+                            (
+                                "OP1.1",
+                                "Laws, SOPs, guidelines and agreements are drafted with the justice sector",
+                            )
+                        ],
+                    ),
+                    (
+                        "OC2",
+                        "Police and prosecutors investigate and prosecute trafficking effectively",
+                        [
+                            ("OP2.1", "Police, prosecutors, judges and inspectors are trained"),
+                            (
+                                "OP2.2",
+                                "A joint task force of police and prosecutors meets every month",
+                            ),
+                        ],
+                    ),
+                    (
+                        "OC3",
+                        "Victim-witnesses are protected and compensated",
+                        [("OP3.1", "Victim-witnesses receive support during proceedings")],
+                    ),
+                ],
+            ),
+            "indicators": [
+                indicator("PROS-01", "OP1.1", 0, "2023-01-01", {}, 4, ["milestone_type"]),
+                indicator("PART-11", "OP1.1", 0, "2023-01-01", {}, 1),
+                indicator(
+                    "PROS-02",
+                    "OC1",
+                    0,
+                    "2022-12-31",
+                    {"2024-Q2": 1},
+                    1,
+                    comments={
+                        "2024-Q2": "Parliament adopted the Criminal Code amendment on 16 May 2024."
+                    },
+                ),
+                indicator(
+                    "PROS-03",
+                    "OP2.1",
+                    0,
+                    "2023-01-01",
+                    per_quarter(labels, 60, 30),
+                    870,
+                    ["sex", "target_group"],
+                ),
+                indicator(
+                    "PROS-04",
+                    "OP2.1",
+                    85,
+                    "2022-12-31",
+                    per_quarter(labels, 90),
+                    90,
+                    ["target_group"],
+                ),
+                indicator("PART-03", "OP2.2", 0, "2023-01-01", per_quarter(labels, 3), 48),
+                indicator(
+                    "PROS-05",
+                    "OC2",
+                    40,
+                    "2022-12-31",
+                    per_quarter(labels, 12, 8),
+                    200,
+                    ["defendant_sex", "exploitation_type"],
+                ),
+                indicator(
+                    "PROS-07",
+                    "OC2",
+                    25,
+                    "2022-12-31",
+                    per_quarter(labels, 10, 5),
+                    140,
+                    ["defendant_sex"],
+                ),
+                indicator("PROS-08", "OC2", 50, "2022-12-31", per_quarter(labels, 55), 60),
+                indicator(
+                    "PROS-09",
+                    "OC2",
+                    15,
+                    "2022-12-31",
+                    per_quarter(labels, 6, 0),
+                    80,
+                    ["defendant_sex"],
+                    {"2024-Q4": "Courts cleared a backlog of trials before the judicial recess."},
+                ),
+                indicator("PROS-10", "OC2", 0.6, "2022-12-31", per_quarter(labels, 0.7), 0.7),
+                indicator("PROS-11", "OC2", 85, "2022-12-31", per_quarter(labels, 90), 90),
+                indicator("PROS-12", "OC2", 36, "2022-12-31", per_quarter(labels, 48), 48),
+                indicator(
+                    "PROS-16",
+                    "OC2",
+                    5,
+                    "2022-12-31",
+                    per_quarter(labels, 3, 1),
+                    45,
+                    ["defendant_nationality"],
+                ),
+                indicator("PROS-17", "OC2", 10, "2022-12-31", per_quarter(labels, 30), 40),
+                indicator(
+                    "PROS-13",
+                    "OP3.1",
+                    45,
+                    "2022-12-31",
+                    per_quarter(labels, 70),
+                    80,
+                    ["exploitation_type"],
+                ),
+                indicator(
+                    "PROS-14", "OC3", 10, "2022-12-31", per_quarter(labels, 25), 30, ["verdict"]
+                ),
+                indicator("PROS-15", "OC3", 6, "2022-12-31", per_quarter(labels, 1), 10),
+            ],
+            "sources": {
+                "activities": {"file": "activities.csv"},
+                "participants": {"file": "participants.csv"},
+                "legal_cases": {"file": "legal_cases.xlsx", "sheet": "Defendants"},
+                "milestones": {"file": "milestones.csv"},
+            },
+            "privacy": {"min_cell_size": 5},
+            "quality_rules": [
+                rule(
+                    "supported_within_victims",
+                    "victim-witnesses supported cannot outnumber victims",
+                    aggregate(
+                        "legal_cases",
+                        "investigation_date",
+                        measure="sum",
+                        column="victims_supported",
+                    ),
+                    "<=",
+                    aggregate(
+                        "legal_cases", "investigation_date", measure="sum", column="victims_count"
+                    ),
+                ),
+                rule(
+                    "compensated_within_victims",
+                    "victims compensated cannot outnumber victims",
+                    aggregate(
+                        "legal_cases", "verdict_date", measure="sum", column="victims_compensated"
+                    ),
+                    "<=",
+                    aggregate("legal_cases", "verdict_date", measure="sum", column="victims_count"),
+                ),
+                PARTICIPANTS_ADD_UP,
+            ],
+        }
+    )
     workbook = Workbook()
     fill_sheet(workbook.active, standard(tables["legal_cases"], "legal_cases"))
     workbook.active.title = "Defendants"
@@ -841,46 +1647,105 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
     }
 
 
-GT_DEPARTMENTS = {"Guatemala": 5, "Quetzaltenango": 2, "Escuintla": 2, "Petén": 1, "Huehuetenango": 1,
-                  "San Marcos": 1, "Izabal": 1}
+GT_DEPARTMENTS = {
+    "Guatemala": 5,
+    "Quetzaltenango": 2,
+    "Escuintla": 2,
+    "Petén": 1,
+    "Huehuetenango": 1,
+    "San Marcos": 1,
+    "Izabal": 1,
+}
 GT_INSTITUTIONS = {
-    "police": "Policía Nacional Civil", "prosecutors": "Ministerio Público", "judges": "Organismo Judicial",
-    "labour_inspectors": "Inspección General de Trabajo", "social_workers": "Secretaría de Bienestar Social",
-    "health_workers": "Ministerio de Salud", "first_responders": "Bomberos y socorristas",
+    "police": "Policía Nacional Civil",
+    "prosecutors": "Ministerio Público",
+    "judges": "Organismo Judicial",
+    "labour_inspectors": "Inspección General de Trabajo",
+    "social_workers": "Secretaría de Bienestar Social",
+    "health_workers": "Ministerio de Salud",
+    "first_responders": "Bomberos y socorristas",
 }
 GT_CASE_PROFILE = {
     "sex": {"female": 62, "male": 36, "other": 1, "unknown": 1},
     "nationality": {"GT": 70, "HN": 12, "SV": 10, "NI": 5, "MX": 3},
     "country_of_exploitation": {"GT": 9, "MX": 1},
-    "exploitation_type": {"sexual_exploitation": 50, "forced_labour": 22, "forced_begging": 6, "forced_marriage": 5,
-                          "child_labour": 8, "forced_military": 2, "forced_criminality": 4, "other": 3},
+    "exploitation_type": {
+        "sexual_exploitation": 50,
+        "forced_labour": 22,
+        "forced_begging": 6,
+        "forced_marriage": 5,
+        "child_labour": 8,
+        "forced_military": 2,
+        "forced_criminality": 4,
+        "other": 3,
+    },
     "trafficking_status": {"actual": 55, "possible": 40, "not_a_victim": 5},
 }
 HTCDS_COLUMNS = (  # (field name, label): the HTCDS v2 Excel template's order, then the fields this team added
-    ("prs_FirstName", "First Name"), ("prs_SecondName", "Second Name"), ("con_Consent", "Consent"),
-    ("prs_Gender", "Gender"), ("prs_Citizenship", "Citizenship"), ("vic_TraffickingStatus", "Trafficking Status"),
+    ("prs_FirstName", "First Name"),
+    ("prs_SecondName", "Second Name"),
+    ("con_Consent", "Consent"),
+    ("prs_Gender", "Gender"),
+    ("prs_Citizenship", "Citizenship"),
+    ("vic_TraffickingStatus", "Trafficking Status"),
     ("vic_TraffickinStatusDecisionMakingOrg", "Trafficking Status Decision Making Organization"),
-    ("vic_MethodOfRecruitment", "Method of Recruitment"), ("vic_MethodsOfControl", "Methods of Control"),
-    ("vic_TypeOfExploitation", "Type of Exploitation"), ("vic_ForcedLabourIndustry", "Forced Labour Industry"),
-    ("vic_TypeOfSexExploitation", "Type of Sex Exploitation"), ("cas_Status", "Status"),
-    ("cas_ReferringOrganisation", "Referring Organisation"), ("cas_IncomingReferralDate", "Incoming Referral Date"),
-    ("cas_ReferredOrganisation", "Referred Organisation"), (None, "Reason for Outgoing Referral"),
-    ("cas_OutgoingReferralDate", "Outgoing Referral Date"), ("cas_ReasonForCaseClosure", "Reason for Case Closure"),
-    ("cas_Id", "Case Id"), ("cas_CaseOpenDate", "Case Open Date"), ("cas_CaseCloseDate", "Case Close Date"),
-    ("vic_AgeWhenTrafficked", "Age when Trafficked"), ("hte_Country", "Country"),
+    ("vic_MethodOfRecruitment", "Method of Recruitment"),
+    ("vic_MethodsOfControl", "Methods of Control"),
+    ("vic_TypeOfExploitation", "Type of Exploitation"),
+    ("vic_ForcedLabourIndustry", "Forced Labour Industry"),
+    ("vic_TypeOfSexExploitation", "Type of Sex Exploitation"),
+    ("cas_Status", "Status"),
+    ("cas_ReferringOrganisation", "Referring Organisation"),
+    ("cas_IncomingReferralDate", "Incoming Referral Date"),
+    ("cas_ReferredOrganisation", "Referred Organisation"),
+    (None, "Reason for Outgoing Referral"),
+    ("cas_OutgoingReferralDate", "Outgoing Referral Date"),
+    ("cas_ReasonForCaseClosure", "Reason for Case Closure"),
+    ("cas_Id", "Case Id"),
+    ("cas_CaseOpenDate", "Case Open Date"),
+    ("cas_CaseCloseDate", "Case Close Date"),
+    ("vic_AgeWhenTrafficked", "Age when Trafficked"),
+    ("hte_Country", "Country"),
 )
 HTCDS_NAMES = {  # HTCDS picklist value names that are not simply our category in CamelCase
-    "ngo": "NGO", "government_other": "NonPoliceGovernmentalOrganization",
-    "forced_military": "ForcedMilitaryByNonStateActors", "actual": "ActualVictimOfTrafficking",
-    "possible": "PossibleVictimOfTrafficking", "not_a_victim": "NotAVictimOfTrafficking",
+    "ngo": "NGO",
+    "government_other": "NonPoliceGovernmentalOrganization",
+    "forced_military": "ForcedMilitaryByNonStateActors",
+    "actual": "ActualVictimOfTrafficking",
+    "possible": "PossibleVictimOfTrafficking",
+    "not_a_victim": "NotAVictimOfTrafficking",
 }
-HTCDS_GENDERS = {"female": "Feminine", "male": "Masculine", "other": "NonConforming", "unknown": "NonSpecifiedUnknown"}
-CLOSURE_TEXTS = {"Goals met": 50, "Referred": 15, "Lost contact": 12, "Declined services": 8, "Relocated": 6,
-                 "Returned to family in country of origin": 9}
-CONTROL_METHODS = ("FalsePromises", "Threats", "DebtBondage", "TakesEarnings", "WithholdsDocuments",
-                   "RestrictsMovement", "PsychologicalAbuse", "PhysicalAbuse")
-RECRUITMENT = {"Through online social networks": 4, "Through friends or social events": 3,
-               "Through family or family events": 2, "At work": 1, "Other": 1}
+HTCDS_GENDERS = {
+    "female": "Feminine",
+    "male": "Masculine",
+    "other": "NonConforming",
+    "unknown": "NonSpecifiedUnknown",
+}
+CLOSURE_TEXTS = {
+    "Goals met": 50,
+    "Referred": 15,
+    "Lost contact": 12,
+    "Declined services": 8,
+    "Relocated": 6,
+    "Returned to family in country of origin": 9,
+}
+CONTROL_METHODS = (
+    "FalsePromises",
+    "Threats",
+    "DebtBondage",
+    "TakesEarnings",
+    "WithholdsDocuments",
+    "RestrictsMovement",
+    "PsychologicalAbuse",
+    "PhysicalAbuse",
+)
+RECRUITMENT = {
+    "Through online social networks": 4,
+    "Through friends or social events": 3,
+    "Through family or family events": 2,
+    "At work": 1,
+    "Other": 1,
+}
 
 
 def htcds_name(category) -> str | None:
@@ -892,53 +1757,89 @@ def htcds_name(category) -> str | None:
 
 def htcds_cases(rng, spans, data_end) -> pd.DataFrame:
     """Cases as an HTCDS case sheet holds them: field names as columns, picklist value names, some multi-select."""
-    cases = case_profiles(rng, dates_in(rng, spans, rng.poisson(ramp(25, len(spans), 0.6))), GT_CASE_PROFILE, 0.35)
+    cases = case_profiles(
+        rng, dates_in(rng, spans, rng.poisson(ramp(25, len(spans), 0.6))), GT_CASE_PROFILE, 0.35
+    )
     n = len(cases)
     opened = cases["identification_date"]
     exploitation = cases["exploitation_type"].map(htcds_name)
     second = pd.Series(pick(rng, {"ForcedLabour": 1, "ForcedCriminality": 1}, n))
     exploitation = exploitation.where(rng.random(n) > 0.04, exploitation + ";" + second)
-    exploitation = exploitation.where(rng.random(n) > 0.05, cases["exploitation_type"].str.replace("_", " ")
-                                      .str.capitalize())  # a few typed as the template's labels
+    exploitation = exploitation.where(
+        rng.random(n) > 0.05, cases["exploitation_type"].str.replace("_", " ").str.capitalize()
+    )  # a few typed as the template's labels
     referred_out = days_after(rng, opened, 0, 30).where(rng.random(n) < 0.55)
     referred_in = rng.random(n) < 0.3
     closed = days_after(rng, opened, 90, 500)
     is_closed = closed <= data_end
     reason = pd.Series(pick(rng, CLOSURE_TEXTS, n)).where(is_closed)
-    status = np.select([reason.eq("Referred").fillna(False), is_closed], ["ClosedReferred", "Closed"],
-                       np.where(rng.random(n) < 0.3, "FollowUp", "Active"))
+    status = np.select(
+        [reason.eq("Referred").fillna(False), is_closed],
+        ["ClosedReferred", "Closed"],
+        np.where(rng.random(n) < 0.3, "FollowUp", "Active"),
+    )
     sexual = cases["exploitation_type"].eq("sexual_exploitation")
     labour = cases["exploitation_type"].isin(["forced_labour", "child_labour"])
-    return pd.DataFrame({
-        "prs_FirstName": None, "prs_SecondName": None,
-        "con_Consent": rng.random(n) < 0.9,
-        "prs_Gender": cases["sex"].map(HTCDS_GENDERS),
-        "prs_Citizenship": cases["nationality"].where(rng.random(n) > 0.01, cases["nationality"] + ";MX"),
-        "vic_TraffickingStatus": cases["trafficking_status"].map(htcds_name),
-        "vic_TraffickinStatusDecisionMakingOrg": pd.Series(pick(rng, {
-            "police": 35, "court_or_prosecution": 25, "government_other": 25, "ngo": 15}, n)).map(htcds_name),
-        "vic_MethodOfRecruitment": blank(rng, pick(rng, RECRUITMENT, n), 0.2),
-        "vic_MethodsOfControl": [";".join(rng.choice(CONTROL_METHODS, rng.integers(1, 4), replace=False))
-                                 for _ in range(n)],
-        "vic_TypeOfExploitation": exploitation,
-        "vic_ForcedLabourIndustry": pd.Series(pick(rng, {
-            "Agriculture, forestry and fishing": 5, "Construction": 2, "Manufacturing": 2,
-            "Activities of households as employers": 3}, n)).where(labour),
-        "vic_TypeOfSexExploitation": pd.Series(pick(rng, {"Prostitution": 6, "Pornography": 1,
-                                                          "PrivateSexualServices": 2}, n)).where(sexual),
-        "cas_Status": status,
-        "cas_ReferringOrganisation": pd.Series(pick(rng, {"Policía Nacional Civil": 2, "Ministerio Público": 2,
-                                                          "Partner NGO": 1}, n)).where(referred_in),
-        "cas_IncomingReferralDate": opened.where(referred_in),
-        "cas_ReferredOrganisation": pd.Series(pick(rng, {"Specialised shelter": 3, "Health centre": 2,
-                                                         "Legal aid office": 1}, n)).where(referred_out.notna()),
-        None: pd.Series("AdditionalServicesRequired", index=cases.index).where(referred_out.notna()),
-        "cas_OutgoingReferralDate": referred_out.where(referred_out <= data_end),
-        "cas_ReasonForCaseClosure": reason,
-        "cas_Id": ids("C", n), "cas_CaseOpenDate": opened, "cas_CaseCloseDate": closed.where(is_closed),
-        "vic_AgeWhenTrafficked": blank(rng, cases["age"], 0.04),
-        "hte_Country": cases["country_of_exploitation"],
-    })
+    return pd.DataFrame(
+        {
+            "prs_FirstName": None,
+            "prs_SecondName": None,
+            "con_Consent": rng.random(n) < 0.9,
+            "prs_Gender": cases["sex"].map(HTCDS_GENDERS),
+            "prs_Citizenship": cases["nationality"].where(
+                rng.random(n) > 0.01, cases["nationality"] + ";MX"
+            ),
+            "vic_TraffickingStatus": cases["trafficking_status"].map(htcds_name),
+            "vic_TraffickinStatusDecisionMakingOrg": pd.Series(
+                pick(
+                    rng,
+                    {"police": 35, "court_or_prosecution": 25, "government_other": 25, "ngo": 15},
+                    n,
+                )
+            ).map(htcds_name),
+            "vic_MethodOfRecruitment": blank(rng, pick(rng, RECRUITMENT, n), 0.2),
+            "vic_MethodsOfControl": [
+                ";".join(rng.choice(CONTROL_METHODS, rng.integers(1, 4), replace=False))
+                for _ in range(n)
+            ],
+            "vic_TypeOfExploitation": exploitation,
+            "vic_ForcedLabourIndustry": pd.Series(
+                pick(
+                    rng,
+                    {
+                        "Agriculture, forestry and fishing": 5,
+                        "Construction": 2,
+                        "Manufacturing": 2,
+                        "Activities of households as employers": 3,
+                    },
+                    n,
+                )
+            ).where(labour),
+            "vic_TypeOfSexExploitation": pd.Series(
+                pick(rng, {"Prostitution": 6, "Pornography": 1, "PrivateSexualServices": 2}, n)
+            ).where(sexual),
+            "cas_Status": status,
+            "cas_ReferringOrganisation": pd.Series(
+                pick(
+                    rng, {"Policía Nacional Civil": 2, "Ministerio Público": 2, "Partner NGO": 1}, n
+                )
+            ).where(referred_in),
+            "cas_IncomingReferralDate": opened.where(referred_in),
+            "cas_ReferredOrganisation": pd.Series(
+                pick(rng, {"Specialised shelter": 3, "Health centre": 2, "Legal aid office": 1}, n)
+            ).where(referred_out.notna()),
+            None: pd.Series("AdditionalServicesRequired", index=cases.index).where(
+                referred_out.notna()
+            ),
+            "cas_OutgoingReferralDate": referred_out.where(referred_out <= data_end),
+            "cas_ReasonForCaseClosure": reason,
+            "cas_Id": ids("C", n),
+            "cas_CaseOpenDate": opened,
+            "cas_CaseCloseDate": closed.where(is_closed),
+            "vic_AgeWhenTrafficked": blank(rng, cases["age"], 0.04),
+            "hte_Country": cases["country_of_exploitation"],
+        }
+    )
 
 
 def htcds_workbook(cases: pd.DataFrame) -> Workbook:
@@ -969,149 +1870,431 @@ def titled_workbook(frame: pd.DataFrame, sheet_name: str, title: str) -> Workboo
 
 def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
     """(d) A multi-pillar national programme in Guatemala: HTCDS cases, a Spanish training register, milestones."""
-    document = identity("programa_nacional", "Programa Nacional contra la Trata de Personas (national programme)",
-                        "Comisión Interinstitucional contra la Trata (synthetic)",
-                        "Joint donor basket fund (synthetic)", "GT", "2024-01-01", "2026-12-31")
+    document = identity(
+        "programa_nacional",
+        "Programa Nacional contra la Trata de Personas (national programme)",
+        "Comisión Interinstitucional contra la Trata (synthetic)",
+        "Joint donor basket fund (synthetic)",
+        "GT",
+        "2024-01-01",
+        "2026-12-31",
+    )
     document["context"] = {"population": 18_100_000}
     labels = calendar_labels(document)
     spans = quarters("2024-01-01", 11)
     n = len(spans)
     responders, responder_trainees = learning_events(
-        rng, spans, ramp(2, n), activity_type="training", pillar="protection",
+        rng,
+        spans,
+        ramp(2, n),
+        activity_type="training",
+        pillar="protection",
         target_groups={"social_workers": 2, "health_workers": 2, "first_responders": 1},
-        curricula={"victim_identification": 1}, size=(12, 30), female_share=0.68, age=(35, 9, 21, 63),
-        pre=(47, 14), gain=(20, 12), locations=GT_DEPARTMENTS, id_prefix="FR", institutions=GT_INSTITUTIONS)
+        curricula={"victim_identification": 1},
+        size=(12, 30),
+        female_share=0.68,
+        age=(35, 9, 21, 63),
+        pre=(47, 14),
+        gain=(20, 12),
+        locations=GT_DEPARTMENTS,
+        id_prefix="FR",
+        institutions=GT_INSTITUTIONS,
+    )
     justice, justice_trainees = learning_events(
-        rng, spans, ramp(3, n), activity_type="training", pillar="prosecution",
+        rng,
+        spans,
+        ramp(3, n),
+        activity_type="training",
+        pillar="prosecution",
         target_groups={"police": 3, "prosecutors": 2, "judges": 1, "labour_inspectors": 1},
-        curricula={"investigation": 2, "victim_centred_prosecution": 1}, size=(12, 30), female_share=0.36,
-        age=(37, 8, 23, 62), pre=(51, 13), gain=(18, 11), locations=GT_DEPARTMENTS, id_prefix="JU",
-        institutions=GT_INSTITUTIONS)
-    campaigns = events(rng, spans, ramp(8, n), activity_type="awareness_event", pillar="prevention",
-                       target_groups={"general_public": 3, "students": 2}, size=(30, 250), female_share=0.56,
-                       locations=GT_DEPARTMENTS, id_prefix="AW")
-    commission = monthly_meetings(rng, spans, location="Guatemala", target_group="government_officials",
-                                  action_share=0.7, id_prefix="NC")
-    networks = events(rng, spans, np.full(n, 5.0), activity_type="coordination_meeting", pillar="partnership",
-                      target_groups={"government_officials": 2, "ngo_staff": 1}, size=(8, 25), female_share=0.5,
-                      locations={k: v for k, v in GT_DEPARTMENTS.items() if k != "Guatemala"}, id_prefix="DN")
+        curricula={"investigation": 2, "victim_centred_prosecution": 1},
+        size=(12, 30),
+        female_share=0.36,
+        age=(37, 8, 23, 62),
+        pre=(51, 13),
+        gain=(18, 11),
+        locations=GT_DEPARTMENTS,
+        id_prefix="JU",
+        institutions=GT_INSTITUTIONS,
+    )
+    campaigns = events(
+        rng,
+        spans,
+        ramp(8, n),
+        activity_type="awareness_event",
+        pillar="prevention",
+        target_groups={"general_public": 3, "students": 2},
+        size=(30, 250),
+        female_share=0.56,
+        locations=GT_DEPARTMENTS,
+        id_prefix="AW",
+    )
+    commission = monthly_meetings(
+        rng,
+        spans,
+        location="Guatemala",
+        target_group="government_officials",
+        action_share=0.7,
+        id_prefix="NC",
+    )
+    networks = events(
+        rng,
+        spans,
+        np.full(n, 5.0),
+        activity_type="coordination_meeting",
+        pillar="partnership",
+        target_groups={"government_officials": 2, "ngo_staff": 1},
+        size=(8, 25),
+        female_share=0.5,
+        locations={k: v for k, v in GT_DEPARTMENTS.items() if k != "Guatemala"},
+        id_prefix="DN",
+    )
     networks["has_action_taken"] = rng.random(len(networks)) < 0.5
-    activities, participants = renumber(pd.concat([responders, justice, campaigns, commission, networks]),
-                                        pd.concat([responder_trainees, justice_trainees]), "ACT")
+    activities, participants = renumber(
+        pd.concat([responders, justice, campaigns, commission, networks]),
+        pd.concat([responder_trainees, justice_trainees]),
+        "ACT",
+    )
     cases = htcds_cases(rng, spans, spans[-1][1])
-    document.update({
-        "results_chain": results_chain(
-            "Guatemala prevents trafficking, protects its victims and prosecutes traffickers through a coordinated "
-            "national response.", [
-                ("OC1", "People at risk know how trafficking happens and where to get help",
-                 [("OP1.1", "Awareness campaigns are run in every department")]),
-                ("OC2", "Victims are identified, referred and assisted with their consent",
-                 [("OP2.1", "Social, health and emergency workers are trained to identify victims"),
-                  ("OP2.2", "Identified victims are referred to specialised services")]),
-                ("OC3", "Justice officials investigate and prosecute trafficking cases competently",
-                 [("OP3.1", "Police, prosecutors, judges and inspectors are trained")]),
-                ("OC4", "Institutions coordinate through a national referral mechanism and shared data",
-                 [("OP4.1", "The national commission and departmental networks meet and act"),
-                  ("OP4.2", "Procedures and agreements for referral and data sharing are adopted"),
-                  ("OP4.3", "Survivors advise the programme")]),
-            ]),
-        "indicators": [
-            indicator("PREV-01", "OP1.1", 0, "2024-01-01", per_quarter(labels, 1300, 650), 15000,
-                      ["target_group", "location"]),
-            indicator("PROT-01", "OP2.1", 0, "2024-01-01", per_quarter(labels, 40, 20), 460, ["sex", "target_group"]),
-            indicator("PROT-02", "OC2", 80, "2023-12-31", per_quarter(labels, 25, 15), 290,
-                      ["sex", "child_adult", "nationality", "exploitation_type"]),
-            indicator("PROT-03", "OC2", 0.5, "2023-12-31", per_quarter(labels, 0.12), 1.4, ["sex"]),
-            indicator("PROT-06", "OP2.2", 40, "2023-12-31", per_quarter(labels, 15, 8), 170, ["sex", "child_adult"]),
-            indicator("PROT-26", "OP2.2", 75, "2023-12-31", per_quarter(labels, 95), 95),
-            indicator("PROS-03", "OP3.1", 0, "2024-01-01", per_quarter(labels, 50, 25), 575, ["sex", "institution"]),
-            indicator("PROS-04", "OC3", 80, "2023-12-31", per_quarter(labels, 90), 90, ["target_group"]),
-            indicator("PART-03", "OP4.1", 0, "2024-01-01", per_quarter(labels, 8), 96, ["location"]),
-            indicator("PART-04", "OC4", 45, "2023-12-31", per_quarter(labels, 60), 60),
-            indicator("PART-01", "OP4.1", 0, "2024-01-01", {}, 2),
-            indicator("PART-02", "OC4", 0, "2024-01-01", {}, 4,
-                      comments={"2025-Q3": "The commission secured a budget line for specialised shelters."}),
-            indicator("PART-07", "OC4", 0, "2023-12-31", {"2025-Q1": 1}, 1),
-            indicator("PART-08", "OP4.2", 0, "2023-12-31", {"2024-Q3": 1}, 1),
-            indicator("PART-10", "OP4.2", 1, "2023-12-31", {}, 3, ["partner_type"]),
-            indicator("PART-11", "OP4.2", 0, "2023-12-31", {"2025-Q4": 1}, 1),
-            indicator("PART-05", "OC4", 0, "2023-12-31", {"2026-Q4": 1}, 1),
-            indicator("PART-13", "OP4.3", 0, "2023-12-31", {"2026-Q3": 1}, 1,
-                      comments={"2026-Q3": "Members selected; the first meeting moved to November."}),
-        ],
-        "sources": {
-            "cases": {"file": "casos_htcds.xlsx", "format": "htcds", "sheet": "Case Sheet"},
-            "participants": {
-                "file": "participantes.xlsx", "sheet": "Registro", "header_row": 3,
-                "columns": {"No. participante": "participant_id", "Código actividad": "activity_id",
-                            "Fecha": "completion_date", "Sexo": "sex", "Edad": "age", "Grupo": "target_group",
-                            "Institución": "institution", "Departamento": "location", "Currículo": "curriculum",
-                            "Completó": "has_completed", "Nota inicial": "pre_score", "Nota final": "post_score"},
-                "values": {"sex": {"F": "female", "M": "male"},
-                           "target_group": {"PNC": "police", "MP": "prosecutors", "OJ": "judges",
-                                            "IGT": "labour_inspectors", "TS": "social_workers",
-                                            "SALUD": "health_workers", "SOC": "first_responders"},
-                           "has_completed": {"Sí": True, "No": False}},
+    document.update(
+        {
+            "results_chain": results_chain(
+                "Guatemala prevents trafficking, protects its victims and prosecutes traffickers through a coordinated "
+                "national response.",
+                [
+                    (
+                        "OC1",
+                        "People at risk know how trafficking happens and where to get help",
+                        [("OP1.1", "Awareness campaigns are run in every department")],
+                    ),
+                    (
+                        "OC2",
+                        "Victims are identified, referred and assisted with their consent",
+                        [
+                            (
+                                "OP2.1",
+                                "Social, health and emergency workers are trained to identify victims",
+                            ),
+                            ("OP2.2", "Identified victims are referred to specialised services"),
+                        ],
+                    ),
+                    (
+                        "OC3",
+                        "Justice officials investigate and prosecute trafficking cases competently",
+                        [("OP3.1", "Police, prosecutors, judges and inspectors are trained")],
+                    ),
+                    (
+                        "OC4",
+                        "Institutions coordinate through a national referral mechanism and shared data",
+                        [
+                            (
+                                "OP4.1",
+                                "The national commission and departmental networks meet and act",
+                            ),
+                            (
+                                "OP4.2",
+                                "Procedures and agreements for referral and data sharing are adopted",
+                            ),
+                            ("OP4.3", "Survivors advise the programme"),
+                        ],
+                    ),
+                ],
+            ),
+            "indicators": [
+                indicator(
+                    "PREV-01",
+                    "OP1.1",
+                    0,
+                    "2024-01-01",
+                    per_quarter(labels, 1300, 650),
+                    15000,
+                    ["target_group", "location"],
+                ),
+                indicator(
+                    "PROT-01",
+                    "OP2.1",
+                    0,
+                    "2024-01-01",
+                    per_quarter(labels, 40, 20),
+                    460,
+                    ["sex", "target_group"],
+                ),
+                indicator(
+                    "PROT-02",
+                    "OC2",
+                    80,
+                    "2023-12-31",
+                    per_quarter(labels, 25, 15),
+                    290,
+                    ["sex", "child_adult", "nationality", "exploitation_type"],
+                ),
+                indicator(
+                    "PROT-03", "OC2", 0.5, "2023-12-31", per_quarter(labels, 0.12), 1.4, ["sex"]
+                ),
+                indicator(
+                    "PROT-06",
+                    "OP2.2",
+                    40,
+                    "2023-12-31",
+                    per_quarter(labels, 15, 8),
+                    170,
+                    ["sex", "child_adult"],
+                ),
+                indicator("PROT-26", "OP2.2", 75, "2023-12-31", per_quarter(labels, 95), 95),
+                indicator(
+                    "PROS-03",
+                    "OP3.1",
+                    0,
+                    "2024-01-01",
+                    per_quarter(labels, 50, 25),
+                    575,
+                    ["sex", "institution"],
+                ),
+                indicator(
+                    "PROS-04",
+                    "OC3",
+                    80,
+                    "2023-12-31",
+                    per_quarter(labels, 90),
+                    90,
+                    ["target_group"],
+                ),
+                indicator(
+                    "PART-03", "OP4.1", 0, "2024-01-01", per_quarter(labels, 8), 96, ["location"]
+                ),
+                indicator("PART-04", "OC4", 45, "2023-12-31", per_quarter(labels, 60), 60),
+                indicator("PART-01", "OP4.1", 0, "2024-01-01", {}, 2),
+                indicator(
+                    "PART-02",
+                    "OC4",
+                    0,
+                    "2024-01-01",
+                    {},
+                    4,
+                    comments={
+                        "2025-Q3": "The commission secured a budget line for specialised shelters."
+                    },
+                ),
+                indicator("PART-07", "OC4", 0, "2023-12-31", {"2025-Q1": 1}, 1),
+                indicator("PART-08", "OP4.2", 0, "2023-12-31", {"2024-Q3": 1}, 1),
+                indicator("PART-10", "OP4.2", 1, "2023-12-31", {}, 3, ["partner_type"]),
+                indicator("PART-11", "OP4.2", 0, "2023-12-31", {"2025-Q4": 1}, 1),
+                indicator("PART-05", "OC4", 0, "2023-12-31", {"2026-Q4": 1}, 1),
+                indicator(
+                    "PART-13",
+                    "OP4.3",
+                    0,
+                    "2023-12-31",
+                    {"2026-Q3": 1},
+                    1,
+                    comments={"2026-Q3": "Members selected; the first meeting moved to November."},
+                ),
+            ],
+            "sources": {
+                "cases": {"file": "casos_htcds.xlsx", "format": "htcds", "sheet": "Case Sheet"},
+                "participants": {
+                    "file": "participantes.xlsx",
+                    "sheet": "Registro",
+                    "header_row": 3,
+                    "columns": {
+                        "No. participante": "participant_id",
+                        "Código actividad": "activity_id",
+                        "Fecha": "completion_date",
+                        "Sexo": "sex",
+                        "Edad": "age",
+                        "Grupo": "target_group",
+                        "Institución": "institution",
+                        "Departamento": "location",
+                        "Currículo": "curriculum",
+                        "Completó": "has_completed",
+                        "Nota inicial": "pre_score",
+                        "Nota final": "post_score",
+                    },
+                    "values": {
+                        "sex": {"F": "female", "M": "male"},
+                        "target_group": {
+                            "PNC": "police",
+                            "MP": "prosecutors",
+                            "OJ": "judges",
+                            "IGT": "labour_inspectors",
+                            "TS": "social_workers",
+                            "SALUD": "health_workers",
+                            "SOC": "first_responders",
+                        },
+                        "has_completed": {"Sí": True, "No": False},
+                    },
+                },
+                "activities": {"file": "actividades.csv"},
+                "milestones": {"file": "hitos.csv"},
             },
-            "activities": {"file": "actividades.csv"},
-            "milestones": {"file": "hitos.csv"},
-        },
-        "privacy": {"min_cell_size": 11},
-        "quality_rules": [
-            PARTICIPANTS_ADD_UP,
-            rule("commission_meets_monthly", "the national commission meets every month",
-                 aggregate("activities", "activity_date", ("activity_type", "equals", "coordination_meeting"),
-                           ("location", "equals", "Guatemala")), ">=", 3, strategy="never_skip", severity="warning"),
-        ],
-    })
-    register = own_format(standard(participants, "participants"), document["sources"]["participants"])
+            "privacy": {"min_cell_size": 11},
+            "quality_rules": [
+                PARTICIPANTS_ADD_UP,
+                rule(
+                    "commission_meets_monthly",
+                    "the national commission meets every month",
+                    aggregate(
+                        "activities",
+                        "activity_date",
+                        ("activity_type", "equals", "coordination_meeting"),
+                        ("location", "equals", "Guatemala"),
+                    ),
+                    ">=",
+                    3,
+                    strategy="never_skip",
+                    severity="warning",
+                ),
+            ],
+        }
+    )
+    register = own_format(
+        standard(participants, "participants"), document["sources"]["participants"]
+    )
     title = "Registro de participantes en capacitaciones - Programa Nacional contra la Trata (datos sintéticos)"
     return document, {
         "casos_htcds.xlsx": xlsx_bytes(htcds_workbook(cases)),
         "participantes.xlsx": xlsx_bytes(titled_workbook(register, "Registro", title)),
         "actividades.csv": csv_bytes(standard(activities, "activities")),
-        "hitos.csv": csv_bytes(standard(milestones([
-            ("coordination_body_established", "Departmental networks set up in Petén and Izabal", "partnership",
-             "2024-05-20", "2024-06-30", "government"),
-            ("sop_adopted", "Inter-agency SOP for identification and referral adopted", "partnership",
-             "2024-09-12", "2024-12-31", "government"),
-            ("nrm_established", "National referral mechanism launched with a case-management protocol",
-             "protection", "2025-02-27", "2025-03-31", "government"),
-            ("agreement_signed", "Bilateral agreement on the return of child victims", "partnership",
-             "2025-06-18", "2025-06-30", "foreign government"),
-            ("coordination_body_action", "Commission secured a budget line for specialised shelters", "partnership",
-             "2025-08-14", None, "government"),
-            ("data_sharing_agreement", "HTCDS case data shared with the national observatory", "partnership",
-             "2025-11-05", "2025-12-31", "NGO"),
-            ("coordination_body_action", "Commission issued a protocol on child victims", "protection",
-             "2026-03-10", None, "government"),
-            ("agreement_signed", "Code of conduct agreed with the hotel association", "prevention",
-             "2026-05-22", "2026-06-30", "private sector"),
-            ("survivor_advisory_body", "Survivor advisory council set up", "partnership", None, "2026-09-30", "NGO"),
-            ("national_action_plan", "National action plan 2027-2031 adopted", "partnership", None, "2026-12-31",
-             "government"),
-        ]), "milestones")),
+        "hitos.csv": csv_bytes(
+            standard(
+                milestones(
+                    [
+                        (
+                            "coordination_body_established",
+                            "Departmental networks set up in Petén and Izabal",
+                            "partnership",
+                            "2024-05-20",
+                            "2024-06-30",
+                            "government",
+                        ),
+                        (
+                            "sop_adopted",
+                            "Inter-agency SOP for identification and referral adopted",
+                            "partnership",
+                            "2024-09-12",
+                            "2024-12-31",
+                            "government",
+                        ),
+                        (
+                            "nrm_established",
+                            "National referral mechanism launched with a case-management protocol",
+                            "protection",
+                            "2025-02-27",
+                            "2025-03-31",
+                            "government",
+                        ),
+                        (
+                            "agreement_signed",
+                            "Bilateral agreement on the return of child victims",
+                            "partnership",
+                            "2025-06-18",
+                            "2025-06-30",
+                            "foreign government",
+                        ),
+                        (
+                            "coordination_body_action",
+                            "Commission secured a budget line for specialised shelters",
+                            "partnership",
+                            "2025-08-14",
+                            None,
+                            "government",
+                        ),
+                        (
+                            "data_sharing_agreement",
+                            "HTCDS case data shared with the national observatory",
+                            "partnership",
+                            "2025-11-05",
+                            "2025-12-31",
+                            "NGO",
+                        ),
+                        (
+                            "coordination_body_action",
+                            "Commission issued a protocol on child victims",
+                            "protection",
+                            "2026-03-10",
+                            None,
+                            "government",
+                        ),
+                        (
+                            "agreement_signed",
+                            "Code of conduct agreed with the hotel association",
+                            "prevention",
+                            "2026-05-22",
+                            "2026-06-30",
+                            "private sector",
+                        ),
+                        (
+                            "survivor_advisory_body",
+                            "Survivor advisory council set up",
+                            "partnership",
+                            None,
+                            "2026-09-30",
+                            "NGO",
+                        ),
+                        (
+                            "national_action_plan",
+                            "National action plan 2027-2031 adopted",
+                            "partnership",
+                            None,
+                            "2026-12-31",
+                            "government",
+                        ),
+                    ]
+                ),
+                "milestones",
+            )
+        ),
     }
 
 
 def team_indicator(indicator_id, name, pillar, area, definition, disaggregations) -> dict:
     """An entry of the NGO's own catalogue file: a count it reports from its tally sheets."""
-    return {"id": indicator_id, "name": name, "pillar": pillar, "area": area, "level": "output", "unit": "count",
-            "direction": "increase", "definition": definition,
-            "rationale": "Required by the donor's quarterly report; counted on the organisation's tally sheets.",
-            "data_source": "Quarterly tally sheet signed by the programme coordinator.", "frequency": "quarterly",
-            "disaggregations": disaggregations, "references": ["Coast Survivors Outreach M&E plan"],
-            "iati_measure": "unit", "method": {"measure": "reported"}, "rollup": "sum"}
+    return {
+        "id": indicator_id,
+        "name": name,
+        "pillar": pillar,
+        "area": area,
+        "level": "output",
+        "unit": "count",
+        "direction": "increase",
+        "definition": definition,
+        "rationale": "Required by the donor's quarterly report; counted on the organisation's tally sheets.",
+        "data_source": "Quarterly tally sheet signed by the programme coordinator.",
+        "frequency": "quarterly",
+        "disaggregations": disaggregations,
+        "references": ["Coast Survivors Outreach M&E plan"],
+        "iati_measure": "unit",
+        "method": {"measure": "reported"},
+        "rollup": "sum",
+    }
 
 
 TEAM_CATALOGUE = [
-    team_indicator("CSO-01", "Survivors assisted at the drop-in centre", "protection", "case management",
-                   "People identified as (possible) victims of trafficking who received at least one service at the "
-                   "drop-in centre during the quarter, counted once per quarter.", ["sex", "child_adult"]),
-    team_indicator("CSO-02", "Community dialogues on trafficking held", "prevention", "awareness raising",
-                   "Facilitated community meetings on recruitment risks and safe work abroad.", ["location"]),
-    team_indicator("CSO-03", "People reached by community dialogues", "prevention", "awareness raising",
-                   "Attendance at the community dialogues, from the sign-in sheets.", ["sex"]),
+    team_indicator(
+        "CSO-01",
+        "Survivors assisted at the drop-in centre",
+        "protection",
+        "case management",
+        "People identified as (possible) victims of trafficking who received at least one service at the "
+        "drop-in centre during the quarter, counted once per quarter.",
+        ["sex", "child_adult"],
+    ),
+    team_indicator(
+        "CSO-02",
+        "Community dialogues on trafficking held",
+        "prevention",
+        "awareness raising",
+        "Facilitated community meetings on recruitment risks and safe work abroad.",
+        ["location"],
+    ),
+    team_indicator(
+        "CSO-03",
+        "People reached by community dialogues",
+        "prevention",
+        "awareness raising",
+        "Attendance at the community dialogues, from the sign-in sheets.",
+        ["sex"],
+    ),
 ]
 KE_WARDS = {"Mombasa": 4, "Kilifi": 3, "Kwale": 2}
 
@@ -1120,24 +2303,46 @@ def tally_rows(rng, spans, labels) -> pd.DataFrame:
     """Quarterly tally-sheet figures: totals and a few breakdowns per reported indicator."""
     rows = []
 
-    def add(indicator_id, period, value, dimension=None, category=None, numerator=None, denominator=None,
-            comment=None):
-        rows.append((indicator_id, period, dimension, category, value, numerator, denominator, comment))
+    def add(
+        indicator_id,
+        period,
+        value,
+        dimension=None,
+        category=None,
+        numerator=None,
+        denominator=None,
+        comment=None,
+    ):
+        rows.append(
+            (indicator_id, period, dimension, category, value, numerator, denominator, comment)
+        )
 
     organisations = (2, 2, 3, 3, 4, 4, 5, 5)
     core_fields = (40, 45, 55, 60, 70, 75, 80, 85)
     for number, ((start, end), period) in enumerate(zip(spans, labels)):
         bed_nights = 12 * ((end - start).days + 1)
         used = int(bed_nights * rng.uniform(0.62, 0.95))
-        add("PROT-12", period, round(100 * used / bed_nights, 1), numerator=used, denominator=bed_nights,
-            comment="Shelter closed two weeks for repairs." if number == 3 else None)
+        add(
+            "PROT-12",
+            period,
+            round(100 * used / bed_nights, 1),
+            numerator=used,
+            denominator=bed_nights,
+            comment="Shelter closed two weeks for repairs." if number == 3 else None,
+        )
         leaders = {"female": int(rng.poisson(4)), "male": int(rng.poisson(1.5))}
         add("PART-14", period, sum(leaders.values()))
         for sex, count in leaders.items():
             add("PART-14", period, count, "sex", sex)
         add("PREV-17", period, int(rng.poisson(1.5)))
         add("PART-12", period, organisations[number])
-        add("PREV-20", period, core_fields[number], numerator=round(core_fields[number] * 0.2), denominator=20)
+        add(
+            "PREV-20",
+            period,
+            core_fields[number],
+            numerator=round(core_fields[number] * 0.2),
+            denominator=20,
+        )
         assisted = {"female": int(rng.poisson(14)), "male": int(rng.poisson(6))}
         children = int(rng.binomial(sum(assisted.values()), 0.25))
         add("CSO-01", period, sum(assisted.values()))
@@ -1154,76 +2359,198 @@ def tally_rows(rng, spans, labels) -> pd.DataFrame:
             add("CSO-03", period, sum(reached.values()))
             for sex, count in reached.items():
                 add("CSO-03", period, count, "sex", sex)
-    return pd.DataFrame(rows, columns=["indicator_id", "period", "dimension", "category", "value", "numerator",
-                                       "denominator", "comment"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "indicator_id",
+            "period",
+            "dimension",
+            "category",
+            "value",
+            "numerator",
+            "denominator",
+            "comment",
+        ],
+    )
 
 
 def coast_outreach(rng) -> tuple[dict, dict[str, bytes]]:
     """(e) A small NGO in Kenya that only keeps quarterly tally sheets (reported values); calendar quarters."""
-    document = identity("coast_outreach", "Coast Survivors Outreach: drop-in centre and community dialogues",
-                        "Coast Survivors Outreach (synthetic)", "Small Grants Facility (synthetic)", "KE",
-                        "2024-10-01", "2026-09-30")
+    document = identity(
+        "coast_outreach",
+        "Coast Survivors Outreach: drop-in centre and community dialogues",
+        "Coast Survivors Outreach (synthetic)",
+        "Small Grants Facility (synthetic)",
+        "KE",
+        "2024-10-01",
+        "2026-09-30",
+    )
     labels = calendar_labels(document)
     spans = quarters("2024-10-01", 8)
-    quarter_names = {f"{start:%b}-{end:%b} {end:%Y}": label for (start, end), label in zip(spans, labels)}
-    document.update({
-        "results_chain": results_chain(
-            "Survivors of trafficking on the coast are safe and supported, and communities recognise recruitment "
-            "risks.", [
-                ("OC1", "Survivors use safe shelter and support services",
-                 [("OP1.1", "The drop-in centre and the small shelter assist survivors")]),
-                ("OC2", "Communities and businesses act against exploitative recruitment",
-                 [("OP2.1", "Community dialogues are held in three counties"),
-                  ("OP2.2", "Local businesses adopt fair-recruitment policies")]),
-                ("OC3", "Survivors and partners shape the response",
-                 [("OP3.1", "Survivor leaders take part in the programme"),
-                  ("OP3.2", "Case data are recorded to the HTCDS and shared")]),
-            ]),
-        "catalogue": "coast_indicators.yaml",
-        "indicators": [
-            indicator("CSO-01", "OP1.1", 60, "2024-09-30", per_quarter(labels, 22), 176, ["sex", "child_adult"]),
-            indicator("PROT-12", "OC1", 70, "2024-09-30", per_quarter(labels, 80), 80,
-                      comments={"2025-Q3": "Two weeks without residents while the roof was repaired."}),
-            indicator("CSO-02", "OP2.1", 20, "2024-09-30", per_quarter(labels, 10), 80, ["location"]),
-            indicator("CSO-03", "OP2.1", 1200, "2024-09-30", per_quarter(labels, 400), 3200, ["sex"],
-                      {"2025-Q2": "Sign-in sheets for April to June were lost when the office moved."}),
-            indicator("PREV-17", "OP2.2", 0, "2024-09-30", per_quarter(labels, 2), 12),
-            indicator("PART-14", "OP3.1", 2, "2024-09-30", per_quarter(labels, 5), 40, ["sex"]),
-            indicator("PART-12", "OP3.2", 1, "2024-09-30", {labels[3]: 3, labels[-1]: 5}, 5),
-            indicator("PREV-20", "OP3.2", 35, "2024-09-30", {labels[3]: 60, labels[-1]: 90}, 90),
-        ],
-        "sources": {"reported_values": {
-            "file": "tally_sheets.xlsx", "sheet": "Tally",
-            "columns": {"Indicator": "indicator_id", "Quarter": "period", "Breakdown": "dimension",
-                        "Group": "category", "Figure": "value", "Count": "numerator", "Out of": "denominator",
-                        "Notes": "comment"},
-            "values": {"period": quarter_names,
-                       "dimension": {"Sex": "sex", "Age": "child_adult", "County": "location"},
-                       "category": {"Women": "female", "Men": "male", "Children": "child", "Adults": "adult"}},
-        }},
-        "privacy": {"min_cell_size": 5},
-        "quality_rules": [
-            rule("occupancy_at_most_full", "shelter occupancy cannot exceed 100 %",
-                 aggregate("reported_values", None, ("indicator_id", "equals", "PROT-12"),
-                           ("dimension", "is_null", True), measure="sum", column="value"), "<=", 100),
-            rule("women_leaders_within_total", "women survivor leaders are part of the total",
-                 aggregate("reported_values", None, ("indicator_id", "equals", "PART-14"),
-                           ("category", "equals", "female"), measure="sum", column="value"), "<=",
-                 aggregate("reported_values", None, ("indicator_id", "equals", "PART-14"),
-                           ("dimension", "is_null", True), measure="sum", column="value")),
-        ],
-    })
-    tally = own_format(standard(tally_rows(rng, spans, labels), "reported_values"),
-                       document["sources"]["reported_values"])
+    quarter_names = {
+        f"{start:%b}-{end:%b} {end:%Y}": label for (start, end), label in zip(spans, labels)
+    }
+    document.update(
+        {
+            "results_chain": results_chain(
+                "Survivors of trafficking on the coast are safe and supported, and communities recognise recruitment "
+                "risks.",
+                [
+                    (
+                        "OC1",
+                        "Survivors use safe shelter and support services",
+                        [("OP1.1", "The drop-in centre and the small shelter assist survivors")],
+                    ),
+                    (
+                        "OC2",
+                        "Communities and businesses act against exploitative recruitment",
+                        [
+                            ("OP2.1", "Community dialogues are held in three counties"),
+                            ("OP2.2", "Local businesses adopt fair-recruitment policies"),
+                        ],
+                    ),
+                    (
+                        "OC3",
+                        "Survivors and partners shape the response",
+                        [
+                            ("OP3.1", "Survivor leaders take part in the programme"),
+                            ("OP3.2", "Case data are recorded to the HTCDS and shared"),
+                        ],
+                    ),
+                ],
+            ),
+            "catalogue": "coast_indicators.yaml",
+            "indicators": [
+                indicator(
+                    "CSO-01",
+                    "OP1.1",
+                    60,
+                    "2024-09-30",
+                    per_quarter(labels, 22),
+                    176,
+                    ["sex", "child_adult"],
+                ),
+                indicator(
+                    "PROT-12",
+                    "OC1",
+                    70,
+                    "2024-09-30",
+                    per_quarter(labels, 80),
+                    80,
+                    comments={
+                        "2025-Q3": "Two weeks without residents while the roof was repaired."
+                    },
+                ),
+                indicator(
+                    "CSO-02", "OP2.1", 20, "2024-09-30", per_quarter(labels, 10), 80, ["location"]
+                ),
+                indicator(
+                    "CSO-03",
+                    "OP2.1",
+                    1200,
+                    "2024-09-30",
+                    per_quarter(labels, 400),
+                    3200,
+                    ["sex"],
+                    {
+                        "2025-Q2": "Sign-in sheets for April to June were lost when the office moved."
+                    },
+                ),
+                indicator("PREV-17", "OP2.2", 0, "2024-09-30", per_quarter(labels, 2), 12),
+                indicator("PART-14", "OP3.1", 2, "2024-09-30", per_quarter(labels, 5), 40, ["sex"]),
+                indicator("PART-12", "OP3.2", 1, "2024-09-30", {labels[3]: 3, labels[-1]: 5}, 5),
+                indicator(
+                    "PREV-20", "OP3.2", 35, "2024-09-30", {labels[3]: 60, labels[-1]: 90}, 90
+                ),
+            ],
+            "sources": {
+                "reported_values": {
+                    "file": "tally_sheets.xlsx",
+                    "sheet": "Tally",
+                    "columns": {
+                        "Indicator": "indicator_id",
+                        "Quarter": "period",
+                        "Breakdown": "dimension",
+                        "Group": "category",
+                        "Figure": "value",
+                        "Count": "numerator",
+                        "Out of": "denominator",
+                        "Notes": "comment",
+                    },
+                    "values": {
+                        "period": quarter_names,
+                        "dimension": {"Sex": "sex", "Age": "child_adult", "County": "location"},
+                        "category": {
+                            "Women": "female",
+                            "Men": "male",
+                            "Children": "child",
+                            "Adults": "adult",
+                        },
+                    },
+                }
+            },
+            "privacy": {"min_cell_size": 5},
+            "quality_rules": [
+                rule(
+                    "occupancy_at_most_full",
+                    "shelter occupancy cannot exceed 100 %",
+                    aggregate(
+                        "reported_values",
+                        None,
+                        ("indicator_id", "equals", "PROT-12"),
+                        ("dimension", "is_null", True),
+                        measure="sum",
+                        column="value",
+                    ),
+                    "<=",
+                    100,
+                ),
+                rule(
+                    "women_leaders_within_total",
+                    "women survivor leaders are part of the total",
+                    aggregate(
+                        "reported_values",
+                        None,
+                        ("indicator_id", "equals", "PART-14"),
+                        ("category", "equals", "female"),
+                        measure="sum",
+                        column="value",
+                    ),
+                    "<=",
+                    aggregate(
+                        "reported_values",
+                        None,
+                        ("indicator_id", "equals", "PART-14"),
+                        ("dimension", "is_null", True),
+                        measure="sum",
+                        column="value",
+                    ),
+                ),
+            ],
+        }
+    )
+    tally = own_format(
+        standard(tally_rows(rng, spans, labels), "reported_values"),
+        document["sources"]["reported_values"],
+    )
     workbook = Workbook()
     fill_sheet(workbook.active, tally)
     workbook.active.title = "Tally"
-    return document, {"coast_indicators.yaml": yaml_bytes(TEAM_CATALOGUE), "tally_sheets.xlsx": xlsx_bytes(workbook)}
+    return document, {
+        "coast_indicators.yaml": yaml_bytes(TEAM_CATALOGUE),
+        "tally_sheets.xlsx": xlsx_bytes(workbook),
+    }
 
 
 # ---------------------------------------------------------------- main
 
-PROJECTS = (safe_journeys, shelter_and_recovery, justice_for_survivors, programa_nacional, coast_outreach)
+PROJECTS = (
+    safe_journeys,
+    shelter_and_recovery,
+    justice_for_survivors,
+    programa_nacional,
+    coast_outreach,
+)
 
 
 def main(out_dir: Path = OUT_DIR) -> None:

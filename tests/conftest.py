@@ -16,8 +16,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 CTLIB = Path(sys.executable).with_name("ctlib")
@@ -34,12 +39,19 @@ def ctlib_server(log_path: Path, *arguments: str):
     """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL."""
     port = free_port()
     with open(log_path, "w") as log:
-        server = subprocess.Popen([str(CTLIB), *arguments, "--port", str(port)], cwd=REPO,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [str(CTLIB), *arguments, "--port", str(port)],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), timeout=1),
+                ):
                     break
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
@@ -61,7 +73,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -77,7 +91,9 @@ class RequestLog:
         url = route.request.url
         self.urls.append(url)
         parsed = urlparse(url)
-        if parsed.scheme in ("data", "blob", "about") or (parsed.scheme == "file" and not parsed.hostname):
+        if parsed.scheme in ("data", "blob", "about") or (
+            parsed.scheme == "file" and not parsed.hostname
+        ):
             route.continue_()
         elif parsed.hostname in LOCAL_HOSTS:
             route.continue_()

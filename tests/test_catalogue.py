@@ -9,37 +9,94 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from ctlib.catalogue import (
-    BUILTIN_FILES, describe_condition, describe_method, load_catalogue, recipe_columns,
+    BUILTIN_FILES,
+    describe_condition,
+    describe_method,
+    load_catalogue,
+    recipe_columns,
 )
 from ctlib.catalogue_model import Condition, Indicator
 from ctlib.errors import CatalogueError, UnknownIndicatorError
 from ctlib.tables import DATE, PILLARS, TABLES
 
-PREFIXES = {"prevention": "PREV", "protection": "PROT", "prosecution": "PROS", "partnership": "PART"}
+PREFIXES = {
+    "prevention": "PREV",
+    "protection": "PROT",
+    "prosecution": "PROS",
+    "partnership": "PART",
+}
 # The sub-areas issue 2 asks the catalogue to cover, as they are named in the `area` field.
 REQUIRED_AREAS = {
-    "prevention": {"awareness raising", "safer migration", "capacity building", "economic empowerment",
-                   "hotlines", "labour and demand side", "research and data"},
-    "protection": {"identification", "referral", "shelter", "medical care", "psychosocial support", "legal aid",
-                   "residence status", "return", "reintegration", "case management", "children", "consent"},
-    "prosecution": {"legislation", "law-enforcement and judicial training", "investigation", "prosecution",
-                    "conviction", "sentencing", "victim-witness support", "remedies", "non-punishment",
-                    "cross-border cooperation", "financial investigation"},
-    "partnership": {"coordination bodies", "national referral mechanism", "agreements", "data sharing",
-                    "survivor inclusion"},
+    "prevention": {
+        "awareness raising",
+        "safer migration",
+        "capacity building",
+        "economic empowerment",
+        "hotlines",
+        "labour and demand side",
+        "research and data",
+    },
+    "protection": {
+        "identification",
+        "referral",
+        "shelter",
+        "medical care",
+        "psychosocial support",
+        "legal aid",
+        "residence status",
+        "return",
+        "reintegration",
+        "case management",
+        "children",
+        "consent",
+    },
+    "prosecution": {
+        "legislation",
+        "law-enforcement and judicial training",
+        "investigation",
+        "prosecution",
+        "conviction",
+        "sentencing",
+        "victim-witness support",
+        "remedies",
+        "non-punishment",
+        "cross-border cooperation",
+        "financial investigation",
+    },
+    "partnership": {
+        "coordination bodies",
+        "national referral mechanism",
+        "agreements",
+        "data sharing",
+        "survivor inclusion",
+    },
 }
 
 
 def valid_entry(**changes) -> dict:
     """A complete, valid custom indicator (as YAML would give it), with some fields changed."""
     entry = {
-        "id": "TEAM-01", "name": "Victims sheltered, by sex", "pillar": "protection", "area": "shelter",
-        "level": "output", "unit": "count", "direction": "increase",
-        "definition": "Different victims who began a shelter stay.", "rationale": "Shows shelter reach.",
-        "data_source": "Shelter register.", "frequency": "quarterly", "disaggregations": ["sex"],
-        "references": ["team"], "iati_measure": "unit",
-        "method": {"measure": "count_distinct", "table": "services", "date": "start_date", "column": "case_id",
-                   "filter": [{"column": "service_type", "op": "equals", "value": "shelter"}]},
+        "id": "TEAM-01",
+        "name": "Victims sheltered, by sex",
+        "pillar": "protection",
+        "area": "shelter",
+        "level": "output",
+        "unit": "count",
+        "direction": "increase",
+        "definition": "Different victims who began a shelter stay.",
+        "rationale": "Shows shelter reach.",
+        "data_source": "Shelter register.",
+        "frequency": "quarterly",
+        "disaggregations": ["sex"],
+        "references": ["team"],
+        "iati_measure": "unit",
+        "method": {
+            "measure": "count_distinct",
+            "table": "services",
+            "date": "start_date",
+            "column": "case_id",
+            "filter": [{"column": "service_type", "op": "equals", "value": "shelter"}],
+        },
         "rollup": "recompute",
     }
     entry.update(changes)
@@ -62,7 +119,11 @@ def load_error(*paths) -> CatalogueError:
 
 def raw_entries() -> list[tuple[str, dict]]:
     yaml = YAML(typ="safe", pure=True)
-    return [(path.stem, entry) for path in BUILTIN_FILES for entry in yaml.load(path.read_text(encoding="utf-8"))]
+    return [
+        (path.stem, entry)
+        for path in BUILTIN_FILES
+        for entry in yaml.load(path.read_text(encoding="utf-8"))
+    ]
 
 
 # --- the model -------------------------------------------------------------------------------------
@@ -70,21 +131,47 @@ def raw_entries() -> list[tuple[str, dict]]:
 
 def test_model_accepts_a_complete_entry():
     indicator = Indicator.model_validate(valid_entry())
-    assert indicator.method.filter[0] == Condition(column="service_type", op="equals", value="shelter")
+    assert indicator.method.filter[0] == Condition(
+        column="service_type", op="equals", value="shelter"
+    )
     assert indicator.method.numerator is None
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"unit": "people"}, "Input should be 'count'"),
-    ({"colour": "red"}, "Extra inputs are not permitted"),
-    ({"id": "team 1"}, "String should match pattern"),
-    ({"method": {"measure": "share", "table": "cases", "date": "identification_date"}}, "needs numerator"),
-    ({"method": {"measure": "count", "table": "cases"}}, "needs date"),
-    ({"method": {"measure": "count", "table": "cases", "date": "identification_date",
-                 "filter": [{"column": "sex", "op": "in", "value": "female"}]}}, "'in' takes a list"),
-    ({"method": {"measure": "count", "table": "cases", "date": "identification_date",
-                 "filter": [{"column": "age", "op": "range", "value": [1]}]}}, "'range' takes [low, high]"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"unit": "people"}, "Input should be 'count'"),
+        ({"colour": "red"}, "Extra inputs are not permitted"),
+        ({"id": "team 1"}, "String should match pattern"),
+        (
+            {"method": {"measure": "share", "table": "cases", "date": "identification_date"}},
+            "needs numerator",
+        ),
+        ({"method": {"measure": "count", "table": "cases"}}, "needs date"),
+        (
+            {
+                "method": {
+                    "measure": "count",
+                    "table": "cases",
+                    "date": "identification_date",
+                    "filter": [{"column": "sex", "op": "in", "value": "female"}],
+                }
+            },
+            "'in' takes a list",
+        ),
+        (
+            {
+                "method": {
+                    "measure": "count",
+                    "table": "cases",
+                    "date": "identification_date",
+                    "filter": [{"column": "age", "op": "range", "value": [1]}],
+                }
+            },
+            "'range' takes [low, high]",
+        ),
+    ],
+)
 def test_model_rejects_bad_entries(change, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         Indicator.model_validate(valid_entry(**change))
@@ -99,7 +186,11 @@ def test_every_shipped_entry_writes_every_field_and_sits_in_its_pillar_file():
         assert set(entry) == fields, entry["id"]
         assert entry["pillar"] == pillar, entry["id"]
         assert entry["iati_measure"], entry["id"]
-        assert entry["definition"].strip() and entry["rationale"].strip() and entry["data_source"].strip()
+        assert (
+            entry["definition"].strip()
+            and entry["rationale"].strip()
+            and entry["data_source"].strip()
+        )
 
 
 def test_counts_per_pillar_and_total():
@@ -142,7 +233,10 @@ def test_every_shipped_recipe_names_existing_tables_and_columns():
             continue
         assert method.table in TABLES, indicator.id
         columns = recipe_columns(method.table)
-        assert named_columns(indicator) <= set(columns), (indicator.id, named_columns(indicator) - set(columns))
+        assert named_columns(indicator) <= set(columns), (
+            indicator.id,
+            named_columns(indicator) - set(columns),
+        )
         assert columns[method.date].kind == DATE, indicator.id
         for condition in method.filter:
             if columns[condition.column].categories and condition.op in ("equals", "in", "not"):
@@ -155,8 +249,12 @@ def test_shipped_units_and_rollups_follow_the_measure():
         measure = indicator.method.measure
         if measure == "share":
             # only survey shares may describe the population at the latest round; others are recomputed
-            rollups = ("recompute", "latest") if indicator.method.table == "surveys" else ("recompute",)
-            assert (indicator.unit, indicator.iati_measure) == ("percent", "percentage"), indicator.id
+            rollups = (
+                ("recompute", "latest") if indicator.method.table == "surveys" else ("recompute",)
+            )
+            assert (indicator.unit, indicator.iati_measure) == ("percent", "percentage"), (
+                indicator.id
+            )
             assert indicator.rollup in rollups, indicator.id
         elif measure in ("ratio", "rate", "mean", "median", "change"):
             assert indicator.rollup == "recompute", indicator.id
@@ -174,14 +272,28 @@ def test_a_few_indicators_are_reported_directly():
 def test_the_standard_donor_indicators():
     catalogue = load_catalogue()
     by_reference = {ref: i for i in catalogue for ref in i.references}
-    assert {code: by_reference[code].pillar for code in ("PS.5.1-28", "PS.5.1-29", "PS.5.2-23", "PS.5.3-15")} == {
-        "PS.5.1-28": "protection", "PS.5.1-29": "protection", "PS.5.2-23": "prosecution", "PS.5.3-15": "prevention"}
+    assert {
+        code: by_reference[code].pillar
+        for code in ("PS.5.1-28", "PS.5.1-29", "PS.5.2-23", "PS.5.3-15")
+    } == {
+        "PS.5.1-28": "protection",
+        "PS.5.1-29": "protection",
+        "PS.5.2-23": "prosecution",
+        "PS.5.3-15": "prevention",
+    }
     sdg = by_reference["SDG 16.2.2"]
-    assert (sdg.unit, sdg.level, sdg.method.measure, sdg.method.factor) == ("rate", "impact", "rate", 100000)
+    assert (sdg.unit, sdg.level, sdg.method.measure, sdg.method.factor) == (
+        "rate",
+        "impact",
+        "rate",
+        100000,
+    )
     assert sdg.method.denominator.project_value == "population"
     prevention_training = by_reference["PS.5.3-15"].method
     assert {(c.column, c.value) for c in prevention_training.filter} == {
-        ("curriculum", "tip_prevention"), ("has_completed", True)}
+        ("curriculum", "tip_prevention"),
+        ("has_completed", True),
+    }
     assert prevention_training.date == "completion_date"
     assert catalogue.search("forced-labour indicator")[0].direction == "decrease"
     assert [i.id for i in catalogue if "penalised" in i.name.lower()] == ["PROS-15"]
@@ -214,11 +326,19 @@ def test_get_unknown_id_suggests_the_closest():
 
 def test_filter_by_pillar_area_level_unit():
     catalogue = load_catalogue()
-    assert [i.id for i in catalogue.filter(pillar="prosecution", area="sentencing")] == ["PROS-11", "PROS-12"]
+    assert [i.id for i in catalogue.filter(pillar="prosecution", area="sentencing")] == [
+        "PROS-11",
+        "PROS-12",
+    ]
     assert [i.id for i in catalogue.filter(unit="rate")] == ["PROT-03"]
     assert [i.id for i in catalogue.filter(level="impact")] == ["PROT-03", "PROT-04"]
     assert [i.id for i in catalogue.filter(pillar="Partnership", unit="yes_no")] == [
-        "PART-05", "PART-06", "PART-07", "PART-08", "PART-13"]
+        "PART-05",
+        "PART-06",
+        "PART-07",
+        "PART-08",
+        "PART-13",
+    ]
     assert catalogue.filter(area="no such area") == []
 
 
@@ -235,25 +355,37 @@ def test_describe_method_in_plain_words():
     catalogue = load_catalogue()
     assert describe_method(catalogue.get("PROT-06")) == (
         "Count of rows in cases where is_referred is true, placed in a period by referral_date; "
-        "life of project: sum of the periods")
+        "life of project: sum of the periods"
+    )
     assert describe_method(catalogue.get("PROT-03")) == (
         "Rate over rows in cases where trafficking_status is one of possible, actual: (count of rows) ÷ "
         "(the project's population (from project.yaml context)) × 100,000, placed in a period by "
-        "identification_date; life of project: recomputed over all records of the project")
+        "identification_date; life of project: recomputed over all records of the project"
+    )
     assert describe_method(catalogue.get("PROS-02")) == (
         "Yes when a row in milestones where milestone_type is one of law_enacted, law_amended has achieved_date "
-        "on or before the end of the period, otherwise no; life of project: value of the latest period")
+        "on or before the end of the period, otherwise no; life of project: value of the latest period"
+    )
     assert describe_method(catalogue.get("PREV-10")).startswith(
-        "Mean of post_score minus pre_score over rows in participants that have both pre_score")
+        "Mean of post_score minus pre_score over rows in participants that have both pre_score"
+    )
     assert describe_method(catalogue.get("PART-09")).startswith("Reported directly by the project")
 
 
-@pytest.mark.parametrize("op, value, words", [
-    ("equals", True, "x is true"), ("in", ["a", "b"], "x is one of a, b"), ("not", "a", "x is not a"),
-    ("not", ["a", "b"], "x is none of a, b"), ("range", [0, 14], "x is between 0 and 14"),
-    ("range", [70, None], "x is at least 70"), ("range", [None, 5], "x is at most 5"),
-    ("is_null", True, "x is empty"), ("is_null", False, "x is filled in"),
-])
+@pytest.mark.parametrize(
+    "op, value, words",
+    [
+        ("equals", True, "x is true"),
+        ("in", ["a", "b"], "x is one of a, b"),
+        ("not", "a", "x is not a"),
+        ("not", ["a", "b"], "x is none of a, b"),
+        ("range", [0, 14], "x is between 0 and 14"),
+        ("range", [70, None], "x is at least 70"),
+        ("range", [None, 5], "x is at most 5"),
+        ("is_null", True, "x is empty"),
+        ("is_null", False, "x is filled in"),
+    ],
+)
 def test_describe_condition(op, value, words):
     assert describe_condition(Condition(column="x", op=op, value=value)) == words
 
@@ -269,7 +401,9 @@ def test_a_team_file_adds_its_indicators(tmp_path):
     assert catalogue.ids[-1] == "TEAM-01"
     assert catalogue.get("TEAM-01").disaggregations == ["sex"]  # a column of the linked cases table
     assert catalogue.version != builtin.version
-    assert load_catalogue(extra=path).ids == catalogue.ids  # one path alone is not split into characters
+    assert (
+        load_catalogue(extra=path).ids == catalogue.ids
+    )  # one path alone is not split into characters
 
 
 def test_malformed_yaml_names_the_line(tmp_path):
@@ -294,9 +428,14 @@ def test_a_missing_file(tmp_path):
 
 
 def test_duplicate_ids_within_a_file_and_with_the_builtin_catalogue(tmp_path):
-    path = write_yaml(tmp_path / "team.yaml", [valid_entry(), valid_entry(), valid_entry(id="PROT-03")])
+    path = write_yaml(
+        tmp_path / "team.yaml", [valid_entry(), valid_entry(), valid_entry(id="PROT-03")]
+    )
     problems = load_error(path).problems
-    assert [(p.entry, p.rule) for p in problems] == [("TEAM-01", "unique id"), ("PROT-03", "unique id")]
+    assert [(p.entry, p.rule) for p in problems] == [
+        ("TEAM-01", "unique id"),
+        ("PROT-03", "unique id"),
+    ]
     assert f"already used in {path} (entry 1)" in problems[0].message
     assert "already used in the built-in catalogue" in problems[1].message
 
@@ -308,12 +447,19 @@ def test_duplicate_ids_across_two_team_files(tmp_path):
     assert (problem.file, problem.entry) == (second, "TEAM-01")
 
 
-@pytest.mark.parametrize("change, field, value, allowed", [
-    ({"pillar": "policy"}, "field pillar", "policy", "'prevention'"),
-    ({"unit": "people"}, "field unit", "people", "'percent'"),
-    ({"method": {"measure": "average", "table": "cases", "date": "identification_date"}},
-     "field method.measure", "average", "'median'"),
-])
+@pytest.mark.parametrize(
+    "change, field, value, allowed",
+    [
+        ({"pillar": "policy"}, "field pillar", "policy", "'prevention'"),
+        ({"unit": "people"}, "field unit", "people", "'percent'"),
+        (
+            {"method": {"measure": "average", "table": "cases", "date": "identification_date"}},
+            "field method.measure",
+            "average",
+            "'median'",
+        ),
+    ],
+)
 def test_unknown_pillar_unit_or_measure(tmp_path, change, field, value, allowed):
     path = write_yaml(tmp_path / "team.yaml", [valid_entry(**change)])
     [problem] = load_error(path).problems
@@ -326,12 +472,18 @@ def test_unknown_table(tmp_path):
     path = write_yaml(tmp_path / "team.yaml", [valid_entry(method=method, rollup="sum")])
     [problem] = load_error(path).problems
     assert problem.entry == "TEAM-01"
-    assert problem.message.startswith("field method.table: unknown table 'victims'; standard tables are: cases")
+    assert problem.message.startswith(
+        "field method.table: unknown table 'victims'; standard tables are: cases"
+    )
 
 
 def test_filter_on_a_column_the_table_lacks(tmp_path):
-    method = {"measure": "count", "table": "cases", "date": "identification_date",
-              "filter": [{"column": "gender", "op": "equals", "value": "female"}]}
+    method = {
+        "measure": "count",
+        "table": "cases",
+        "date": "identification_date",
+        "filter": [{"column": "gender", "op": "equals", "value": "female"}],
+    }
     path = write_yaml(tmp_path / "team.yaml", [valid_entry(method=method, rollup="sum")])
     [problem] = load_error(path).problems
     assert (problem.entry, problem.column, problem.rule) == ("TEAM-01", "gender", "known column")
@@ -343,20 +495,49 @@ def test_missing_required_field(tmp_path):
     del entry["rationale"]
     path = write_yaml(tmp_path / "team.yaml", [entry])
     [problem] = load_error(path).problems
-    assert (problem.file, problem.entry, problem.message) == (path, "TEAM-01", "field rationale: Field required")
+    assert (problem.file, problem.entry, problem.message) == (
+        path,
+        "TEAM-01",
+        "field rationale: Field required",
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"method": {"measure": "count", "table": "cases", "date": "closure_reason"}},
-     "field method.date: column 'closure_reason' is category, expected date"),
-    ({"method": {"measure": "count", "table": "cases", "date": "identification_date",
-                 "filter": [{"column": "sex", "op": "equals", "value": "f"}]}},
-     "field method.filter[0].value: 'f' is not a category of 'sex'; allowed: female, male, other, unknown"),
-    ({"unit": "percent"}, "field unit: measure 'count_distinct' gives count, not 'percent'"),
-    ({"disaggregations": ["sector"]}, "field disaggregations[0]: table 'services' has no column 'sector'"),
-    ({"method": {"measure": "mean", "table": "legal_cases", "date": "verdict_date", "column": "verdict"}},
-     "field method.column: column 'verdict' is category, expected integer or number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"method": {"measure": "count", "table": "cases", "date": "closure_reason"}},
+            "field method.date: column 'closure_reason' is category, expected date",
+        ),
+        (
+            {
+                "method": {
+                    "measure": "count",
+                    "table": "cases",
+                    "date": "identification_date",
+                    "filter": [{"column": "sex", "op": "equals", "value": "f"}],
+                }
+            },
+            "field method.filter[0].value: 'f' is not a category of 'sex'; allowed: female, male, other, unknown",
+        ),
+        ({"unit": "percent"}, "field unit: measure 'count_distinct' gives count, not 'percent'"),
+        (
+            {"disaggregations": ["sector"]},
+            "field disaggregations[0]: table 'services' has no column 'sector'",
+        ),
+        (
+            {
+                "method": {
+                    "measure": "mean",
+                    "table": "legal_cases",
+                    "date": "verdict_date",
+                    "column": "verdict",
+                }
+            },
+            "field method.column: column 'verdict' is category, expected integer or number",
+        ),
+    ],
+)
 def test_recipe_checks_against_the_tables(tmp_path, change, message):
     path = write_yaml(tmp_path / "team.yaml", [valid_entry(**change)])
     assert message in [p.message for p in load_error(path).problems]
@@ -365,20 +546,35 @@ def test_recipe_checks_against_the_tables(tmp_path, change, message):
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
     entry_without_name = valid_entry(id="TEAM-02")
     del entry_without_name["name"]
-    first = write_yaml(tmp_path / "a.yaml", [
-        valid_entry(),  # valid: still nothing is loaded
-        valid_entry(id="TEAM-01", pillar="policy"),
-        entry_without_name,
-        valid_entry(id="TEAM-03", method={"measure": "count", "table": "cases", "date": "identification_date",
-                                          "filter": [{"column": "colour", "op": "equals", "value": 1}]},
-                    rollup="sum"),
-    ])
+    first = write_yaml(
+        tmp_path / "a.yaml",
+        [
+            valid_entry(),  # valid: still nothing is loaded
+            valid_entry(id="TEAM-01", pillar="policy"),
+            entry_without_name,
+            valid_entry(
+                id="TEAM-03",
+                method={
+                    "measure": "count",
+                    "table": "cases",
+                    "date": "identification_date",
+                    "filter": [{"column": "colour", "op": "equals", "value": 1}],
+                },
+                rollup="sum",
+            ),
+        ],
+    )
     second = tmp_path / "b.yaml"
     second.write_text("- id: [\n", encoding="utf-8")
     error = load_error(first, second)
     where = [(p.file, p.entry) for p in error.problems]
-    assert where == [(first, "TEAM-01"), (first, "TEAM-01"), (first, "TEAM-02"), (first, "TEAM-03"),
-                     (str(second), None)]
+    assert where == [
+        (first, "TEAM-01"),
+        (first, "TEAM-01"),
+        (first, "TEAM-02"),
+        (first, "TEAM-03"),
+        (str(second), None),
+    ]
     assert error.summary == "The indicator catalogue cannot be loaded (5 problem(s))"
     text = str(error)
     assert "field pillar" in text and "field name: Field required" in text and "'colour'" in text
@@ -386,12 +582,24 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
 
 
 def test_reported_and_linked_columns_need_no_table_of_their_own(tmp_path):
-    reported = valid_entry(id="TEAM-02", unit="percent", rollup="latest", disaggregations=["shelter"],
-                           method={"measure": "reported"})
-    linked = valid_entry(id="TEAM-03", method={
-        "measure": "share", "table": "participants", "date": "completion_date",
-        "filter": [{"column": "activity_type", "op": "equals", "value": "training"}],
-        "numerator": {"filter": [{"column": "post_score", "op": "range", "value": [70, None]}]}},
-        unit="percent", disaggregations=["channel"])
+    reported = valid_entry(
+        id="TEAM-02",
+        unit="percent",
+        rollup="latest",
+        disaggregations=["shelter"],
+        method={"measure": "reported"},
+    )
+    linked = valid_entry(
+        id="TEAM-03",
+        method={
+            "measure": "share",
+            "table": "participants",
+            "date": "completion_date",
+            "filter": [{"column": "activity_type", "op": "equals", "value": "training"}],
+            "numerator": {"filter": [{"column": "post_score", "op": "range", "value": [70, None]}]},
+        },
+        unit="percent",
+        disaggregations=["channel"],
+    )
     catalogue = load_catalogue(extra=[write_yaml(tmp_path / "team.yaml", [reported, linked])])
     assert catalogue.get("TEAM-03").method.filter[0].column == "activity_type"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from conftest import SAMPLE_DIR
+
 from ctlib.catalogue import load_catalogue
 from ctlib.engine import compute
 from ctlib.ingest import load_project_data
@@ -16,12 +16,18 @@ from ctlib.project_model import SelectedIndicator
 
 @pytest.fixture(scope="module")
 def sample_data():
-    return [load_project_data(folder) for folder in sorted(SAMPLE_DIR.iterdir()) if (folder / "project.yaml").is_file()]
+    return [
+        load_project_data(folder)
+        for folder in sorted(SAMPLE_DIR.iterdir())
+        if (folder / "project.yaml").is_file()
+    ]
 
 
 def with_every_indicator(data, indicators):
     """The project's data with `indicators` selected, each with every disaggregation it supports."""
-    selected = [SelectedIndicator(id=i.id, disaggregations=list(i.disaggregations)) for i in indicators]
+    selected = [
+        SelectedIndicator(id=i.id, disaggregations=list(i.disaggregations)) for i in indicators
+    ]
     project = data.project.model_copy(update={"indicators": selected})
     return dataclasses.replace(data, project=project)
 
@@ -36,10 +42,17 @@ def test_every_indicator_runs_on_the_sample_projects_that_have_its_table(sample_
     catalogue = load_catalogue()
     ran, valued = set(), set()
     for data in sample_data:
-        runnable = [i for i in catalogue if (i.method.table or "reported_values") in data.tables
-                    and needed_context(i) <= set(data.project.context)]
+        runnable = [
+            i
+            for i in catalogue
+            if (i.method.table or "reported_values") in data.tables
+            and needed_context(i) <= set(data.project.context)
+        ]
         results = compute(with_every_indicator(data, runnable), periods="all")
-        assert not [p for p in results.problems if p.severity == "error"], (data.project_id, results.problems)
+        assert not [p for p in results.problems if p.severity == "error"], (
+            data.project_id,
+            results.problems,
+        )
         table = results.table
         for indicator in runnable:
             rows = table[table["indicator_id"] == indicator.id]

@@ -12,7 +12,9 @@ from ctlib import charts
 
 def bars(svg: str) -> list[str]:
     """The aria-labels of the bars drawn in an SVG."""
-    return re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar"', svg)
+    return re.findall(
+        r'<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar"', svg
+    )
 
 
 def mark_texts(svg: str) -> list[str]:
@@ -21,30 +23,43 @@ def mark_texts(svg: str) -> list[str]:
 
 @pytest.fixture
 def totals():
-    return pd.DataFrame({
-        "project_id": "p1",
-        "indicator_id": ["PREV-01", "PROT-03", "PROS-02", "PART-01", "PROT-07"],
-        "indicator_name": ["People reached", "Victims referred", "Prosecutions", "Meetings", "Shelter nights"],
-        "pillar": ["prevention", "protection", "prosecution", "partnership", "protection"],
-        "period": "2026-Q2", "dimension": "total", "category": "total",
-        "value": [1200.0, 40.0, 3.0, None, 500.0],
-        "target": [1000.0, 60.0, 3.0, 4.0, None],
-        "achievement": [120.0, 66.66, 100.0, None, None],
-        "status": ["above", "below", "on track", "no data", "no target"],
-        "suppressed": False,
-    })
+    return pd.DataFrame(
+        {
+            "project_id": "p1",
+            "indicator_id": ["PREV-01", "PROT-03", "PROS-02", "PART-01", "PROT-07"],
+            "indicator_name": [
+                "People reached",
+                "Victims referred",
+                "Prosecutions",
+                "Meetings",
+                "Shelter nights",
+            ],
+            "pillar": ["prevention", "protection", "prosecution", "partnership", "protection"],
+            "period": "2026-Q2",
+            "dimension": "total",
+            "category": "total",
+            "value": [1200.0, 40.0, 3.0, None, 500.0],
+            "target": [1000.0, 60.0, 3.0, 4.0, None],
+            "achievement": [120.0, 66.66, 100.0, None, None],
+            "status": ["above", "below", "on track", "no data", "no target"],
+            "suppressed": False,
+        }
+    )
 
 
 @pytest.fixture
 def disaggregated():
-    return pd.DataFrame({
-        "indicator_id": "PROT-03", "period": "2026-Q2",
-        "dimension": ["sex", "sex", "sex", "age_group", "age_group"],
-        "category": ["female", "male", "unknown", "0-11", "12-17"],
-        "value": [30.0, 8.0, 3.0, None, 12.0],  # 3 is a leak the chart must not draw
-        "suppressed": [False, False, True, True, False],
-        "numerator": [30.0, 8.0, 3.0, None, 12.0],
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": "PROT-03",
+            "period": "2026-Q2",
+            "dimension": ["sex", "sex", "sex", "age_group", "age_group"],
+            "category": ["female", "male", "unknown", "0-11", "12-17"],
+            "value": [30.0, 8.0, 3.0, None, 12.0],  # 3 is a leak the chart must not draw
+            "suppressed": [False, False, True, True, False],
+            "numerator": [30.0, 8.0, 3.0, None, 12.0],
+        }
+    )
 
 
 def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(totals):
@@ -52,21 +67,35 @@ def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(t
     drawn = bars(svg)
     assert len(drawn) == 3
     assert any("PROT-03 · Victims referred" in b and "67" in b for b in drawn)
-    assert mark_texts(svg) == ["120% · above", "67% · below", "100% · on track", "no data", "no target"]
+    assert mark_texts(svg) == [
+        "120% · above",
+        "67% · below",
+        "100% · on track",
+        "no data",
+        "no target",
+    ]
 
 
 def test_progress_keeps_the_table_order_with_or_without_a_bar(totals):
     svg = charts.to_svg(charts.progress_chart(totals.iloc[[3, 0, 4, 1, 2]], "Progress"))
-    rows = re.findall(r'text-anchor="end" transform="translate\(-7,([\d.]+)\)"[^>]*>([^<]*)</text>', svg)
+    rows = re.findall(
+        r'text-anchor="end" transform="translate\(-7,([\d.]+)\)"[^>]*>([^<]*)</text>', svg
+    )
     assert [label for _, label in sorted(rows, key=lambda r: float(r[0]))] == [
-        "PART-01 · Meetings", "PREV-01 · People reached", "PROT-07 · Shelter nights", "PROT-03 · Victims referred",
-        "PROS-02 · Prosecutions"]
+        "PART-01 · Meetings",
+        "PREV-01 · People reached",
+        "PROT-07 · Shelter nights",
+        "PROT-03 · Victims referred",
+        "PROS-02 · Prosecutions",
+    ]
     # the target tick at 100 % and the status colours of the Okabe–Ito palette
     assert "#D55E00" in svg and "#009E73" in svg and "#0072B2" in svg
 
 
 def test_progress_shortens_long_indicator_names(totals):
-    long = totals.assign(indicator_name="Share of assisted victims who received legal counselling or representation")
+    long = totals.assign(
+        indicator_name="Share of assisted victims who received legal counselling or representation"
+    )
     svg = charts.to_svg(charts.progress_chart(long, "Progress"))
     assert "PREV-01 · Share of assisted victims who receive…" in svg
     assert "representation" not in svg.split("<title>")[0]
@@ -77,12 +106,19 @@ def test_progress_clips_very_high_achievement_but_labels_the_real_figure(totals)
     chart = charts.progress_chart(high, "Progress")
     svg = charts.to_svg(chart)
     assert "450% · above" in mark_texts(svg)
-    rows = [row for data in chart.to_dict()["datasets"].values() for row in data if "achievement_drawn" in row]
+    rows = [
+        row
+        for data in chart.to_dict()["datasets"].values()
+        for row in data
+        if "achievement_drawn" in row
+    ]
     assert max(row["achievement_drawn"] or 0 for row in rows) == 200
 
 
 def test_disaggregation_never_draws_a_suppressed_cell(disaggregated):
-    chart = charts.disaggregation_chart(disaggregated, "Victims referred by sex and age", "count", 5)
+    chart = charts.disaggregation_chart(
+        disaggregated, "Victims referred by sex and age", "count", 5
+    )
     svg = charts.to_svg(chart)
     drawn = [re.search(r"category: (.*)$", b).group(1) for b in bars(svg)]
     assert sorted(drawn) == ["12-17", "female", "male"]
@@ -99,11 +135,17 @@ def test_charts_embed_only_the_columns_they_draw(disaggregated):
 
 
 def test_trend_marks_targets_baseline_and_hidden_periods():
-    rows = pd.DataFrame({
-        "indicator_id": "PROT-03", "period": ["2025-Q3", "2025-Q4", "2026-Q1"],
-        "value": [10.0, None, 30.0], "target": [20.0, 30.0, None], "baseline": 8.0,
-        "status": ["below", "no data", "no target"], "suppressed": [False, True, False],
-    })
+    rows = pd.DataFrame(
+        {
+            "indicator_id": "PROT-03",
+            "period": ["2025-Q3", "2025-Q4", "2026-Q1"],
+            "value": [10.0, None, 30.0],
+            "target": [20.0, 30.0, None],
+            "baseline": 8.0,
+            "status": ["below", "no data", "no target"],
+            "suppressed": [False, True, False],
+        }
+    )
     chart = charts.trend_chart(rows, "Victims referred", "count", 5)
     svg = charts.to_svg(chart)
     assert mark_texts(svg)[:3] == ["10", "&lt;5", "30"]
@@ -111,24 +153,34 @@ def test_trend_marks_targets_baseline_and_hidden_periods():
     assert len(re.findall(r'aria-roledescription="tick"', svg)) == 2
     assert "Value (number)" in svg
     assert chart.to_dict()["description"].startswith(
-        "Line chart of Victims referred per period, in number: 2025-Q3: 10; 2025-Q4: <5; 2026-Q1: 30.")
+        "Line chart of Victims referred per period, in number: 2025-Q3: 10; 2025-Q4: <5; 2026-Q1: 30."
+    )
 
 
 def test_scorecard_counts_statuses_per_pillar(totals):
     chart = charts.scorecard_chart(totals, "Status per pillar")
     counts = next(iter(chart.to_dict()["datasets"].values()))
     got = {(row["pillar"], row["status"]): row["indicators"] for row in counts}
-    assert got == {("prevention", "above"): 1, ("protection", "below"): 1, ("protection", "no target"): 1,
-                   ("prosecution", "on track"): 1, ("partnership", "no data"): 1}
+    assert got == {
+        ("prevention", "above"): 1,
+        ("protection", "below"): 1,
+        ("protection", "no target"): 1,
+        ("prosecution", "on track"): 1,
+        ("partnership", "no data"): 1,
+    }
     assert "protection: 1 below, 1 no target" in chart.to_dict()["description"]
     assert len(bars(charts.to_svg(chart))) == 5
 
 
 def test_completeness_heatmap_labels_each_cell():
-    table = pd.DataFrame({
-        "table": ["cases", "cases", "services"], "column": ["sex", "sex", "provider"],
-        "period": ["2026-Q1", "2026-Q2", "2026-Q1"], "completeness": [100.0, 94.6, 40.0],
-    })
+    table = pd.DataFrame(
+        {
+            "table": ["cases", "cases", "services"],
+            "column": ["sex", "sex", "provider"],
+            "period": ["2026-Q1", "2026-Q2", "2026-Q1"],
+            "completeness": [100.0, 94.6, 40.0],
+        }
+    )
     chart = charts.completeness_chart(table, "Data completeness")
     assert mark_texts(charts.to_svg(chart)) == ["100%", "95%", "40%"]
     assert "Least complete: services.provider in 2026-Q1: 40%" in chart.to_dict()["description"]
@@ -143,8 +195,13 @@ def test_guard_refuses_case_level_identifiers(totals, column):
 def test_guard_refuses_repeated_keys_and_too_many_rows(totals, disaggregated):
     with pytest.raises(ValueError, match="repeat the key"):
         charts.disaggregation_chart(pd.concat([disaggregated, disaggregated]), "t", "count", 5)
-    many = pd.DataFrame({"indicator_id": [f"X-{i}" for i in range(charts.MAX_ROWS + 1)],
-                         "pillar": "prevention", "status": "above"})
+    many = pd.DataFrame(
+        {
+            "indicator_id": [f"X-{i}" for i in range(charts.MAX_ROWS + 1)],
+            "pillar": "prevention",
+            "status": "above",
+        }
+    )
     with pytest.raises(ValueError, match="rows is more than"):
         charts.scorecard_chart(many, "t")
 
@@ -160,11 +217,16 @@ def test_svg_carries_its_description_as_alt_text_and_loads_nothing(totals):
 
 def test_every_chart_is_a_valid_vega_lite_spec(totals, disaggregated):
     trend = totals.iloc[[1]].assign(baseline=8.0)
-    completeness = pd.DataFrame({"table": ["cases"], "column": ["sex"], "period": ["2026-Q1"],
-                                 "completeness": [90.0]})
-    for chart in (charts.progress_chart(totals, "p"), charts.trend_chart(trend, "t", "count", 5),
-                  charts.disaggregation_chart(disaggregated, "d", "count", 5),
-                  charts.scorecard_chart(totals, "s"), charts.completeness_chart(completeness, "c")):
+    completeness = pd.DataFrame(
+        {"table": ["cases"], "column": ["sex"], "period": ["2026-Q1"], "completeness": [90.0]}
+    )
+    for chart in (
+        charts.progress_chart(totals, "p"),
+        charts.trend_chart(trend, "t", "count", 5),
+        charts.disaggregation_chart(disaggregated, "d", "count", 5),
+        charts.scorecard_chart(totals, "s"),
+        charts.completeness_chart(completeness, "c"),
+    ):
         assert chart.to_dict(validate=True)["description"]
 
 
@@ -179,37 +241,58 @@ def test_a_hidden_share_reads_hidden_not_a_small_percentage(disaggregated):
 @pytest.fixture
 def history():
     """Two indicators over three periods: a count with a hidden period, and a share."""
-    return pd.DataFrame({
-        "indicator_id": ["PROT-03"] * 3 + ["PROT-24"] * 3,
-        "indicator_name": ["Victims referred"] * 3 + ["Share of child victims with a guardian"] * 3,
-        "period": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
-        "value": [10.0, 3.0, 12.0, 80.0, 85.0, 90.5], "target": [10.0, 10.0, 10.0, 90.0, 90.0, None],
-        "baseline": [4.0] * 3 + [70.0] * 3,
-        "status": ["on track", "suppressed", "above", "below", "on track", "no target"],
-        "suppressed": [False, True, False, False, False, False], "unit": ["count"] * 3 + ["percent"] * 3,
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": ["PROT-03"] * 3 + ["PROT-24"] * 3,
+            "indicator_name": ["Victims referred"] * 3
+            + ["Share of child victims with a guardian"] * 3,
+            "period": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
+            "value": [10.0, 3.0, 12.0, 80.0, 85.0, 90.5],
+            "target": [10.0, 10.0, 10.0, 90.0, 90.0, None],
+            "baseline": [4.0] * 3 + [70.0] * 3,
+            "status": ["on track", "suppressed", "above", "below", "on track", "no target"],
+            "suppressed": [False, True, False, False, False, False],
+            "unit": ["count"] * 3 + ["percent"] * 3,
+        }
+    )
 
 
 def test_trend_panels_draw_one_panel_per_indicator(history):
     chart = charts.trend_panels(history, "Protection per period", 5)
     svg = charts.to_svg(chart)
-    assert "PROT-03 · Victims referred (number)" in svg and "PROT-24 · Share of child victims with a guardian (%)" in svg
+    assert (
+        "PROT-03 · Victims referred (number)" in svg
+        and "PROT-24 · Share of child victims with a guardian (%)" in svg
+    )
     assert [t for t in mark_texts(svg) if t] == ["12", "90.5"]  # only the latest value is written
-    points = re.findall(r'aria-roledescription="point"[^>]*aria-label="([^"]*)"|aria-label="([^"]*)"[^>]*'
-                        r'aria-roledescription="point"', svg)
+    points = re.findall(
+        r'aria-roledescription="point"[^>]*aria-label="([^"]*)"|aria-label="([^"]*)"[^>]*'
+        r'aria-roledescription="point"',
+        svg,
+    )
     labels = [a or b for a, b in points]
     assert len(labels) == 6 and any("suppressed" in label for label in labels)
     assert len(re.findall(r'aria-roledescription="tick"', svg)) == 5
     data = [row for rows in chart.to_dict()["datasets"].values() for row in rows]
     assert 3.0 not in [row["value"] for row in data]  # the hidden count is not in the page
-    assert "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest above, target 10" \
+    assert (
+        "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest above, target 10"
         in chart.to_dict()["description"]
+    )
 
 
 def test_disaggregation_panels_per_indicator_and_dimension(disaggregated):
-    rows = pd.concat([disaggregated.assign(unit="count"),
-                      disaggregated.assign(indicator_id="PROT-24", unit="percent")], ignore_index=True)
+    rows = pd.concat(
+        [
+            disaggregated.assign(unit="count"),
+            disaggregated.assign(indicator_id="PROT-24", unit="percent"),
+        ],
+        ignore_index=True,
+    )
     svg = charts.to_svg(charts.disaggregation_panels(rows, "By category", 5))
     assert "PROT-03 by sex (number)" in svg and "PROT-24 by age group (%)" in svg
     assert len(bars(svg)) == 6
-    assert sorted(mark_texts(svg)).count("&lt;5") == 2 and sorted(mark_texts(svg)).count("hidden (&lt;5)") == 2
+    assert (
+        sorted(mark_texts(svg)).count("&lt;5") == 2
+        and sorted(mark_texts(svg)).count("hidden (&lt;5)") == 2
+    )

@@ -64,11 +64,16 @@ def test_list_prints_every_indicator_aligned_with_a_count(run):
     lines = result.output.splitlines()
     assert lines[0].split() == ["id", "pillar", "area", "level", "unit", "name"]
     assert [line.split()[0] for line in lines[1:-1]] == list(catalogue.ids)
-    counts = ", ".join(f"{p} {len(catalogue.filter(pillar=p))}" for p in
-                       ("prevention", "protection", "prosecution", "partnership"))
+    counts = ", ".join(
+        f"{p} {len(catalogue.filter(pillar=p))}"
+        for p in ("prevention", "protection", "prosecution", "partnership")
+    )
     assert lines[-1] == f"{len(catalogue)} indicators ({counts})"
     name_start = lines[0].index("name")
-    assert all(line[name_start - 2:name_start] == "  " and line[name_start] != " " for line in lines[1:-1])
+    assert all(
+        line[name_start - 2 : name_start] == "  " and line[name_start] != " "
+        for line in lines[1:-1]
+    )
     assert all(len(line) <= 120 for line in lines)
 
 
@@ -78,7 +83,10 @@ def test_list_cuts_long_text_to_the_terminal_width(run):
     assert "PROS-01  prosecution  legislation" in narrow[1] and narrow[1].endswith("…")
     wide = run("catalogue", "list", "--pillar", "prosecution", width=250).output
     assert "…" not in wide
-    assert "Trafficking investigations with mutual legal assistance or a joint investigation team" in wide
+    assert (
+        "Trafficking investigations with mutual legal assistance or a joint investigation team"
+        in wide
+    )
 
 
 def test_list_filters(run):
@@ -90,7 +98,9 @@ def test_list_filters(run):
     assert [line.split()[0] for line in impact[1:-1]] == ["PROT-03", "PROT-04"]
     found = run("catalogue", "list", "--search", "PS.5").output.splitlines()
     assert [line.split()[0] for line in found[1:-1]] == ["PREV-08", "PROT-01", "PROT-06", "PROS-01"]
-    both = run("catalogue", "list", "--pillar", "protection", "--search", "PS.5").output.splitlines()
+    both = run(
+        "catalogue", "list", "--pillar", "protection", "--search", "PS.5"
+    ).output.splitlines()
     assert [line.split()[0] for line in both[1:-1]] == ["PROT-01", "PROT-06"]
 
 
@@ -112,15 +122,28 @@ def test_show_prints_a_reference_sheet(run):
     lines = text.splitlines()
     assert lines[0] == "PROT-06  Victims referred to protection services"
     assert set(lines[1]) == {"="}
-    for expected in ("Pillar:          protection", "Area:            referral", "Level:           output",
-                     "Unit:            count", "Direction:       increase (higher is better)",
-                     "Frequency:       quarterly", "References:      PS.5.1-29; HTCDS cas_OutgoingReferralDate",
-                     "IATI measure:    unit", "Roll-up:         sum (life of project: sum of the periods)",
-                     "Definition", "Rationale", "Method", "Data source"):
+    for expected in (
+        "Pillar:          protection",
+        "Area:            referral",
+        "Level:           output",
+        "Unit:            count",
+        "Direction:       increase (higher is better)",
+        "Frequency:       quarterly",
+        "References:      PS.5.1-29; HTCDS cas_OutgoingReferralDate",
+        "IATI measure:    unit",
+        "Roll-up:         sum (life of project: sum of the periods)",
+        "Definition",
+        "Rationale",
+        "Method",
+        "Data source",
+    ):
         assert expected in lines, expected
     assert "Disaggregations: sex, age_group, child_adult, nationality," in text
     flat = " ".join(text.split())
-    assert "Count of rows in cases where is_referred is true, placed in a period by referral_date" in flat
+    assert (
+        "Count of rows in cases where is_referred is true, placed in a period by referral_date"
+        in flat
+    )
     assert "Referral forms and case-management records." in flat
     assert all(len(line) <= 80 for line in lines)
 
@@ -128,7 +151,10 @@ def test_show_prints_a_reference_sheet(run):
 def test_show_an_unknown_id_is_a_short_error(run):
     result = run("catalogue", "show", "PROT-3")
     assert result.exit_code == 2
-    assert result.output == "Error: Unknown indicator 'PROT-3'; did you mean PROT-03, PROT-23, PROT-13?\n"
+    assert (
+        result.output
+        == "Error: Unknown indicator 'PROT-3'; did you mean PROT-03, PROT-23, PROT-13?\n"
+    )
     assert isinstance(result.exception, SystemExit)
 
 
@@ -141,7 +167,9 @@ def test_export_csv_reads_back(run, tmp_path):
     assert list(frame["id"]) == list(catalogue.ids)
     row = frame.set_index("id").loc["PROS-12"]
     assert row["name"] == "Median prison sentence of convicted traffickers (months)"
-    assert row["method"].startswith("Median of sentence_months over rows in legal_cases where verdict is convicted")
+    assert row["method"].startswith(
+        "Median of sentence_months over rows in legal_cases where verdict is convicted"
+    )
     assert row["disaggregations"] == "defendant_sex, exploitation_type"
     for indicator_id, recipe in zip(frame["id"], frame["recipe"]):
         assert Method.model_validate(json.loads(recipe)) == catalogue.get(indicator_id).method
@@ -166,38 +194,62 @@ def test_export_md_has_a_table_per_pillar(run, tmp_path):
     text = out.read_text(encoding="utf-8")
     catalogue = load_catalogue()
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == [f"## {p.capitalize()} ({len(catalogue.filter(pillar=p))})"
-                        for p in ("prevention", "protection", "prosecution", "partnership")]
-    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| id ")]
+    assert headings == [
+        f"## {p.capitalize()} ({len(catalogue.filter(pillar=p))})"
+        for p in ("prevention", "protection", "prosecution", "partnership")
+    ]
+    rows = [
+        line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| id ")
+    ]
     assert [row.split(" | ")[0][2:] for row in rows] == list(catalogue.ids)
-    assert "| PROT-06 | Victims referred to protection services | referral | output | count | increase |" in text
+    assert (
+        "| PROT-06 | Victims referred to protection services | referral | output | count | increase |"
+        in text
+    )
 
 
 def test_export_to_a_missing_folder_is_a_short_error(run, tmp_path):
     result = run("catalogue", "export", "--format", "md", "--out", str(tmp_path / "no" / "x.md"))
     assert result.exit_code == 1
-    assert result.output.startswith("Error: cannot write") and "No such file or directory" in result.output
+    assert (
+        result.output.startswith("Error: cannot write")
+        and "No such file or directory" in result.output
+    )
 
 
 def test_a_team_catalogue_is_added(run, tmp_path):
     team = tmp_path / "team.yaml"
     team.write_text(TEAM_FILE, encoding="utf-8")
-    listed = run("catalogue", "--catalogue", str(team), "list", "--area", "case management").output.splitlines()
-    assert [line.split()[0] for line in listed[1:-1]] == ["PROT-09", "PROT-22", "PROT-23", "TEAM-01"]
+    listed = run(
+        "catalogue", "--catalogue", str(team), "list", "--area", "case management"
+    ).output.splitlines()
+    assert [line.split()[0] for line in listed[1:-1]] == [
+        "PROT-09",
+        "PROT-22",
+        "PROT-23",
+        "TEAM-01",
+    ]
     shown = run("catalogue", "--catalogue", str(team), "show", "TEAM-01").output
-    assert "Number of distinct case_id over rows in services where service_type is other" in " ".join(shown.split())
+    assert (
+        "Number of distinct case_id over rows in services where service_type is other"
+        in " ".join(shown.split())
+    )
 
 
 def test_a_bad_team_catalogue_lists_every_problem_without_a_traceback(run, tmp_path):
     team = tmp_path / "team.yaml"
     bad_pillar = TEAM_FILE.replace("pillar: protection", "pillar: policy")
-    bad_column = TEAM_FILE.replace("TEAM-01", "TEAM-02").replace("column: service_type", "column: colour")
+    bad_column = TEAM_FILE.replace("TEAM-01", "TEAM-02").replace(
+        "column: service_type", "column: colour"
+    )
     team.write_text(bad_pillar + bad_column, encoding="utf-8")
     result = run("catalogue", "--catalogue", str(team), "list")
     assert result.exit_code == 2
     lines = result.output.splitlines()
     assert lines[0] == "Error: The indicator catalogue cannot be loaded (2 problem(s))"
     assert lines[1].startswith(f"  - {team}, TEAM-01: field pillar: Input should be")
-    assert lines[2] == (f"  - {team}, TEAM-02, column 'colour': field method.filter[0].column: "
-                        "table 'services' has no column 'colour' [known column]")
+    assert lines[2] == (
+        f"  - {team}, TEAM-02, column 'colour': field method.filter[0].column: "
+        "table 'services' has no column 'colour' [known column]"
+    )
     assert "Traceback" not in result.output

@@ -14,8 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLE_DIR
+
 from ctlib.cli import main
 from ctlib.dashboard import TABS, DonorDashboardApp
 from ctlib.engine import compute
@@ -24,15 +24,22 @@ from ctlib.periods import ReportingCalendar
 from ctlib.privacy import suppress
 from ctlib.project_model import LIFE_OF_PROJECT
 
-SHELTER_NAME = "'Shelter and Recovery: assistance to survivors of trafficking'"  # as project.yaml writes it
+SHELTER_NAME = (
+    "'Shelter and Recovery: assistance to survivors of trafficking'"  # as project.yaml writes it
+)
 BROKEN_NAME = "Shelter copy with a broken case file"
 DUPLICATED_CASE = "C-000002"
 
 
 def copy_project(source: Path, target: Path, replacements: dict[str, str] | None = None) -> Path:
     """A copy of a sample project (regular files only), with text replaced in its project.yaml."""
-    shutil.copytree(source, target, ignore=lambda folder, names: [
-        n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())])
+    shutil.copytree(
+        source,
+        target,
+        ignore=lambda folder, names: [
+            n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())
+        ],
+    )
     yaml_file = target / "project.yaml"
     text = yaml_file.read_text(encoding="utf-8")
     for old, new in (replacements or {}).items():
@@ -57,7 +64,9 @@ def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("projects")
     copy_project(SAMPLE_DIR / "coast_outreach", folder / "coast_outreach")
     copy_project(SAMPLE_DIR / "safe_journeys", folder / "safe_journeys")
-    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter", {SHELTER_NAME: BROKEN_NAME})
+    broken = copy_project(
+        SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter", {SHELTER_NAME: BROKEN_NAME}
+    )
     break_cases(broken)
     return folder
 
@@ -82,8 +91,12 @@ def donor_results(project_dir: Path) -> pd.DataFrame:
     """A project's suppressed life-of-project totals, computed here without the dashboard."""
     data = load_project_data(project_dir)
     latest = ReportingCalendar(data.project).latest(data)
-    table = suppress(compute(data, periods=latest.label), data.project.privacy.min_cell_size, "donor").table
-    return table[(table["dimension"] == "total") & (table["period"] == LIFE_OF_PROJECT)].set_index("indicator_id")
+    table = suppress(
+        compute(data, periods=latest.label), data.project.privacy.min_cell_size, "donor"
+    ).table
+    return table[(table["dimension"] == "total") & (table["period"] == LIFE_OF_PROJECT)].set_index(
+        "indicator_id"
+    )
 
 
 def tiles(app: DonorDashboardApp) -> dict[str, str]:
@@ -106,8 +119,12 @@ def downloads(app: DonorDashboardApp) -> dict[str, bytes]:
 
 def count_cells(text: str) -> list[tuple[float, int]]:
     """(value, k) of every displayed count of people or events."""
-    return [(float(value.replace(",", "")), int(k))
-            for k, value in re.findall(r"<span class='ctlib-count' data-k='(\d+)'>([\d,.]+)</span>", text)]
+    return [
+        (float(value.replace(",", "")), int(k))
+        for k, value in re.findall(
+            r"<span class='ctlib-count' data-k='(\d+)'>([\d,.]+)</span>", text
+        )
+    ]
 
 
 def test_tiles_sum_the_suppressed_life_of_project_totals(app, data_dir):
@@ -115,13 +132,20 @@ def test_tiles_sum_the_suppressed_life_of_project_totals(app, data_dir):
     shown = tiles(app)
     assert shown["Projects"] == "2"
     assert shown["People reached by prevention work"] == f"{safe.at['PREV-01', 'value']:,.0f}"
-    assert shown["People trained"] == f"{safe.at['PREV-08', 'value'] + safe.at['PREV-16', 'value']:,.0f}"
+    assert (
+        shown["People trained"]
+        == f"{safe.at['PREV-08', 'value'] + safe.at['PREV-16', 'value']:,.0f}"
+    )
     assert shown["Survivors assisted"] == "not measured"  # only the broken project measures it
 
 
 @pytest.mark.parametrize("k", [300, 20000])
 def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
-    copy_project(SAMPLE_DIR / "safe_journeys", tmp_path / "safe_journeys", {"min_cell_size: 5": f"min_cell_size: {k}"})
+    copy_project(
+        SAMPLE_DIR / "safe_journeys",
+        tmp_path / "safe_journeys",
+        {"min_cell_size: 5": f"min_cell_size: {k}"},
+    )
     life = donor_results(tmp_path / "safe_journeys")
     app = DonorDashboardApp(tmp_path)
     shown = tiles(app)
@@ -137,7 +161,9 @@ def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values
     notice, cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)
     assert BROKEN_NAME in notice  # under the tiles
     assert BROKEN_NAME in cards and "cannot be used" in cards
-    assert "cases.csv, column &#x27;case_id&#x27;: some values break the rule “duplicate id”" in cards
+    assert (
+        "cases.csv, column &#x27;case_id&#x27;: some values break the rule “duplicate id”" in cards
+    )
     assert DUPLICATED_CASE not in page_text(app)
     assert BROKEN_NAME not in [label for label, _ in app.project.options]
 
@@ -152,8 +178,12 @@ def test_no_case_id_reaches_the_page_or_the_downloads(app):
             assert not [i for i in case_ids if i in text]
         files = downloads(app)
         csv_text = next(data for name, data in files.items() if name.endswith(".csv")).decode()
-        xlsx = openpyxl.load_workbook(io.BytesIO(next(d for n, d in files.items() if n.endswith(".xlsx"))))
-        cells = " ".join(str(c) for sheet in xlsx for row in sheet.iter_rows(values_only=True) for c in row)
+        xlsx = openpyxl.load_workbook(
+            io.BytesIO(next(d for n, d in files.items() if n.endswith(".xlsx")))
+        )
+        cells = " ".join(
+            str(c) for sheet in xlsx for row in sheet.iter_rows(values_only=True) for c in row
+        )
         assert not [i for i in case_ids if i in csv_text or i in cells]
 
 
@@ -161,7 +191,10 @@ def test_downloads_hold_the_selection_suppressed(app):
     app.project.value = "safe_journeys"
     app.period.value = app.period.options[1][1]  # the period before the latest
     files = downloads(app)
-    assert set(files) == {"safe_journeys_iptt_2026-Q3.xlsx", f"safe_journeys_results_{app.period.value}.csv"}
+    assert set(files) == {
+        "safe_journeys_iptt_2026-Q3.xlsx",
+        f"safe_journeys_results_{app.period.value}.csv",
+    }
     results = pd.read_csv(io.BytesIO(files[f"safe_journeys_results_{app.period.value}.csv"]))
     assert set(results["period"]) == {app.period.value} and set(results["audience"]) == {"donor"}
     hidden = results[results["suppressed"]]
@@ -194,7 +227,10 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
     assert all(b != a for b, a in zip(before, after))
     assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.table.value
     assert app.period.value == "2026-Q1"  # kept: the new project has it too
-    assert app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3") and app.period.options[-1][1] == LIFE_OF_PROJECT
+    assert (
+        app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3")
+        and app.period.options[-1][1] == LIFE_OF_PROJECT
+    )
 
     app.period.value = "2025-Q2"
     assert "2025-Q2" in json.dumps(app.chart.spec["hconcat"][0]["title"])

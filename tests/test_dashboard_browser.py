@@ -7,10 +7,10 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_DIR, ctlib_server
-from ctlib.project import load_project_file
 from test_dashboard import SHELTER_NAME, break_cases, copy_project, sample_case_ids
+
+from ctlib.project import load_project_file
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 240_000  # the pre-heated kernel computes every project before the first page
@@ -30,7 +30,11 @@ def get(base_url: str, path: str, headers: dict | None = None) -> tuple[int, dic
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+        return (
+            response.status,
+            dict(response.getheaders()),
+            response.read().decode("utf-8", "replace"),
+        )
     finally:
         connection.close()
 
@@ -52,7 +56,11 @@ def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("projects")
     for project in sorted(SAMPLE_DIR.iterdir()):
         copy_project(project, folder / project.name)
-    broken = copy_project(SAMPLE_DIR / "shelter_and_recovery", folder / "zz_broken_copy", {SHELTER_NAME: "Broken copy"})
+    broken = copy_project(
+        SAMPLE_DIR / "shelter_and_recovery",
+        folder / "zz_broken_copy",
+        {SHELTER_NAME: "Broken copy"},
+    )
     break_cases(broken)
     return folder
 
@@ -65,7 +73,9 @@ def server(data_dir, tmp_path_factory):
 
 def open_dashboard(page, url: str) -> None:
     page.goto(url)
-    page.get_by_role("heading", name="Donor dashboard: counter-trafficking projects").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("heading", name="Donor dashboard: counter-trafficking projects").wait_for(
+        timeout=LOAD_TIMEOUT_MS
+    )
     page.locator(CHART_MARKS).first.wait_for(state="attached", timeout=LOAD_TIMEOUT_MS)
 
 
@@ -75,7 +85,9 @@ def visible_table(page) -> str:
 
 def counts_shown(page) -> int:
     """How many counts of people the page shows; each is 0 or at least its project's k (5 or 11 here)."""
-    counts = page.eval_on_selector_all(".ctlib-count", "cells => cells.map(c => [c.textContent, c.dataset.k])")
+    counts = page.eval_on_selector_all(
+        ".ctlib-count", "cells => cells.map(c => [c.textContent, c.dataset.k])"
+    )
     for text, k in counts:
         value = float(text.replace(",", ""))
         assert value == 0 or value >= int(k) >= 5, (text, k)
@@ -120,15 +132,29 @@ def test_changing_the_project_changes_the_values_and_the_chart(page, server, tmp
     assert page.request_log.outside == []
 
 
-@pytest.mark.parametrize("path", [
-    "/api/contents", "/api/contents/data/sample", "/api/kernels", "/tree", "/voila/tree",
-    "/voila/render/donor_dashboard.ipynb", "/files/data/sample/shelter_and_recovery/cases.csv",
-    "/voila/files/donor_dashboard.ipynb", "/voila/files/../data/sample/shelter_and_recovery/cases.csv",
-    "/voila/files/%2E%2E/data/sample/shelter_and_recovery/project.yaml",
-    "/data/sample/shelter_and_recovery/cases.csv", "/notebooks/donor_dashboard.ipynb",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/contents",
+        "/api/contents/data/sample",
+        "/api/kernels",
+        "/tree",
+        "/voila/tree",
+        "/voila/render/donor_dashboard.ipynb",
+        "/files/data/sample/shelter_and_recovery/cases.csv",
+        "/voila/files/donor_dashboard.ipynb",
+        "/voila/files/../data/sample/shelter_and_recovery/cases.csv",
+        "/voila/files/%2E%2E/data/sample/shelter_and_recovery/project.yaml",
+        "/data/sample/shelter_and_recovery/cases.csv",
+        "/notebooks/donor_dashboard.ipynb",
+    ],
+)
 def test_no_file_or_folder_is_served(server, data_dir, path):
-    path = path.replace("data/sample", str(data_dir).lstrip("/")) if path.startswith("/api/contents/") else path
+    path = (
+        path.replace("data/sample", str(data_dir).lstrip("/"))
+        if path.startswith("/api/contents/")
+        else path
+    )
     status, body = final_status(server, path)
     assert status in (403, 404), (path, status)
     assert "case_id" not in body and "C-000001" not in body and "min_cell_size" not in body
@@ -136,7 +162,9 @@ def test_no_file_or_folder_is_served(server, data_dir, path):
 
 def test_it_listens_on_127_0_0_1_only(server):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("198.51.100.1", 9))  # no packet is sent: this only picks the outward interface
+        probe.connect(
+            ("198.51.100.1", 9)
+        )  # no packet is sent: this only picks the outward interface
         address = probe.getsockname()[0]
     if address.startswith("127."):
         pytest.skip("this machine has no address but loopback")
@@ -153,6 +181,8 @@ def test_with_a_token_the_dashboard_refuses_requests_without_it(page, data_dir, 
         assert status in (401, 403) or (status == 302 and "/login" in headers["Location"])
         assert get(url, "/api/kernels")[0] in (302, 401, 403)
 
-        open_dashboard(page, f"{url}/?token={TOKEN}")  # the kernel's websocket works with the token's cookie
+        open_dashboard(
+            page, f"{url}/?token={TOKEN}"
+        )  # the kernel's websocket works with the token's cookie
         page.screenshot(path=tmp_path / "with_token.png")
     assert page.request_log.outside == []

@@ -39,10 +39,19 @@ def conda_requirements(text: str) -> dict[str, SpecifierSet]:
 def drift(pyproject_text: str, environment_text: str) -> list[str]:
     """Every difference in names and ranges between the two files, in words."""
     pip, conda = pyproject_requirements(pyproject_text), conda_requirements(environment_text)
-    problems = [f"{name} is in pyproject.toml but not in environment.yml" for name in sorted(pip.keys() - conda)]
-    problems += [f"{name} is in environment.yml but not in pyproject.toml" for name in sorted(conda.keys() - pip)]
-    problems += [f"{name}: pyproject.toml has '{pip[name]}', environment.yml has '{conda[name]}'"
-                 for name in sorted(pip.keys() & conda.keys()) if pip[name] != conda[name]]
+    problems = [
+        f"{name} is in pyproject.toml but not in environment.yml"
+        for name in sorted(pip.keys() - conda)
+    ]
+    problems += [
+        f"{name} is in environment.yml but not in pyproject.toml"
+        for name in sorted(conda.keys() - pip)
+    ]
+    problems += [
+        f"{name}: pyproject.toml has '{pip[name]}', environment.yml has '{conda[name]}'"
+        for name in sorted(pip.keys() & conda.keys())
+        if pip[name] != conda[name]
+    ]
     return problems
 
 
@@ -55,22 +64,30 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_python_versions_match():
-    python = next(item for item in YAML(typ="safe", pure=True).load(read("environment.yml"))["dependencies"]
-                  if isinstance(item, str) and CONDA_SPEC.match(item).group(1) == "python")
+    python = next(
+        item
+        for item in YAML(typ="safe", pure=True).load(read("environment.yml"))["dependencies"]
+        if isinstance(item, str) and CONDA_SPEC.match(item).group(1) == "python"
+    )
     requires = tomllib.loads(read("pyproject.toml"))["project"]["requires-python"]
     assert SpecifierSet(CONDA_SPEC.match(python).group(2)) == SpecifierSet(requires)
 
 
 def test_environment_installs_ctlib_itself_with_pip():
-    pip_items = [item["pip"] for item in YAML(typ="safe", pure=True).load(read("environment.yml"))["dependencies"]
-                 if isinstance(item, dict)]
+    pip_items = [
+        item["pip"]
+        for item in YAML(typ="safe", pure=True).load(read("environment.yml"))["dependencies"]
+        if isinstance(item, dict)
+    ]
     assert pip_items == [["-e ."]]
 
 
 def test_drift_is_found():
     pyproject = read("pyproject.toml")
     environment = read("environment.yml")
-    changed = environment.replace("pandas>=3.0,<4", "pandas >=2.2,<4").replace("  - tqdm>=4.66,<5\n", "")
+    changed = environment.replace("pandas>=3.0,<4", "pandas >=2.2,<4").replace(
+        "  - tqdm>=4.66,<5\n", ""
+    )
     changed += "  - requests>=2\n"
     assert drift(pyproject, changed) == [
         "tqdm is in pyproject.toml but not in environment.yml",
@@ -80,7 +97,9 @@ def test_drift_is_found():
 
 
 def test_names_are_compared_normalised():
-    pyproject = '[project]\ndependencies = ["ruamel.yaml>=0.18,<0.20", "Vl_Convert-Python>=1.7"]\n' \
-                '[project.optional-dependencies]\ndev = []\n'
+    pyproject = (
+        '[project]\ndependencies = ["ruamel.yaml>=0.18,<0.20", "Vl_Convert-Python>=1.7"]\n'
+        "[project.optional-dependencies]\ndev = []\n"
+    )
     environment = "dependencies:\n  - python>=3.11\n  - ruamel-yaml >=0.18,<0.20\n  - vl-convert-python>=1.7\n"
     assert drift(pyproject, environment) == []

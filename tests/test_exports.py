@@ -11,28 +11,50 @@ from ctlib.exports import write_indicators_csv, write_iptt_xlsx
 
 @pytest.fixture
 def results_table():
-    return pd.DataFrame({
-        "project_id": "p1", "indicator_id": ["PROT-03", "PROT-03", "PROT-03"], "period": "2026-Q2",
-        "period_start_date": pd.Timestamp("2026-04-01"), "period_end_date": pd.Timestamp("2026-06-30"),
-        "dimension": ["total", "sex", "sex"], "category": ["total", "female", "male"],
-        "numerator": [12.0, 9.0, None], "denominator": [None, None, None], "value": [12.0, 9.0, None],
-        "baseline": [4.0, None, None], "target": [10.0, None, None], "achievement": [120.0, None, None],
-        "status": ["above", "no target", "suppressed"], "suppressed": [False, False, True], "audience": "donor",
-    })
+    return pd.DataFrame(
+        {
+            "project_id": "p1",
+            "indicator_id": ["PROT-03", "PROT-03", "PROT-03"],
+            "period": "2026-Q2",
+            "period_start_date": pd.Timestamp("2026-04-01"),
+            "period_end_date": pd.Timestamp("2026-06-30"),
+            "dimension": ["total", "sex", "sex"],
+            "category": ["total", "female", "male"],
+            "numerator": [12.0, 9.0, None],
+            "denominator": [None, None, None],
+            "value": [12.0, 9.0, None],
+            "baseline": [4.0, None, None],
+            "target": [10.0, None, None],
+            "achievement": [120.0, None, None],
+            "status": ["above", "no target", "suppressed"],
+            "suppressed": [False, False, True],
+            "audience": "donor",
+        }
+    )
 
 
 @pytest.fixture
 def iptt():
-    return pd.DataFrame({
-        "number": [1, 2], "indicator_id": ["PROT-03", "PROT-24"],
-        "indicator": ["Victims referred", "Share of child victims with a guardian"],
-        "pillar": ["protection", "protection"], "level": ["output", "outcome"], "unit": ["count", "percent"],
-        "direction": ["increase", "increase"], "baseline": [4.0, 70.0],
-        "life_of_project target": [40.0, 90.0], "life_of_project actual": [31.0, 81.7],
-        "life_of_project % met": [77.5, 90.8], "life_of_project status": ["below", "on track"],
-        "2026-Q2 target": [10.0, 90.0], "2026-Q2 actual": [12.0, None], "2026-Q2 % met": [120.0, None],
-        "2026-Q2 status": ["above", "suppressed"],
-    })
+    return pd.DataFrame(
+        {
+            "number": [1, 2],
+            "indicator_id": ["PROT-03", "PROT-24"],
+            "indicator": ["Victims referred", "Share of child victims with a guardian"],
+            "pillar": ["protection", "protection"],
+            "level": ["output", "outcome"],
+            "unit": ["count", "percent"],
+            "direction": ["increase", "increase"],
+            "baseline": [4.0, 70.0],
+            "life_of_project target": [40.0, 90.0],
+            "life_of_project actual": [31.0, 81.7],
+            "life_of_project % met": [77.5, 90.8],
+            "life_of_project status": ["below", "on track"],
+            "2026-Q2 target": [10.0, 90.0],
+            "2026-Q2 actual": [12.0, None],
+            "2026-Q2 % met": [120.0, None],
+            "2026-Q2 status": ["above", "suppressed"],
+        }
+    )
 
 
 def test_csv_holds_the_table_as_given(tmp_path, results_table):
@@ -52,7 +74,11 @@ def test_csv_refuses_case_level_rows(tmp_path, results_table):
 
 
 def test_xlsx_has_a_sheet_per_pillar_and_notes(tmp_path, iptt):
-    notes = {"Project": "Demo (p1)", "Period": "2026-Q2", "Suppression rule": "counts 1 to 4 hidden"}
+    notes = {
+        "Project": "Demo (p1)",
+        "Period": "2026-Q2",
+        "Suppression rule": "counts 1 to 4 hidden",
+    }
     book = openpyxl.load_workbook(write_iptt_xlsx(iptt, tmp_path / "iptt.xlsx", notes, k=5))
     assert book.sheetnames == ["Prevention", "Protection", "Prosecution", "Partnership", "Notes"]
     assert book["Prevention"]["A1"].value == "The project has selected no prevention indicator."
@@ -60,7 +86,9 @@ def test_xlsx_has_a_sheet_per_pillar_and_notes(tmp_path, iptt):
 
 
 def test_xlsx_formats_values_by_unit_and_status_as_text_and_colour(tmp_path, iptt):
-    sheet = openpyxl.load_workbook(write_iptt_xlsx(iptt, tmp_path / "iptt.xlsx", {}, k=5))["Protection"]
+    sheet = openpyxl.load_workbook(write_iptt_xlsx(iptt, tmp_path / "iptt.xlsx", {}, k=5))[
+        "Protection"
+    ]
     header = [c.value for c in sheet[1]]
     assert "pillar" not in header and sheet.freeze_panes == "D2"
     assert sheet["A1"].font.bold

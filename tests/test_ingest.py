@@ -19,11 +19,20 @@ from ctlib.ingest import MAX_LISTED, load_project_data, read_table
 from ctlib.project_model import Project, Source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
-PROJECT = Project.model_validate({
-    "project": {"id": "t", "name": "T", "organisation": "O", "donor": "D", "country": "NG",
-                "start_date": "2024-01-01", "end_date": "2025-12-31"},
-    "results_chain": {"objective": "x"},
-})
+PROJECT = Project.model_validate(
+    {
+        "project": {
+            "id": "t",
+            "name": "T",
+            "organisation": "O",
+            "donor": "D",
+            "country": "NG",
+            "start_date": "2024-01-01",
+            "end_date": "2025-12-31",
+        },
+        "results_chain": {"objective": "x"},
+    }
+)
 CASES = "case_id,identification_date,sex\nC1,2024-01-05,female\nC2,2024-02-06,male\n"
 
 
@@ -48,9 +57,15 @@ def only(problems, rule):
 # -- readers -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoding, delimiter", [
-    ("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", "\t"), ("utf-8", "|"),
-])
+@pytest.mark.parametrize(
+    "encoding, delimiter",
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ";"),
+        ("cp1252", "\t"),
+        ("utf-8", "|"),
+    ],
+)
 def test_csv_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter):
     text = f"case_id{delimiter}identification_date{delimiter}location\nC1{delimiter}2024-01-05{delimiter}Lomé\n"
     frame, problems = read(tmp_path, "cases.csv", text.encode(encoding))
@@ -69,37 +84,57 @@ def test_cp1252_after_the_sampled_head_is_read_on_a_second_try(tmp_path):
 
 def test_configured_delimiter_encoding_and_header_row(tmp_path):
     text = "Export of 2024-06-30\n\ncase_id;identification_date\nC1;2024-01-05\n"
-    frame, problems = read(tmp_path, "cases.csv", text.encode("latin-1"), delimiter=";", encoding="latin-1",
-                           header_row=3)
+    frame, problems = read(
+        tmp_path,
+        "cases.csv",
+        text.encode("latin-1"),
+        delimiter=";",
+        encoding="latin-1",
+        header_row=3,
+    )
     assert errors(problems) == []
     assert frame.loc[4, "case_id"] == "C1"  # the user's line 4
 
 
 def test_ids_and_mapped_codes_are_read_as_written(tmp_path):
     text = "case_id,identification_date,Sexe\n00123,2024-01-05,01\n00124,2024-01-05,02\n"
-    frame, problems = read(tmp_path, "cases.csv", text, columns={"Sexe": "sex"},
-                           values={"sex": {"01": "female", "02": "male"}})
+    frame, problems = read(
+        tmp_path,
+        "cases.csv",
+        text,
+        columns={"Sexe": "sex"},
+        values={"sex": {"01": "female", "02": "male"}},
+    )
     assert errors(problems) == []
     assert frame["case_id"].tolist() == ["00123", "00124"]
     assert frame["sex"].tolist() == ["female", "male"]
 
 
 def test_blank_lines_keep_the_line_numbers(tmp_path):
-    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\n\nC2,2024-01-06\n")
+    frame, problems = read(
+        tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\n\nC2,2024-01-06\n"
+    )
     assert errors(problems) == []
     assert list(frame.index) == [2, 4]
 
 
 def test_a_large_csv_with_every_column_used_keeps_its_line_numbers(tmp_path):
     # > 5 MB with no column left out: pandas reads it in parallel chunks
-    rows = [f"C{i:06d},2024-01-05,{'female' if i % 2 else 'male'},Abuja central district\n" for i in range(120_000)]
+    rows = [
+        f"C{i:06d},2024-01-05,{'female' if i % 2 else 'male'},Abuja central district\n"
+        for i in range(120_000)
+    ]
     rows[50_000] = "\n"
     text = "case_id,identification_date,sex,location\n" + "".join(rows)
     assert len(text) > 5 * 2**20
     frame, problems = read(tmp_path, "cases.csv", text)
     assert errors(problems) == []
     assert len(frame) == 119_999 and 50_002 not in frame.index
-    assert frame.loc[[50_001, 50_003, 120_001], "case_id"].tolist() == ["C049999", "C050001", "C119999"]
+    assert frame.loc[[50_001, 50_003, 120_001], "case_id"].tolist() == [
+        "C049999",
+        "C050001",
+        "C119999",
+    ]
 
 
 def test_fields_beyond_the_header_are_ignored(tmp_path):
@@ -110,8 +145,10 @@ def test_fields_beyond_the_header_are_ignored(tmp_path):
 
 
 def test_htcds_csv_label_row_under_the_header_is_skipped(tmp_path):
-    text = ("Export of 2024-06-30\ncas_Id,cas_CaseOpenDate,prs_Gender\nId,Case Open Date,Gender\n"
-            "X1,2024-01-05,Feminine\nX2,2024-01-06,Masculine\n")
+    text = (
+        "Export of 2024-06-30\ncas_Id,cas_CaseOpenDate,prs_Gender\nId,Case Open Date,Gender\n"
+        "X1,2024-01-05,Feminine\nX2,2024-01-06,Masculine\n"
+    )
     frame, problems = read(tmp_path, "cases.csv", text, format="htcds", header_row=2)
     assert errors(problems) == []
     assert list(frame.index) == [4, 5]
@@ -143,22 +180,44 @@ def write_xlsx(path, rows, title="cases", merge=None):
 
 
 def test_xlsx_merged_title_rows_above_the_header_are_skipped(tmp_path):
-    write_xlsx(tmp_path / "cases.xlsx", [
-        ["Register of cases, 2024"], ["Prepared by the M&E unit"], [],
-        ["Case", "Date", "Sexe"],
-        ["C1", dt.datetime(2024, 1, 5), "F"], [], ["C2", "06/02/2024", "M"],
-    ], merge="A1:C1")
-    frame, problems = read_table(Source(file="cases.xlsx", sheet="cases", columns={
-        "Case": "case_id", "Date": "identification_date", "Sexe": "sex"}, values={"sex": {"F": "female", "M": "male"}}),
-        "cases", tmp_path, PROJECT)
+    write_xlsx(
+        tmp_path / "cases.xlsx",
+        [
+            ["Register of cases, 2024"],
+            ["Prepared by the M&E unit"],
+            [],
+            ["Case", "Date", "Sexe"],
+            ["C1", dt.datetime(2024, 1, 5), "F"],
+            [],
+            ["C2", "06/02/2024", "M"],
+        ],
+        merge="A1:C1",
+    )
+    frame, problems = read_table(
+        Source(
+            file="cases.xlsx",
+            sheet="cases",
+            columns={"Case": "case_id", "Date": "identification_date", "Sexe": "sex"},
+            values={"sex": {"F": "female", "M": "male"}},
+        ),
+        "cases",
+        tmp_path,
+        PROJECT,
+    )
     assert errors(problems) == []
     assert list(frame.index) == [5, 7]  # Excel rows; the blank row 6 is skipped
-    assert frame["identification_date"].tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-02-06")]
+    assert frame["identification_date"].tolist() == [
+        pd.Timestamp("2024-01-05"),
+        pd.Timestamp("2024-02-06"),
+    ]
     assert frame["sex"].tolist() == ["female", "male"]
 
 
 def test_xlsx_numbers_typed_as_ids_read_as_the_user_sees_them(tmp_path):
-    write_xlsx(tmp_path / "cases.xlsx", [["case_id", "identification_date"], [101, "2024-01-05"], [102.0, "2024-01-06"]])
+    write_xlsx(
+        tmp_path / "cases.xlsx",
+        [["case_id", "identification_date"], [101, "2024-01-05"], [102.0, "2024-01-06"]],
+    )
     frame, problems = read_table(Source(file="cases.xlsx"), "cases", tmp_path, PROJECT)
     assert errors(problems) == []
     assert frame["case_id"].tolist() == ["101", "102"]
@@ -166,7 +225,9 @@ def test_xlsx_numbers_typed_as_ids_read_as_the_user_sees_them(tmp_path):
 
 def test_xlsx_missing_sheet_lists_the_sheets(tmp_path):
     write_xlsx(tmp_path / "cases.xlsx", [["case_id"]])
-    frame, problems = read_table(Source(file="cases.xlsx", sheet="Cases 2024"), "cases", tmp_path, PROJECT)
+    frame, problems = read_table(
+        Source(file="cases.xlsx", sheet="Cases 2024"), "cases", tmp_path, PROJECT
+    )
     assert [p.rule for p in problems] == ["sheet"]
     assert "no sheet 'Cases 2024'; the workbook has: cases, notes" in problems[0].message
 
@@ -178,8 +239,13 @@ def test_xlsx_empty_sheet_is_an_error(tmp_path):
 
 
 def test_parquet(tmp_path):
-    pd.DataFrame({"case_id": ["C1", "C2"], "identification_date": pd.to_datetime(["2024-01-05", "2024-03-01"]),
-                  "age": [17, 18]}).to_parquet(tmp_path / "cases.parquet")
+    pd.DataFrame(
+        {
+            "case_id": ["C1", "C2"],
+            "identification_date": pd.to_datetime(["2024-01-05", "2024-03-01"]),
+            "age": [17, 18],
+        }
+    ).to_parquet(tmp_path / "cases.parquet")
     frame, problems = read_table(Source(file="cases.parquet"), "cases", tmp_path, PROJECT)
     assert errors(problems) == []
     assert list(frame.index) == [1, 2]
@@ -187,12 +253,20 @@ def test_parquet(tmp_path):
 
 
 def test_parquet_missing_values_of_every_kind_are_empty_not_errors(tmp_path):
-    pd.DataFrame({"case_id": ["C1", "C2", "C3"], "identification_date": pd.to_datetime(["2024-01-05"] * 3),
-                  "sex": pd.Categorical(["f", None, "male"]), "age": pd.array([17, None, 30], dtype="Int64"),
-                  "referral_date": pd.to_datetime(["2024-01-06", None, None]), "location": ["Lomé", None, None],
-                  "is_referred": pd.array([True, None, False], dtype="boolean")}).to_parquet(tmp_path / "cases.parquet")
-    frame, problems = read_table(Source(file="cases.parquet", values={"sex": {"f": "female"}}), "cases", tmp_path,
-                                 PROJECT)
+    pd.DataFrame(
+        {
+            "case_id": ["C1", "C2", "C3"],
+            "identification_date": pd.to_datetime(["2024-01-05"] * 3),
+            "sex": pd.Categorical(["f", None, "male"]),
+            "age": pd.array([17, None, 30], dtype="Int64"),
+            "referral_date": pd.to_datetime(["2024-01-06", None, None]),
+            "location": ["Lomé", None, None],
+            "is_referred": pd.array([True, None, False], dtype="boolean"),
+        }
+    ).to_parquet(tmp_path / "cases.parquet")
+    frame, problems = read_table(
+        Source(file="cases.parquet", values={"sex": {"f": "female"}}), "cases", tmp_path, PROJECT
+    )
     assert errors(problems) == []
     assert frame["sex"].tolist() == ["female", pd.NA, "male"]
     assert frame["age"].tolist() == [17, pd.NA, 30]
@@ -209,18 +283,38 @@ def test_mapped_project_loads_with_hand_checked_values():
     cases = data.tables["cases"]
     assert list(cases.index) == [2, 3, 4]
     assert cases["case_id"].tolist() == ["C-001", "C-002", "C-003"]
-    assert cases["identification_date"].tolist() == [pd.Timestamp(d) for d in ("2024-01-15", "2024-03-02", "2024-05-10")]
-    assert cases["sex"].tolist() == ["female", "male", "female"]  # F, M, and f (codes match ignoring case)
-    assert cases["exploitation_type"].tolist() == ["sexual_exploitation", "forced_labour", "forced_labour"]
+    assert cases["identification_date"].tolist() == [
+        pd.Timestamp(d) for d in ("2024-01-15", "2024-03-02", "2024-05-10")
+    ]
+    assert cases["sex"].tolist() == [
+        "female",
+        "male",
+        "female",
+    ]  # F, M, and f (codes match ignoring case)
+    assert cases["exploitation_type"].tolist() == [
+        "sexual_exploitation",
+        "forced_labour",
+        "forced_labour",
+    ]
     assert cases["age_group"].tolist() == ["12-17", "18-24", "25-34"]
-    assert cases["child_adult"].tolist() == ["child", "adult", "adult"]  # 17 and 18 fall either side
-    assert cases["is_foreign_national"].tolist() == [False, True, False]  # BJ; "ng" is the project country
+    assert cases["child_adult"].tolist() == [
+        "child",
+        "adult",
+        "adult",
+    ]  # 17 and 18 fall either side
+    assert cases["is_foreign_national"].tolist() == [
+        False,
+        True,
+        False,
+    ]  # BJ; "ng" is the project country
     assert cases["is_referred"].tolist() == [True, False, True]
     assert cases["days_to_referral_acceptance"].tolist() == [3, pd.NA, 0]
     services = data.tables["services"]
     assert services["service_type"].tolist() == ["shelter", "medical"]
     assert services["nights"].tolist() == [10, pd.NA]
-    assert [p.message.split(":")[0] for p in data.warnings] == ["columns without a standard column are ignored"]
+    assert [p.message.split(":")[0] for p in data.warnings] == [
+        "columns without a standard column are ignored"
+    ]
     assert data.warnings[0].column is None and "Notes" in data.warnings[0].message
     assert [f.name for f in data.input_files] == ["project.yaml", "cases.csv", "services.csv"]
 
@@ -235,8 +329,10 @@ def test_dtypes_are_the_declared_ones():
 
 
 def test_standard_categories_match_ignoring_case_spaces_and_punctuation(tmp_path):
-    text = ("case_id,identification_date,sex,exploitation_type,trafficking_status\n"
-            "C1,2024-01-05, Female ,Sexual exploitation,Possible\nC2,2024-01-05,MALE,FORCED-LABOUR,actual\n")
+    text = (
+        "case_id,identification_date,sex,exploitation_type,trafficking_status\n"
+        "C1,2024-01-05, Female ,Sexual exploitation,Possible\nC2,2024-01-05,MALE,FORCED-LABOUR,actual\n"
+    )
     frame, problems = read(tmp_path, "cases.csv", text)
     assert errors(problems) == []
     assert frame["sex"].tolist() == ["female", "male"]
@@ -244,14 +340,20 @@ def test_standard_categories_match_ignoring_case_spaces_and_punctuation(tmp_path
 
 
 def test_booleans_and_dates_in_every_accepted_form(tmp_path):
-    text = ("case_id,identification_date,has_consent\n"
-            "C1,2024-01-05,yes\nC2,05/01/2024,N\nC3,05.01.2024,TRUE\nC4,2024/01/05,0\nC5,05-01-2024,1\nC6,05/01/24,\n")
+    text = (
+        "case_id,identification_date,has_consent\n"
+        "C1,2024-01-05,yes\nC2,05/01/2024,N\nC3,05.01.2024,TRUE\nC4,2024/01/05,0\nC5,05-01-2024,1\nC6,05/01/24,\n"
+    )
     frame, problems = read(tmp_path, "cases.csv", text)
     assert errors(problems) == []
     assert set(frame["identification_date"]) == {pd.Timestamp("2024-01-05")}
     assert frame["has_consent"].tolist() == [True, False, True, False, True, pd.NA]
-    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date,has_consent\nC1,2024-01-05,1\n"
-                                                  "C2,2024-01-05,\nC3,2024-01-05,0\n")  # read as 1.0, NaN, 0.0
+    frame, problems = read(
+        tmp_path,
+        "cases.csv",
+        "case_id,identification_date,has_consent\nC1,2024-01-05,1\n"
+        "C2,2024-01-05,\nC3,2024-01-05,0\n",
+    )  # read as 1.0, NaN, 0.0
     assert errors(problems) == [] and frame["has_consent"].tolist() == [True, pd.NA, False]
 
 
@@ -265,17 +367,21 @@ def test_birth_date_gives_the_age_at_identification_and_is_not_kept(tmp_path):
 
 
 def test_services_completed_on_time_and_activities_total(tmp_path):
-    services = ("service_id,case_id,service_type,start_date,planned_end_date,end_date,is_completed\n"
-                "S1,C1,shelter,2024-01-01,2024-03-31,2024-03-31,yes\n"
-                "S2,C1,shelter,2024-01-01,2024-03-31,2024-04-01,yes\n"
-                "S3,C1,shelter,2024-01-01,2024-03-31,,no\n"
-                "S4,C1,shelter,2024-01-01,,2024-04-01,yes\n")
+    services = (
+        "service_id,case_id,service_type,start_date,planned_end_date,end_date,is_completed\n"
+        "S1,C1,shelter,2024-01-01,2024-03-31,2024-03-31,yes\n"
+        "S2,C1,shelter,2024-01-01,2024-03-31,2024-04-01,yes\n"
+        "S3,C1,shelter,2024-01-01,2024-03-31,,no\n"
+        "S4,C1,shelter,2024-01-01,,2024-04-01,yes\n"
+    )
     frame, problems = read(tmp_path, "services.csv", services, table="services")
     assert errors(problems) == []
     assert frame["is_completed_on_time"].tolist() == [True, False, False, pd.NA]
-    activities = ("activity_id,activity_date,activity_type,participants_female,participants_male,participants_total\n"
-                  "A1,2024-01-01,training,12,8,\nA2,2024-01-01,training,5,,\nA3,2024-01-01,training,,,\n"
-                  "A4,2024-01-01,training,1,1,30\n")
+    activities = (
+        "activity_id,activity_date,activity_type,participants_female,participants_male,participants_total\n"
+        "A1,2024-01-01,training,12,8,\nA2,2024-01-01,training,5,,\nA3,2024-01-01,training,,,\n"
+        "A4,2024-01-01,training,1,1,30\n"
+    )
     frame, problems = read(tmp_path, "activities.csv", activities, table="activities")
     assert errors(problems) == []
     assert frame["participants_total"].tolist() == [20, 5, pd.NA, 30]
@@ -292,7 +398,9 @@ def test_missing_required_column(tmp_path):
 
 
 def test_empty_required_value(tmp_path):
-    _, problems = read(tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\n,2024-01-06\n")
+    _, problems = read(
+        tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\n,2024-01-06\n"
+    )
     [problem] = errors(problems)
     assert (problem.rule, problem.row, problem.column) == ("required value", 3, "case_id")
 
@@ -301,14 +409,21 @@ def test_wrong_types(tmp_path):
     text = "case_id,identification_date,age,has_consent,wellbeing_intake_score\nC1,2024-01-05,17.5,maybe,high\n"
     _, problems = read(tmp_path, "cases.csv", text)
     found = {(p.column, p.value): p.message for p in only(problems, "type")}
-    assert found == {("age", 17.5): "17.5 is not a whole number", ("has_consent", "maybe"): "'maybe' is not yes or no",
-                     ("wellbeing_intake_score", "high"): "'high' is not a number"}
+    assert found == {
+        ("age", 17.5): "17.5 is not a whole number",
+        ("has_consent", "maybe"): "'maybe' is not yes or no",
+        ("wellbeing_intake_score", "high"): "'high' is not a number",
+    }
     assert {p.row for p in only(problems, "type")} == {2}
 
 
 def test_unparseable_date(tmp_path):
-    _, problems = read(tmp_path, "cases.csv", "Registered,case_id\n31/02/2024,C1\n2024-13-01,C2\n",
-                       columns={"Registered": "identification_date"})
+    _, problems = read(
+        tmp_path,
+        "cases.csv",
+        "Registered,case_id\n31/02/2024,C1\n2024-13-01,C2\n",
+        columns={"Registered": "identification_date"},
+    )
     dates = only(problems, "date")
     assert [(p.row, p.value) for p in dates] == [(2, "31/02/2024"), (3, "2024-13-01")]
     assert dates[0].column == "Registered (identification_date)"
@@ -316,7 +431,9 @@ def test_unparseable_date(tmp_path):
 
 
 def test_date_outside_the_project_period_is_a_warning(tmp_path):
-    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date\nC1,2023-12-31\nC2,2024-01-01\n")
+    frame, problems = read(
+        tmp_path, "cases.csv", "case_id,identification_date\nC1,2023-12-31\nC2,2024-01-01\n"
+    )
     assert errors(problems) == []
     [warning] = only(problems, "date in project period")
     assert (warning.severity, warning.row, warning.value) == ("warning", 2, "2023-12-31")
@@ -325,9 +442,16 @@ def test_date_outside_the_project_period_is_a_warning(tmp_path):
 
 
 def test_unknown_category_lists_allowed_values_and_closest(tmp_path):
-    _, problems = read(tmp_path, "cases.csv", "case_id,identification_date,sex\nC1,2024-01-05,femal\n")
+    _, problems = read(
+        tmp_path, "cases.csv", "case_id,identification_date,sex\nC1,2024-01-05,femal\n"
+    )
     [problem] = errors(problems)
-    assert (problem.rule, problem.row, problem.column, problem.value) == ("category", 2, "sex", "femal")
+    assert (problem.rule, problem.row, problem.column, problem.value) == (
+        "category",
+        2,
+        "sex",
+        "femal",
+    )
     assert "allowed: female, male, other, unknown; closest: 'female'" in problem.message
 
 
@@ -339,10 +463,13 @@ def test_duplicate_ids(tmp_path):
     assert problem.message == "case_id 'C1' is used twice (first in row 2)"
 
 
-@pytest.mark.parametrize("ids, row", [
-    (["C1", "C2", "C2", "C3"], 4),  # in order, so checked without hashing
-    (["C3", "C1", " C1 ", "C2"], 4),  # out of order; spaces around an id do not make it another
-])
+@pytest.mark.parametrize(
+    "ids, row",
+    [
+        (["C1", "C2", "C2", "C3"], 4),  # in order, so checked without hashing
+        (["C3", "C1", " C1 ", "C2"], 4),  # out of order; spaces around an id do not make it another
+    ],
+)
 def test_duplicate_ids_in_or_out_of_order(tmp_path, ids, row):
     text = "case_id,identification_date\n" + "".join(f"{i},2024-01-05\n" for i in ids)
     _, problems = read(tmp_path, "cases.csv", text)
@@ -357,8 +484,10 @@ def test_ids_in_order_are_not_duplicates(tmp_path):
 
 
 def test_duplicate_reported_values_by_indicator_period_dimension_category(tmp_path):
-    text = ("indicator_id,period,dimension,category,value\n"
-            "PROT-12,2024-Q1,,,80\nPROT-12,2024-Q1,shelter,north,70\nPROT-12,2024-Q2,,,75\nPROT-12,2024-Q1,,,81\n")
+    text = (
+        "indicator_id,period,dimension,category,value\n"
+        "PROT-12,2024-Q1,,,80\nPROT-12,2024-Q1,shelter,north,70\nPROT-12,2024-Q2,,,75\nPROT-12,2024-Q1,,,81\n"
+    )
     _, problems = read(tmp_path, "reported.csv", text, table="reported_values")
     [problem] = errors(problems)
     assert (problem.rule, problem.row) == ("duplicate id", 5)
@@ -369,7 +498,12 @@ def test_negative_counts(tmp_path):
     text = "activity_id,activity_date,activity_type,participants_female,reach\nA1,2024-01-05,training,-2,0\n"
     _, problems = read(tmp_path, "activities.csv", text, table="activities")
     [problem] = errors(problems)
-    assert (problem.rule, problem.row, problem.column, problem.value) == ("minimum", 2, "participants_female", -2)
+    assert (problem.rule, problem.row, problem.column, problem.value) == (
+        "minimum",
+        2,
+        "participants_female",
+        -2,
+    )
     assert problem.message == "must be at least 0"
 
 
@@ -378,15 +512,26 @@ def test_rows_listed_per_rule_are_capped(tmp_path):
     _, problems = read(tmp_path, "cases.csv", "case_id,identification_date,sex\n" + rows)
     listed = errors(problems)
     assert len(listed) == MAX_LISTED + 1
-    assert listed[-1].row is None and listed[-1].message == "and 5 more row(s) with the same problem"
+    assert (
+        listed[-1].row is None and listed[-1].message == "and 5 more row(s) with the same problem"
+    )
 
 
-@pytest.mark.parametrize("column, kind", [
-    ("Full name", "a person's name"), ("Surname", "a person's name"), ("Phone", "a phone number"),
-    ("Mobile No", "a phone number"), ("E-mail", "an e-mail address"), ("Passport number", "a passport or ID number"),
-    ("National ID", "a passport or ID number"), ("IdentityNumber", "a passport or ID number"),
-    ("Home address", "an address"), ("DOB", "a date of birth"),
-])
+@pytest.mark.parametrize(
+    "column, kind",
+    [
+        ("Full name", "a person's name"),
+        ("Surname", "a person's name"),
+        ("Phone", "a phone number"),
+        ("Mobile No", "a phone number"),
+        ("E-mail", "an e-mail address"),
+        ("Passport number", "a passport or ID number"),
+        ("National ID", "a passport or ID number"),
+        ("IdentityNumber", "a passport or ID number"),
+        ("Home address", "an address"),
+        ("DOB", "a date of birth"),
+    ],
+)
 def test_identifier_columns_are_refused_by_name(tmp_path, column, kind):
     text = f"case_id,identification_date,{column}\nC1,2024-01-05,x\n"
     frame, problems = read(tmp_path, "cases.csv", text)
@@ -397,8 +542,10 @@ def test_identifier_columns_are_refused_by_name(tmp_path, column, kind):
 
 
 def test_identifier_columns_are_refused_by_value_without_echoing_them(tmp_path):
-    text = ("case_id,identification_date,location,provider\n"
-            "C1,2024-01-05,amina@example.org,+234 803 123 4567\nC2,2024-01-05,Lagos,0803 123 4567\n")
+    text = (
+        "case_id,identification_date,location,provider\n"
+        "C1,2024-01-05,amina@example.org,+234 803 123 4567\nC2,2024-01-05,Lagos,0803 123 4567\n"
+    )
     _, problems = read(tmp_path, "cases.csv", text)
     found = {p.column: p.message for p in errors(problems)}
     assert set(found) == {"location"}  # provider is not a column of cases: ignored, never read
@@ -406,7 +553,9 @@ def test_identifier_columns_are_refused_by_value_without_echoing_them(tmp_path):
     assert "amina" not in str(problems)
     text = "service_id,case_id,service_type,start_date,provider\nS1,C1,medical,2024-01-05,+234 803 123 4567\n"
     _, problems = read(tmp_path, "services.csv", text, table="services")
-    assert [(p.column, p.message[:30]) for p in errors(problems)] == [("provider", "values look like phone numbers")]
+    assert [(p.column, p.message[:30]) for p in errors(problems)] == [
+        ("provider", "values look like phone numbers")
+    ]
 
 
 def test_internal_only_columns_are_accepted(tmp_path):
@@ -414,8 +563,13 @@ def test_internal_only_columns_are_accepted(tmp_path):
     _, problems = read(tmp_path, "cases.csv", text, internal_only_columns=["ID number"])
     assert errors(problems) == []
     text = "Case ID number,identification_date\nC1,2024-01-05\n"
-    frame, problems = read(tmp_path, "cases.csv", text, columns={"Case ID number": "case_id"},
-                           internal_only_columns=["Case ID number"])
+    frame, problems = read(
+        tmp_path,
+        "cases.csv",
+        text,
+        columns={"Case ID number": "case_id"},
+        internal_only_columns=["Case ID number"],
+    )
     assert errors(problems) == [] and frame["case_id"].tolist() == ["C1"]
 
 
@@ -430,7 +584,11 @@ def test_unmapped_and_derived_columns_are_ignored_with_warnings(tmp_path):
 def test_column_map_naming_a_non_standard_column(tmp_path):
     _, problems = read(tmp_path, "cases.csv", CASES, columns={"sex": "gender"})
     [problem] = errors(problems)
-    assert (problem.rule, problem.entry, problem.file) == ("column map", "sources.cases.columns.sex", "project.yaml")
+    assert (problem.rule, problem.entry, problem.file) == (
+        "column map",
+        "sources.cases.columns.sex",
+        "project.yaml",
+    )
     assert "'gender' is not a column of cases" in problem.message
 
 
@@ -466,34 +624,53 @@ def write_project(directory: Path, sources: dict, files: dict):
 
 
 def test_service_of_an_unknown_case(tmp_path):
-    write_project(tmp_path, {"cases": "cases.csv", "services": "services.csv"}, {
-        "cases.csv": CASES,
-        "services.csv": "service_id,case_id,service_type,start_date\nS1,C1,shelter,2024-01-05\nS2,C9,medical,2024-01-05\n",
-    })
+    write_project(
+        tmp_path,
+        {"cases": "cases.csv", "services": "services.csv"},
+        {
+            "cases.csv": CASES,
+            "services.csv": "service_id,case_id,service_type,start_date\nS1,C1,shelter,2024-01-05\nS2,C9,medical,2024-01-05\n",
+        },
+    )
     with pytest.raises(DataError) as raised:
         load_project_data(tmp_path)
     [problem] = raised.value.problems
-    assert (problem.file, problem.rule, problem.row, problem.column) == ("services.csv", "foreign key", 3, "case_id")
+    assert (problem.file, problem.rule, problem.row, problem.column) == (
+        "services.csv",
+        "foreign key",
+        3,
+        "case_id",
+    )
     assert problem.message == "no cases record has case_id 'C9'"
 
 
 def test_every_problem_of_every_file_at_once_and_nothing_written(tmp_path):
-    write_project(tmp_path, {"cases": "cases.csv", "activities": "activities.csv"}, {
-        "cases.csv": "case_id,identification_date,sex\nC1,2024-01-05,femme\nC1,yesterday,male\n",
-        "activities.csv": "activity_id,activity_date\nA1,2024-01-05\n",
-    })
+    write_project(
+        tmp_path,
+        {"cases": "cases.csv", "activities": "activities.csv"},
+        {
+            "cases.csv": "case_id,identification_date,sex\nC1,2024-01-05,femme\nC1,yesterday,male\n",
+            "activities.csv": "activity_id,activity_date\nA1,2024-01-05\n",
+        },
+    )
     before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")}
     with pytest.raises(DataError) as raised:
         load_project_data(tmp_path)
     rules = sorted((p.file, p.rule) for p in raised.value.problems)
-    assert rules == [("activities.csv", "required column"), ("cases.csv", "category"), ("cases.csv", "date"),
-                     ("cases.csv", "duplicate id")]
+    assert rules == [
+        ("activities.csv", "required column"),
+        ("cases.csv", "category"),
+        ("cases.csv", "date"),
+        ("cases.csv", "duplicate id"),
+    ]
     assert "4 problem(s)" in str(raised.value)
     assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")} == before
     assert not any(name.startswith(".") for name in os.listdir(tmp_path))
 
 
 def test_a_table_with_an_error_is_never_partly_returned(tmp_path):
-    frame, problems = read(tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\nC2,soon\n")
+    frame, problems = read(
+        tmp_path, "cases.csv", "case_id,identification_date\nC1,2024-01-05\nC2,soon\n"
+    )
     assert errors(problems) and frame.empty
     assert list(frame.columns)[:3] == ["case_id", "identification_date", "sex"]

@@ -12,24 +12,43 @@ from ctlib.engine import RESULT_COLUMNS, Results
 from ctlib.errors import CtlibError
 from ctlib.privacy import suppress
 
-QUARTER_DATES = {f"2025-Q{q}": (f"2025-{3 * q - 2:02d}-01", end)
-                 for q, end in zip((1, 2, 3, 4), ("2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"))}
+QUARTER_DATES = {
+    f"2025-Q{q}": (f"2025-{3 * q - 2:02d}-01", end)
+    for q, end in zip((1, 2, 3, 4), ("2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"))
+}
 
 
 def table(rows, measure="count", unit="count", rollup="sum") -> pd.DataFrame:
     """A results table from (period, dimension, category, value) or dicts; life of project ends with the last quarter."""
-    records = [dict(zip(("period", "dimension", "category", "value"), r)) if isinstance(r, tuple) else r for r in rows]
+    records = [
+        dict(zip(("period", "dimension", "category", "value"), r)) if isinstance(r, tuple) else r
+        for r in rows
+    ]
     quarters = sorted({r["period"] for r in records} - {"life_of_project"})
     dates = {**QUARTER_DATES, "life_of_project": ("2025-01-01", QUARTER_DATES[quarters[-1]][1])}
     frame = pd.DataFrame(records)
-    defaults = dict(project_id="p", indicator_id="X-1", numerator=np.nan, denominator=np.nan, baseline=np.nan,
-                    target=np.nan, achievement=np.nan, status="no target", suppressed=False, audience="internal",
-                    measure=measure, unit=unit, rollup=rollup)
+    defaults = dict(
+        project_id="p",
+        indicator_id="X-1",
+        numerator=np.nan,
+        denominator=np.nan,
+        baseline=np.nan,
+        target=np.nan,
+        achievement=np.nan,
+        status="no target",
+        suppressed=False,
+        audience="internal",
+        measure=measure,
+        unit=unit,
+        rollup=rollup,
+    )
     for column, default in defaults.items():
         frame[column] = frame[column] if column in frame else default
     frame["period_start_date"] = pd.to_datetime(frame["period"].map(lambda p: dates[p][0]))
     frame["period_end_date"] = pd.to_datetime(frame["period"].map(lambda p: dates[p][1]))
-    frame["period_kind"] = np.where(frame["period"] == "life_of_project", "life_of_project", "quarter")
+    frame["period_kind"] = np.where(
+        frame["period"] == "life_of_project", "life_of_project", "quarter"
+    )
     return frame[list(RESULT_COLUMNS)]
 
 
@@ -39,8 +58,14 @@ def hidden_cells(suppressed: pd.DataFrame) -> set:
 
 
 def test_one_small_category_forces_a_second():
-    rows = [("2025-Q1", "total", "total", 20), ("2025-Q1", "sex", "female", 3), ("2025-Q1", "sex", "male", 12),
-            ("2025-Q1", "sex", "unknown", 5), ("2025-Q1", "age", "child", 8), ("2025-Q1", "age", "adult", 12)]
+    rows = [
+        ("2025-Q1", "total", "total", 20),
+        ("2025-Q1", "sex", "female", 3),
+        ("2025-Q1", "sex", "male", 12),
+        ("2025-Q1", "sex", "unknown", 5),
+        ("2025-Q1", "age", "child", 8),
+        ("2025-Q1", "age", "adult", 12),
+    ]
     result = suppress(table(rows), k=5)
     # female 3 < 5 is hidden; alone it would be 20 − 12 − 5, so the smallest other category (unknown 5) goes too;
     # the age categories (8, 12) and the total stay
@@ -51,38 +76,74 @@ def test_one_small_category_forces_a_second():
 
 
 def test_zero_is_published_and_k_is_inclusive_of_small_counts_only():
-    rows = [("2025-Q1", "total", "total", 9), ("2025-Q1", "sex", "female", 0), ("2025-Q1", "sex", "male", 9)]
+    rows = [
+        ("2025-Q1", "total", "total", 9),
+        ("2025-Q1", "sex", "female", 0),
+        ("2025-Q1", "sex", "male", 9),
+    ]
     assert hidden_cells(suppress(table(rows), k=5)) == set()  # 0 and 9 are not between 1 and 4
-    rows = [("2025-Q1", "total", "total", 10), ("2025-Q1", "sex", "female", 5), ("2025-Q1", "sex", "male", 5)]
+    rows = [
+        ("2025-Q1", "total", "total", 10),
+        ("2025-Q1", "sex", "female", 5),
+        ("2025-Q1", "sex", "male", 5),
+    ]
     assert hidden_cells(suppress(table(rows), k=5)) == set()
     # with k = 6 both fives are hidden; the total 10 stays (10 ≥ 6, and 10 = a + b with both unknown)
-    assert hidden_cells(suppress(table(rows), k=6)) == {("2025-Q1", "sex", "female"), ("2025-Q1", "sex", "male")}
+    assert hidden_cells(suppress(table(rows), k=6)) == {
+        ("2025-Q1", "sex", "female"),
+        ("2025-Q1", "sex", "male"),
+    }
 
 
 def test_a_hidden_period_forces_another_against_life_of_project():
-    rows = [("2025-Q1", "total", "total", 10), ("2025-Q2", "total", "total", 3), ("2025-Q3", "total", "total", 8),
-            ("2025-Q4", "total", "total", 6), ("life_of_project", "total", "total", 27)]
+    rows = [
+        ("2025-Q1", "total", "total", 10),
+        ("2025-Q2", "total", "total", 3),
+        ("2025-Q3", "total", "total", 8),
+        ("2025-Q4", "total", "total", 6),
+        ("life_of_project", "total", "total", 27),
+    ]
     # Q2 = 27 − 10 − 8 − 6 unless a second quarter is hidden: the smallest, Q4 (6)
-    assert hidden_cells(suppress(table(rows), k=5)) == {("2025-Q2", "total", "total"), ("2025-Q4", "total", "total")}
+    assert hidden_cells(suppress(table(rows), k=5)) == {
+        ("2025-Q2", "total", "total"),
+        ("2025-Q4", "total", "total"),
+    }
 
 
 def test_suppression_chains_across_categories_and_periods():
-    rows = [("2025-Q1", "total", "total", 10), ("2025-Q1", "sex", "female", 7), ("2025-Q1", "sex", "male", 3),
-            ("2025-Q2", "total", "total", 12), ("2025-Q2", "sex", "female", 6), ("2025-Q2", "sex", "male", 6),
-            ("life_of_project", "total", "total", 22), ("life_of_project", "sex", "female", 13),
-            ("life_of_project", "sex", "male", 9)]
+    rows = [
+        ("2025-Q1", "total", "total", 10),
+        ("2025-Q1", "sex", "female", 7),
+        ("2025-Q1", "sex", "male", 3),
+        ("2025-Q2", "total", "total", 12),
+        ("2025-Q2", "sex", "female", 6),
+        ("2025-Q2", "sex", "male", 6),
+        ("life_of_project", "total", "total", 22),
+        ("life_of_project", "sex", "female", 13),
+        ("life_of_project", "sex", "male", 9),
+    ]
     # Q1 male 3 hidden → Q1 female (10 − 3) hidden → female LoP 13 = 7 + Q2 female, so Q2 female (6) hidden
     # → Q2 male (12 − 6) hidden. Totals and LoP categories stay: each relation now has two hidden cells.
     assert hidden_cells(suppress(table(rows), k=5)) == {
-        ("2025-Q1", "sex", "female"), ("2025-Q1", "sex", "male"),
-        ("2025-Q2", "sex", "female"), ("2025-Q2", "sex", "male")}
+        ("2025-Q1", "sex", "female"),
+        ("2025-Q1", "sex", "male"),
+        ("2025-Q2", "sex", "female"),
+        ("2025-Q2", "sex", "male"),
+    }
 
 
 def test_stock_life_of_project_follows_the_period_it_copies():
-    rows = [("2025-Q1", "total", "total", 20), ("2025-Q1", "sex", "female", 10), ("2025-Q1", "sex", "male", 10),
-            ("2025-Q2", "total", "total", 9), ("2025-Q2", "sex", "female", 3), ("2025-Q2", "sex", "male", 6),
-            ("life_of_project", "total", "total", 9), ("life_of_project", "sex", "female", 3),
-            ("life_of_project", "sex", "male", 6)]
+    rows = [
+        ("2025-Q1", "total", "total", 20),
+        ("2025-Q1", "sex", "female", 10),
+        ("2025-Q1", "sex", "male", 10),
+        ("2025-Q2", "total", "total", 9),
+        ("2025-Q2", "sex", "female", 3),
+        ("2025-Q2", "sex", "male", 6),
+        ("life_of_project", "total", "total", 9),
+        ("life_of_project", "sex", "female", 3),
+        ("life_of_project", "sex", "male", 6),
+    ]
     hidden = hidden_cells(suppress(table(rows, rollup="latest"), k=5))
     # female 3 is small in Q2 and in LoP (its copy); male 6 goes in Q2 (9 − 3) and so in LoP (= Q2 male)
     assert {("2025-Q2", "sex", "male"), ("life_of_project", "sex", "male")} <= hidden
@@ -90,20 +151,65 @@ def test_stock_life_of_project_follows_the_period_it_copies():
 
 
 def test_shares_are_hidden_on_a_small_numerator_or_denominator():
-    rows = [dict(period="2025-Q1", dimension="total", category="total", numerator=42, denominator=100, value=42.0),
-            dict(period="2025-Q1", dimension="sex", category="female", numerator=2, denominator=50, value=4.0),
-            dict(period="2025-Q1", dimension="sex", category="male", numerator=40, denominator=47, value=85.1),
-            dict(period="2025-Q1", dimension="sex", category="unknown", numerator=0, denominator=3, value=0.0)]
+    rows = [
+        dict(
+            period="2025-Q1",
+            dimension="total",
+            category="total",
+            numerator=42,
+            denominator=100,
+            value=42.0,
+        ),
+        dict(
+            period="2025-Q1",
+            dimension="sex",
+            category="female",
+            numerator=2,
+            denominator=50,
+            value=4.0,
+        ),
+        dict(
+            period="2025-Q1",
+            dimension="sex",
+            category="male",
+            numerator=40,
+            denominator=47,
+            value=85.1,
+        ),
+        dict(
+            period="2025-Q1",
+            dimension="sex",
+            category="unknown",
+            numerator=0,
+            denominator=3,
+            value=0.0,
+        ),
+    ]
     result = suppress(table(rows, measure="share", unit="percent", rollup="recompute"), k=5)
     # female: numerator 2 < 5 · unknown: denominator 3 < 5 · two hidden already: male and total stay
     assert hidden_cells(result) == {("2025-Q1", "sex", "female"), ("2025-Q1", "sex", "unknown")}
 
 
 def test_means_hide_on_few_values_and_milestones_never():
-    mean = table([dict(period="2025-Q1", dimension="total", category="total", numerator=21, denominator=3, value=7.0)],
-                 measure="mean", unit="score", rollup="recompute")
+    mean = table(
+        [
+            dict(
+                period="2025-Q1",
+                dimension="total",
+                category="total",
+                numerator=21,
+                denominator=3,
+                value=7.0,
+            )
+        ],
+        measure="mean",
+        unit="score",
+        rollup="recompute",
+    )
     assert hidden_cells(suppress(mean, k=5)) == {("2025-Q1", "total", "total")}
-    milestone = table([("2025-Q1", "total", "total", 1)], measure="milestone", unit="yes_no", rollup="latest")
+    milestone = table(
+        [("2025-Q1", "total", "total", 1)], measure="milestone", unit="yes_no", rollup="latest"
+    )
     assert hidden_cells(suppress(milestone, k=5)) == set()
 
 
@@ -121,7 +227,11 @@ def test_internal_audience_sees_everything_and_results_round_trip():
 # -- property: nothing hidden can be recovered by subtraction ------------------------------------
 def recoverable(published: pd.DataFrame) -> set:
     """Cells an attacker recovers from published values with total = Σ categories and LoP = Σ quarters."""
-    known = {(r.period, r.dimension, r.category): r.value for r in published.itertuples() if not r.suppressed}
+    known = {
+        (r.period, r.dimension, r.category): r.value
+        for r in published.itertuples()
+        if not r.suppressed
+    }
     cells = set(zip(published["period"], published["dimension"], published["category"]))
     relations = []
     for period in set(published["period"]):
@@ -130,7 +240,9 @@ def recoverable(published: pd.DataFrame) -> set:
             relations.append(((period, "total", "total"), parts))
     quarters = sorted(set(published["period"]) - {"life_of_project"})
     for _, dimension, category in {c for c in cells if c[0] == "life_of_project"}:
-        relations.append((("life_of_project", dimension, category), [(q, dimension, category) for q in quarters]))
+        relations.append(
+            (("life_of_project", dimension, category), [(q, dimension, category) for q in quarters])
+        )
     found, progress = set(), True
     while progress:
         progress = False
@@ -138,8 +250,11 @@ def recoverable(published: pd.DataFrame) -> set:
             unknown = [c for c in [parent, *parts] if c not in known]
             if len(unknown) == 1:
                 cell = unknown[0]
-                known[cell] = (known[parent] - sum(known[p] for p in parts if p != cell) if cell != parent
-                               else sum(known[p] for p in parts))
+                known[cell] = (
+                    known[parent] - sum(known[p] for p in parts if p != cell)
+                    if cell != parent
+                    else sum(known[p] for p in parts)
+                )
                 found.add(cell)
                 progress = True
     return found
@@ -149,13 +264,23 @@ def recoverable(published: pd.DataFrame) -> set:
 def count_tables(draw):
     """Quarters with a sex × age cross-tab each; margins and life of project are exact sums."""
     n_quarters = draw(st.integers(1, 4))
-    sexes, ages = ["female", "male", "unknown"][:draw(st.integers(2, 3))], ["child", "adult"]
-    cross = {(q, s, a): draw(st.integers(0, 12)) for q in range(1, n_quarters + 1) for s in sexes for a in ages}
+    sexes, ages = ["female", "male", "unknown"][: draw(st.integers(2, 3))], ["child", "adult"]
+    cross = {
+        (q, s, a): draw(st.integers(0, 12))
+        for q in range(1, n_quarters + 1)
+        for s in sexes
+        for a in ages
+    }
     rows = []
     for period in [*(f"2025-Q{q}" for q in range(1, n_quarters + 1)), "life_of_project"]:
-        def total(match):
-            return sum(v for (q, s, a), v in cross.items() if (period == "life_of_project" or f"2025-Q{q}" == period)
-                       and match(s, a))
+
+        def total(match, period=period):
+            return sum(
+                v
+                for (q, s, a), v in cross.items()
+                if (period == "life_of_project" or f"2025-Q{q}" == period) and match(s, a)
+            )
+
         rows.append((period, "total", "total", total(lambda s, a: True)))
         rows += [(period, "sex", sex, total(lambda s, a, sex=sex: s == sex)) for sex in sexes]
         rows += [(period, "age", age, total(lambda s, a, age=age: a == age)) for age in ages]
@@ -169,5 +294,12 @@ def test_no_hidden_count_can_be_recovered_by_subtraction(case):
     published = suppress(raw, k=k)
     small = (raw["value"] >= 1) & (raw["value"] < k)
     assert published.loc[small, "suppressed"].all()
-    hidden = set(zip(*[published.loc[published["suppressed"], c] for c in ("period", "dimension", "category")]))
+    hidden = set(
+        zip(
+            *[
+                published.loc[published["suppressed"], c]
+                for c in ("period", "dimension", "category")
+            ]
+        )
+    )
     assert not (recoverable(published) & hidden)

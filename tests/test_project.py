@@ -37,7 +37,11 @@ def test_load_gives_the_typed_project(project_dir):
     project = load_project(project_dir)
     assert project.id == "mapped-fixture"
     assert project.project.start_date == dt.date(2024, 1, 1)
-    assert project.indicator("PROT-02").targets == {"2024-Q1": 5.0, "2024": 20.0, "life_of_project": 40.0}
+    assert project.indicator("PROT-02").targets == {
+        "2024-Q1": 5.0,
+        "2024": 20.0,
+        "life_of_project": 40.0,
+    }
     assert project.indicator("PROT-02").baseline.date == dt.date(2023, 12, 31)
     assert project.sources["cases"].values["sex"] == {"F": "female", "M": "male", "X": "other"}
     assert project.privacy.min_cell_size == 11
@@ -50,9 +54,11 @@ def test_round_trip_keeps_the_text_byte_for_byte(project_dir):
 
 
 def test_round_trip_keeps_another_indentation_style(tmp_path):
-    text = ("project:\n    id: p  # four spaces\n    name: P\n    organisation: O\n    donor: D\n    country: NG\n"
-            "    start_date: 2024-01-01\n    end_date: 2025-12-31\nresults_chain:\n    objective: x\n    outcomes:\n"
-            "    - id: o1\n      statement: s\n")
+    text = (
+        "project:\n    id: p  # four spaces\n    name: P\n    organisation: O\n    donor: D\n    country: NG\n"
+        "    start_date: 2024-01-01\n    end_date: 2025-12-31\nresults_chain:\n    objective: x\n    outcomes:\n"
+        "    - id: o1\n      statement: s\n"
+    )
     (tmp_path / "project.yaml").write_text(text)
     load_project_file(tmp_path).save()
     assert (tmp_path / "project.yaml").read_text() == text
@@ -88,7 +94,11 @@ def test_save_writes_atomically_and_keeps_the_file_mode(project_dir):
     project_file.set("privacy.min_cell_size", 5)
     project_file.save()
     assert path.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in project_dir.iterdir()) == ["cases.csv", "project.yaml", "services.csv"]
+    assert sorted(p.name for p in project_dir.iterdir()) == [
+        "cases.csv",
+        "project.yaml",
+        "services.csv",
+    ]
 
 
 def test_save_a_bare_model_loads_back_equal(project_dir, tmp_path_factory):
@@ -129,12 +139,21 @@ def test_schema_problems_all_at_once_with_paths_and_lines(project_dir):
     with pytest.raises(ProjectError) as raised:
         load_project(project_dir)
     found = {p.entry: (p.row, p.message) for p in raised.value.problems}
-    assert set(found) == {"indicators[0].targets.2024", "indicators[1].targts", "project.organisation",
-                          "privacy.min_cell_size"}
+    assert set(found) == {
+        "indicators[0].targets.2024",
+        "indicators[1].targts",
+        "project.organisation",
+        "privacy.min_cell_size",
+    }
     assert found["indicators[0].targets.2024"][0] == line_of(project_dir, "2024: twenty")
-    assert found["indicators[1].targts"] == (line_of(project_dir, "targts: {}"),
-                                             "unknown key 'targts'; did you mean 'targets'?")
-    assert found["project.organisation"] == (line_of(project_dir, "project:"), "missing required key 'organisation'")
+    assert found["indicators[1].targts"] == (
+        line_of(project_dir, "targts: {}"),
+        "unknown key 'targts'; did you mean 'targets'?",
+    )
+    assert found["project.organisation"] == (
+        line_of(project_dir, "project:"),
+        "missing required key 'organisation'",
+    )
     assert found["privacy.min_cell_size"][0] == line_of(project_dir, "min_cell_size: 0")
 
 
@@ -155,14 +174,24 @@ def test_semantic_problems_all_at_once(project_dir):
     with pytest.raises(ProjectError) as raised:
         load_project(project_dir)
     found = {p.entry: p for p in raised.value.problems}
-    assert set(found) == {"indicators[1].id", "indicators[0].result", "indicators[0].disaggregations[1]",
-                          "sources.services.file", "sources.casses"}
-    assert found["indicators[1].id"].message == "'PRT-10' is not in the catalogue; did you mean 'PROT-10'?"
+    assert set(found) == {
+        "indicators[1].id",
+        "indicators[0].result",
+        "indicators[0].disaggregations[1]",
+        "sources.services.file",
+        "sources.casses",
+    }
+    assert (
+        found["indicators[1].id"].message
+        == "'PRT-10' is not in the catalogue; did you mean 'PROT-10'?"
+    )
     assert found["indicators[1].id"].row == line_of(project_dir, "- id: PRT-10")
-    assert found["indicators[0].result"].message == ("result 'oc-2' is not in the results chain; results: "
-                                                     "oc-1, op-1.1")
+    assert found["indicators[0].result"].message == (
+        "result 'oc-2' is not in the results chain; results: oc-1, op-1.1"
+    )
     assert found["indicators[0].disaggregations[1]"].message.startswith(
-        "PROT-02 cannot be disaggregated by 'service_type'; it supports: sex, age_group")
+        "PROT-02 cannot be disaggregated by 'service_type'; it supports: sex, age_group"
+    )
     assert found["sources.services.file"].message.startswith("data file 'services.xlsx' not found")
     assert "did you mean 'cases'?" in found["sources.casses"].message
 
@@ -172,14 +201,20 @@ def test_an_indicator_selected_twice(project_dir):
     with pytest.raises(ProjectError) as raised:
         load_project(project_dir)
     [problem] = raised.value.problems
-    assert (problem.entry, problem.message) == ("indicators[1].id", "indicator 'PROT-02' is selected twice")
+    assert (problem.entry, problem.message) == (
+        "indicators[1].id",
+        "indicator 'PROT-02' is selected twice",
+    )
 
 
 def test_team_catalogue_file(project_dir):
     edit(project_dir, "privacy:", "catalogue: ours.yaml\n\nprivacy:")
     with pytest.raises(ProjectError) as raised:
         load_project(project_dir)
-    assert (raised.value.problems[0].entry, raised.value.problems[0].rule) == ("catalogue", "file exists")
+    assert (raised.value.problems[0].entry, raised.value.problems[0].rule) == (
+        "catalogue",
+        "file exists",
+    )
     (project_dir / "ours.yaml").write_text(TEAM_INDICATOR)
     edit(project_dir, "  - id: PROT-10\n", "  - id: OWN-01\n")
     assert load_project(project_dir).indicators[1].id == "OWN-01"

@@ -15,8 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLE_DIR
+
 from ctlib import report
 from ctlib.cli import main
 from ctlib.errors import ReportError
@@ -39,9 +39,29 @@ def sample_batch(tmp_path_factory) -> dict:
         (data_dir / BROKEN / "project.yaml").write_text("project: {id: broken_project}\n")
         out_dir = tmp_path_factory.mktemp("reports")
         result = CliRunner().invoke(
-            main, ["report", "--all", str(data_dir), "--period", "latest", "--jobs", "2", "--out", str(out_dir)])
-        _batch.update(data_dir=data_dir, out_dir=out_dir, result=result,
-                      folders={name: next((out_dir / name).iterdir()) for name in PROJECTS if (out_dir / name).is_dir()})
+            main,
+            [
+                "report",
+                "--all",
+                str(data_dir),
+                "--period",
+                "latest",
+                "--jobs",
+                "2",
+                "--out",
+                str(out_dir),
+            ],
+        )
+        _batch.update(
+            data_dir=data_dir,
+            out_dir=out_dir,
+            result=result,
+            folders={
+                name: next((out_dir / name).iterdir())
+                for name in PROJECTS
+                if (out_dir / name).is_dir()
+            },
+        )
     return _batch
 
 
@@ -59,7 +79,13 @@ def test_batch_reports_the_good_projects_and_fails_for_the_broken_one(batch):
     assert set(batch["folders"]) == set(PROJECTS)
     for folder in batch["folders"].values():
         names = sorted(p.name for p in folder.iterdir())
-        assert names == ["indicators.csv", "iptt.xlsx", "manifest.json", "report.html", "report.ipynb"]
+        assert names == [
+            "indicators.csv",
+            "iptt.xlsx",
+            "manifest.json",
+            "report.html",
+            "report.ipynb",
+        ]
     lines = result.stdout.splitlines()
     assert re.match(r"project\s+period\s+status\s+seconds", lines[0])
     broken = next(line for line in lines if line.startswith(BROKEN))
@@ -80,7 +106,9 @@ def test_index_links_every_report_with_its_status(batch):
     page = (batch["out_dir"] / "index.html").read_text()
     for name, folder in batch["folders"].items():
         assert f'href="{name}/{folder.name}/report.html"' in page
-    assert re.search(rf"{BROKEN}</td><td>latest</td><td class=\"failed\">failed: [^<]*project.yaml", page)
+    assert re.search(
+        rf"{BROKEN}</td><td>latest</td><td class=\"failed\">failed: [^<]*project.yaml", page
+    )
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
 
@@ -94,8 +122,12 @@ def test_indicators_csv_equals_the_engine(batch, name):
     for column in ("indicator_id", "period", "dimension", "category", "status"):
         assert written[column].astype(str).tolist() == expected[column].astype(str).tolist()
     for column in ("numerator", "denominator", "value", "target", "achievement"):
-        pd.testing.assert_series_equal(written[column].astype(float), expected[column].astype(float),
-                                       check_names=False, rtol=1e-12)
+        pd.testing.assert_series_equal(
+            written[column].astype(float),
+            expected[column].astype(float),
+            check_names=False,
+            rtol=1e-12,
+        )
     assert written["suppressed"].tolist() == expected["suppressed"].tolist()
     assert set(written["audience"]) == {"donor"}
 
@@ -118,7 +150,9 @@ def test_iptt_xlsx_has_the_pillar_sheets_and_the_engine_values(batch):
             if want[f"{period} status"] == "suppressed":
                 assert cells[f"{period} actual"] == f"<{prepared.k}"
             else:
-                assert cells[f"{period} actual"] == pytest.approx(want[f"{period} actual"], nan_ok=True)
+                assert cells[f"{period} actual"] == pytest.approx(
+                    want[f"{period} actual"], nan_ok=True
+                )
             assert cells[f"{period} status"] == want[f"{period} status"]
             checked += 1
     assert checked == len(expected)
@@ -132,23 +166,36 @@ def test_manifest_hashes_match_the_input_files(batch, name):
     folder = batch["folders"][name]
     manifest = json.loads((folder / "manifest.json").read_text())
     data = load_project_data(batch["data_dir"] / name)
-    expected = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in data.input_files}
+    expected = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in data.input_files
+    }
     assert manifest["inputs"] == expected
     assert "project.yaml" in expected
     assert manifest["parameters"] == {
-        "project_dir": str(batch["data_dir"] / name), "period": folder.name, "audience": "donor",
-        "min_cell_size": None, "period_requested": "latest"}
+        "project_dir": str(batch["data_dir"] / name),
+        "period": folder.name,
+        "audience": "donor",
+        "min_cell_size": None,
+        "period_requested": "latest",
+    }
     assert set(manifest["step_seconds"]) == {"load_and_compute", "exports", "notebook", "html"}
     assert manifest["catalogue_version"] == data.catalogue.version
     assert manifest["started"] <= manifest["finished"]
 
 
-@pytest.mark.parametrize("name, table, column", [("shelter_and_recovery", "cases", "case_id"),
-                                                 ("safe_journeys", "participants", "participant_id")])
+@pytest.mark.parametrize(
+    "name, table, column",
+    [
+        ("shelter_and_recovery", "cases", "case_id"),
+        ("safe_journeys", "participants", "participant_id"),
+    ],
+)
 def test_report_html_is_self_contained_and_holds_no_case_ids(batch, name, table, column):
     page = (batch["folders"][name] / "report.html").read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
-    assert not re.search(r"<script[^>]*\bsrc=", page) and not re.search(r"<link[^>]*stylesheet", page)
+    assert not re.search(r"<script[^>]*\bsrc=", page) and not re.search(
+        r"<link[^>]*stylesheet", page
+    )
     ids = load_project_data(batch["data_dir"] / name).tables[table][column].dropna()
     assert len(ids) > 20
     assert not [i for i in ids if i in page]
@@ -156,12 +203,28 @@ def test_report_html_is_self_contained_and_holds_no_case_ids(batch, name, table,
 
 def test_report_html_shows_no_code_prompts_or_tracebacks(batch):
     page = (batch["folders"]["shelter_and_recovery"] / "report.html").read_text()
-    body = page[page.index("<main>"):]
-    for text in ("sections.prepare", "import ", "Traceback", "hl-ipython3", 'class="jp-InputPrompt',
-                 'class="jp-OutputPrompt', "hide-in-report", "Quarterly report (workbook)", "stderr"):
+    body = page[page.index("<main>") :]
+    for text in (
+        "sections.prepare",
+        "import ",
+        "Traceback",
+        "hl-ipython3",
+        'class="jp-InputPrompt',
+        'class="jp-OutputPrompt',
+        "hide-in-report",
+        "Quarterly report (workbook)",
+        "stderr",
+    ):
         assert text not in body
-    for heading in ("Executive summary", "Indicator performance tracking table", "Results by pillar",
-                    "Disaggregations", "Annex A: data quality", "Annex B: methodology", "Annex C: provenance"):
+    for heading in (
+        "Executive summary",
+        "Indicator performance tracking table",
+        "Results by pillar",
+        "Disaggregations",
+        "Annex A: data quality",
+        "Annex B: methodology",
+        "Annex C: provenance",
+    ):
         assert heading in page
     svgs = re.findall(r"<svg [^>]*>", page)
     assert len(svgs) >= 6 and all('role="img"' in s and 'aria-label="' in s for s in svgs)
@@ -182,8 +245,13 @@ def test_a_failing_cell_keeps_the_previous_report_and_names_the_error(batch, tmp
     before = (out_dir / "safe_journeys" / good.name / "report.html").read_bytes()
     data_dir = tmp_path / "data"
     shutil.copytree(batch["data_dir"] / "safe_journeys", data_dir / "safe_journeys")
-    outcomes = report.run_batch(data_dir, "latest", out_dir, progress=False,
-                                notebook=_failing_notebook(tmp_path / "failing.ipynb"))
+    outcomes = report.run_batch(
+        data_dir,
+        "latest",
+        out_dir,
+        progress=False,
+        notebook=_failing_notebook(tmp_path / "failing.ipynb"),
+    )
     assert len(outcomes) == 1 and not outcomes[0].ok
     assert outcomes[0].error == "a notebook cell failed: ValueError: the chart server is down"
     assert outcomes[0].directory == out_dir / "safe_journeys" / good.name
@@ -206,12 +274,21 @@ def test_publish_replaces_a_report_whole(tmp_path):
     assert (destination / "report.html").read_text() == "new"
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["nowhere"], "nowhere: give the folder of a project"),
-    ([str(SAMPLE_DIR / "safe_journeys"), "--period", "2031-Q1"], "period '2031-Q1' is outside the project span"),
-    ([str(SAMPLE_DIR / "safe_journeys"), "--period", "FY2026-Q1"], "is not a label of this project's calendar"),
-    (["--all", "nowhere"], "no folder nowhere: give the folder that holds the project folders"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["nowhere"], "nowhere: give the folder of a project"),
+        (
+            [str(SAMPLE_DIR / "safe_journeys"), "--period", "2031-Q1"],
+            "period '2031-Q1' is outside the project span",
+        ),
+        (
+            [str(SAMPLE_DIR / "safe_journeys"), "--period", "FY2026-Q1"],
+            "is not a label of this project's calendar",
+        ),
+        (["--all", "nowhere"], "no folder nowhere: give the folder that holds the project folders"),
+    ],
+)
 def test_bad_input_is_one_line_saying_what_to_fix(arguments, message, tmp_path):
     result = CliRunner().invoke(main, ["report", *arguments, "--out", str(tmp_path)])
     assert result.exit_code == 2
@@ -258,11 +335,20 @@ def test_a_kernel_that_fails_to_start_is_retried_once(monkeypatch, tmp_path):
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7\nx")])
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(book, tmp_path / "one.ipynb")
     report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
     assert calls == ["ctlib", "ctlib"]
-    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0]["data"]["text/plain"] == "42"
+    assert (
+        nbformat.read(tmp_path / "out.ipynb", as_version=4)
+        .cells[-1]
+        .outputs[0]["data"]["text/plain"]
+        == "42"
+    )
 
 
 def test_a_kernel_failing_twice_is_a_report_error(monkeypatch, tmp_path):
@@ -272,5 +358,7 @@ def test_a_kernel_failing_twice_is_a_report_error(monkeypatch, tmp_path):
         raise RuntimeError("Kernel died before replying to kernel_info")
 
     monkeypatch.setattr(papermill, "execute_notebook", dead)
-    with pytest.raises(ReportError, match="the notebook's kernel failed twice: RuntimeError: Kernel died"):
+    with pytest.raises(
+        ReportError, match="the notebook's kernel failed twice: RuntimeError: Kernel died"
+    ):
         report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)

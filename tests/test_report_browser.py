@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from test_report import sample_batch
 
 from ctlib import report
-from test_report import sample_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
@@ -26,7 +26,9 @@ def test_report_draws_its_charts_offline(batch, page, tmp_path):
     assert page.locator('figure.chart svg path[aria-roledescription="bar"]').count() > 20
     first = charts.first.bounding_box()
     assert first["width"] > 200 and first["height"] > 100
-    labels = page.locator("figure.chart svg").evaluate_all("nodes => nodes.map(n => n.getAttribute('aria-label'))")
+    labels = page.locator("figure.chart svg").evaluate_all(
+        "nodes => nodes.map(n => n.getAttribute('aria-label'))"
+    )
     assert all(label and len(label) > 40 for label in labels)
     page.screenshot(path=tmp_path / "report.png", full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 50_000

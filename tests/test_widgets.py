@@ -12,9 +12,9 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 from altair.vegalite.v6.schema.core import Root
+from conftest import REPO, SAMPLE_DIR
 from ruamel.yaml import YAML
 
-from conftest import REPO, SAMPLE_DIR
 from ctlib.engine import recipe_rows
 from ctlib.ingest import load_project_data
 from ctlib.project import load_project, load_project_file, new_project, save_project
@@ -42,8 +42,14 @@ def app(project_dir) -> PickIndicatorsApp:
 
 
 def fill_identity(app: PickIndicatorsApp, **values) -> None:
-    defaults = {"name": "Safe Journeys", "organisation": "Hope NGO", "donor": "Fund A", "country": "NG",
-                "start_date": dt.date(2026, 1, 1), "end_date": dt.date(2026, 12, 31)}
+    defaults = {
+        "name": "Safe Journeys",
+        "organisation": "Hope NGO",
+        "donor": "Fund A",
+        "country": "NG",
+        "start_date": dt.date(2026, 1, 1),
+        "end_date": dt.date(2026, 12, 31),
+    }
     for name, value in {**defaults, **values}.items():
         app.identity[name].value = value
 
@@ -59,11 +65,19 @@ def test_step1_start_a_new_project_writes_the_form(tmp_path):
 
     assert "ctlib-message-ok" in app.message.value
     saved = read_yaml(tmp_path / "safe-journeys" / "project.yaml")
-    assert saved["project"] == {"id": "safe-journeys", "name": "Safe Journeys", "organisation": "Hope NGO",
-                                "donor": "Fund A", "country": "NG", "start_date": dt.date(2026, 1, 1),
-                                "end_date": dt.date(2026, 12, 31)}
+    assert saved["project"] == {
+        "id": "safe-journeys",
+        "name": "Safe Journeys",
+        "organisation": "Hope NGO",
+        "donor": "Fund A",
+        "country": "NG",
+        "start_date": dt.date(2026, 1, 1),
+        "end_date": dt.date(2026, 12, 31),
+    }
     assert saved["reporting"]["frequency"] == "semester"
-    assert [o["id"] for o in saved["results_chain"]["outcomes"]] == ["outcome-1"]  # the scaffold's example
+    assert [o["id"] for o in saved["results_chain"]["outcomes"]] == [
+        "outcome-1"
+    ]  # the scaffold's example
     assert (tmp_path / "safe-journeys" / "data").is_dir()
 
 
@@ -143,8 +157,11 @@ def test_step2_results_chain_rows_are_added_edited_and_removed(app, project_dir)
 
     chain = read_yaml(project_dir / "project.yaml")["results_chain"]
     assert chain["objective"] == "Fewer people are trafficked from Edo State"
-    assert chain["outcomes"][1] == {"id": "outcome-2", "statement": "Survivors recover",
-                                    "outputs": [{"id": "output-2.2", "statement": ""}]}
+    assert chain["outcomes"][1] == {
+        "id": "outcome-2",
+        "statement": "Survivors recover",
+        "outputs": [{"id": "output-2.2", "statement": ""}],
+    }
 
 
 def test_step2_new_rows_follow_the_chains_numbering():
@@ -152,7 +169,11 @@ def test_step2_new_rows_follow_the_chains_numbering():
     app.add_outcome()
     app.add_output("OC2")
     assert [p["id"] for p in app.chain[1]["outputs"]] == ["OP2.1", "OP2.2", "OP2.3"]
-    assert app.chain[-1] == {"id": "OC4", "statement": "", "outputs": [{"id": "OP4.1", "statement": ""}]}
+    assert app.chain[-1] == {
+        "id": "OC4",
+        "statement": "",
+        "outputs": [{"id": "OP4.1", "statement": ""}],
+    }
     assert chain_row(app, "OC4").children[0].value == "<b>Outcome</b> <code>OC4</code>"
     assert chain_row(app, "OP4.1").children[0].value == "<b>Output</b> <code>OP4.1</code>"
 
@@ -173,9 +194,15 @@ def test_step2_removing_a_result_unlinks_its_indicators(app, project_dir):
 def test_step3_filters_narrow_the_cards(app):
     assert len(app.visible_cards("protection")) == 26
     app.search.value = "shelter"
-    assert app.visible_cards("protection") == ["PROT-06", "PROT-10", "PROT-11", "PROT-12"]  # grouped by area
-    assert [h.value for h in app.pillar_boxes["protection"].children if isinstance(h, widgets.HTML)] == [
-        "<div class='ctlib-area'>referral</div>", "<div class='ctlib-area'>shelter</div>"]
+    assert app.visible_cards("protection") == [
+        "PROT-06",
+        "PROT-10",
+        "PROT-11",
+        "PROT-12",
+    ]  # grouped by area
+    assert [
+        h.value for h in app.pillar_boxes["protection"].children if isinstance(h, widgets.HTML)
+    ] == ["<div class='ctlib-area'>referral</div>", "<div class='ctlib-area'>shelter</div>"]
     app.search.value = ""
     app.level_filter.value = "impact"
     assert app.visible_cards("protection") == ["PROT-03", "PROT-04"]
@@ -183,7 +210,13 @@ def test_step3_filters_narrow_the_cards(app):
     app.unit_filter.value = "yes_no"
     assert app.visible_cards("protection") == []
     assert "No indicator matches" in app.pillar_boxes["protection"].children[0].value
-    assert app.visible_cards("partnership") == ["PART-05", "PART-06", "PART-07", "PART-08", "PART-13"]
+    assert app.visible_cards("partnership") == [
+        "PART-05",
+        "PART-06",
+        "PART-07",
+        "PART-08",
+        "PART-13",
+    ]
 
 
 def test_step3_only_what_my_data_can_compute(app):
@@ -223,16 +256,23 @@ def test_step3_select_and_attach_to_a_result(app, project_dir):
     app.card("PROT-10")[1].value = False
     app.save_button.click()
     saved = read_yaml(project_dir / "project.yaml")["indicators"]
-    assert [(i["id"], i["result"]) for i in saved] == [("PROT-02", "outcome-1"), ("PROT-06", "outcome-1")]
+    assert [(i["id"], i["result"]) for i in saved] == [
+        ("PROT-02", "outcome-1"),
+        ("PROT-06", "outcome-1"),
+    ]
 
 
 # -- step 4: checklist -----------------------------------------------------------------------------
 def test_step4_checklist_warns_in_plain_words(app):
     app.card("PROT-06")[1].value = True
     checks = dict((question, passed) for question, passed, _ in app.checklist("PROT-06"))
-    assert checks == {"Measures an outcome or output": False, "Has a baseline": False,
-                      "Has a target for every period": False, "Has a source of data": True,
-                      "Reported by sex and age": True}
+    assert checks == {
+        "Measures an outcome or output": False,
+        "Has a baseline": False,
+        "Has a target for every period": False,
+        "Has a source of data": True,
+        "Reported by sex and age": True,
+    }
     row, text, boxes = app.check_row("PROT-06")
     assert "⚠ Has a baseline" in text.value
     sex_box = next(b for b in boxes if b.description == "sex")
@@ -253,7 +293,9 @@ def test_step4_checklist_passes_when_complete(app):
 
 def test_step4_missing_table_is_named(app):
     app.card("PREV-01")[1].value = True
-    todo = dict((q, (passed, text)) for q, passed, text in app.checklist("PREV-01"))["Has a source of data"]
+    todo = dict((q, (passed, text)) for q, passed, text in app.checklist("PREV-01"))[
+        "Has a source of data"
+    ]
     assert todo[0] is False and "no activities table" in todo[1]
     assert "sex and age" not in app.check_row("PREV-01")[1].value.split("Reported by")[0]
 
@@ -353,7 +395,10 @@ def test_steps_back_and_next():
 def test_page_parameters_come_from_voilas_query_string(monkeypatch):
     monkeypatch.setenv("QUERY_STRING", "project_dir=%2Fdata%2Fmy%20project&periods=3")
     assert page_parameters(project_dir="../data", periods=1, other="x") == {
-        "project_dir": "/data/my project", "periods": 3, "other": "x"}
+        "project_dir": "/data/my project",
+        "periods": 3,
+        "other": "x",
+    }
     monkeypatch.delenv("QUERY_STRING")
     assert page_parameters(project_dir="../data") == {"project_dir": "../data"}
 
@@ -373,7 +418,9 @@ def explore() -> ExploreApp:
 
 
 def test_explore_opens_the_project_on_its_latest_period(explore):
-    assert explore.project.options == tuple(sorted(p.parent.name for p in SAMPLE_DIR.glob("*/project.yaml")))
+    assert explore.project.options == tuple(
+        sorted(p.parent.name for p in SAMPLE_DIR.glob("*/project.yaml"))
+    )
     assert (explore.first_period.value, explore.last_period.value) == ("FY2024-Q1", "FY2026-Q4")
     assert explore.period.options[-1] == "life_of_project" and explore.period.value == "FY2026-Q4"
     assert "Internal — unsuppressed" in explore.widget.children[1].value
@@ -381,37 +428,57 @@ def test_explore_opens_the_project_on_its_latest_period(explore):
 
 def test_explore_charts_are_offline_widgets(explore):
     assert alt.JupyterChart._is_offline
-    assert not re.search(r"import[^;\n]*https?://", explore.trend_chart._esm)  # no module from a CDN
-    assert explore.trend_chart.embed_options["actions"]["editor"] is False  # nothing leaves for the Vega editor
+    assert not re.search(
+        r"import[^;\n]*https?://", explore.trend_chart._esm
+    )  # no module from a CDN
+    assert (
+        explore.trend_chart.embed_options["actions"]["editor"] is False
+    )  # nothing leaves for the Vega editor
 
 
 def test_explore_indicator_value_trend_and_every_disaggregation(explore):
     explore.indicator.value = "PROT-02"
     explore.period.value = "FY2025-Q1"
     results = explore.results(SHELTER, explore.requested_labels()).table
-    total = results[(results["indicator_id"] == "PROT-02") & (results["period"] == "FY2025-Q1")
-                    & (results["dimension"] == "total")].iloc[0]
+    total = results[
+        (results["indicator_id"] == "PROT-02")
+        & (results["period"] == "FY2025-Q1")
+        & (results["dimension"] == "total")
+    ].iloc[0]
     cases = load_project_data(SAMPLE_DIR / SHELTER).tables["cases"]
     in_quarter = cases["identification_date"].between("2024-10-01", "2024-12-31") & cases[
-        "trafficking_status"].isin(["possible", "actual"])
+        "trafficking_status"
+    ].isin(["possible", "actual"])
     assert total["value"] == in_quarter.sum()
     assert f"<span style='font-size:170%'>{int(total['value'])}</span>" in explore.value_card.value
     assert "FY2025-Q1: " + str(int(total["value"])) in explore.trend_chart.spec["description"]
     # every disaggregation the catalogue offers, beyond the four the project reports
     shown = set(results[(results["indicator_id"] == "PROT-02")]["dimension"]) - {"total"}
-    assert shown == {"sex", "age_group", "child_adult", "nationality", "exploitation_type", "identified_by",
-                     "location"}
+    assert shown == {
+        "sex",
+        "age_group",
+        "child_adult",
+        "nationality",
+        "exploitation_type",
+        "identified_by",
+        "location",
+    }
     assert "identified by" in explore.disaggregation_chart.spec["description"]
     assert "<td>sex</td>" in explore.indicator_table.value
 
 
 def rows_expected(rows, method) -> tuple:
     """(numerator, denominator) the engine should report for these rows behind, by the recipe's measure."""
+
     def part(flag, spec):
         chosen = rows[rows[flag]] if flag in rows else rows
         if spec is None or spec.aggregate == "count":
             return len(chosen)
-        return chosen[spec.column].nunique() if spec.aggregate == "count_distinct" else chosen[spec.column].sum()
+        return (
+            chosen[spec.column].nunique()
+            if spec.aggregate == "count_distinct"
+            else chosen[spec.column].sum()
+        )
 
     measure = method.measure
     if measure in ("count", "milestone"):
@@ -419,7 +486,9 @@ def rows_expected(rows, method) -> tuple:
     if measure == "count_distinct":
         return rows[method.column].nunique(), None
     if measure in ("sum", "mean"):
-        return rows[method.column].sum(), rows[method.column].notna().sum() if measure == "mean" else None
+        return rows[method.column].sum(), rows[
+            method.column
+        ].notna().sum() if measure == "mean" else None
     if measure == "median":
         return None, rows[method.column].notna().sum()
     if measure == "change":
@@ -431,14 +500,18 @@ def test_rows_behind_are_the_rows_the_engine_counts(explore):
     data = explore.data(SHELTER)
     results = explore.results(SHELTER, explore.requested_labels())
     periods = {p.label: p for p in results.periods}
-    checked = results.table[results.table["period"].isin(["FY2025-Q2", "life_of_project"])
-                            & results.table["value"].notna()]
+    checked = results.table[
+        results.table["period"].isin(["FY2025-Q2", "life_of_project"])
+        & results.table["value"].notna()
+    ]
     for row in checked.itertuples():
         indicator = data.catalogue.get(row.indicator_id)
         rows = recipe_rows(data, indicator, periods[row.period], row.dimension, row.category)
         expected = rows_expected(rows, indicator.method)
-        assert [e is None or e == pytest.approx(got) for e, got in zip(expected, (row.numerator, row.denominator))] \
-            == [True, True], (row.indicator_id, row.period, row.dimension, row.category)
+        assert [
+            e is None or e == pytest.approx(got)
+            for e, got in zip(expected, (row.numerator, row.denominator))
+        ] == [True, True], (row.indicator_id, row.period, row.dimension, row.category)
     assert len(checked) > 500
 
 
@@ -449,15 +522,28 @@ def test_explore_drills_to_the_rows_behind(explore):
     explore.category.value = ("sex", "female")
     shown = explore.rows_note.value
     results = explore.results(SHELTER, explore.requested_labels()).table
-    female = results[(results["indicator_id"] == "PROT-10") & (results["period"] == "FY2025-Q1")
-                     & (results["category"] == "female")].iloc[0]
-    rows = recipe_rows(explore.data(SHELTER), explore.data(SHELTER).catalogue.get("PROT-10"),
-                       next(p for p in explore.results(SHELTER, explore.requested_labels()).periods
-                            if p.label == "FY2025-Q1"), "sex", "female")
+    female = results[
+        (results["indicator_id"] == "PROT-10")
+        & (results["period"] == "FY2025-Q1")
+        & (results["category"] == "female")
+    ].iloc[0]
+    rows = recipe_rows(
+        explore.data(SHELTER),
+        explore.data(SHELTER).catalogue.get("PROT-10"),
+        next(
+            p
+            for p in explore.results(SHELTER, explore.requested_labels()).periods
+            if p.label == "FY2025-Q1"
+        ),
+        "sex",
+        "female",
+    )
     assert rows["case_id"].nunique() == female["value"]
     assert f"<b>{len(rows):,} row(s)</b> behind PROT-10 in FY2025-Q1 where sex = female" in shown
     assert set(rows["service_type"]) == {"shelter"} and set(rows["sex"]) == {"female"}
-    assert explore.rows_table.value.count("<tr>") == min(len(rows), ExploreApp.MAX_ROWS_SHOWN)  # body rows
+    assert explore.rows_table.value.count("<tr>") == min(
+        len(rows), ExploreApp.MAX_ROWS_SHOWN
+    )  # body rows
     explore.tabs.selected_index = 0
 
 
@@ -483,8 +569,11 @@ def test_explore_compares_two_projects_on_shared_indicators(explore):
     compared = chart_data(explore.compare_chart)
     assert set(compared["indicator"]) == {"PART-03 Coordination meetings held"}
     justice = explore.results("justice_for_survivors", "latest").table
-    life = justice[(justice["indicator_id"] == "PART-03") & (justice["period"] == "life_of_project")
-                   & (justice["dimension"] == "total")].iloc[0]
+    life = justice[
+        (justice["indicator_id"] == "PART-03")
+        & (justice["period"] == "life_of_project")
+        & (justice["dimension"] == "total")
+    ].iloc[0]
     assert compared.set_index("project").loc["justice_for_survivors", "actual"] == life["value"]
     explore.other_project.value = ""
     assert "Choose another project" in explore.compare_html.value
@@ -495,17 +584,27 @@ def test_explore_charts_are_valid_vega_lite(explore):
     explore.other_project.value = "justice_for_survivors"
     for tab in range(4):
         explore.tabs.selected_index = tab
-    shown = [explore.trend_chart, explore.disaggregation_chart, explore.crosstab_chart, explore.compare_chart]
+    shown = [
+        explore.trend_chart,
+        explore.disaggregation_chart,
+        explore.crosstab_chart,
+        explore.compare_chart,
+    ]
     for chart in shown:
         Root.validate(chart.spec)
-        assert chart.spec["config"]["mark"]["tooltip"] == {"content": "data"}  # hover shows the values
+        assert chart.spec["config"]["mark"]["tooltip"] == {
+            "content": "data"
+        }  # hover shows the values
     explore.tabs.selected_index = 0
 
 
 def test_explore_periods_in_the_wrong_order_is_a_message(explore):
     explore.first_period.value = "FY2026-Q1"
     explore.last_period.value = "FY2025-Q1"
-    assert "&#x27;From&#x27; (FY2026-Q1) comes after &#x27;To&#x27; (FY2025-Q1)" in explore.message.value
+    assert (
+        "&#x27;From&#x27; (FY2026-Q1) comes after &#x27;To&#x27; (FY2025-Q1)"
+        in explore.message.value
+    )
     explore.first_period.value = "FY2024-Q1"
     explore.last_period.value = "FY2026-Q4"
 
@@ -524,7 +623,9 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
     app = ExploreApp(tmp_path, project="partial")
     app.project.value = "broken"
     assert "ctlib-message-error" in app.message.value and "cases" in app.message.value
-    assert app.value_card.value == "" and app.trend_chart.spec is None  # nothing of the other project stays
+    assert (
+        app.value_card.value == "" and app.trend_chart.spec is None
+    )  # nothing of the other project stays
     app.project.value = "partial"
     assert app.message.value == ""
     app.indicator.value = "PROT-10"
@@ -534,7 +635,9 @@ def test_explore_shows_invalid_data_and_uncomputable_indicators_as_messages(tmp_
 
 
 def test_explore_reload_reads_the_changed_files(tmp_path):
-    shutil.copytree(SAMPLE_DIR / SHELTER, tmp_path / SHELTER, ignore=shutil.ignore_patterns("kernel-*"))
+    shutil.copytree(
+        SAMPLE_DIR / SHELTER, tmp_path / SHELTER, ignore=shutil.ignore_patterns("kernel-*")
+    )
     app = ExploreApp(tmp_path)
     app.indicator.value = "PROT-02"
     app.period.value = "FY2025-Q1"
@@ -557,22 +660,37 @@ def test_explore_without_projects_says_what_to_give(tmp_path):
 
 # -- the notebooks -----------------------------------------------------------------------------------
 @pytest.mark.notebook
-@pytest.mark.parametrize("name, parameters", [
-    ("pick_indicators", {"project_dir": str(SAMPLE_DIR / SHELTER)}),
-    ("explore", {"data_dir": str(SAMPLE_DIR), "project": "safe_journeys", "compare_with": ""}),
-])
+@pytest.mark.parametrize(
+    "name, parameters",
+    [
+        ("pick_indicators", {"project_dir": str(SAMPLE_DIR / SHELTER)}),
+        ("explore", {"data_dir": str(SAMPLE_DIR), "project": "safe_journeys", "compare_with": ""}),
+    ],
+)
 def test_notebook_is_thin_and_runs(name, parameters, tmp_path):
     import nbformat
     import papermill
 
     path = REPO / "notebooks" / f"{name}.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    assert notebook.metadata.kernelspec.name == "python3" and notebook.metadata.kernelspec.language == "python"
-    assert all(not cell.get("outputs") and not cell.get("execution_count") for cell in notebook.cells
-               if cell.cell_type == "code")
-    assert [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])][0].source.count("#") == len(
-        parameters)  # one comment per parameter
-    executed = papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), parameters=parameters,
-                                          cwd=str(path.parent), progress_bar=False)
+    assert (
+        notebook.metadata.kernelspec.name == "python3"
+        and notebook.metadata.kernelspec.language == "python"
+    )
+    assert all(
+        not cell.get("outputs") and not cell.get("execution_count")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    )
+    assert [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])][
+        0
+    ].source.count("#") == len(parameters)  # one comment per parameter
+    executed = papermill.execute_notebook(
+        str(path),
+        str(tmp_path / "out.ipynb"),
+        parameters=parameters,
+        cwd=str(path.parent),
+        progress_bar=False,
+    )
     shown = executed.cells[-1].outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in shown

@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from conftest import SAMPLE_DIR, ctlib_server
+
 from ctlib.project import load_project
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,13 @@ LOAD_TIMEOUT_MS = 120_000  # kernel start, data loading and the first drawing
 
 def copy_project(source: Path, target: Path) -> None:
     """A copy of a project folder's files (sockets or other special files a running kernel left are skipped)."""
-    shutil.copytree(source, target, ignore=lambda folder, names: [
-        n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())])
+    shutil.copytree(
+        source,
+        target,
+        ignore=lambda folder, names: [
+            n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())
+        ],
+    )
 
 
 def voila(notebook: str, log_path: Path):
@@ -53,8 +58,9 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
     saved = load_project(project_dir)
     assert [i.id for i in saved.indicators][-2:] == ["PROT-03", "PROT-04"]
     assert saved.indicator("PROT-04").targets == {"life_of_project": 35}
-    assert (project_dir / "project.yaml.bak").read_text() == (SAMPLE_DIR / "shelter_and_recovery" /
-                                                               "project.yaml").read_text()
+    assert (project_dir / "project.yaml.bak").read_text() == (
+        SAMPLE_DIR / "shelter_and_recovery" / "project.yaml"
+    ).read_text()
     assert page.request_log.outside == []
 
 

@@ -12,5 +12,12 @@ from .common import page_parameters
 from .explorer import ExploreApp, category_labels, crosstab, enable_offline_charts, project_folders
 from .picker import PickIndicatorsApp
 
-__all__ = ["ExploreApp", "PickIndicatorsApp", "category_labels", "crosstab", "enable_offline_charts",
-           "page_parameters", "project_folders"]
+__all__ = [
+    "ExploreApp",
+    "PickIndicatorsApp",
+    "category_labels",
+    "crosstab",
+    "enable_offline_charts",
+    "page_parameters",
+    "project_folders",
+]

@@ -46,7 +46,10 @@ def page_parameters(**defaults):
     kernel waits for the visit to know it). Values take the type of their default (str, int or float).
     """
     query = parse_qs(_query_string())
-    return {name: type(value)(query[name][-1]) if name in query else value for name, value in defaults.items()}
+    return {
+        name: type(value)(query[name][-1]) if name in query else value
+        for name, value in defaults.items()
+    }
 
 
 def _query_string() -> str:
@@ -68,9 +71,12 @@ def _on_screen(method):
             self.show_message(_error_html(error.summary, error.problems), "error")
         except OSError as error:
             where = f" {error.filename}" if error.filename else ""
-            self.show_message(f"Cannot use{html.escape(where)}: {html.escape(error.strerror or str(error))}. "
-                              "Choose a folder you may write to, or ask whoever manages this computer "
-                              "for access.", "error")
+            self.show_message(
+                f"Cannot use{html.escape(where)}: {html.escape(error.strerror or str(error))}. "
+                "Choose a folder you may write to, or ask whoever manages this computer "
+                "for access.",
+                "error",
+            )
 
     return wrapper
 

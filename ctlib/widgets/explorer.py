@@ -44,16 +44,23 @@ class ExploreApp(_App):
         self.data_dir = Path(data_dir)
         self._data: dict[str, ProjectData] = {}  # per project folder name
         self._results: dict[tuple, Results] = {}  # per (folder name, period labels, indicator ids)
-        self._charts: dict[tuple, dict] = {}  # chart specs per (folder, labels, indicator[, period])
+        self._charts: dict[
+            tuple, dict
+        ] = {}  # chart specs per (folder, labels, indicator[, period])
         self._build()
         folders = project_folders(self.data_dir)
         if not folders:
-            self.show_message(f"No project folder (with a project.yaml) in {html.escape(str(self.data_dir))}: "
-                              "give the folder that holds the project folders.", "error")
+            self.show_message(
+                f"No project folder (with a project.yaml) in {html.escape(str(self.data_dir))}: "
+                "give the folder that holds the project folders.",
+                "error",
+            )
         with self._quiet():
             self.project.options = folders
             self.other_project.options = [("(choose a project)", ""), *[(f, f) for f in folders]]
-            self.project.value = project if project in folders else (folders[0] if folders else None)
+            self.project.value = (
+                project if project in folders else (folders[0] if folders else None)
+            )
             self.other_project.value = compare_with if compare_with in folders else ""
         self._on_project()
 
@@ -61,27 +68,51 @@ class ExploreApp(_App):
     def _build(self) -> None:
         self.message = widgets.HTML()
         self.project = widgets.Dropdown(description="Project", layout=widgets.Layout(width="380px"))
-        self.first_period = widgets.Dropdown(description="From", layout=widgets.Layout(width="200px"))
+        self.first_period = widgets.Dropdown(
+            description="From", layout=widgets.Layout(width="200px")
+        )
         self.last_period = widgets.Dropdown(description="To", layout=widgets.Layout(width="200px"))
-        self.reload_button = widgets.Button(description="Reload the data", layout=widgets.Layout(width="max-content"),
-                                            tooltip="Read the project files again, after they changed")
+        self.reload_button = widgets.Button(
+            description="Reload the data",
+            layout=widgets.Layout(width="max-content"),
+            tooltip="Read the project files again, after they changed",
+        )
         self.reload_button.on_click(lambda _: self.reload())
         self.project.observe(self._on_project, "value")
         for control in (self.first_period, self.last_period):
             control.observe(self._on_change, "value")
-        self.tabs = widgets.Tab(children=[self._build_indicator(), self._build_rows(), self._build_crosstab(),
-                                          self._build_compare()], titles=self.TABS)
+        self.tabs = widgets.Tab(
+            children=[
+                self._build_indicator(),
+                self._build_rows(),
+                self._build_crosstab(),
+                self._build_compare(),
+            ],
+            titles=self.TABS,
+        )
         self.tabs.observe(self._on_change, "selected_index")
-        banner = widgets.HTML("<div class='ctlib-message-error'><b>Internal — unsuppressed.</b> Figures are not "
-                              "hidden for small numbers and the rows behind them are case records: do not share "
-                              "this page outside the evaluation team.</div>")
-        self.widget = widgets.VBox([widgets.HTML(STYLE), banner, self.message,
-                                    widgets.HBox([self.project, self.first_period, self.last_period,
-                                                  self.reload_button]), self.tabs])
+        banner = widgets.HTML(
+            "<div class='ctlib-message-error'><b>Internal — unsuppressed.</b> Figures are not "
+            "hidden for small numbers and the rows behind them are case records: do not share "
+            "this page outside the evaluation team.</div>"
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(STYLE),
+                banner,
+                self.message,
+                widgets.HBox(
+                    [self.project, self.first_period, self.last_period, self.reload_button]
+                ),
+                self.tabs,
+            ]
+        )
         self.widget.add_class("ctlib-app")
 
     def _build_indicator(self) -> widgets.VBox:
-        self.indicator = widgets.Dropdown(description="Indicator", layout=widgets.Layout(width="620px"))
+        self.indicator = widgets.Dropdown(
+            description="Indicator", layout=widgets.Layout(width="620px")
+        )
         self.period = widgets.Dropdown(description="Period", layout=widgets.Layout(width="260px"))
         for control in (self.indicator, self.period):
             control.observe(self._on_change, "value")
@@ -89,41 +120,83 @@ class ExploreApp(_App):
         self.trend_chart = _chart_widget()
         self.disaggregation_chart = _chart_widget()
         self.indicator_table = widgets.HTML()
-        drill = widgets.Button(description="See the rows behind →", layout=widgets.Layout(width="max-content"))
+        drill = widgets.Button(
+            description="See the rows behind →", layout=widgets.Layout(width="max-content")
+        )
         drill.on_click(lambda _: setattr(self.tabs, "selected_index", 1))
-        return widgets.VBox([widgets.HBox([self.indicator, self.period]), self.value_card, drill, self.trend_chart,
-                             self.disaggregation_chart, self.indicator_table])
+        return widgets.VBox(
+            [
+                widgets.HBox([self.indicator, self.period]),
+                self.value_card,
+                drill,
+                self.trend_chart,
+                self.disaggregation_chart,
+                self.indicator_table,
+            ]
+        )
 
     def _build_rows(self) -> widgets.VBox:
         self.category = widgets.Dropdown(description="Only", layout=widgets.Layout(width="420px"))
         self.category.observe(self._on_change, "value")
         self.rows_note = widgets.HTML()
         self.rows_table = widgets.HTML()
-        return widgets.VBox([_guide("The records of the project's data that the indicator counts in the period "
-                                    "chosen on the Indicator tab, with the columns its recipe uses first."),
-                             self.category, self.rows_note, self.rows_table])
+        return widgets.VBox(
+            [
+                _guide(
+                    "The records of the project's data that the indicator counts in the period "
+                    "chosen on the Indicator tab, with the columns its recipe uses first."
+                ),
+                self.category,
+                self.rows_note,
+                self.rows_table,
+            ]
+        )
 
     def _build_crosstab(self) -> widgets.VBox:
-        self.crosstab_table_name = widgets.Dropdown(description="Table", layout=widgets.Layout(width="260px"))
-        self.crosstab_rows = widgets.Dropdown(description="Rows", layout=widgets.Layout(width="300px"))
-        self.crosstab_columns = widgets.Dropdown(description="Columns", layout=widgets.Layout(width="300px"))
+        self.crosstab_table_name = widgets.Dropdown(
+            description="Table", layout=widgets.Layout(width="260px")
+        )
+        self.crosstab_rows = widgets.Dropdown(
+            description="Rows", layout=widgets.Layout(width="300px")
+        )
+        self.crosstab_columns = widgets.Dropdown(
+            description="Columns", layout=widgets.Layout(width="300px")
+        )
         for control in (self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns):
             control.observe(self._on_change, "value")
         self.crosstab_chart = _chart_widget()
         self.crosstab_html = widgets.HTML()
-        return widgets.VBox([_guide("Count the records of a table by two of its categories, over the periods "
-                                    "chosen above (by the table's main date)."),
-                             widgets.HBox([self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns]),
-                             self.crosstab_chart, self.crosstab_html])
+        return widgets.VBox(
+            [
+                _guide(
+                    "Count the records of a table by two of its categories, over the periods "
+                    "chosen above (by the table's main date)."
+                ),
+                widgets.HBox([self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns]),
+                self.crosstab_chart,
+                self.crosstab_html,
+            ]
+        )
 
     def _build_compare(self) -> widgets.VBox:
-        self.other_project = widgets.Dropdown(description="Compare with", layout=widgets.Layout(width="380px"),
-                                              style={"description_width": "100px"})
+        self.other_project = widgets.Dropdown(
+            description="Compare with",
+            layout=widgets.Layout(width="380px"),
+            style={"description_width": "100px"},
+        )
         self.other_project.observe(self._on_change, "value")
         self.compare_chart = _chart_widget()
         self.compare_html = widgets.HTML()
-        return widgets.VBox([_guide("The indicators both projects report, over the life of each project to date."),
-                             self.other_project, self.compare_chart, self.compare_html])
+        return widgets.VBox(
+            [
+                _guide(
+                    "The indicators both projects report, over the life of each project to date."
+                ),
+                self.other_project,
+                self.compare_chart,
+                self.compare_html,
+            ]
+        )
 
     # -- data -----------------------------------------------------------------------------------------
     def data(self, folder: str) -> ProjectData:
@@ -132,18 +205,27 @@ class ExploreApp(_App):
             self._data[folder] = load_project_data(self.data_dir / folder)
         return self._data[folder]
 
-    def results(self, folder: str, labels: tuple[str, ...] | str, indicator_ids: tuple[str, ...] = ()) -> Results:
+    def results(
+        self, folder: str, labels: tuple[str, ...] | str, indicator_ids: tuple[str, ...] = ()
+    ) -> Results:
         """Unsuppressed results of a project's indicators (all, or those given) for the period labels (or
         "latest"), with every disaggregation each indicator supports; computed once."""
         key = (folder, labels, indicator_ids)
         if key not in self._results:
             data = self.data(folder)
-            every = [s.model_copy(update={"disaggregations": data.catalogue.get(s.id).disaggregations})
-                     for s in data.project.indicators]
-            data = dataclasses.replace(data, project=data.project.model_copy(update={"indicators": every}))
+            every = [
+                s.model_copy(update={"disaggregations": data.catalogue.get(s.id).disaggregations})
+                for s in data.project.indicators
+            ]
+            data = dataclasses.replace(
+                data, project=data.project.model_copy(update={"indicators": every})
+            )
             periods = list(labels) if isinstance(labels, tuple) else labels
-            self._results[key] = suppress(compute(data, periods=periods, indicators=indicator_ids or None),
-                                          data.project.privacy.min_cell_size, audience="internal")
+            self._results[key] = suppress(
+                compute(data, periods=periods, indicators=indicator_ids or None),
+                data.project.privacy.min_cell_size,
+                audience="internal",
+            )
         return self._results[key]
 
     def _chart(self, key: tuple, make) -> dict:
@@ -166,10 +248,23 @@ class ExploreApp(_App):
         if self._is_quiet or not self.project.value:
             return
         self.show_message("")
-        for output in (self.value_card, self.indicator_table, self.rows_note, self.rows_table, self.crosstab_html,
-                       self.compare_html):
-            output.value = ""  # nothing of the previous project stays when this one cannot be loaded
-        for chart in (self.trend_chart, self.disaggregation_chart, self.crosstab_chart, self.compare_chart):
+        for output in (
+            self.value_card,
+            self.indicator_table,
+            self.rows_note,
+            self.rows_table,
+            self.crosstab_html,
+            self.compare_html,
+        ):
+            output.value = (
+                ""  # nothing of the previous project stays when this one cannot be loaded
+            )
+        for chart in (
+            self.trend_chart,
+            self.disaggregation_chart,
+            self.crosstab_chart,
+            self.compare_chart,
+        ):
             chart.spec = None
         data = self.data(self.project.value)
         calendar = ReportingCalendar(data.project)
@@ -178,14 +273,22 @@ class ExploreApp(_App):
             latest = calendar.latest(data).label
         except CtlibError:
             latest = labels[-1]
-        tables = [name for name, frame in data.tables.items()
-                  if TABLES[name].date_columns_in_period and _categorical_columns(name, frame)]  # records, dated
+        tables = [
+            name
+            for name, frame in data.tables.items()
+            if TABLES[name].date_columns_in_period and _categorical_columns(name, frame)
+        ]  # records, dated
         with self._quiet():
             _choose(self.first_period, labels)
             _choose(self.last_period, labels)
             self.first_period.value, self.last_period.value = labels[0], latest
-            _choose(self.indicator, [(f"{s.id} · {data.catalogue.get(s.id).name}", s.id)
-                                     for s in data.project.indicators])
+            _choose(
+                self.indicator,
+                [
+                    (f"{s.id} · {data.catalogue.get(s.id).name}", s.id)
+                    for s in data.project.indicators
+                ],
+            )
             _choose(self.crosstab_table_name, tables)
         self._redraw()
 
@@ -194,9 +297,11 @@ class ExploreApp(_App):
         labels = list(self.first_period.options)
         first, last = labels.index(self.first_period.value), labels.index(self.last_period.value)
         if first > last:
-            raise PeriodError(f"'From' ({self.first_period.value}) comes after 'To' ({self.last_period.value}): "
-                              "choose an earlier From or a later To")
-        return tuple(labels[first:last + 1])
+            raise PeriodError(
+                f"'From' ({self.first_period.value}) comes after 'To' ({self.last_period.value}): "
+                "choose an earlier From or a later To"
+            )
+        return tuple(labels[first : last + 1])
 
     def periods(self) -> list[Period]:
         """The chosen periods, then life of project to the end of the last one."""
@@ -214,8 +319,9 @@ class ExploreApp(_App):
             labels = [p.label for p in periods]
             _choose(self.period, labels, labels[-2])
             self._fill_crosstab_columns()
-        [self._draw_indicator, self._draw_rows, self._draw_crosstab, self._draw_compare][self.tabs.selected_index](
-            periods)
+        [self._draw_indicator, self._draw_rows, self._draw_crosstab, self._draw_compare][
+            self.tabs.selected_index
+        ](periods)
 
     def _indicator_results(self) -> Results:
         return self.results(self.project.value, self.requested_labels(), (self.indicator.value,))
@@ -226,7 +332,9 @@ class ExploreApp(_App):
         results = self._indicator_results()
         rows = results.table
         if rows.empty:
-            self.value_card.value = _error_html(f"{indicator_id} cannot be computed", results.problems)
+            self.value_card.value = _error_html(
+                f"{indicator_id} cannot be computed", results.problems
+            )
             for chart in (self.trend_chart, self.disaggregation_chart):
                 chart.spec = None
             self.indicator_table.value = ""
@@ -238,14 +346,33 @@ class ExploreApp(_App):
         warnings = _error_html("Warnings", results.problems) if results.problems else ""
         self.value_card.value = _value_card(indicator, total) + warnings
         key = (self.project.value, self.requested_labels(), indicator_id)
-        self.trend_chart.spec = self._chart(key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k))
+        self.trend_chart.spec = self._chart(
+            key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k)
+        )
         parts = in_period[in_period["dimension"] != TOTAL]
         title = f"{indicator.name} ({self.period.value})"
-        self.disaggregation_chart.spec = self._chart((*key, self.period.value), lambda: charts.disaggregation_chart(
-            parts, title, indicator.unit, k).properties(title=alt.Title(
-                title, subtitle="Internal view: no cell is hidden"))) if len(parts) else None
-        shown = in_period[["dimension", "category", "numerator", "denominator", "value", "target", "achievement",
-                           "status"]]
+        self.disaggregation_chart.spec = (
+            self._chart(
+                (*key, self.period.value),
+                lambda: charts.disaggregation_chart(parts, title, indicator.unit, k).properties(
+                    title=alt.Title(title, subtitle="Internal view: no cell is hidden")
+                ),
+            )
+            if len(parts)
+            else None
+        )
+        shown = in_period[
+            [
+                "dimension",
+                "category",
+                "numerator",
+                "denominator",
+                "value",
+                "target",
+                "achievement",
+                "status",
+            ]
+        ]
         self.indicator_table.value = _frame_html(shown)
 
     def _draw_rows(self, periods: list[Period]) -> None:
@@ -253,43 +380,76 @@ class ExploreApp(_App):
         table = self._indicator_results().table
         rows = table[table["period"] == self.period.value]
         options = [("all the rows", (TOTAL, TOTAL))] + [
-            (f"{d} = {c}", (d, c)) for d, c in zip(rows["dimension"], rows["category"]) if d != TOTAL]
+            (f"{d} = {c}", (d, c))
+            for d, c in zip(rows["dimension"], rows["category"])
+            if d != TOTAL
+        ]
         with self._quiet():
             _choose(self.category, options)
         indicator = data.catalogue.get(indicator_id)
         period = next(p for p in periods if p.label == self.period.value)
         stock = ""
-        if period.label == LIFE_OF_PROJECT and indicator.rollup == "latest" and indicator.method.measure != "milestone":
-            period, stock = periods[-2], f" (a stock: life of project is its latest period, {periods[-2].label})"
+        if (
+            period.label == LIFE_OF_PROJECT
+            and indicator.rollup == "latest"
+            and indicator.method.measure != "milestone"
+        ):
+            period, stock = (
+                periods[-2],
+                f" (a stock: life of project is its latest period, {periods[-2].label})",
+            )
         found = recipe_rows(data, indicator, period, *self.category.value)
-        where = "" if self.category.value == (TOTAL, TOTAL) else " where {} = {}".format(*self.category.value)
-        self.rows_note.value = (f"<b>{len(found):,} row(s)</b> behind {indicator_id} in {period.label}{where} "
-                                f"({period.start_date} … {period.end_date}){stock}. "
-                                f"{html.escape(describe_recipe(indicator))}."
-                                + (f" The first {self.MAX_ROWS_SHOWN} are shown." if len(found) > self.MAX_ROWS_SHOWN
-                                   else ""))
+        where = (
+            ""
+            if self.category.value == (TOTAL, TOTAL)
+            else " where {} = {}".format(*self.category.value)
+        )
+        self.rows_note.value = (
+            f"<b>{len(found):,} row(s)</b> behind {indicator_id} in {period.label}{where} "
+            f"({period.start_date} … {period.end_date}){stock}. "
+            f"{html.escape(describe_recipe(indicator))}."
+            + (
+                f" The first {self.MAX_ROWS_SHOWN} are shown."
+                if len(found) > self.MAX_ROWS_SHOWN
+                else ""
+            )
+        )
         self.rows_table.value = _frame_html(found.head(self.MAX_ROWS_SHOWN))
 
     def _fill_crosstab_columns(self) -> None:
         name = self.crosstab_table_name.value
-        columns = _categorical_columns(name, self.data(self.project.value).tables[name]) if name else []
+        columns = (
+            _categorical_columns(name, self.data(self.project.value).tables[name]) if name else []
+        )
         _choose(self.crosstab_rows, columns)
-        _choose(self.crosstab_columns, columns, columns[min(1, len(columns) - 1)] if columns else None)
+        _choose(
+            self.crosstab_columns, columns, columns[min(1, len(columns) - 1)] if columns else None
+        )
 
     def _draw_crosstab(self, periods: list[Period]) -> None:
-        name, across, down = self.crosstab_table_name.value, self.crosstab_columns.value, self.crosstab_rows.value
+        name, across, down = (
+            self.crosstab_table_name.value,
+            self.crosstab_columns.value,
+            self.crosstab_rows.value,
+        )
         if not name:
-            self.crosstab_html.value = "<i>This project has no table of dated records with categories.</i>"
+            self.crosstab_html.value = (
+                "<i>This project has no table of dated records with categories.</i>"
+            )
             return
         frame = self.data(self.project.value).tables[name]
         first, last = periods[0], periods[-2]
         date = TABLES[name].date_columns_in_period[0]
         dates = frame[date]
-        inside = frame[(dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))]
+        inside = frame[
+            (dates >= pd.Timestamp(first.start_date)) & (dates <= pd.Timestamp(last.end_date))
+        ]
         counts = crosstab(inside, down, across)
         self.crosstab_chart.spec = _spec(charts.crosstab_chart(counts, name, down, across))
-        self.crosstab_html.value = (f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
-                                    f"{last.end_date}.</p>" + _frame_html(counts, index=True))
+        self.crosstab_html.value = (
+            f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
+            f"{last.end_date}.</p>" + _frame_html(counts, index=True)
+        )
 
     def _draw_compare(self, periods: list[Period]) -> None:
         folder, other = self.project.value, self.other_project.value
@@ -303,7 +463,10 @@ class ExploreApp(_App):
             self.compare_chart.spec = None
             self.compare_html.value = "<i>The two projects report no indicator in common.</i>"
             return
-        both = [self.results(folder, self.requested_labels(), shared), self.results(other, "latest", shared)]
+        both = [
+            self.results(folder, self.requested_labels(), shared),
+            self.results(other, "latest", shared),
+        ]
         table = portfolio(both, self.data(folder).catalogue, period=LIFE_OF_PROJECT)
         compared = _compared(table, [r.project_id for r in both])
         self.compare_chart.spec = _spec(charts.comparison_chart(compared))
@@ -316,8 +479,10 @@ def _choose(dropdown: widgets.Dropdown, options: list, default=None) -> None:
     current = dropdown.value
     if list(dropdown.options) != list(options):
         dropdown.options = options
-    dropdown.value = next((v for v in (current, default) if v is not None and v in values),
-                          values[0] if values else None)
+    dropdown.value = next(
+        (v for v in (current, default) if v is not None and v in values),
+        values[0] if values else None,
+    )
 
 
 def _chart_widget() -> alt.JupyterChart:
@@ -348,9 +513,15 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
 def _categorical_columns(name: str, frame: pd.DataFrame) -> list[str]:
     """Columns of a table worth cross-tabulating: categories, yes/no and short lists of codes."""
     table = TABLES[name]
-    return [c.name for c in table.columns
-            if c.name in frame and c.name != table.key and not c.name.endswith("_id") and frame[c.name].notna().any()
-            and (c.kind in (CATEGORY, BOOLEAN) or (c.kind == STRING and frame[c.name].nunique() <= 50))]
+    return [
+        c.name
+        for c in table.columns
+        if c.name in frame
+        and c.name != table.key
+        and not c.name.endswith("_id")
+        and frame[c.name].notna().any()
+        and (c.kind in (CATEGORY, BOOLEAN) or (c.kind == STRING and frame[c.name].nunique() <= 50))
+    ]
 
 
 def category_labels(values: pd.Series) -> pd.Series:
@@ -363,8 +534,14 @@ def category_labels(values: pd.Series) -> pd.Series:
 
 def crosstab(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     """Counts of the records by two columns, missing values as "unknown", with totals."""
-    return pd.crosstab(category_labels(frame[rows]).to_numpy(), category_labels(frame[columns]).to_numpy(),
-                       rownames=[rows], colnames=[columns], margins=True, margins_name="total")
+    return pd.crosstab(
+        category_labels(frame[rows]).to_numpy(),
+        category_labels(frame[columns]).to_numpy(),
+        rownames=[rows],
+        colnames=[columns],
+        margins=True,
+        margins_name="total",
+    )
 
 
 def _format(value) -> str:
@@ -376,24 +553,45 @@ def _format(value) -> str:
 def _value_card(indicator: Indicator, total: pd.Series) -> str:
     """The value of an indicator in a period against its target, baseline and status."""
     better = "higher is better" if indicator.direction == "increase" else "lower is better"
-    unit = {"percent": "%", "count": ""}.get(indicator.unit, f" ({indicator.unit.replace('_', '/')})")
-    achievement = "" if pd.isna(total["achievement"]) else f" · {total['achievement']:.0f}% of target"
-    parts = "" if pd.isna(total["denominator"]) else (
-        f" · numerator {_format(total['numerator'])}, denominator {_format(total['denominator'])}")
-    return (f"<div class='ctlib-card'><b>{indicator.id}</b> · {html.escape(indicator.name)} — "
-            f"{html.escape(str(total['period']))}<br><span style='font-size:170%'>{_format(total['value'])}{unit}"
-            f"</span> · target {_format(total['target'])}{achievement} · status <b>{total['status']}</b><br>"
-            f"baseline {_format(total['baseline'])}{parts} · {indicator.level}, {better}</div>")
+    unit = {"percent": "%", "count": ""}.get(
+        indicator.unit, f" ({indicator.unit.replace('_', '/')})"
+    )
+    achievement = (
+        "" if pd.isna(total["achievement"]) else f" · {total['achievement']:.0f}% of target"
+    )
+    parts = (
+        ""
+        if pd.isna(total["denominator"])
+        else (
+            f" · numerator {_format(total['numerator'])}, denominator {_format(total['denominator'])}"
+        )
+    )
+    return (
+        f"<div class='ctlib-card'><b>{indicator.id}</b> · {html.escape(indicator.name)} — "
+        f"{html.escape(str(total['period']))}<br><span style='font-size:170%'>{_format(total['value'])}{unit}"
+        f"</span> · target {_format(total['target'])}{achievement} · status <b>{total['status']}</b><br>"
+        f"baseline {_format(total['baseline'])}{parts} · {indicator.level}, {better}</div>"
+    )
 
 
 def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
     """The portfolio view as one row per shared indicator and project."""
-    return pd.concat([pd.DataFrame({
-        "indicator": table["indicator_id"] + " " + table["indicator"], "project": project_id,
-        "period": table[f"{project_id} period"], "actual": table[f"{project_id} actual"],
-        "target": table[f"{project_id} target"], "% met": table[f"{project_id} % met"],
-        "status": table[f"{project_id} status"]}) for project_id in project_ids]).sort_values(
-        "indicator", kind="stable")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "indicator": table["indicator_id"] + " " + table["indicator"],
+                    "project": project_id,
+                    "period": table[f"{project_id} period"],
+                    "actual": table[f"{project_id} actual"],
+                    "target": table[f"{project_id} target"],
+                    "% met": table[f"{project_id} % met"],
+                    "status": table[f"{project_id} status"],
+                }
+            )
+            for project_id in project_ids
+        ]
+    ).sort_values("indicator", kind="stable")
 
 
 def _frame_html(frame: pd.DataFrame, index: bool = False) -> str:
