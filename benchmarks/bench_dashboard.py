@@ -1,7 +1,7 @@
 """Benchmark of the donor dashboard in headless Chromium, as `ctlib dashboard` serves it.
 
 (a) First chart: time from the request to the first chart mark drawn, against an empty one-cell
-    notebook served by Voilà the same way (`ctlib.dashboard.serve`: pre-heated kernel, same
+    notebook served by Voilà the same way (`ctlib._apps.dashboard.serve`: pre-heated kernel, same
     template and options) in the same run, each measured once its pre-heated kernel is ready.
     Target ≤ 2× the empty notebook. Also printed: how long a fresh kernel takes to get ready (what
     a visitor waits when the pool has just been used).
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 from conftest import CHROMIUM_ARGS, SAMPLE_DIR, RequestLog, chromium_path  # noqa: E402
 
-from ctlib.project import load_project_file  # noqa: E402
+from ctlib._data.project import load_project_file  # noqa: E402
 
 CHART_MARKS = ".vega-embed svg .mark-rect path, .vega-embed svg .mark-symbol path"
 POOL_FILLED = "Kernel pool of"  # Voilà's log line once a pre-heated kernel has started
@@ -65,12 +65,12 @@ def empty_notebook(folder: Path) -> Path:
 
 
 class Server:
-    """`ctlib.dashboard.serve` of one notebook in a subprocess, with its log."""
+    """`ctlib._apps.dashboard.serve` of one notebook in a subprocess, with its log."""
 
     def __init__(self, notebook: Path, log_path: Path):
         self.port, self.log_path = free_port(), log_path
         code = (
-            f"from pathlib import Path; from ctlib.dashboard import serve; "
+            f"from pathlib import Path; from ctlib._apps.dashboard import serve; "
             f"serve({str(SAMPLE_DIR)!r}, {self.port}, notebook=Path({str(notebook)!r}))"
         )
         self.log = open(log_path, "w")

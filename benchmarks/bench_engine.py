@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ctlib.catalogue import load_catalogue
-from ctlib.engine import compute
-from ctlib.project_data import ProjectData
-from ctlib.project_model import Project
-from ctlib.tables import (
+from ctlib._catalogue import load_catalogue
+from ctlib._compute.engine import compute
+from ctlib._data.project_data import ProjectData
+from ctlib._data.project_model import Project
+from ctlib._data.tables import (
     CASE_STATUS,
     CLOSURE_REASONS,
     EXPLOITATION_TYPES,

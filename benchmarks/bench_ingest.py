@@ -139,8 +139,8 @@ def measure(what: str) -> dict:
         began, cpu = time.perf_counter(), _cpu_seconds()
         rows = len(pd.read_csv(path))
     else:
-        from ctlib.ingest import load_project_data
-        from ctlib.project import load_project_file
+        from ctlib._data.ingest import load_project_data
+        from ctlib._data.project import load_project_file
 
         began = time.perf_counter()
         load_project_file(DATA_DIR)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from ctlib.report import execute_notebook, run_batch, run_report
+from ctlib._publish.report import execute_notebook, run_batch, run_report
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"

@@ -18,7 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
-from ctlib.widgets import ExploreApp, PickIndicatorsApp, project_folders
+from ctlib import ExploreApp, PickIndicatorsApp
+from ctlib._apps.explorer import project_folders
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 TARGET_MS = 300.0

@@ -22,9 +22,9 @@ from openpyxl.writer.excel import ExcelWriter
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ctlib.periods import ReportingCalendar
-from ctlib.project_model import Project
-from ctlib.tables import TABLES
+from ctlib._compute.periods import ReportingCalendar
+from ctlib._data.project_model import Project
+from ctlib._data.tables import TABLES
 
 SEED = 20260101
 OUT_DIR = Path(__file__).resolve().parent / "sample"

@@ -8,16 +8,16 @@ import pytest
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from ctlib.catalogue import (
+from ctlib._catalogue import (
     BUILTIN_FILES,
     describe_condition,
     describe_method,
     load_catalogue,
     recipe_columns,
 )
-from ctlib.catalogue_model import Condition, Indicator
-from ctlib.errors import CatalogueError, UnknownIndicatorError
-from ctlib.tables import DATE, PILLARS, TABLES
+from ctlib._catalogue.model import Condition, Indicator
+from ctlib._data.tables import DATE, PILLARS, TABLES
+from ctlib._errors import CatalogueError, UnknownIndicatorError
 
 PREFIXES = {
     "prevention": "PREV",

@@ -8,10 +8,10 @@ import dataclasses
 import pytest
 from conftest import SAMPLE_DIR
 
-from ctlib.catalogue import load_catalogue
-from ctlib.engine import compute
-from ctlib.ingest import load_project_data
-from ctlib.project_model import SelectedIndicator
+from ctlib._catalogue import load_catalogue
+from ctlib._compute.engine import compute
+from ctlib._data.ingest import load_project_data
+from ctlib._data.project_model import SelectedIndicator
 
 
 @pytest.fixture(scope="module")

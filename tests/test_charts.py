@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from ctlib import charts
+from ctlib._publish import charts
 
 
 def bars(svg: str) -> list[str]:

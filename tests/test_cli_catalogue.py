@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from ctlib import __version__
-from ctlib.catalogue import load_catalogue
-from ctlib.catalogue_model import Method
-from ctlib.cli import main
+from ctlib._catalogue import load_catalogue
+from ctlib._catalogue.model import Method
+from ctlib._cli import main
 
 TEAM_FILE = """\
 - id: TEAM-01

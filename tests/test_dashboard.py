@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_DIR
 
-from ctlib.cli import main
-from ctlib.dashboard import TABS, DonorDashboardApp
-from ctlib.engine import compute
-from ctlib.ingest import load_project_data
-from ctlib.periods import ReportingCalendar
-from ctlib.privacy import suppress
-from ctlib.project_model import LIFE_OF_PROJECT
+from ctlib._apps.dashboard import TABS, DonorDashboardApp
+from ctlib._cli import main
+from ctlib._compute.engine import compute
+from ctlib._compute.periods import ReportingCalendar
+from ctlib._compute.privacy import suppress
+from ctlib._data.ingest import load_project_data
+from ctlib._data.project_model import LIFE_OF_PROJECT
 
 SHELTER_NAME = (
     "'Shelter and Recovery: assistance to survivors of trafficking'"  # as project.yaml writes it

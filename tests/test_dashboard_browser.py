@@ -10,7 +10,7 @@ import pytest
 from conftest import SAMPLE_DIR, ctlib_server
 from test_dashboard import SHELTER_NAME, break_cases, copy_project, sample_case_ids
 
-from ctlib.project import load_project_file
+from ctlib._data.project import load_project_file
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 240_000  # the pre-heated kernel computes every project before the first page

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctlib.catalogue import Catalogue
-from ctlib.catalogue_model import Condition, Indicator, Part
-from ctlib.engine import compute, part_per_group, recipe_rows
-from ctlib.errors import ComputeError, PeriodError
-from ctlib.periods import ReportingCalendar
-from ctlib.project_data import ProjectData
-from ctlib.project_model import Project
-from ctlib.tables import PANDAS_DTYPES, TABLES
+from ctlib._catalogue import Catalogue
+from ctlib._catalogue.model import Condition, Indicator, Part
+from ctlib._compute.engine import compute, part_per_group, recipe_rows
+from ctlib._compute.periods import ReportingCalendar
+from ctlib._data.project_data import ProjectData
+from ctlib._data.project_model import Project
+from ctlib._data.tables import PANDAS_DTYPES, TABLES
+from ctlib._errors import ComputeError, PeriodError
 
 # -- helpers shared with the other engine-side tests -------------------------------------------
 
@@ -517,7 +517,7 @@ def test_decrease_direction_status():
 
 
 def test_zero_cases_of_achievement_and_custom_bands():
-    from ctlib.engine import achievement, status
+    from ctlib._compute.engine import achievement, status
 
     # decrease, value 0 below a target of 2: ratio undefined → NaN, better than target → above
     # increase, target 0 and value 0 → equal → 100 % · increase, target 0, value 3 → above
@@ -612,7 +612,7 @@ def test_latest_and_narrowing_indicators():
 
 
 def test_results_columns_and_order():
-    from ctlib.engine import RESULT_COLUMNS
+    from ctlib._compute.engine import RESULT_COLUMNS
 
     results = run(
         [make_indicator("T-COUNT")], {"T-COUNT": {"disaggregations": ["sex"]}}, periods="2025-Q1"
@@ -636,8 +636,8 @@ def test_there_are_sample_projects():
 
 @pytest.mark.parametrize("project_dir", SAMPLES, ids=lambda p: p.name)
 def test_every_sample_project_computes(project_dir):
-    from ctlib.ingest import load_project_data
-    from ctlib.privacy import suppress
+    from ctlib._compute.privacy import suppress
+    from ctlib._data.ingest import load_project_data
 
     data = load_project_data(project_dir)
     results = compute(data, periods="all")

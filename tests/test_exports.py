@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ctlib.exports import write_indicators_csv, write_iptt_xlsx
+from ctlib._publish.exports import write_indicators_csv, write_iptt_xlsx
 
 
 @pytest.fixture

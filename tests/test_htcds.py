@@ -13,9 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ctlib import htcds
-from ctlib.ingest import read_table
-from ctlib.project_model import Project, Source
+from ctlib._data import htcds
+from ctlib._data.ingest import read_table
+from ctlib._data.project_model import Project, Source
 
 PROJECT = Project.model_validate(
     {

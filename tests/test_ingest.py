@@ -14,9 +14,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ctlib.errors import DataError
-from ctlib.ingest import MAX_LISTED, load_project_data, read_table
-from ctlib.project_model import Project, Source
+from ctlib._data.ingest import MAX_LISTED, load_project_data, read_table
+from ctlib._data.project_model import Project, Source
+from ctlib._errors import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 PROJECT = Project.model_validate(

@@ -7,10 +7,10 @@ import csv
 import openpyxl
 from click.testing import CliRunner
 
-from ctlib.cli import main
-from ctlib.ingest import load_project_data
-from ctlib.project import load_project
-from ctlib.tables import table
+from ctlib._cli import main
+from ctlib._data.ingest import load_project_data
+from ctlib._data.project import load_project
+from ctlib._data.tables import table
 
 
 def run(*args):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from test_engine import make_project, make_table
 
-from ctlib.errors import PeriodError
-from ctlib.periods import ReportingCalendar, validate_targets
+from ctlib._compute.periods import ReportingCalendar, validate_targets
+from ctlib._errors import PeriodError
 
 D = dt.date
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctlib.engine import RESULT_COLUMNS, Results
-from ctlib.errors import CtlibError
-from ctlib.privacy import suppress
+from ctlib._compute.engine import RESULT_COLUMNS, Results
+from ctlib._compute.privacy import suppress
+from ctlib._errors import CtlibError
 
 QUARTER_DATES = {
     f"2025-Q{q}": (f"2025-{3 * q - 2:02d}-01", end)

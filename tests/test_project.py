@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ctlib.errors import ProjectError
-from ctlib.project import load_project, load_project_file, save_project
+from ctlib._data.project import load_project, load_project_file, save_project
+from ctlib._errors import ProjectError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ingest" / "mapped"
 

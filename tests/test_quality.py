@@ -1,4 +1,4 @@
-"""ctlib.quality on small hand-made tables: every figure below is worked out by hand in the comments."""
+"""ctlib._compute.quality on small hand-made tables: every figure below is worked out by hand in the comments."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctlib.errors import ProjectError
-from ctlib.project_data import ProjectData
-from ctlib.project_model import Project
-from ctlib.quality import check_quality, completeness_chart, modified_z_scores
-from ctlib.tables import PANDAS_DTYPES, TABLES
+from ctlib._compute.quality import check_quality, completeness_chart, modified_z_scores
+from ctlib._data.project_data import ProjectData
+from ctlib._data.project_model import Project
+from ctlib._data.tables import PANDAS_DTYPES, TABLES
+from ctlib._errors import ProjectError
 
 
 def project(rules=(), **reporting) -> Project:

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_DIR
 
-from ctlib import report
-from ctlib.cli import main
-from ctlib.errors import ReportError
-from ctlib.ingest import load_project_data
-from ctlib.report_sections import prepare
-from ctlib.views import iptt
+from ctlib._cli import main
+from ctlib._data.ingest import load_project_data
+from ctlib._errors import ReportError
+from ctlib._publish import report
+from ctlib._publish.report_sections import prepare
+from ctlib._publish.views import iptt
 
 PROJECTS = ("safe_journeys", "shelter_and_recovery")
 BROKEN = "broken_project"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_report import sample_batch
 
-from ctlib import report
+from ctlib._publish import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_DIR
 
-from ctlib.cli import main
-from ctlib.ingest import load_project_data
-from ctlib.tables import TABLES
+from ctlib._cli import main
+from ctlib._data.ingest import load_project_data
+from ctlib._data.tables import TABLES
 
 PROJECTS = sorted(p.name for p in SAMPLE_DIR.iterdir() if (p / "project.yaml").exists())
 PILLARS = {"prevention", "protection", "prosecution", "partnership"}

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from test_engine import REFERRED, make_indicator, run
 
-from ctlib.catalogue import Catalogue
-from ctlib.errors import PeriodError
-from ctlib.privacy import suppress
-from ctlib.views import iptt, pillar_summary, portfolio
+from ctlib._catalogue import Catalogue
+from ctlib._compute.privacy import suppress
+from ctlib._errors import PeriodError
+from ctlib._publish.views import iptt, pillar_summary, portfolio
 
 COUNT = make_indicator("T-COUNT", name="Cases identified")
 REFERRALS = make_indicator("T-REF", date="referral_date", filter=REFERRED, name="Cases referred")
@@ -161,7 +161,7 @@ def project_dir(tmp_path):
 def invoke(*args):
     from click.testing import CliRunner
 
-    from ctlib.cli import main
+    from ctlib._cli import main
 
     return CliRunner().invoke(main, ["results", *map(str, args)])
 

@@ -15,10 +15,11 @@ from altair.vegalite.v6.schema.core import Root
 from conftest import REPO, SAMPLE_DIR
 from ruamel.yaml import YAML
 
-from ctlib.engine import recipe_rows
-from ctlib.ingest import load_project_data
-from ctlib.project import load_project, load_project_file, new_project, save_project
-from ctlib.widgets import ExploreApp, PickIndicatorsApp, crosstab, page_parameters
+from ctlib import ExploreApp, PickIndicatorsApp, page_parameters
+from ctlib._apps.explorer import crosstab
+from ctlib._compute.engine import recipe_rows
+from ctlib._data.ingest import load_project_data
+from ctlib._data.project import load_project, load_project_file, new_project, save_project
 
 SHELTER = "shelter_and_recovery"
 TODAY = dt.date(2026, 3, 1)  # the scaffold runs 2026-01-01 … 2028-12-31, quarterly

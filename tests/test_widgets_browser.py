@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from conftest import SAMPLE_DIR, ctlib_server
 
-from ctlib.project import load_project
+from ctlib._data.project import load_project
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 120_000  # kernel start, data loading and the first drawing

@@ -72,12 +72,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .catalogue_model import Condition, Indicator, Method, Part
-from .errors import ComputeError, PeriodError, Problem
+from .._catalogue.model import Condition, Indicator, Method, Part
+from .._data.project_data import ProjectData
+from .._data.project_model import LIFE_OF_PROJECT, SelectedIndicator
+from .._data.tables import TABLES
+from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
-from .project_data import ProjectData
-from .project_model import LIFE_OF_PROJECT, SelectedIndicator
-from .tables import TABLES
 
 TOTAL = "total"
 STATUSES = ("on track", "above", "below", "no target", "no data")

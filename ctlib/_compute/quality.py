@@ -38,12 +38,12 @@ from pydantic import (
     model_validator,
 )
 
-from .catalogue_model import Condition, Part
+from .._catalogue.model import Condition, Part
+from .._data.project_data import ProjectData
+from .._data.tables import CATEGORY, DATE, INTEGER, NUMBER, TABLES
+from .._errors import CtlibError, Problem, ProjectError
 from .engine import part_per_group
-from .errors import CtlibError, Problem, ProjectError
 from .periods import Period, ReportingCalendar
-from .project_data import ProjectData
-from .tables import CATEGORY, DATE, INTEGER, NUMBER, TABLES
 
 OPERATORS = {
     "<=": operator.le,
@@ -477,7 +477,7 @@ def _number(value: float) -> str:
 
 def completeness_chart(report: QualityReport, title: str | None = None):
     """Heatmap (altair) of completeness per column and period, for the columns the project fills at all."""
-    from .charts import completeness_chart as heatmap
+    from .._publish.charts import completeness_chart as heatmap
 
     table = report.completeness
     collected = table.groupby(["table", "column"])["filled"].transform("sum") > 0
@@ -595,7 +595,7 @@ class CheckResult:
 
 def check_project(project_dir) -> CheckResult:
     """Load and validate the project; run the quality checks when its data loads."""
-    from .ingest import load_project_data
+    from .._data.ingest import load_project_data
 
     try:
         data = load_project_data(project_dir)

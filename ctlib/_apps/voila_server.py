@@ -1,6 +1,6 @@
 """Serving a workbook with Voilà: one notebook on 127.0.0.1, offline, no sources, no files.
 
-The `offline` template (ctlib/jupyter/voila/templates/offline) is Voilà's lab template without
+The `offline` template (ctlib/_apps/jupyter/voila/templates/offline) is Voilà's lab template without
 its CDN links (Font Awesome, mermaid), so the browser asks nothing of other hosts. In
 single-notebook mode Voilà has no tree or contents API, and the file denylist makes its
 `/voila/files/` handler answer 403 for every path.
@@ -11,12 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ProjectError
+from .._errors import ProjectError
+from .._resources import JUPYTER_DATA
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-TEMPLATES_ROOT = (
-    Path(__file__).resolve().parent / "jupyter"
-)  # a Jupyter data dir holding voila/templates/offline
 TEMPLATE = "offline"
 PREHEAT = ["--preheat_kernel=True", "--pool_size=1"]  # a kernel waits with the notebook already run
 
@@ -43,7 +40,7 @@ def voila_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """`environ` (default: this process's) with the offline template on JUPYTER_PATH."""
     environ = dict(os.environ if environ is None else environ)
     environ["JUPYTER_PATH"] = os.pathsep.join(
-        filter(None, [str(TEMPLATES_ROOT), environ.get("JUPYTER_PATH")])
+        filter(None, [str(JUPYTER_DATA), environ.get("JUPYTER_PATH")])
     )
     return environ
 

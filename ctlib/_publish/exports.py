@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .._data.tables import PILLARS
 from .charts import check_aggregated
-from .tables import PILLARS
 
 RESULT_KEY = ("project_id", "indicator_id", "period", "dimension", "category")
 NUMBER_FORMATS = {

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import Problem
+from .._errors import Problem
 from .project_model import Project
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .._catalogue import Catalogue
 
 
 @dataclass

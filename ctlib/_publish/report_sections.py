@@ -19,18 +19,19 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from . import __version__, charts
-from .catalogue import describe_method
-from .engine import TOTAL, Results, compute
-from .errors import ReportError
+from .. import __version__
+from .._catalogue import describe_method
+from .._compute.engine import TOTAL, Results, compute
+from .._compute.periods import ReportingCalendar
+from .._compute.privacy import SUPPRESSED, suppress
+from .._compute.quality import check_quality, completeness_chart
+from .._data.ingest import load_project_data
+from .._data.project_data import ProjectData
+from .._data.project_model import LIFE_OF_PROJECT
+from .._data.tables import PILLARS
+from .._errors import ReportError
+from . import charts
 from .html_table import html_table
-from .ingest import load_project_data
-from .periods import ReportingCalendar
-from .privacy import SUPPRESSED, suppress
-from .project_data import ProjectData
-from .project_model import LIFE_OF_PROJECT
-from .quality import check_quality, completeness_chart
-from .tables import PILLARS
 from .views import iptt
 
 STATUS_WORDS = {

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
-from ..errors import CtlibError, Problem
+from .._errors import CtlibError, Problem
 
 MAX_PROBLEMS_SHOWN = 8
 

@@ -30,8 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._errors import DataError, Problem, Problems
 from . import htcds
-from .errors import DataError, Problem, Problems
 from .project import load_project_file
 from .project_data import ProjectData
 from .project_model import Project, Source

@@ -14,16 +14,16 @@ from pathlib import Path
 import ipywidgets as widgets
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..catalogue import describe_recipe, load_catalogue
-from ..catalogue_model import Indicator
-from ..engine import data_needed
-from ..errors import Problem, ProjectError
-from ..html_table import html_table
-from ..periods import ReportingCalendar
-from ..project import PROJECT_FILE, load_project_file, new_project, save_project
-from ..project_model import LIFE_OF_PROJECT, Project
-from ..tables import PILLARS
-from ..templates import tables_needed, write_csv_template, write_xlsx_template
+from .._catalogue import describe_recipe, load_catalogue
+from .._catalogue.model import Indicator
+from .._compute.engine import data_needed
+from .._compute.periods import ReportingCalendar
+from .._data.project import PROJECT_FILE, load_project_file, new_project, save_project
+from .._data.project_model import LIFE_OF_PROJECT, Project
+from .._data.tables import PILLARS
+from .._data.templates import tables_needed, write_csv_template, write_xlsx_template
+from .._errors import Problem, ProjectError
+from .._publish.html_table import html_table
 from .common import STYLE, _App, _guide, _on_screen
 
 SEX_AND_AGE = ("sex", ("age_group", "child_adult"))

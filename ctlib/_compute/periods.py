@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import PeriodError, Problem
-from .project_model import LIFE_OF_PROJECT, Project
-from .tables import TABLES
+from .._data.project_model import LIFE_OF_PROJECT, Project
+from .._data.tables import TABLES
+from .._errors import PeriodError, Problem
 
 QUARTER, SEMESTER, YEAR, LIFE = "quarter", "semester", "year", LIFE_OF_PROJECT
 MONTHS = {QUARTER: 3, SEMESTER: 6, YEAR: 12}  # months in a period of each kind

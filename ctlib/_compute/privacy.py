@@ -27,8 +27,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from .._errors import CtlibError
 from .engine import TOTAL, Results
-from .errors import CtlibError
 
 AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row

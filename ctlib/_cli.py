@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import CtlibError
+from ._errors import CtlibError
 
 
 def friendly_errors(command):
@@ -45,7 +45,7 @@ def main():
 @friendly_errors
 def new(project_dir, name, indicators):
     """Scaffold a project: a commented project.yaml and blank data templates (csv and xlsx)."""
-    from .project import new_project
+    from ._data.project import new_project
 
     ids = [i.strip() for i in indicators.split(",") if i.strip()]
     for path in new_project(project_dir, name=name, indicator_ids=ids):
@@ -57,7 +57,7 @@ def new(project_dir, name, indicators):
 @friendly_errors
 def check(project_dir):
     """Validate a project's data and run the quality checks; exit 1 when there are errors."""
-    from .quality import check_project
+    from ._compute.quality import check_project
 
     result = check_project(project_dir)
     click.echo(result.text())
@@ -79,7 +79,7 @@ def catalogue(ctx, catalogue_files):
 
 
 def _load_catalogue(ctx):
-    from .catalogue import load_catalogue
+    from ._catalogue import load_catalogue
 
     return load_catalogue(ctx.obj)
 
@@ -98,7 +98,7 @@ def catalogue_list(ctx, pillar, level, area, unit, search):
     """List the indicators as an aligned table, with a count."""
     import shutil
 
-    from .catalogue import list_table
+    from ._catalogue import list_table
 
     loaded = _load_catalogue(ctx)
     chosen = loaded.filter(pillar=pillar, area=area, level=level, unit=unit)
@@ -123,7 +123,7 @@ def catalogue_show(ctx, indicator_id):
     """Print the reference sheet of one indicator."""
     import shutil
 
-    from .catalogue import reference_sheet
+    from ._catalogue import reference_sheet
 
     indicator = _load_catalogue(ctx).get(indicator_id)
     click.echo(
@@ -140,7 +140,7 @@ def catalogue_show(ctx, indicator_id):
 @friendly_errors
 def catalogue_export(ctx, fmt, out):
     """Write the whole catalogue to a csv, xlsx or markdown file."""
-    from .catalogue import export_catalogue
+    from ._catalogue import export_catalogue
 
     loaded = _load_catalogue(ctx)
     try:
@@ -168,7 +168,7 @@ def catalogue_export(ctx, fmt, out):
 @friendly_errors
 def dashboard(data_dir, port, token):
     """Serve the donor dashboard of every project in DATA_DIR with Voilà, on 127.0.0.1 only."""
-    from .dashboard import serve
+    from ._apps.dashboard import serve
 
     serve(data_dir, port=port, token=token)
 
@@ -191,9 +191,10 @@ def workbook(name, port):
 
     For example http://127.0.0.1:8867/?project_dir=/path/to/project for pick_indicators.
     """
-    from .voila_server import NOTEBOOKS, serve
+    from ._apps.voila_server import serve
+    from ._resources import notebook
 
-    serve(NOTEBOOKS / f"{name}.ipynb", port)
+    serve(notebook(name), port)
 
 
 @main.command("results")
@@ -224,10 +225,10 @@ def workbook(name, port):
 @friendly_errors
 def results_command(project_dir, period, audience, fmt, view):
     """Compute a project's indicators and print the results, the IPTT or the pillar summary."""
-    from .engine import compute
-    from .ingest import load_project_data
-    from .privacy import suppress
-    from .views import formatted, iptt, pillar_summary, results_table
+    from ._compute.engine import compute
+    from ._compute.privacy import suppress
+    from ._data.ingest import load_project_data
+    from ._publish.views import formatted, iptt, pillar_summary, results_table
 
     data = load_project_data(project_dir)
     k = data.project.privacy.min_cell_size
@@ -284,8 +285,8 @@ def results_command(project_dir, period, audience, fmt, view):
 @friendly_errors
 def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs, pdf):
     """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
-    from .errors import ReportError
-    from .report import one_line, run_batch, run_report, summary_table
+    from ._errors import ReportError
+    from ._publish.report import one_line, run_batch, run_report, summary_table
 
     if (project_dir is None) == (data_dir is None):
         raise click.UsageError("give either PROJECT_DIR or --all DATA_DIR")

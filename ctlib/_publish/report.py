@@ -29,10 +29,11 @@ import jinja2
 import nbformat
 from tqdm import tqdm
 
-from . import __version__
-from .errors import CtlibError, ReportError
+from .. import __version__
+from .._errors import CtlibError, ReportError
+from .._resources import notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "quarterly_report.ipynb"
+NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
 HIDDEN_TAG = "hide-in-report"
 CELL_TIMEOUT_SECONDS = 600
@@ -392,7 +393,7 @@ def run_batch(
         context = get_context(
             "forkserver"
         )  # workers forked from one clean process that imported ctlib once
-        context.set_forkserver_preload(["ctlib.report_sections"])
+        context.set_forkserver_preload(["ctlib._publish.report_sections"])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_run_safely, p, period, out_dir, options) for p in projects]
             for future in as_completed(futures):

@@ -20,11 +20,11 @@ import pandas as pd
 from pydantic import ValidationError
 from ruamel.yaml import YAML, YAMLError
 
-from .catalogue_model import Condition, Indicator, Method, Part
-from .errors import CatalogueError, Problems, UnknownIndicatorError
-from .tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
+from .._data.tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
+from .._errors import CatalogueError, Problems, UnknownIndicatorError
+from .._resources import CATALOGUE_DIR
+from .model import Condition, Indicator, Method, Part
 
-CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 BUILTIN_FILES = tuple(CATALOGUE_DIR / f"{pillar}.yaml" for pillar in PILLARS)
 EXPORT_FORMATS = ("csv", "xlsx", "md")
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .engine import STATUSES, TOTAL, Results
-from .errors import PeriodError
-from .privacy import SUPPRESSED
-from .project_model import LIFE_OF_PROJECT
-from .tables import PILLARS
+from .._compute.engine import STATUSES, TOTAL, Results
+from .._compute.privacy import SUPPRESSED
+from .._data.project_model import LIFE_OF_PROJECT
+from .._data.tables import PILLARS
+from .._errors import PeriodError
 
 PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)

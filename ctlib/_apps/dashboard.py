@@ -27,22 +27,25 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from . import __version__, charts, voila_server
-from .catalogue import Catalogue
-from .engine import TOTAL, Results, compute
-from .errors import CtlibError, ProjectError
-from .exports import write_indicators_csv, write_iptt_xlsx
-from .html_table import html_table
-from .ingest import load_project_data
-from .periods import ReportingCalendar
-from .privacy import suppress
-from .project import load_project_file
-from .project_model import LIFE_OF_PROJECT, Project
-from .tables import PILLARS
-from .views import iptt
+from .. import __version__
+from .._catalogue import Catalogue
+from .._compute.engine import TOTAL, Results, compute
+from .._compute.periods import ReportingCalendar
+from .._compute.privacy import suppress
+from .._data.ingest import load_project_data
+from .._data.project import load_project_file
+from .._data.project_model import LIFE_OF_PROJECT, Project
+from .._data.tables import PILLARS
+from .._errors import CtlibError, ProjectError
+from .._publish import charts
+from .._publish.exports import write_indicators_csv, write_iptt_xlsx
+from .._publish.html_table import html_table
+from .._publish.views import iptt
+from .._resources import notebook
+from . import voila_server
 
 DATA_DIR_ENV = "CTLIB_DATA_DIR"
-NOTEBOOK = voila_server.NOTEBOOKS / "donor_dashboard.ipynb"
+NOTEBOOK = notebook("donor_dashboard")
 
 STATUS_COLOURS = dict(zip(charts.STATUSES, charts.STATUS_COLOURS))  # the reports' colours
 MET = ("on track", "above")

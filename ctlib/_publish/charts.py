@@ -38,7 +38,7 @@ import altair as alt  # noqa: E402
 import pandas as pd  # noqa: E402
 import vl_convert as vlc  # noqa: E402
 
-from .tables import PILLARS  # noqa: E402
+from .._data.tables import PILLARS  # noqa: E402
 
 MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
 ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")

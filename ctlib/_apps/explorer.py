@@ -10,19 +10,19 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import charts
-from ..catalogue import describe_recipe
-from ..catalogue_model import Indicator
-from ..engine import TOTAL, Results, compute, recipe_rows
-from ..errors import CtlibError, PeriodError
-from ..ingest import load_project_data
-from ..periods import Period, ReportingCalendar
-from ..privacy import suppress
-from ..project import PROJECT_FILE
-from ..project_data import ProjectData
-from ..project_model import LIFE_OF_PROJECT
-from ..tables import BOOLEAN, CATEGORY, STRING, TABLES
-from ..views import portfolio
+from .._catalogue import describe_recipe
+from .._catalogue.model import Indicator
+from .._compute.engine import TOTAL, Results, compute, recipe_rows
+from .._compute.periods import Period, ReportingCalendar
+from .._compute.privacy import suppress
+from .._data.ingest import load_project_data
+from .._data.project import PROJECT_FILE
+from .._data.project_data import ProjectData
+from .._data.project_model import LIFE_OF_PROJECT
+from .._data.tables import BOOLEAN, CATEGORY, STRING, TABLES
+from .._errors import CtlibError, PeriodError
+from .._publish import charts
+from .._publish.views import portfolio
 from .common import STYLE, _App, _error_html, _guide, _on_screen
 
 EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}

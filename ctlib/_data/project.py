@@ -25,9 +25,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from .._catalogue import Catalogue, load_catalogue
+from .._errors import Problem, ProjectError
 from . import templates
-from .catalogue import Catalogue, load_catalogue
-from .errors import Problem, ProjectError
 from .project_model import Project
 from .tables import TABLES
 

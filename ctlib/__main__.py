@@ -1,0 +1,5 @@
+"""`python -m ctlib`: the ctlib command."""
+
+from ._cli import main
+
+main()
