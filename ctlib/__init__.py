@@ -15,8 +15,6 @@ Names are imported on first use, so `import ctlib` stays light (no pandas, no Ju
 
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
 
 _PUBLIC = {  # name -> the internal module that defines it
@@ -47,7 +45,7 @@ _PUBLIC = {  # name -> the internal module that defines it
     "compute": "_compute.engine",
     "suppress": "_compute.privacy",
     "check_quality": "_compute.quality",
-    "check_project": "_compute.quality",
+    "check_project": "_publish.check",
     # publishing
     "iptt": "_publish.views",
     "pillar_summary": "_publish.views",
@@ -68,7 +66,9 @@ def __getattr__(name: str):
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'ctlib' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ctlib.{module}"), name)
+    from ._fresh_stack import import_module  # altair's import is slow deep in a kernel's stack
+
+    value = getattr(import_module(f"ctlib.{module}"), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 

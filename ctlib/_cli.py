@@ -57,7 +57,7 @@ def new(project_dir, name, indicators):
 @friendly_errors
 def check(project_dir):
     """Validate a project's data and run the quality checks; exit 1 when there are errors."""
-    from ._compute.quality import check_project
+    from ._publish.check import check_project
 
     result = check_project(project_dir)
     click.echo(result.text())

@@ -83,6 +83,10 @@ class ComputeError(CtlibError):
     """An indicator cannot be computed from the project's data."""
 
 
+class PrivacyError(CtlibError):
+    """A table that could hold case-level rows was about to reach a chart, a page or a file."""
+
+
 class ReportError(CtlibError):
     """A report run failed."""
 

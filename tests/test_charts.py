@@ -7,6 +7,8 @@ import re
 import pandas as pd
 import pytest
 
+from ctlib._compute.privacy import MAX_ROWS
+from ctlib._errors import PrivacyError
 from ctlib._publish import charts
 
 
@@ -188,21 +190,21 @@ def test_completeness_heatmap_labels_each_cell():
 
 @pytest.mark.parametrize("column", ["case_id", "participant_id", "service_id"])
 def test_guard_refuses_case_level_identifiers(totals, column):
-    with pytest.raises(ValueError, match=column):
+    with pytest.raises(PrivacyError, match=column):
         charts.progress_chart(totals.assign(**{column: "c1"}), "t")
 
 
 def test_guard_refuses_repeated_keys_and_too_many_rows(totals, disaggregated):
-    with pytest.raises(ValueError, match="repeat the key"):
+    with pytest.raises(PrivacyError, match="repeat the key"):
         charts.disaggregation_chart(pd.concat([disaggregated, disaggregated]), "t", "count", 5)
     many = pd.DataFrame(
         {
-            "indicator_id": [f"X-{i}" for i in range(charts.MAX_ROWS + 1)],
+            "indicator_id": [f"X-{i}" for i in range(MAX_ROWS + 1)],
             "pillar": "prevention",
             "status": "above",
         }
     )
-    with pytest.raises(ValueError, match="rows is more than"):
+    with pytest.raises(PrivacyError, match="rows is more than"):
         charts.scorecard_chart(many, "t")
 
 

@@ -6,6 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from ctlib._errors import PrivacyError
 from ctlib._publish.exports import write_indicators_csv, write_iptt_xlsx
 
 
@@ -67,9 +68,9 @@ def test_csv_holds_the_table_as_given(tmp_path, results_table):
 
 
 def test_csv_refuses_case_level_rows(tmp_path, results_table):
-    with pytest.raises(ValueError, match="case_id"):
+    with pytest.raises(PrivacyError, match="case_id"):
         write_indicators_csv(results_table.assign(case_id="C-1"), tmp_path / "x.csv")
-    with pytest.raises(ValueError, match="repeat the key"):
+    with pytest.raises(PrivacyError, match="repeat the key"):
         write_indicators_csv(pd.concat([results_table, results_table]), tmp_path / "x.csv")
 
 

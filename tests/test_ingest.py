@@ -14,7 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ctlib._data.ingest import MAX_LISTED, load_project_data, read_table
+from ctlib._data.ingest import load_project_data, read_table
+from ctlib._data.origin import MAX_LISTED
 from ctlib._data.project_model import Project, Source
 from ctlib._errors import DataError
 

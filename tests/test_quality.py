@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctlib._compute.quality import check_quality, completeness_chart, modified_z_scores
+from ctlib._compute.quality import check_quality, modified_z_scores
 from ctlib._data.project_data import ProjectData
 from ctlib._data.project_model import Project
 from ctlib._data.tables import PANDAS_DTYPES, TABLES
 from ctlib._errors import ProjectError
+from ctlib._publish.check import completeness_chart
 
 
 def project(rules=(), **reporting) -> Project:

@@ -27,11 +27,13 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .._errors import CtlibError
+from .._errors import CtlibError, PrivacyError
 from .engine import TOTAL, Results
 
 AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row
+MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
+ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
 HIDDEN_COLUMNS = ["value", "numerator", "denominator", "achievement"]
 _VALUE_COUNTS = (
     "count",
@@ -186,3 +188,27 @@ def _complement(relation: np.ndarray, hidden: np.ndarray, sizes: np.ndarray) -> 
 
 def _size_class(size: float) -> int:
     return 0 if size > 0 else 1 if size == 0 else 2
+
+
+def check_aggregated(
+    table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS
+) -> None:
+    """PrivacyError when `table` could hold case-level rows.
+
+    Refused: an identifier column other than `indicator_id`/`project_id` (any `*_id`), more than
+    `max_rows` rows, or two rows for the same `key` (an aggregate has one row per indicator ×
+    period × category). Charts, pages and exports call it before they show or write a table.
+    """
+    refused = "only aggregated tables may be charted or exported"
+    id_columns = [
+        c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS
+    ]
+    if id_columns:
+        raise PrivacyError(f"{refused}; drop the case-level column(s) {id_columns}")
+    if max_rows is not None and len(table) > max_rows:
+        raise PrivacyError(f"{refused}; {len(table)} rows is more than {max_rows}")
+    missing = [c for c in key if c not in table.columns]
+    if missing:
+        raise PrivacyError(f"the table lacks the key column(s) {missing}")
+    if table.duplicated(list(key)).any():
+        raise PrivacyError(f"{refused}; rows repeat the key {list(key)}")

@@ -1,10 +1,11 @@
 """Altair charts of aggregated, suppressed results, and their static SVG for reports.
 
 Privacy guard: altair embeds a chart's data in the page, so every chart first calls
-`check_aggregated`, which refuses a table that could hold case-level rows: an identifier column
-other than `indicator_id`/`project_id` (any `*_id`), more than `MAX_ROWS` rows, or two rows for the
-same key (an aggregate has one row per indicator × period × category). Each chart then keeps only
-the columns it draws.
+`privacy.check_aggregated`, which refuses a table that could hold case-level rows; each chart then
+keeps only the columns it draws.
+
+In a Jupyter kernel, import this module with `fresh_stack.import_module` (the report and the
+dashboard do): altair's import is 2.5 times slower deep in a kernel's stack.
 
 Accessibility: every chart has a title, axis titles with units, the Okabe–Ito colour-blind-safe
 palette, status written as text (labels and legend, never colour alone) and a `description`
@@ -14,34 +15,14 @@ palette, status written as text (labels and legend, never colour alone) and a `d
 from __future__ import annotations
 
 import html
-import importlib
 import re
-import threading
 
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
 
-def _import_on_a_fresh_stack(name: str) -> None:
-    """Import a module in a new thread (then it is cached for everyone).
-
-    CPython 3.11 maps and unmaps a 16 KiB frame-stack chunk whenever a call crosses a chunk boundary.
-    Altair's import builds jsonschema's IRI grammar (lark, deeply recursive); deep in a Jupyter
-    kernel's main-thread stack that thrashes (~20,000 mmap/munmap a second, 2.5x the CPU time).
-    A new thread starts on an empty stack.
-    """
-    worker = threading.Thread(target=importlib.import_module, args=(name,))
-    worker.start()
-    worker.join()  # a failed import is raised again, with its traceback, by the import below
-
-
-_import_on_a_fresh_stack("altair")
-
-import altair as alt  # noqa: E402
-import pandas as pd  # noqa: E402
-import vl_convert as vlc  # noqa: E402
-
-from .._data.tables import PILLARS  # noqa: E402
-
-MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
-ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
+from .._compute.privacy import check_aggregated
+from .._data.tables import PILLARS
 
 STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
 STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
@@ -57,25 +38,6 @@ UNIT_TITLES = {
 ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the progress bars
 WIDTH = 520
 LABEL_CHARACTERS = 48
-
-
-def check_aggregated(
-    table: pd.DataFrame, key: tuple[str, ...], max_rows: int | None = MAX_ROWS
-) -> None:
-    """Raise ValueError when `table` could hold case-level rows (see the module docstring)."""
-    refused = "only aggregated tables may be charted or exported"
-    id_columns = [
-        c for c in table.columns if str(c).endswith("_id") and c not in ALLOWED_ID_COLUMNS
-    ]
-    if id_columns:
-        raise ValueError(f"{refused}; drop the case-level column(s) {id_columns}")
-    if max_rows is not None and len(table) > max_rows:
-        raise ValueError(f"{refused}; {len(table)} rows is more than {max_rows}")
-    missing = [c for c in key if c not in table.columns]
-    if missing:
-        raise ValueError(f"chart table lacks column(s) {missing}")
-    if table.duplicated(list(key)).any():
-        raise ValueError(f"{refused}; rows repeat the key {list(key)}")
 
 
 def hidden_label(unit: str, k: int) -> str:

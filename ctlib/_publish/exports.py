@@ -1,7 +1,7 @@
 """A report's files for people and other systems: indicators.csv and a formatted iptt.xlsx.
 
 Both take tables already fit for the audience (suppressed for donors) and refuse case-level ones
-(`charts.check_aggregated`).
+(`privacy.check_aggregated`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .._compute.privacy import check_aggregated
 from .._data.tables import PILLARS
-from .charts import check_aggregated
 
 RESULT_KEY = ("project_id", "indicator_id", "period", "dimension", "category")
 NUMBER_FORMATS = {

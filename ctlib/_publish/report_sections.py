@@ -24,13 +24,14 @@ from .._catalogue import describe_method
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import ReportingCalendar
 from .._compute.privacy import SUPPRESSED, suppress
-from .._compute.quality import check_quality, completeness_chart
+from .._compute.quality import check_quality
 from .._data.ingest import load_project_data
 from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT
 from .._data.tables import PILLARS
 from .._errors import ReportError
 from . import charts
+from .check import completeness_chart
 from .html_table import html_table
 from .views import iptt
 
