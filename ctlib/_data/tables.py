@@ -146,6 +146,9 @@ MILESTONE_TYPES = (
 )
 
 
+MULTIPLE_SEPARATOR = ";"  # a multi-valued cell of a standard table: "forced_labour;sexual_exploitation"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a standard table."""
@@ -155,6 +158,7 @@ class Column:
     description: str
     required: bool = False  # must be present in the source and non-empty in every row
     categories: tuple[str, ...] = ()  # allowed values of a CATEGORY column
+    multiple: bool = False  # a CATEGORY column holding several categories per row (select_multiple)
     derived: bool = False  # computed by ingestion, never read from a file
     minimum: float | None = None  # lowest allowed value of a number (e.g. 0 for counts)
     references: str = ""  # HTCDS field(s) or other standard it aligns with
@@ -274,6 +278,14 @@ CASES = Table(
             CATEGORY,
             "Main form of exploitation",
             categories=EXPLOITATION_TYPES,
+            references="vic_TypeOfExploitation",
+        ),
+        _c(
+            "exploitation_types",
+            CATEGORY,
+            "Every form of exploitation recorded (several per case)",
+            categories=EXPLOITATION_TYPES,
+            multiple=True,
             references="vic_TypeOfExploitation",
         ),
         _c(
