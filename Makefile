@@ -12,14 +12,17 @@ PERIOD ?= latest
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Cannot create $(VENV) with $(PYTHON); on Debian: apt-get install python3-venv" >&2; \
+	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name ctlib --display-name "Python (ctlib)" >/dev/null
 	@touch $(STAMP)
 
+# The tests' system packages and services (chromium, postgresql) come from one script; see its header.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	scripts/test-environment $(BIN)/python -m pytest -q
 
 report: $(STAMP)
 	$(BIN)/ctlib report --all $(DATA) --period $(PERIOD) --out reports

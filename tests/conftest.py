@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -65,19 +66,58 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+BROWSER_SKIP = (
+    "browser tests skipped: Debian's chromium is not installed; run `make test` as root "
+    "(it installs chromium with apt-get) or `apt-get install chromium`"
+)
+POSTGRES_SKIP = (
+    "database tests skipped: no PostgreSQL server (CTLIB_TEST_POSTGRES_URL is not set); run them "
+    "through `scripts/test-environment`, as `make test` does, or set it to your own server's URL"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium the browser tests skip (never fail), counted in one summary line."""
+    if not chromium_path():
+        skip = pytest.mark.skip(reason=BROWSER_SKIP)
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per missing part that made tests skip: why, and how to run them."""
+    reasons = [
+        report.longrepr[2].removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    ]
+    for reason in (BROWSER_SKIP, POSTGRES_SKIP):
+        if reason in reasons:
+            count = reasons.count(reason)
+            terminalreporter.write_line(f"{reason} ({count} skipped)", yellow=True)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """A headless Chromium; the browser tests fail (not skip) when it is missing: CI installs it."""
-    path = chromium_path()
-    assert path, "Debian's chromium is needed for the browser tests (apt-get install chromium)"
+    """A headless Chromium (Debian's package); browser tests skip when it is missing."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=path, args=CHROMIUM_ARGS, headless=True
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The URL of the throwaway PostgreSQL server that scripts/test-environment started."""
+    url = os.environ.get("CTLIB_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip(POSTGRES_SKIP)
+    return url
 
 
 class RequestLog:
