@@ -36,13 +36,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def ctlib_server(log_path: Path, *arguments: str):
-    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL."""
+def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
+    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL.
+
+    `ctlib` is the command to run (default: this venv's), started in `cwd`."""
     port = free_port()
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [str(CTLIB), *arguments, "--port", str(port)],
-            cwd=REPO,
+            [str(ctlib), *arguments, "--port", str(port)],
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -60,6 +62,22 @@ def ctlib_server(log_path: Path, *arguments: str):
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def working_tree_copy(target: Path) -> Path:
+    """The checkout's files as a fresh clone would have them (tracked and new, nothing ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file() or source.is_symlink():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name, follow_symlinks=False)
+    return target
 
 
 def chromium_path() -> str | None:

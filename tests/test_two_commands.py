@@ -14,25 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import BROWSER_SKIP, REPO
+from conftest import BROWSER_SKIP, REPO, working_tree_copy
 
 SCRIPT = REPO / "scripts" / "test-environment"
-
-
-def working_tree_copy(target: Path) -> Path:
-    """The checkout's files as a fresh clone would have them (tracked and new, nothing ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file() or source.is_symlink():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name, follow_symlinks=False)
-    return target
 
 
 def test_a_fresh_clone_without_chromium_skips_the_browser_tests_in_one_line(tmp_path):
