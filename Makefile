@@ -1,24 +1,34 @@
 # Two commands on a fresh machine: `make report` and `make test`.
-# Each creates .venv when it is missing or older than pyproject.toml, then does its job.
+# Each creates .venv when it is missing or older than pyproject.toml or the lock file, installs the
+# locked versions into it (hashes checked), then does its job. `make lock` renews the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements-lock.txt
+LOCK_EXTRAS := --extra dev --extra dask
 DATA ?= data/sample
 PERIOD ?= latest
 
-.PHONY: setup test report lab dashboard sample benchmarks clean
+.PHONY: setup lock test report lab dashboard sample benchmarks clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "Cannot create $(VENV) with $(PYTHON); on Debian: apt-get install python3-venv" >&2; \
 	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; echo "The lock file misses a dependency of pyproject.toml: make lock" >&2; exit 1; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name ctlib --display-name "Python (ctlib)" >/dev/null
 	@touch $(STAMP)
+
+# After changing the dependencies in pyproject.toml (and environment.yml): resolve and export again.
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(BIN)/uv export --quiet $(LOCK_EXTRAS) --no-emit-project --format requirements-txt -o $(LOCK)
 
 # The tests' system packages and services (chromium, postgresql) come from one script; see its header.
 test: $(STAMP)

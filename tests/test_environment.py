@@ -1,4 +1,6 @@
-"""environment.yml (conda) lists the same dependencies, with the same ranges, as pyproject.toml."""
+"""The dependencies are declared in step: environment.yml (conda) lists the same ones, with the same
+ranges, as pyproject.toml; uv.lock was resolved from them, and requirements-lock.txt (what `make`
+installs, hashes checked) is its export."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ CONDA_SPEC = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*?)\s*$")
 
 
 def pyproject_requirements(text: str) -> dict[str, SpecifierSet]:
-    """Runtime dependencies and the `dev` extra, by normalised name."""
+    """Runtime dependencies and those of every extra (dev, dask), by normalised name."""
     project = tomllib.loads(text)["project"]
-    lines = project["dependencies"] + project["optional-dependencies"]["dev"]
+    lines = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
     requirements = [Requirement(line) for line in lines]
     return {canonicalize_name(r.name): r.specifier for r in requirements}
 
@@ -103,3 +105,49 @@ def test_names_are_compared_normalised():
     )
     environment = "dependencies:\n  - python>=3.11\n  - ruamel-yaml >=0.18,<0.20\n  - vl-convert-python>=1.7\n"
     assert drift(pyproject, environment) == []
+
+
+def locked_project(lock_text: str) -> dict:
+    """uv.lock's entry for ctlib itself."""
+    return next(p for p in tomllib.loads(lock_text)["package"] if p["name"] == "ctlib")
+
+
+def test_uv_lock_was_resolved_from_pyproject():
+    """After a change of pyproject.toml's dependencies, `make lock` resolves and exports again."""
+    project = tomllib.loads(read("pyproject.toml"))["project"]
+    declared = {
+        (canonicalize_name(r.name), str(r.specifier), extra)
+        for extra, lines in [
+            ("", project["dependencies"]),
+            *project["optional-dependencies"].items(),
+        ]
+        for r in map(Requirement, lines)
+    }
+    locked = {
+        (
+            canonicalize_name(item["name"]),
+            str(SpecifierSet(item.get("specifier", ""))),
+            re.search(r"extra == '([^']*)'", item.get("marker", "extra == ''")).group(1),
+        )
+        for item in locked_project(read("uv.lock"))["metadata"]["requires-dist"]
+    }
+    assert declared == locked
+
+
+def test_requirements_lock_is_the_export_of_uv_lock_with_hashes():
+    versions = {
+        canonicalize_name(p["name"]): p["version"]
+        for p in tomllib.loads(read("uv.lock"))["package"]
+        if p["name"] != "ctlib"
+    }
+    exported = {}
+    for entry in re.split(r"\n(?=\S)", read("requirements-lock.txt")):
+        if entry.startswith("#"):
+            continue
+        requirement = Requirement(entry.split(" \\")[0])
+        assert "--hash=sha256:" in entry, f"{requirement.name} has no hash"
+        exported[canonicalize_name(requirement.name)] = str(requirement.specifier).removeprefix(
+            "=="
+        )
+    assert exported and all(versions.get(name) == version for name, version in exported.items())
+    assert "ctlib" not in exported and {"pandas", "pytest", "distributed"} <= exported.keys()

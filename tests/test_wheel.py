@@ -90,6 +90,9 @@ def test_a_report_from_the_installed_package(installed):
     assert "<svg" in page and "PREV-01" in page
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["parameters"]["period"] == PERIOD and manifest["ctlib_version"] == __version__
+    facts = manifest["environment"]
+    assert facts["lock_file"] is None and facts["lock_file_sha256"] is None  # no lock in a wheel
+    assert {"pandas", "papermill", "numpy"} <= facts["dependencies"].keys()
     book = json.loads((folder / "report.ipynb").read_text())
     assert book["metadata"]["papermill"]["exception"] is None
 

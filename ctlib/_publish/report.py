@@ -32,6 +32,7 @@ from tqdm import tqdm
 from .. import __version__
 from .._errors import CtlibError, ReportError
 from .._resources import notebook
+from .environment import environment_facts
 
 NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
@@ -309,6 +310,7 @@ def run_report(
             "ctlib_version": __version__,
             "catalogue_version": prepared.data.catalogue.version,
             "notebook": notebook.name,
+            "environment": environment_facts(notebook),
             "inputs": input_hashes(prepared.data),
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import html
 import os
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from .._data.tables import PILLARS
 from .._errors import ReportError
 from . import charts
 from .check import completeness_chart
+from .environment import file_sha256
 from .html_table import html_table
 from .views import iptt
 
@@ -104,14 +104,10 @@ def prepare(
 
 def input_hashes(data: ProjectData) -> dict[str, str]:
     """sha256 of every input file (project.yaml and data files), keyed by path within the project."""
-    hashes = {}
-    for path in data.input_files:
-        digest = hashlib.sha256()
-        with open(path, "rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
-        hashes[Path(os.path.relpath(path, data.directory)).as_posix()] = digest.hexdigest()
-    return hashes
+    return {
+        Path(os.path.relpath(path, data.directory)).as_posix(): file_sha256(path)
+        for path in data.input_files
+    }
 
 
 def xlsx_notes(report: ReportData) -> dict[str, str]:
