@@ -26,7 +26,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	@touch $(STAMP)
 
 # After changing the dependencies in pyproject.toml (and environment.yml): resolve and export again.
-lock: $(STAMP)
+# Needs only .venv and uv (the range pyproject.toml gives), so that it works with a stale lock too.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet \
+	  "$$(grep -o '"uv[<>=][^"]*"' pyproject.toml | tr -d '"')"
 	$(BIN)/uv lock
 	$(BIN)/uv export --quiet $(LOCK_EXTRAS) --no-emit-project --format requirements-txt -o $(LOCK)
 

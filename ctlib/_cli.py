@@ -254,6 +254,42 @@ def results_command(project_dir, period, audience, fmt, view):
     click.echo(formatted(shown, k).to_string(index=False))
 
 
+@main.group()
+def export():
+    """Write a project's results in a format other systems read (IATI)."""
+
+
+@export.command("iati")
+@click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--period",
+    default="latest",
+    show_default=True,
+    help="The last reporting period to publish (every period up to it is), e.g. 2026-Q2.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The IATI activity file to write, e.g. reports/my-project/2026-Q2/iati-activities.xml.",
+)
+@click.option(
+    "--report-url",
+    default="report.html",
+    show_default=True,
+    help="Where donors read the report: https://... or an address relative to the XML file.",
+)
+@friendly_errors
+def export_iati_command(project_dir, period, out_file, report_url):
+    """Write PROJECT_DIR's results as an IATI 2.03 activity file (donor figures: suppressed)."""
+    from ._publish.iati import export_iati
+
+    click.echo(
+        f"IATI activity file written to {export_iati(project_dir, period, out_file, report_url)}"
+    )
+
+
 @main.command()
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
 @click.option(

@@ -1,6 +1,7 @@
 """The one number formatter: how every figure reads, in every message, table, chart and file.
 
-`number_text` writes a plain number; `unit_text` writes a value in its indicator unit. The
+`number_text` writes a plain number; `unit_text` writes a value in its indicator unit;
+`data_number` writes a value for another program to read (IATI files). The
 presentation layer (`_publish.presentation`) builds every surface's text on these two.
 """
 
@@ -39,6 +40,15 @@ def number_text(value, decimals: int = DEFAULT_DECIMALS) -> str:
     if value.is_integer():
         return f"{value:,.0f}"
     return f"{value:,.{decimals}f}"
+
+
+def data_number(value, unit: str) -> str:
+    """A value as data for another program: 1234 · 45.5 · 0.25 (no separators, no unit sign, the
+    unit's decimals, trailing zeros dropped); "" when missing."""
+    if is_missing(value):
+        return ""
+    value = round(float(value), UNIT_DECIMALS.get(unit, DEFAULT_DECIMALS)) + 0.0  # no -0
+    return f"{value:.0f}" if value.is_integer() else repr(value)
 
 
 def unit_text(value, unit: str) -> str:

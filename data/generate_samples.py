@@ -938,7 +938,11 @@ def results_chain(objective: str, outcomes: list[tuple[str, str, list[tuple[str,
     }
 
 
-def identity(project_id, name, organisation, donor, country, start, end, **reporting) -> dict:
+def identity(
+    project_id, name, organisation, donor, country, start, end, iati_org, **reporting
+) -> dict:
+    """project.yaml's identity; iati_org = (ref, organisation type) of a made-up IATI publisher."""
+    ref, org_type = iati_org
     return {
         "project": {
             "id": project_id,
@@ -948,6 +952,10 @@ def identity(project_id, name, organisation, donor, country, start, end, **repor
             "country": country,
             "start_date": dt.date.fromisoformat(start),
             "end_date": dt.date.fromisoformat(end),
+        },
+        "iati": {
+            "identifier": f"{ref}-{project_id}",
+            "reporting_org": {"ref": ref, "type": org_type, "name": organisation},
         },
         "reporting": {"frequency": "quarterly", "calendar": "calendar", **reporting},
     }
@@ -1031,6 +1039,7 @@ def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
         "NP",
         "2024-07-01",
         "2027-06-30",
+        ("XX-SYNTH-SJA", "22"),
     )
     labels = calendar_labels(document)
     tables = prevention_data(rng, quarters("2024-07-01", 9))
@@ -1254,6 +1263,7 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
         "TH",
         "2023-10-01",
         "2026-09-30",
+        ("XX-SYNTH-MSSN", "23"),
         calendar="fiscal",
         fiscal_year_start_month=10,
     )
@@ -1475,6 +1485,7 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
         "MD",
         "2023-01-01",
         "2026-12-31",
+        ("XX-SYNTH-CJSR", "21"),
     )
     labels = calendar_labels(document)
     spans = quarters("2023-01-01", 15)
@@ -1878,6 +1889,7 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
         "GT",
         "2024-01-01",
         "2026-12-31",
+        ("XX-SYNTH-CITP", "10"),
     )
     document["context"] = {"population": 18_100_000}
     labels = calendar_labels(document)
@@ -2384,6 +2396,7 @@ def coast_outreach(rng) -> tuple[dict, dict[str, bytes]]:
         "KE",
         "2024-10-01",
         "2026-09-30",
+        ("XX-SYNTH-CSO", "24"),
     )
     labels = calendar_labels(document)
     spans = quarters("2024-10-01", 8)

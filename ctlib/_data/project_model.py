@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LIFE_OF_PROJECT = "life_of_project"  # the key of the life-of-project target and period
 
@@ -96,6 +96,62 @@ class Privacy(_Strict):
     min_cell_size: int = Field(5, ge=1)
 
 
+IATI_ORGANISATION_TYPES = {  # IATI's OrganisationType codelist
+    "10": "Government",
+    "11": "Local Government",
+    "15": "Other Public Sector",
+    "21": "International NGO",
+    "22": "National NGO",
+    "23": "Regional NGO",
+    "24": "Partner Country based NGO",
+    "30": "Public Private Partnership",
+    "40": "Multilateral",
+    "60": "Foundation",
+    "70": "Private Sector",
+    "71": "Private Sector in Provider Country",
+    "72": "Private Sector in Aid Recipient Country",
+    "73": "Private Sector in Third Country",
+    "80": "Academic, Training and Research",
+    "90": "Other",
+}
+
+
+class IatiOrganisation(_Strict):
+    ref: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*-[A-Za-z0-9._-]+$")  # e.g. XM-DAC-47066
+    type: str  # a code of IATI's OrganisationType codelist, e.g. 21 (International NGO)
+    name: str
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _code_as_text(cls, value):
+        return str(value) if isinstance(value, int) else value  # type: 21 as well as '21'
+
+    @model_validator(mode="after")
+    def _known_type(self):
+        if self.type not in IATI_ORGANISATION_TYPES:
+            codes = ", ".join(f"{c} {n}" for c, n in IATI_ORGANISATION_TYPES.items())
+            raise ValueError(f"type {self.type!r} is not an IATI organisation type ({codes})")
+        return self
+
+
+class Iati(_Strict):
+    """How the project is published to IATI (`ctlib export iati`)."""
+
+    identifier: str  # the activity's IATI identifier: the reporting org's ref, "-", its own id
+    reporting_org: IatiOrganisation
+
+    @model_validator(mode="after")
+    def _identifier_starts_with_the_org(self):
+        if not self.identifier.startswith(f"{self.reporting_org.ref}-"):
+            raise ValueError(
+                f"identifier {self.identifier!r} must start with the reporting org's ref and a "
+                f"hyphen ({self.reporting_org.ref}-...), as IATI requires"
+            )
+        if any(character.isspace() for character in self.identifier):
+            raise ValueError(f"identifier {self.identifier!r} must not contain spaces")
+        return self
+
+
 class Project(_Strict):
     project: Identity
     reporting: Reporting = Field(default_factory=Reporting)
@@ -107,6 +163,7 @@ class Project(_Strict):
         None  # a YAML file of the team's own indicators, relative to the project
     )
     privacy: Privacy = Field(default_factory=Privacy)
+    iati: Iati | None = None  # publishing results to IATI (optional)
     quality_rules: list[dict[str, Any]] = Field(default_factory=list)  # validated by ctlib.quality
 
     @property

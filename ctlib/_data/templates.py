@@ -198,5 +198,12 @@ def project_yaml(
         "privacy:",
         "  min_cell_size: 5",
         "",
+        "# Publishing the results to IATI (`ctlib export iati`): the activity's identifier starts with",
+        "# the reporting organisation's ref; type is an IATI organisation type (21 International NGO,",
+        "# 22 National NGO, 10 Government, 40 Multilateral, ...).",
+        "# iati:",
+        "#   identifier: XM-DAC-00000-my-project",
+        "#   reporting_org: {ref: XM-DAC-00000, type: '21', name: My organisation}",
+        "",
     ]
     return "\n".join(lines)
