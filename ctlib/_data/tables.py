@@ -146,7 +146,8 @@ MILESTONE_TYPES = (
 )
 
 
-MULTIPLE_SEPARATOR = ";"  # a multi-valued cell of a standard table: "forced_labour;sexual_exploitation"
+# joins the values of a multi-valued cell of a standard table: "forced_labour;sexual_exploitation"
+MULTIPLE_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
