@@ -4,13 +4,19 @@
    against the floor: papermill running a one-cell notebook on the same kernel, in the same run.
    Target: at most 2.5 times the floor.
 2. A batch of every sample project with --jobs 2 against --jobs 1. Target: a speed-up of 1.6.
+3. A batch of 20 projects (the samples, four copies each) on a 2-worker Dask LocalCluster against
+   --jobs 2, in the same run. Target: the cluster's throughput at least 0.9 times --jobs 2's.
+4. --resume of that unchanged batch against its full run. Target: at most 5 % of the full run.
 
-The last line printed is a JSON object with the figures. Run: .venv/bin/python benchmarks/bench_report.py
+The last line printed is a JSON object with the figures. Run: .venv/bin/python
+benchmarks/bench_report.py (--scale-out: parts 3 and 4 only).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"
 PROJECT = SAMPLE_DIR / "shelter_and_recovery"  # the largest sample project
 REPEATS = 2
+COPIES = 4  # of each sample project: a batch of 20
 
 
 def seconds(work) -> float:
@@ -40,6 +47,63 @@ def one_cell_notebook(path: Path) -> Path:
     }
     nbformat.write(book, path)
     return path
+
+
+def twenty_projects(folder: Path) -> Path:
+    for copy in range(1, COPIES + 1):
+        for project in sorted(SAMPLE_DIR.glob("*/project.yaml")):
+            shutil.copytree(project.parent, folder / f"{project.parent.name}_{copy}")
+    return folder
+
+
+def scale_out(scratch: Path) -> dict:
+    """Parts 3 and 4: a Dask LocalCluster against --jobs 2, and --resume of an unchanged batch."""
+    from distributed import Client, LocalCluster
+
+    data_dir = twenty_projects(scratch / "twenty")
+    count = len(list(data_dir.iterdir()))
+
+    def batch(out: str, **options) -> float:
+        outcomes = []
+        taken = seconds(
+            lambda: outcomes.extend(
+                run_batch(data_dir, "latest", scratch / out, progress=False, **options)
+            )
+        )
+        assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+        return taken
+
+    jobs2 = batch("jobs2", jobs=2)
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        on_dask = batch("dask", executor=client.get_executor(pure=False))
+    resumed = batch("jobs2", jobs=2, resume=True)
+    print(
+        f"batch of {count} projects: --jobs 2 {jobs2:.1f} s, 2-worker Dask LocalCluster "
+        f"{on_dask:.1f} s, throughput {jobs2 / on_dask:.2f} x --jobs 2's (target >= 0.9)"
+    )
+    print(
+        f"--resume of the unchanged batch: {resumed:.2f} s = {100 * resumed / jobs2:.1f} % of the "
+        "full run (target <= 5 %)"
+    )
+    return {
+        "scale_out_projects": count,
+        "scale_out_jobs2_seconds": round(jobs2, 1),
+        "scale_out_dask_seconds": round(on_dask, 1),
+        "dask_vs_jobs2_throughput": round(jobs2 / on_dask, 2),
+        "dask_vs_jobs2_target": 0.9,
+        "resume_seconds": round(resumed, 2),
+        "resume_share_of_full_run": round(resumed / jobs2, 3),
+        "resume_share_target": 0.05,
+    }
 
 
 def main() -> dict:
@@ -83,7 +147,9 @@ def main() -> dict:
             f"batch of {projects} projects: --jobs 1 {serial:.1f} s, --jobs 2 {parallel:.1f} s, "
             f"speed-up {serial / parallel:.2f} (target >= 1.6)"
         )
+        figures = scale_out(scratch)
     return {
+        **figures,
         "floor_seconds": round(floor_seconds, 2),
         "floor_papermill_defaults_seconds": round(defaults_seconds, 2),
         "report_seconds": round(report_seconds, 2),
@@ -98,4 +164,8 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    if "--scale-out" in sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(scale_out(Path(folder))))
+    else:
+        print(json.dumps(main()))

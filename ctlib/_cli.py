@@ -317,16 +317,49 @@ def export_iati_command(project_dir, period, out_file, report_url):
     type=click.IntRange(1),
     help="Reports run at once (--all).",
 )
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:8786",
+    help="Run the batch (--all) on this Dask cluster (pip install 'ctlib[dask]').",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="A report taking longer fails (its kernel is stopped); the others go on.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Keep each report whose inputs, parameters and code are unchanged since its last success.",
+)
 @click.option("--pdf", is_flag=True, help="Also print report.pdf with the local Chromium.")
 @friendly_errors
-def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs, pdf):
+def report(
+    project_dir,
+    data_dir,
+    period,
+    out_dir,
+    audience,
+    min_cell_size,
+    jobs,
+    scheduler,
+    timeout,
+    resume,
+    pdf,
+):
     """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
     from ._errors import ReportError
     from ._publish.report import one_line, run_batch, run_report, summary_table
 
     if (project_dir is None) == (data_dir is None):
         raise click.UsageError("give either PROJECT_DIR or --all DATA_DIR")
+    if scheduler and (project_dir is not None or jobs != 1):
+        raise click.UsageError(
+            "--scheduler runs a batch (--all) on the cluster's workers: no --jobs"
+        )
     options = {"audience": audience, "min_cell_size": min_cell_size, "pdf": pdf}
+    options |= {"timeout": timeout, "resume": resume}
     if project_dir is not None:
         try:
             outcome = run_report(project_dir, period, out_dir, **options)
@@ -334,9 +367,16 @@ def report(project_dir, data_dir, period, out_dir, audience, min_cell_size, jobs
             raise ReportError(one_line(error)) from None
         for note in outcome.notes:
             click.echo(note, err=True)
-        click.echo(f"Report written to {outcome.directory}")
+        verb = "unchanged, kept" if outcome.is_unchanged else "written to"
+        click.echo(f"Report {verb} {outcome.directory}")
         return
-    outcomes = run_batch(data_dir, period, out_dir, jobs=jobs, **options)
+    if scheduler:
+        from ._publish.cluster import dask_executor
+
+        with dask_executor(scheduler) as executor:
+            outcomes = run_batch(data_dir, period, out_dir, executor=executor, **options)
+    else:
+        outcomes = run_batch(data_dir, period, out_dir, jobs=jobs, **options)
     click.echo(summary_table(outcomes))
     click.echo(f"Index of the reports: {Path(out_dir) / 'index.html'}")
     if not all(o.ok for o in outcomes):

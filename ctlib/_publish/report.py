@@ -3,7 +3,9 @@
 One report is built in a temporary folder next to its destination `OUT/<project>/<period>/`
 (report.ipynb, report.html, indicators.csv, iptt.xlsx, manifest.json, optionally report.pdf) and
 moved into place only when every step succeeded, so a failed run leaves the previous report as it
-was. A batch runs every project of a folder in a bounded process pool and writes `OUT/index.html`.
+was. A batch runs every project of a folder, serially, in a bounded process pool, or on any
+`concurrent.futures` executor (a Dask cluster's), and writes `OUT/index.html`. A report can be
+given a time budget, and with `resume` one that would come out unchanged is not run again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -33,6 +35,7 @@ from .. import __version__
 from .._errors import CtlibError, ReportError
 from .._resources import notebook
 from .environment import environment_facts
+from .resume import unchanged_report
 
 NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
@@ -70,6 +73,11 @@ class Outcome:
     error: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    is_unchanged: bool = False  # --resume: the published report would come out the same
+
+    @property
+    def status(self) -> str:
+        return "unchanged" if self.is_unchanged else "ok" if self.ok else "FAILED"
 
 
 def one_line(error: BaseException) -> str:
@@ -133,14 +141,48 @@ def _ipc_kernel_manager() -> type:
     return IpcKernelManager
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+class Budget:
+    """A report's time budget (`--timeout`): seconds left, and a ReportError once it is spent."""
+
+    def __init__(self, seconds: float | None):
+        self.total = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def cell_timeout(self, cell=None) -> int:
+        """nbclient's timeout for the next cell: what is left of the budget, at most the usual."""
+        left = self.left()
+        return (
+            CELL_TIMEOUT_SECONDS if left is None else max(1, min(CELL_TIMEOUT_SECONDS, int(left)))
+        )
+
+    def is_spent(self, margin: float = 0.0) -> bool:
+        left = self.left()
+        return left is not None and left <= margin
+
+    def check(self) -> None:
+        if self.is_spent():
+            raise self.spent()
+
+    def spent(self) -> ReportError:
+        return ReportError(f"the report took longer than its {self.total:g} s (--timeout): stopped")
+
+
+def execute_notebook(
+    notebook: Path, output: Path, parameters: dict, cwd: Path, budget: Budget | None = None
+) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
-    A kernel that fails to start or dies (e.g. two starting at once) is retried once.
+    A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
+    budget, each cell gets what is left of it; a cell that runs out stops the kernel.
     """
     import papermill
     import zmq
     from papermill.exceptions import PapermillExecutionError
+
+    budget = budget or Budget(None)
 
     kernel = ensure_kernel()
     for attempt in (1, 2):
@@ -155,6 +197,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) 
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
+                timeout_func=budget.cell_timeout,
                 kernel_manager_class=_ipc_kernel_manager(),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
             )
@@ -164,6 +207,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) 
             raise ReportError(
                 f"a notebook cell failed: {error.ename}: {evalue[0] if evalue else ''}"
             ) from None
+        except TimeoutError as error:  # nbclient's CellTimeoutError; the kernel is shut down
+            if budget.is_spent(margin=1):  # the cell had what was left of the budget
+                raise budget.spent() from None
+            raise ReportError(f"a notebook cell ran out of time: {one_line(error)}") from None
         except (
             RuntimeError,
             zmq.ZMQError,
@@ -256,8 +303,14 @@ def run_report(
     min_cell_size: int | None = None,
     pdf: bool = False,
     notebook: Path = NOTEBOOK,
+    timeout: float | None = None,
+    resume: bool = False,
 ) -> Outcome:
-    """Build and publish the report of one project and period; raises a CtlibError on failure."""
+    """Build and publish the report of one project and period; raises a CtlibError on failure.
+
+    `timeout`: seconds the whole report may take. `resume`: when the last published report was
+    made from the same inputs, parameters and code, keep it instead of running again.
+    """
     from .exports import write_indicators_csv, write_iptt_xlsx
     from .report_sections import input_hashes, prepare, xlsx_notes
     from .views import iptt
@@ -265,9 +318,17 @@ def run_report(
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     steps = Steps()
+    budget = Budget(timeout)
     project_dir = Path(project_dir).absolute()
+    if resume:
+        kept = unchanged_outcome(
+            project_dir, period, out_dir, audience, min_cell_size, pdf, notebook
+        )
+        if kept is not None:
+            return kept
     with steps.step("load_and_compute"):
         prepared = prepare(project_dir, period, audience, min_cell_size)
+    budget.check()
     destination = Path(out_dir).absolute() / project_dir.name / prepared.period
     destination.parent.mkdir(parents=True, exist_ok=True)
     built = destination.parent / f".{prepared.period}.building-{uuid.uuid4().hex[:12]}"
@@ -282,7 +343,7 @@ def run_report(
 
     def run_notebook():
         with steps.step("notebook"):
-            execute_notebook(notebook, built / "report.ipynb", parameters, cwd=project_dir)
+            execute_notebook(notebook, built / "report.ipynb", parameters, project_dir, budget)
 
     try:
         with ThreadPoolExecutor(
@@ -298,12 +359,14 @@ def run_report(
                     prepared.k,
                 )
             notebook_run.result()
+        budget.check()
         with steps.step("html"):
             export_html(built / "report.ipynb", built / "report.html")
         if pdf:
             with steps.step("pdf"):
                 note = print_pdf(built / "report.html", built / "report.pdf")
             notes += [note] if note else []
+        budget.check()
         manifest = {
             "project_id": prepared.project_id,
             "parameters": {**parameters, "period_requested": period},
@@ -331,6 +394,30 @@ def run_report(
         seconds=round(time.perf_counter() - clock, 1),
         notes=notes,
     )
+
+
+def unchanged_outcome(
+    project_dir: Path | str,
+    period: str = "latest",
+    out_dir: Path | str = "reports",
+    audience: str = "donor",
+    min_cell_size: int | None = None,
+    pdf: bool = False,
+    notebook: Path = NOTEBOOK,
+) -> Outcome | None:
+    """--resume: the last published report's Outcome when a run now would make it again, unchanged
+    (same inputs, parameters and code); None when the report must run."""
+    clock = time.perf_counter()
+    project_dir = Path(project_dir).absolute()
+    wanted = {"project_dir": str(project_dir), "audience": audience, "min_cell_size": min_cell_size}
+    kept = unchanged_report(project_dir, period, Path(out_dir).absolute(), wanted, notebook, pdf)
+    if kept is None:
+        return None
+    seconds = round(time.perf_counter() - clock, 1)
+    return Outcome(project_dir.name, kept.name, True, kept, seconds=seconds, is_unchanged=True)
+
+
+RESUME_OPTIONS = ("audience", "min_cell_size", "pdf", "notebook")
 
 
 def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> Outcome:
@@ -372,9 +459,15 @@ def run_batch(
     out_dir: Path | str = "reports",
     jobs: int = 1,
     progress: bool = True,
+    executor: Executor | None = None,
     **options,
 ) -> list[Outcome]:
-    """Run the report of every project under data_dir, `jobs` at a time, then write OUT/index.html."""
+    """Run the report of every project under data_dir, then write OUT/index.html.
+
+    On `executor` when given (any concurrent.futures executor, e.g. a Dask cluster's
+    `client.get_executor()`), else `jobs` at a time in local worker processes. `options` go to
+    run_report (audience, min_cell_size, pdf, notebook, timeout, resume).
+    """
     projects = project_dirs(data_dir)
     out_dir = Path(out_dir)
     outcomes = []
@@ -388,31 +481,51 @@ def run_batch(
         bar.update()
         bar.set_postfix(failed=sum(not o.ok for o in outcomes), refresh=False)
 
-    if jobs <= 1:
-        for project_dir in projects:
-            done(_run_safely(project_dir, period, out_dir, options))
-    else:
-        context = get_context(
-            "forkserver"
-        )  # workers forked from one clean process that imported ctlib once
+    if options.get("resume"):  # found here, so that no worker is asked to do nothing
+        kept = {
+            p: unchanged_outcome(p, period, out_dir, **_pick(options, RESUME_OPTIONS))
+            for p in projects
+        }
+        for outcome in filter(None, kept.values()):
+            done(outcome)
+        projects = [p for p in projects if kept[p] is None]
+        options = {**options, "resume": False}  # the others must run
+    if executor is not None:
+        _run_on(executor, projects, period, out_dir, options, done)
+    elif jobs > 1 and projects:
+        context = get_context("forkserver")  # workers forked from one process that imported ctlib
         context.set_forkserver_preload(["ctlib._publish.report_sections"])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(_run_safely, p, period, out_dir, options) for p in projects]
-            for future in as_completed(futures):
-                done(future.result())
+            _run_on(pool, projects, period, out_dir, options, done)
+    else:
+        for project_dir in projects:
+            done(_run_safely(project_dir, period, out_dir, options))
     bar.close()
     outcomes.sort(key=lambda o: o.project)
     write_index(out_dir, outcomes)
     return outcomes
 
 
+def _pick(options: dict, names: tuple[str, ...]) -> dict:
+    return {name: options[name] for name in names if name in options}
+
+
+def _run_on(executor: Executor, projects, period, out_dir, options, done) -> None:
+    """Submit every report to the executor; a report whose worker failed (a crashed process, a
+    lost cluster worker) becomes a failed Outcome, and the others go on."""
+    futures = {executor.submit(_run_safely, p, period, out_dir, options): p for p in projects}
+    for future in as_completed(futures):
+        try:
+            outcome = future.result()
+        except Exception as error:  # the worker, not the report, failed
+            outcome = Outcome(futures[future].name, period, False, error=one_line(error))
+        done(outcome)
+
+
 def summary_table(outcomes: list[Outcome]) -> str:
     """A plain-text table of a batch: project, period, status, seconds, error."""
     rows = [("project", "period", "status", "seconds", "error")]
-    rows += [
-        (o.project, o.period, "ok" if o.ok else "FAILED", f"{o.seconds:.1f}", o.error)
-        for o in outcomes
-    ]
+    rows += [(o.project, o.period, o.status, f"{o.seconds:.1f}", o.error) for o in outcomes]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         (
@@ -445,7 +558,7 @@ def write_index(out_dir: Path, outcomes: list[Outcome]) -> Path:
             links = " · ".join(f'<a href="{html.escape(relative)}/{n}">{n}</a>' for n in names)
             if not o.ok:
                 links = f"previous report kept: {links}"
-        status = "ok" if o.ok else f"failed: {html.escape(o.error)}"
+        status = o.status if o.ok else f"failed: {html.escape(o.error)}"
         rows.append(
             f"<tr><td>{html.escape(o.project)}</td><td>{html.escape(o.period)}</td>"
             f'<td class="{"ok" if o.ok else "failed"}">{status}</td><td>{links}</td></tr>'

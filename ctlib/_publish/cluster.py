@@ -1,0 +1,32 @@
+"""A Dask cluster as the executor of a report batch (`ctlib report --all --scheduler ...`).
+
+Needs the `dask` extra (`pip install 'ctlib[dask]'`). Every worker needs ctlib and the same paths
+to the data and report folders (a shared file system); see docs/scheduling.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+
+from .._errors import ReportError
+
+CONNECT_TIMEOUT_SECONDS = 30
+
+
+@contextmanager
+def dask_executor(address: str) -> Iterator[Executor]:
+    """A concurrent.futures executor on the Dask scheduler at `address` (tcp://HOST:8786)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ReportError(
+            "--scheduler needs Dask's distributed package: pip install 'ctlib[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ReportError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    with client:
+        yield client.get_executor(pure=False)  # every submission runs, none is deduplicated
