@@ -72,7 +72,7 @@ def server(data_dir, tmp_path_factory):
 
 
 def open_dashboard(page, url: str) -> None:
-    page.goto(url)
+    page.goto(url, timeout=LOAD_TIMEOUT_MS)  # a busy machine serves the first page slowly
     page.get_by_role("heading", name="Donor dashboard: counter-trafficking projects").wait_for(
         timeout=LOAD_TIMEOUT_MS
     )
