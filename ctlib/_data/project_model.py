@@ -35,6 +35,8 @@ class Reporting(_Strict):
     calendar: Literal["calendar", "fiscal"] = "calendar"
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     status_bands: tuple[float, float] = (85.0, 115.0)  # on track within these % of target
+    # ISO 4217 code of the amounts in the project's tables (budgets, compensation)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
 class Result(_Strict):
@@ -63,6 +65,13 @@ class Baseline(_Strict):
     date: dt.date | None = None
 
 
+class DataQualityAssessment(_Strict):
+    """The project's data-quality assessments of one indicator (a PIRS field)."""
+
+    last_date: dt.date | None = None
+    next_date: dt.date | None = None
+
+
 class SelectedIndicator(_Strict):
     id: str
     result: str | None = None  # the outcome or output it measures (an id of the results chain)
@@ -72,6 +81,8 @@ class SelectedIndicator(_Strict):
     )  # period label or life_of_project -> target
     disaggregations: list[str] = Field(default_factory=list)
     comments: dict[str, str] = Field(default_factory=dict)  # period label -> comment
+    target_rationale: str | None = None  # why these targets (the catalogue's guidance otherwise)
+    data_quality_assessment: DataQualityAssessment = Field(default_factory=DataQualityAssessment)
 
 
 class Source(_Strict):
@@ -90,6 +101,17 @@ class Source(_Strict):
     internal_only_columns: list[str] = Field(
         default_factory=list
     )  # identifier-like columns allowed in
+
+
+class ContextValue(_Strict):
+    """A context figure with its breakdowns, e.g. the population by sex and by age group, so that a
+    rate's disaggregated cells divide by their own population."""
+
+    total: float
+    by: dict[str, dict[str, float]] = Field(default_factory=dict)  # dimension -> category -> value
+    # dimensions whose every category divides by the total (the whole population can be exploited
+    # in any form, so a rate by form of exploitation divides by all of it)
+    total_for: list[str] = Field(default_factory=list)
 
 
 class Privacy(_Strict):
@@ -155,7 +177,8 @@ class Iati(_Strict):
 class Project(_Strict):
     project: Identity
     reporting: Reporting = Field(default_factory=Reporting)
-    context: dict[str, float] = Field(default_factory=dict)  # e.g. population, for rates
+    # e.g. population, for rates: a number, or {total, by: {sex: {female: ..., male: ...}}}
+    context: dict[str, float | ContextValue] = Field(default_factory=dict)
     results_chain: ResultsChain
     indicators: list[SelectedIndicator] = Field(default_factory=list)
     sources: dict[str, Source] = Field(default_factory=dict)  # standard table name -> source
