@@ -1,4 +1,11 @@
-"""The standard frame of a table: declared columns and dtypes, and the columns ctlib derives."""
+"""The standard frame of a table: declared columns and dtypes, and the columns ctlib derives.
+
+`standard_frame` derives what a table's own columns give (age bands, days between two dates, the
+ILO elements of forced labour, ...); `derive_linked` then derives what needs another table (a
+case's services, a service's fiscal year of first assistance, the days since a case's closure).
+Identifiers a table may leave empty take the record's own id (a case without a person id is its
+own person), so that counting distinct people never drops a record.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,38 @@ import pandas as pd
 from .maps import BIRTH_DATE
 from .origin import Origin
 from .project_model import Project
-from .tables import PANDAS_DTYPES, Table, age_group, child_adult
+from .tables import (
+    CHILD_AGE_BANDS,
+    CHILD_AGE_LIMIT,
+    CHILD_LABOUR_HOURS,
+    ILO_INDICATOR_NAMES,
+    ILO_INVOLUNTARINESS,
+    ILO_MENACE_OF_PENALTY,
+    LABOUR_FORMS,
+    MULTIPLE_SEPARATOR,
+    PANDAS_DTYPES,
+    SERVICE_TYPES,
+    Table,
+    age_group,
+    child_adult,
+)
+
+VICTIM_STATUSES = ("possible", "actual")
+# identifier -> the record's own id it takes when empty, per table
+OWN_ID_WHEN_EMPTY = {
+    "cases": {"person_id": "case_id"},
+    "participants": {"person_id": "participant_id"},
+    "legal_cases": {"case_file_id": "legal_case_id", "defendant_id": "legal_case_id"},
+}
+# derived column -> (later date, earlier date): whole days between them, per table
+DAYS_BETWEEN = {
+    "cases": {"days_to_referral_acceptance": ("referral_accepted_date", "referral_date")},
+    "participants": {"days_to_followup": ("followup_date", "completion_date")},
+    "legal_cases": {
+        "days_to_verdict": ("verdict_date", "investigation_date"),
+        "days_from_charges_to_verdict": ("verdict_date", "prosecution_date"),
+    },
+}
 
 # -- derived columns -----------------------------------------------------------------------------------------
 
@@ -23,6 +61,8 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
         if not c.derived
     }
     columns.update(_derive(columns, table, project))
+    for c in table.columns:  # derived from another table by `derive_linked`: empty until then
+        columns.setdefault(c.name, pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind]))
     frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
     frame.index.name = "row"
     return frame
@@ -31,7 +71,12 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
 def _derive(columns: dict, table: Table, project: Project) -> dict:
     """The derived columns of a table (and participants_total where it is missing) from its other columns."""
     names = table.column_names
-    derived = {}
+    derived = {
+        name: columns[name].fillna(columns[own])
+        for name, own in OWN_ID_WHEN_EMPTY.get(table.name, {}).items()
+    }
+    for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items():
+        derived[name] = days_between(columns[later], columns[earlier])
     if "age_group" in names:
         derived["age_group"], derived["child_adult"] = _by_distinct(
             columns["age"], age_group, child_adult
@@ -41,15 +86,8 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
         [derived["is_foreign_national"]] = _by_distinct(
             columns["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean")
         )
-    if "days_to_referral_acceptance" in names:
-        waited = columns["referral_accepted_date"].to_numpy() - columns["referral_date"].to_numpy()
-        days = waited.astype(
-            "timedelta64[D]"
-        )  # whole days, rounded down like Timedelta.days; NaT stays NaT
-        derived["days_to_referral_acceptance"] = pd.Series(
-            pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)),
-            index=columns["referral_date"].index,
-        )
+    if table.name == "cases":
+        derived.update(_case_columns(columns, derived["person_id"]))
     if "is_completed_on_time" in names:
         on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
         on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())
@@ -62,7 +100,192 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
         derived["participants_total"] = columns["participants_total"].fillna(
             (female.fillna(0) + male.fillna(0)).mask(both_missing)
         )
+    if "participation_end_date" in names:
+        withdrew = columns["has_withdrawn"].eq(True).fillna(False)
+        derived["participation_end_date"] = columns["withdrawal_date"].where(
+            withdrew, columns["concluded_date"]
+        )
+    if "is_forced_labour" in names:
+        derived.update(_forced_labour_columns(columns))
+    if "is_child_labour" in names:
+        derived.update(_child_labour_columns(columns["age"], columns["economic_activity_hours"]))
     return derived
+
+
+def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """Whole days from `earlier` to `later` (rounded down like Timedelta.days); missing stays missing."""
+    days = (later.to_numpy() - earlier.to_numpy()).astype("timedelta64[D]")
+    return pd.Series(pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)), index=later.index)
+
+
+def _case_columns(columns: dict, person_id: pd.Series) -> dict:
+    """A case's forms of exploitation (the main form when no other is recorded), their group, the
+    presumption of minority, and the days from closure to the person's next identification."""
+    forms = columns["exploitation_types"].fillna(columns["exploitation_type"])
+    presumed = (columns["age"] < CHILD_AGE_LIMIT).fillna(False) | columns["is_possibly_child"].eq(
+        True
+    ).fillna(False)
+    return {
+        "exploitation_types": forms,
+        "exploitation_group": _by_distinct(forms, lambda cells: cells.map(exploitation_group))[0],
+        "is_presumed_child": presumed.astype("boolean"),
+        "days_to_reidentification": _days_to_reidentification(columns, person_id),
+    }
+
+
+def exploitation_group(cell) -> str:
+    """The group of a multi-valued cell of forms: both sexual and labour exploitation is 'mixed'."""
+    if cell is None or cell is pd.NA:
+        return "unknown"
+    forms = set(str(cell).split(MULTIPLE_SEPARATOR)) - {"unknown"}
+    sexual, labour = "sexual_exploitation" in forms, bool(forms & set(LABOUR_FORMS))
+    if sexual and labour:
+        return "mixed"
+    if sexual:
+        return "sexual_exploitation"
+    if labour:
+        return "labour_exploitation"
+    return "other" if forms else "unknown"
+
+
+def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
+    """Days from each closed case's closure to the same person's next identification, after it, as a
+    possible or actual victim; missing when the person was not identified again."""
+    index = columns["case_id"].index
+    closed = pd.DataFrame(
+        {
+            "person": person_id.array,
+            "closure": columns["closure_date"].array,
+            "at": range(len(index)),
+        }
+    ).dropna(subset=["person", "closure"])
+    is_victim = columns["trafficking_status"].isin(VICTIM_STATUSES).fillna(False).to_numpy()
+    again = pd.DataFrame(
+        {"person": person_id.array, "identified": columns["identification_date"].array}
+    )[is_victim].dropna()
+    result = pd.Series(pd.NA, index=index, dtype="Int64")
+    if closed.empty or again.empty:
+        return result
+    matched = pd.merge_asof(
+        closed.sort_values("closure"),
+        again.sort_values("identified"),
+        left_on="closure",
+        right_on="identified",
+        by="person",
+        direction="forward",
+        allow_exact_matches=False,
+    )
+    days = days_between(matched["identified"], matched["closure"])
+    result.iloc[matched["at"].to_numpy()] = days.to_numpy()
+    return result
+
+
+def _forced_labour_columns(columns: dict) -> dict:
+    """How many of the eleven ILO indicators are present, and the two elements of forced labour."""
+    flags = pd.DataFrame({name: columns[name] for name in ILO_INDICATOR_NAMES})
+    screened = flags.notna().any(axis=1)
+    involuntary = flags[list(ILO_INVOLUNTARINESS)].eq(True).any(axis=1)
+    menace = flags[list(ILO_MENACE_OF_PENALTY)].eq(True).any(axis=1)
+    return {
+        "forced_labour_indicators": flags.eq(True).sum(axis=1).astype("Int64").where(screened),
+        "is_involuntary_work": involuntary.astype("boolean").where(screened),
+        "is_under_menace_of_penalty": menace.astype("boolean").where(screened),
+        "is_forced_labour": (involuntary & menace).astype("boolean").where(screened),
+    }
+
+
+def _child_labour_columns(age: pd.Series, hours: pd.Series) -> dict:
+    """The SDG 8.7.1 age band of each respondent and whether a child of 5-17 is in child labour."""
+    band = pd.Series("unknown", index=age.index, dtype="string")
+    threshold = pd.Series(np.nan, index=age.index, dtype="Float64")
+    band = band.mask(age.notna(), "outside_5_17")
+    for (low, high, limit), label in zip(CHILD_LABOUR_HOURS, CHILD_AGE_BANDS):
+        inside = ((age >= low) & (age <= high)).fillna(False)
+        band, threshold = band.mask(inside, label), threshold.mask(inside, limit)
+    return {
+        "child_age_band": band,
+        "is_child_labour": (hours >= threshold).astype("boolean").mask(threshold.isna()),
+    }
+
+
+# -- derived columns that need another table ------------------------------------------------------------
+
+
+def derive_linked(tables: dict[str, pd.DataFrame], project: Project) -> dict[str, pd.DataFrame]:
+    """The tables with the columns derived across tables: a case's services (kinds received, first
+    service, days to it), a service's new or continuing person, a follow-up's days since closure and a
+    victim's person in proceedings. A table not in `tables` derives nothing."""
+    tables = dict(tables)
+    cases, services = tables.get("cases"), tables.get("services")
+    if cases is not None and services is not None:
+        tables["cases"] = cases = cases.assign(**_services_of_cases(cases, services))
+    if services is not None:
+        tables["services"] = services.assign(
+            new_or_continuing=_new_or_continuing(services, cases, project)
+        )
+    if "follow_ups" in tables and cases is not None:
+        follow_ups = tables["follow_ups"]
+        closure = _looked_up(follow_ups["case_id"], cases, "closure_date")
+        tables["follow_ups"] = follow_ups.assign(
+            days_since_closure=days_between(follow_ups["follow_up_date"], closure)
+        )
+    if "victim_participation" in tables:
+        victims = tables["victim_participation"]
+        person = victims["person_id"]
+        if cases is not None:
+            person = person.fillna(_looked_up(victims["case_id"], cases, "person_id"))
+        tables["victim_participation"] = victims.assign(
+            person_id=person.fillna(victims["case_id"]).fillna(victims["participation_id"])
+        )
+    return tables
+
+
+def _looked_up(keys: pd.Series, cases: pd.DataFrame, column: str) -> pd.Series:
+    """`column` of the case each key names (missing when the case is not in the table)."""
+    positions = pd.Index(cases["case_id"]).get_indexer(keys)
+    values = cases[column].array.take(positions, allow_fill=True)
+    return pd.Series(values, index=keys.index)
+
+
+def _services_of_cases(cases: pd.DataFrame, services: pd.DataFrame) -> dict:
+    """Each case's first service and every kind of service it received (one bit per kind, joined
+    once per distinct combination)."""
+    positions = pd.Index(cases["case_id"]).get_indexer(services["case_id"])
+    kinds = pd.Index(SERVICE_TYPES).get_indexer(services["service_type"])
+    known = positions >= 0
+    typed = known & (kinds >= 0)
+    bits = np.zeros(len(cases), dtype=np.int64)
+    np.bitwise_or.at(bits, positions[typed], np.left_shift(1, kinds[typed]))
+    first = np.full(len(cases), np.datetime64("NaT"), dtype="datetime64[ns]")
+    np.fmin.at(first, positions[known], services["start_date"].to_numpy()[known])
+    masks, inverse = np.unique(bits, return_inverse=True)
+    cells = [
+        MULTIPLE_SEPARATOR.join(k for i, k in enumerate(SERVICE_TYPES) if mask >> i & 1) or None
+        for mask in masks
+    ]
+    first_date = pd.Series(first, index=cases.index)
+    received = pd.Series(np.array(cells, dtype=object)[inverse], index=cases.index)
+    return {
+        "services_received": received.astype("string"),
+        "first_service_date": first_date,
+        "days_to_first_service": days_between(first_date, cases["identification_date"]),
+    }
+
+
+def _new_or_continuing(
+    services: pd.DataFrame, cases: pd.DataFrame | None, project: Project
+) -> pd.Series:
+    """'new' for services in the fiscal year of the person's first service, else 'continuing'."""
+    person = services["case_id"]
+    if cases is not None:
+        person = _looked_up(services["case_id"], cases, "person_id").fillna(person)
+    start = services["start_date"]
+    reporting = project.reporting
+    first_month = reporting.fiscal_year_start_month if reporting.calendar == "fiscal" else 1
+    year = start.dt.year + ((start.dt.month >= first_month) & (first_month > 1)).astype("Int64")
+    first_year = year.groupby(person.to_numpy()).transform("min")
+    status = pd.Series("continuing", index=services.index, dtype="string")
+    return status.mask(year.eq(first_year).fillna(False), "new").mask(start.isna())
 
 
 def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:

@@ -23,7 +23,7 @@ import pandas as pd
 from .._errors import DataError, Problems
 from . import htcds
 from .convert import conversion_message, convert
-from .derive import age_from_birth_date, empty_standard_frame, standard_frame
+from .derive import age_from_birth_date, derive_linked, empty_standard_frame, standard_frame
 from .maps import BIRTH_DATE, map_columns, reading_mode
 from .origin import Origin
 from .project import load_project_file
@@ -55,6 +55,7 @@ def load_project_data(project_dir: str | Path) -> ProjectData:
             failed.add(table_name)
     problems.extend(foreign_key_problems(tables, origins, failed))
     problems.raise_if_errors(DataError, f"The data of project {project.id!r} cannot be used")
+    tables = derive_linked(tables, project)
     input_files = [project_file.path]
     if project.catalogue:
         input_files.append(directory / project.catalogue)
