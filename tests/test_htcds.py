@@ -272,7 +272,8 @@ def test_case_id_open_date_and_age_fields_when_present(tmp_path):
     assert frame["identification_date"].tolist() == [
         pd.Timestamp("2024-03-01")
     ]  # the open date wins
-    assert frame["age"].tolist() == [15]  # age when trafficked wins over the birth date
+    assert frame["age"].tolist() == [24]  # at identification, from the birth date
+    assert frame["age_when_trafficked"].tolist() == [15]  # kept apart
     assert not [p for p in problems if p.rule == "htcds"]
 
 

@@ -13,8 +13,9 @@ Decisions:
   cells); NonConforming is `other`, NonSpecifiedUnknown `unknown`.
 - Multi-select cells (`;` or `,` between values): the first value is the main exploitation type or
   nationality; `exploitation_types_count` keeps how many types were recorded.
-- Age: vic_AgeWhenTrafficked where given, otherwise the age at identification from prs_Birthdate
-  (the birth date itself is not kept).
+- Ages: vic_AgeWhenTrafficked is the age when the trafficking began (`age_when_trafficked`); the
+  age at identification (`age`) comes from prs_Birthdate (the birth date itself is not kept).
+- cas_ReferringOrganisation: the organisation that referred the case (`referring_organisation`).
 - identification_date: cas_CaseOpenDate; a sheet without it (like the bare template) uses
   cas_IncomingReferralDate, the date the case reached the organisation.
 - referral_date: cas_OutgoingReferralDate; is_referred: an outgoing referral date or the status
@@ -42,7 +43,8 @@ FIELDS = {
     "cas_OutgoingReferralDate": "referral_date",
     "prs_Gender": "sex",
     "prs_Birthdate": "birth_date",
-    "vic_AgeWhenTrafficked": "age",
+    "vic_AgeWhenTrafficked": "age_when_trafficked",
+    "cas_ReferringOrganisation": "referring_organisation",
     "prs_Citizenship": "nationality",
     "hte_Country": "country_of_exploitation",
     "vic_TypeOfExploitation": "exploitation_type",
