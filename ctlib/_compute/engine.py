@@ -11,6 +11,14 @@ How a recipe is evaluated (all vectorised; no Python loop over rows):
 - missing values in filters: a missing value equals nothing, so `equals` and `in` drop it and
   `not` keeps it (a case of unknown sex is "not female"); `range` keeps only values within the
   bounds; `is_null` tests for it. A linked column of an unmatched row is missing.
+- multi-valued columns (`Column.multiple`, categories joined by ";"): `equals` and `in` keep a row
+  holding any of the values, `not` one holding none, `is_null` one holding none at all. A breakdown
+  counts a row in each of its categories (a person with two forms of exploitation is in both), so
+  its categories do not add up to the total: `has_overlapping_categories` says so on its rows, as
+  it does wherever a distinct count's categories add up to more than the total.
+- count columns per category (`Table.counts_by`): a sum of the table's total column breaks down by
+  them (participants by sex from `participants_female` / `participants_male`; the rest of the total
+  is "unknown").
 - periods: a record belongs to the period containing its recipe date (`ReportingCalendar.codes`,
   computed once per table, date column and kind, and shared by every indicator). Each output cell is
   a group number `period × categories + category`; measures aggregate per group with `bincount`.
@@ -30,12 +38,22 @@ How a recipe is evaluated (all vectorised; no Python loop over rows):
 - measures: count, count_distinct, sum (numerator = value); mean (numerator = sum,
   denominator = values counted); median (denominator = values counted); share, ratio, rate
   (numerator / denominator × factor; factor 100 for share, 1 for ratio and rate unless the recipe
-  sets one; a rate's denominator may be `project_value` from `project.context`); milestone (value 1
-  when a matching row is achieved by the period end if `cumulative`, else within the period;
-  numerator = milestones achieved); change (rows with both before and after: `share_improved` =
-  % with after > before, `mean_change` = mean of after − before); reported (the project's own
-  rows of `reported_values`; a period without its own row rolls up the reporting-kind periods it
-  contains by the indicator's rule).
+  sets one; a rate's denominator may be `project_value` from `project.context`, and a breakdown's
+  cell divides by its own category's value from the context's breakdowns, never by the total —
+  NaN and a warning when the context lacks it, the total for dimensions under `total_for`);
+  milestone (value 1 when a matching row is achieved by the period end if `cumulative`, else
+  within the period; numerator = milestones achieved); change (rows with both before and after:
+  `share_improved` = % with after > before, `mean_change` = mean of after − before);
+  days_in_period (the days between `date` and `end` of each row that fall in the period: a shelter
+  stay spanning two quarters gives each its nights; a span without an end runs to the period's end
+  or the latest date the table records); reported (the project's own rows of `reported_values`; a
+  period without its own row rolls up the reporting-kind periods it contains by the indicator's
+  rule). There is no measure that runs a Python function (see `_catalogue.model`).
+- stocks (`until`): a record counts at the end of each period from its `date` until its `until`
+  date (inclusive; empty: still open), e.g. the caseload, or a plan in force; rolls up as latest.
+- each row carries the indicator's `counts` (people, cases, events, documents, organisations,
+  money: privacy hides small counts of people and cases only) and, for amounts of money, the
+  project's `reporting.currency`, without which a money indicator is a Problem.
 
 Targets, achievement and status (total rows only; disaggregated rows get "no target"):
 
@@ -61,6 +79,7 @@ and the other indicators still compute.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -74,8 +93,8 @@ import pyarrow.compute as pc
 
 from .._catalogue.model import Condition, Indicator, Method, Part
 from .._data.project_data import ProjectData
-from .._data.project_model import LIFE_OF_PROJECT, SelectedIndicator
-from .._data.tables import TABLES
+from .._data.project_model import LIFE_OF_PROJECT, ContextValue, SelectedIndicator
+from .._data.tables import MULTIPLE_SEPARATOR, TABLES
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
 
@@ -89,6 +108,7 @@ RESULT_COLUMNS = (
     "period_end_date",
     "dimension",
     "category",
+    "has_overlapping_categories",
     "numerator",
     "denominator",
     "value",
@@ -101,6 +121,8 @@ RESULT_COLUMNS = (
     "period_kind",
     "measure",
     "unit",
+    "counts",
+    "currency",
     "rollup",
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
@@ -236,6 +258,37 @@ class _TableView:
             return "codes"
         return "number"
 
+    def is_multiple(self, column: str) -> bool:
+        """A multi-valued column (several categories per row, joined by MULTIPLE_SEPARATOR)."""
+        link = self._link(column)
+        name = self.name if link is None else link[1].name
+        return column in TABLES[name].multiple_columns
+
+    def memberships(self, column: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Each row's categories of a multi-valued column as pairs (row, category code), in label
+        order, and the labels; a row with no category is one pair in "unknown"."""
+
+        def make():
+            codes, uniques = self.factorized(column)
+            sets = [_categories_of(u) for u in uniques]
+            labels = sorted(set().union(*sets)) if sets else []
+            if (codes < 0).any() or any(not found for found in sets):
+                labels.append("unknown")
+            position = {label: i for i, label in enumerate(labels)}
+            per_value = [
+                [position[c] for c in sorted(found)] or [position["unknown"]] for found in sets
+            ]
+            per_value.append([position["unknown"]] if "unknown" in position else [])  # code -1
+            sizes = np.array([len(p) for p in per_value], dtype=np.int64)
+            flat = np.array([c for p in per_value for c in p], dtype=np.int64)
+            offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            count = sizes[codes]  # code -1 takes the last entry
+            rows = np.repeat(np.arange(len(codes)), count)
+            within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+            return rows, flat[np.repeat(offsets[codes], count) + within], labels
+
+        return self._cached(("memberships", column), make)
+
     def groups(self, column: str) -> tuple[np.ndarray, list[str]]:
         """Category codes of a disaggregation column, in label order (missing → "unknown"), and the labels."""
 
@@ -329,10 +382,17 @@ def _label(value) -> str:
     return str(value).lower() if isinstance(value, (bool, np.bool_)) else str(value)
 
 
+def _categories_of(cell) -> set[str]:
+    """The categories of one multi-valued cell ("a;b" → {"a", "b"})."""
+    return {part.strip() for part in str(cell).split(MULTIPLE_SEPARATOR) if part.strip()}
+
+
 def _condition(view: _TableView, condition: Condition) -> np.ndarray:
     """One filter condition, vectorised (missing values: see the module docstring)."""
     column, op, value = condition.column, condition.op, condition.value
     kind = view.kind(column)
+    if kind == "codes" and view.is_multiple(column):
+        return _multiple_condition(view, condition)
     if kind == "codes":
         codes, uniques = view.factorized(column)
         if op == "is_null":
@@ -366,6 +426,27 @@ def _condition(view: _TableView, condition: Condition) -> np.ndarray:
     return ~hit if op == "not" else hit
 
 
+def _multiple_condition(view: _TableView, condition: Condition) -> np.ndarray:
+    """A condition on a multi-valued column: `equals` and `in` keep a row holding any of the values,
+    `not` one holding none of them; `is_null` tests for no category at all."""
+    codes, uniques = view.factorized(condition.column)
+    sets = [_categories_of(u) for u in uniques] + [set()]  # the last answers code -1 (missing)
+    if condition.op == "is_null":
+        return np.array([not found for found in sets])[codes] == condition.value
+    if condition.op == "range":
+        raise _Unavailable(
+            Problem(
+                f"'range' needs a number or date column; {condition.column!r} is not",
+                column=condition.column,
+                rule="filter",
+            )
+        )
+    value = condition.value
+    wanted = {str(v) for v in (value if isinstance(value, list) else [value])}
+    hit = np.array([bool(found & wanted) for found in sets])[codes]
+    return ~hit if condition.op == "not" else hit
+
+
 # -- periods ----------------------------------------------------------------------------------
 @dataclass
 class _Pass:
@@ -377,6 +458,11 @@ class _Pass:
     lookup: np.ndarray | None = None  # partition: calendar position → index in labels; last slot -1
     start: dt.date | None = None  # window (None: open)
     end: dt.date | None = None  # window
+    spans: list[tuple[dt.date | None, dt.date]] = field(default_factory=list)  # (start, end) each
+
+    @property
+    def is_window(self) -> bool:
+        return self.kind is None
 
     def codes(self, view: _TableView, column: str) -> np.ndarray:
         if self.kind:
@@ -398,27 +484,47 @@ def _partition(calendar: ReportingCalendar, periods: list[Period]) -> _Pass:
         ("partition", kind, tuple(p.label for p in periods)),
         kind,
         lookup,
+        spans=[(p.start_date, p.end_date) for p in periods],
     )
 
 
 def _window(period: Period, cumulative: bool = False) -> _Pass:
     start = None if cumulative else period.start_date
     return _Pass(
-        [period.label], ("window", start, period.end_date), start=start, end=period.end_date
+        [period.label],
+        ("window", start, period.end_date),
+        start=start,
+        end=period.end_date,
+        spans=[(start, period.end_date)],
     )
 
 
 # -- measures ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Cells:
-    """The table rows that count (positions) and the output cell each falls in (0 … size-1)."""
+    """The table rows that count (positions) and the output cell each falls in (0 … size-1).
+
+    A row may appear more than once: in each category of a multi-valued column, or in each period
+    a span of days overlaps. `weights` is what each appearance adds when the measure sums weights
+    (days in the period; a category's own count column); `labels` are the categories of the
+    dimension, cell = period × len(labels) + category.
+    """
 
     rows: np.ndarray
     groups: np.ndarray
     size: int
+    weights: np.ndarray | None = None
+    dimension: str = TOTAL
+    labels: tuple[str, ...] = (TOTAL,)
 
     def where(self, keep: np.ndarray) -> _Cells:
-        return _Cells(self.rows[keep], self.groups[keep], self.size)
+        weights = None if self.weights is None else self.weights[keep]
+        return dataclasses.replace(
+            self, rows=self.rows[keep], groups=self.groups[keep], weights=weights
+        )
+
+    def weighted_sum(self) -> np.ndarray:
+        return np.bincount(self.groups, weights=self.weights, minlength=self.size)
 
     def of(self, column: np.ndarray) -> np.ndarray:
         """A full-length column array narrowed to these rows."""
@@ -476,15 +582,7 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, factor: float = 1.0)
 
 def _part(context: _Tables, view: _TableView, part: Part, cells: _Cells) -> np.ndarray:
     if part.project_value:
-        if part.project_value not in context.project.context:
-            raise _Unavailable(
-                Problem(
-                    f"the project's context has no {part.project_value!r} (needed as a denominator)",
-                    entry="context",
-                    rule="project value",
-                )
-            )
-        return np.full(cells.size, float(context.project.context[part.project_value]))
+        return _project_values(context, part.project_value, cells)
     keep = cells.of(view.mask(part.filter)) if part.filter else None
     if part.aggregate == "count":
         return cells.count(keep)
@@ -494,6 +592,39 @@ def _part(context: _Tables, view: _TableView, part: Part, cells: _Cells) -> np.n
         codes, uniques = view.factorized(part.column)
         return cells.distinct(codes, len(uniques))
     return cells.sum_count(view.numbers(part.column))[0]
+
+
+def _project_values(context: _Tables, name: str, cells: _Cells) -> np.ndarray:
+    """A context value per cell: the total, or each category's own value from its breakdown (NaN,
+    with a warning, for a category the context does not give: never the total in its place)."""
+    if name not in context.project.context:
+        raise _Unavailable(
+            Problem(
+                f"the project's context has no {name!r} (needed as a denominator)",
+                entry="context",
+                rule="project value",
+            )
+        )
+    figure = context.project.context[name]
+    figure = figure if isinstance(figure, ContextValue) else ContextValue(total=figure)
+    if cells.dimension == TOTAL or cells.dimension in figure.total_for:
+        per_label = [figure.total] * len(cells.labels)
+    else:
+        by = figure.by.get(cells.dimension, {})
+        per_label = [by.get(label, np.nan) for label in cells.labels]
+        missing = [label for label in cells.labels if label not in by]
+        if missing:
+            context.warnings.append(
+                Problem(
+                    f"the project's context gives no {name} by {cells.dimension} for "
+                    f"{', '.join(missing)}: those categories have no value",
+                    entry="context",
+                    column=cells.dimension,
+                    rule="project value",
+                    severity="warning",
+                )
+            )
+    return np.tile(np.asarray(per_label, dtype=float), cells.size // len(per_label))
 
 
 def _measure(context: _Context, view: _TableView, method: Method, cells: _Cells):
@@ -507,6 +638,9 @@ def _measure(context: _Context, view: _TableView, method: Method, cells: _Cells)
         codes, uniques = view.factorized(method.column)
         count = cells.distinct(codes, len(uniques))
         return count, nothing, count
+    if measure == "days_in_period" or (measure == "sum" and cells.weights is not None):
+        total = cells.weighted_sum()  # days in the period; a category's own count column
+        return total, nothing, total
     if measure in ("sum", "mean"):
         total, count = cells.sum_count(view.numbers(method.column))
         return (
@@ -546,6 +680,7 @@ class _Tables:
         self.project, self.tables = data.project, data.tables
         self.calendar = calendar or ReportingCalendar(data.project)
         self._views: dict[str, _TableView] = {}
+        self.warnings: list[Problem] = []
 
     def view(self, name: str) -> _TableView:
         if name not in self.tables:
@@ -571,13 +706,13 @@ class _Context(_Tables):
             calendar,
             [p for p in calendar.periods(requested[-1].kind) if p.end_date <= life.end_date],
         )
-        self.warnings: list[Problem] = []
 
     def passes(self, indicator: Indicator) -> list[_Pass]:
         method = indicator.method
-        if method.measure == "milestone":
+        if method.measure == "milestone" or method.until:
             periods = [*self.requested, self.life]
-            return [_window(p, cumulative=method.cumulative) for p in periods]
+            cumulative = method.cumulative or method.until is not None
+            return [_window(p, cumulative=cumulative) for p in periods]
         life = [self.history] if indicator.rollup == "latest" else [_window(self.life)]
         return [*self.partitions, *life]
 
@@ -587,7 +722,7 @@ def _dimensions(
 ) -> list[str]:
     usable = []
     for dimension in selected.disaggregations:
-        if view.has(dimension):
+        if view.has(dimension) or _counted_by(view, indicator.method, dimension):
             usable.append(dimension)
         else:
             context.warnings.append(
@@ -600,7 +735,143 @@ def _dimensions(
                     severity="warning",
                 )
             )
+    missing = [d for d in indicator.mandatory_disaggregations if d not in selected.disaggregations]
+    if missing:
+        context.warnings.append(
+            Problem(
+                f"{indicator.id} is to be reported by {', '.join(missing)} (its reference sheet "
+                "makes them mandatory): add them to its disaggregations in project.yaml",
+                entry=indicator.id,
+                column=missing[0],
+                rule="mandatory disaggregation",
+                severity="warning",
+            )
+        )
     return usable
+
+
+def _counted_by(view: _TableView, method: Method, dimension: str) -> dict[str, str] | None:
+    """{category: count column} when a sum of the table's total column breaks down by `dimension`
+    through its own count columns (participants by sex on activities); None otherwise."""
+    total, columns = TABLES[view.name].counts_by.get(dimension, (None, None))
+    if method.measure == "sum" and method.column == total and total is not None:
+        return columns
+    return None
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The rows one pass counts, the period (index in the pass) of each, and the days each adds
+    when the measure counts days in the period; a row spanning two periods appears in both."""
+
+    rows: np.ndarray
+    periods: np.ndarray
+    weights: np.ndarray | None = None
+
+
+def _records(view: _TableView, method: Method, period_pass: _Pass, rows: np.ndarray) -> _Records:
+    if method.measure == "days_in_period":
+        return _days_in_periods(view, method, period_pass, rows)
+    period_codes = view.pass_codes(method.date, period_pass)
+    keep = rows & (period_codes >= 0)
+    if method.until and period_pass.is_window:  # a stock: still open on the window's last day
+        until = view.dates(method.until)
+        keep &= np.isnat(until) | (until >= np.datetime64(period_pass.end, "ns"))
+    counted = np.flatnonzero(keep)
+    return _Records(counted, period_codes[counted])
+
+
+def _days_in_periods(
+    view: _TableView, method: Method, period_pass: _Pass, rows: np.ndarray
+) -> _Records:
+    """Each row's days (nights) between its `date` and its `end` that fall in each period of the
+    pass; a span without an end runs to the period's end or, if earlier, the latest date the table
+    records (its data go no further)."""
+    start, end = view.dates(method.date), view.dates(method.end)
+    recorded = [view.dates(c) for c in (method.date, method.end)]
+    latest = max((d[~np.isnat(d)].max() for d in recorded if (~np.isnat(d)).any()), default=None)
+    one_day = np.timedelta64(1, "D")
+    if latest is not None:
+        end = np.where(np.isnat(end), latest + one_day, end)
+    positions, periods, days = [], [], []
+    for index, (span_start, span_end) in enumerate(period_pass.spans):
+        stop = np.minimum(end, np.datetime64(span_end, "ns") + one_day)
+        begin = start if span_start is None else np.maximum(start, np.datetime64(span_start, "ns"))
+        inside = (stop - begin) / one_day
+        keep = rows & ~np.isnat(begin) & ~np.isnat(stop) & (inside > 0)
+        positions.append(np.flatnonzero(keep))
+        periods.append(np.full(int(keep.sum()), index))
+        days.append(inside[keep])
+    return _Records(np.concatenate(positions), np.concatenate(periods), np.concatenate(days))
+
+
+def _cells(
+    view: _TableView, method: Method, records: _Records, dimension: str, n_periods: int
+) -> _Cells:
+    """The output cells of one dimension: a row in each of its categories (a multi-valued column),
+    or in each category of the table's count columns (participants by sex), else in its category."""
+    if dimension == TOTAL:
+        return _Cells(records.rows, records.periods, n_periods, records.weights)
+    counted_by = _counted_by(view, method, dimension)
+    if counted_by is not None:
+        labels = [*counted_by, "unknown"]
+        parts = [view.numbers(column)[records.rows] for column in counted_by.values()]
+        total = view.numbers(method.column)[records.rows]
+        rest = np.clip(total - np.nansum(parts, axis=0), 0, None)
+        values = np.stack([*parts, rest], axis=1)  # row × category
+        row, category = np.nonzero(~np.isnan(values) & (values > 0))
+        return _Cells(
+            records.rows[row],
+            records.periods[row] * len(labels) + category,
+            n_periods * len(labels),
+            values[row, category],
+            dimension,
+            tuple(labels),
+        )
+    if view.is_multiple(dimension):
+        member_rows, member_codes, labels = view.memberships(dimension)
+        starts = np.searchsorted(member_rows, records.rows)
+        counts = np.searchsorted(member_rows, records.rows, side="right") - starts
+        pair = np.repeat(np.arange(len(records.rows)), counts)
+        within = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+        codes = member_codes[np.repeat(starts, counts) + within]
+        weights = None if records.weights is None else records.weights[pair]
+        return _Cells(
+            records.rows[pair],
+            records.periods[pair] * len(labels) + codes,
+            n_periods * len(labels),
+            weights,
+            dimension,
+            tuple(labels),
+        )
+    codes, labels = view.groups(dimension)
+    return _Cells(
+        records.rows,
+        records.periods * len(labels) + codes[records.rows],
+        n_periods * len(labels),
+        records.weights,
+        dimension,
+        tuple(labels),
+    )
+
+
+def _overlapping(
+    view: _TableView, method: Method, dimension: str, totals: tuple, parts: tuple, n_labels: int
+) -> np.ndarray:
+    """Per period: whether the categories may count a unit more than once, so that they do not add
+    up to the total: always for a multi-valued column, and wherever their counts (numerator and
+    denominator) do not add up, as when one person falls in two categories of a distinct count."""
+    n_periods = len(totals[0])
+    if dimension != TOTAL and view.has(dimension) and view.is_multiple(dimension):
+        return np.ones(n_periods, dtype=bool)
+    overlapping = np.zeros(n_periods, dtype=bool)
+    from_context = method.denominator is not None and method.denominator.project_value
+    compared = [(totals[0], parts[0])] + ([] if from_context else [(totals[1], parts[1])])
+    for total, part in compared:
+        summed = np.nansum(part.reshape(n_periods, n_labels), axis=1)
+        known = ~np.isnan(total)
+        overlapping |= known & ~np.isclose(summed, np.where(known, total, 0))
+    return overlapping
 
 
 def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicator) -> pd.DataFrame:
@@ -611,30 +882,31 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
     dimensions = [TOTAL, *_dimensions(context, view, indicator, selected)]
     frames = []
     for period_pass in context.passes(indicator):
-        period_codes = view.pass_codes(method.date, period_pass)
-        counted = np.flatnonzero(rows & (period_codes >= 0))
-        periods = period_codes[counted]
-        is_register = method.measure == "milestone" or method.table == "milestones"
-        present = (
-            np.full(len(period_pass.labels), len(view.frame) > 0)
-            if is_register
-            else view.present(period_pass, method.date)
-        )
+        n_periods = len(period_pass.labels)
+        records = _records(view, method, period_pass, rows)
+        is_register = method.measure == "milestone" or method.table == "milestones" or method.until
+        if is_register:
+            present = np.full(n_periods, len(view.frame) > 0)
+        else:
+            present = view.present(period_pass, method.date)
+            present |= np.bincount(records.periods, minlength=n_periods) > 0
+        totals = None
         for dimension in dimensions:
-            if dimension == TOTAL:
-                groups, labels = periods, [TOTAL]
-            else:
-                codes, labels = view.groups(dimension)
-                groups = periods * len(labels) + codes[counted]
-            cells = _Cells(counted, groups, len(period_pass.labels) * len(labels))
+            cells = _cells(view, method, records, dimension, n_periods)
+            labels = list(cells.labels)
             numerator, denominator, value = _measure(context, view, method, cells)
+            counted = (numerator, denominator)
+            if totals is None:
+                totals = counted
             has_data = np.repeat(present, len(labels))
+            overlapping = _overlapping(view, method, dimension, totals, counted, len(labels))
             frames.append(
                 pd.DataFrame(
                     {
                         "period": np.repeat(period_pass.labels, len(labels)),
                         "dimension": dimension,
-                        "category": np.tile(labels, len(period_pass.labels)),
+                        "category": np.tile(labels, n_periods),
+                        "has_overlapping_categories": np.repeat(overlapping, len(labels)),
                         "numerator": np.where(has_data, numerator, np.nan),
                         "denominator": np.where(has_data, denominator, np.nan),
                         "value": np.where(has_data, value, np.nan),
@@ -845,6 +1117,7 @@ def _decorate(
     selected: SelectedIndicator,
     periods: dict[str, Period],
     bands: tuple[float, float],
+    currency_code: str = "",
 ) -> pd.DataFrame:
     is_total = (rows["dimension"] == TOTAL).to_numpy()
     targets = rows["period"].map(selected.targets).to_numpy(dtype=float, na_value=np.nan)
@@ -852,6 +1125,7 @@ def _decorate(
     baseline = selected.baseline.value if selected.baseline.value is not None else np.nan
     is_decrease = indicator.direction == "decrease"
     achieved = achievement(rows["value"], target, is_decrease)
+    currency = currency_code if indicator.unit == "currency" else ""
     return rows.assign(
         indicator_id=indicator.id,
         period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
@@ -863,6 +1137,8 @@ def _decorate(
         period_kind=rows["period"].map(lambda p: periods[p].kind),
         measure=indicator.method.measure,
         unit=indicator.unit,
+        counts=indicator.counts,
+        currency=currency,
         rollup=indicator.rollup,
     )
 
@@ -907,6 +1183,16 @@ def compute(
     period_of = {p.label: p for p in [*requested, life]}
     frames, missing, problems = [], defaultdict(list), []
     for selected, indicator in entries:
+        if indicator.unit == "currency" and not project.reporting.currency:
+            problems.append(
+                Problem(
+                    f"{indicator.id} is an amount of money: set reporting.currency in "
+                    "project.yaml (the ISO 4217 code of the amounts, e.g. USD)",
+                    entry=indicator.id,
+                    rule="currency",
+                )
+            )
+            continue
         try:
             rows = (
                 _reported(context, indicator)
@@ -926,7 +1212,11 @@ def compute(
                 )
             )
             continue
-        frames.append(_decorate(rows, indicator, selected, period_of, bands))
+        if "has_overlapping_categories" not in rows:  # reported values: as the project wrote them
+            rows = rows.assign(has_overlapping_categories=False)
+        frames.append(
+            _decorate(rows, indicator, selected, period_of, bands, project.reporting.currency or "")
+        )
     table = _assemble(frames, project.id, [s.id for s, _ in entries], [*requested, life], entries)
     return Results(
         project.id,
@@ -965,6 +1255,7 @@ def _assemble(
 
 
 _EMPTY_DTYPES = {
+    "has_overlapping_categories": "bool",
     "numerator": "float64",
     "denominator": "float64",
     "value": "float64",
@@ -1013,6 +1304,8 @@ def data_needed(indicator: Indicator) -> tuple[str | None, list[str]]:
         return "reported_values", ["indicator_id", "period", "value"]
     columns = [
         method.date,
+        method.end,
+        method.until,
         method.column,
         method.before,
         method.after,
@@ -1034,20 +1327,16 @@ def recipe_rows(
     """The records `compute` counts in one result cell: the indicator in `period` and `category`.
 
     The recipe's table (with the columns it reads from a linked table joined) narrowed by its
-    filter, its date in the period (a cumulative milestone: by the period's end) and the category;
-    the recipe's columns come first. Flags say what each row counts for: `in_numerator` and
-    `in_denominator` (a share, ratio or rate whose part has its own filter; otherwise every row
-    counts) and, for a change, `improved` (only rows measured before and after are kept).
-    Reported indicators: the project's rows for the period's label. ComputeError when there are
-    no rows to show (a function) or the recipe cannot run.
+    filter, its date in the period (a cumulative milestone or a stock: by the period's end, a stock
+    still open then; days in the period: every span overlapping it) and the category (a
+    multi-valued column: rows holding it); the recipe's columns come first. Flags say what each row
+    counts for: `in_numerator` and `in_denominator` (a share, ratio or rate whose part has its own
+    filter; otherwise every row counts), for a change `improved` (only rows measured before and
+    after are kept), and for days in the period `days_in_period`. Reported indicators: the
+    project's rows for the period's label. ComputeError when the recipe cannot run.
     """
     method = indicator.method
-    if method.measure == "function":
-        raise ComputeError(
-            f"{indicator.id} is computed by the function {method.function}: it has no rows to show"
-        )
     table, columns = data_needed(indicator)
-    wanted = list(dict.fromkeys([*columns, *([dimension] if dimension != TOTAL else [])]))
     with _as_compute_error(indicator.id):
         view = _Tables(data).view(table)
         if method.measure == "reported":
@@ -1056,26 +1345,37 @@ def recipe_rows(
             if dimension != TOTAL:
                 keep &= (frame["dimension"] == dimension) & (frame["category"] == category)
             return frame[keep.fillna(False)].reset_index(drop=True)
-        window = _window(period, cumulative=method.measure == "milestone" and method.cumulative)
-        keep = view.mask(method.filter) & (view.pass_codes(method.date, window) >= 0)
+        stock = (method.measure == "milestone" and method.cumulative) or method.until is not None
+        records = _records(
+            view, method, _window(period, cumulative=stock), view.mask(method.filter)
+        )
+        cells = _cells(view, method, records, dimension, 1)
         if dimension != TOTAL:
-            codes, labels = view.groups(dimension)
-            keep &= codes == (labels.index(category) if category in labels else -1)
+            wanted_code = cells.labels.index(category) if category in cells.labels else -1
+            cells = cells.where(cells.groups == wanted_code)
+        counted_by = _counted_by(view, method, dimension) or {}
+        extra = [counted_by[category]] if category in counted_by else []
+        if dimension != TOTAL and not counted_by:
+            extra = [dimension]
+        wanted = list(dict.fromkeys([*columns, *extra]))
+        positions = cells.rows
         flags = {
-            name: view.mask(part.filter)
+            name: view.mask(part.filter)[positions]
             for name, part in (
                 ("in_numerator", method.numerator),
                 ("in_denominator", method.denominator),
             )
             if part is not None and part.filter
         }
+        if method.measure == "days_in_period":
+            flags["days_in_period"] = cells.weights
         if method.measure == "change":
             before, after = view.numbers(method.before), view.numbers(method.after)
-            keep &= ~np.isnan(before) & ~np.isnan(after)
-            flags["improved"] = after > before
-        linked = {c: view.values(c) for c in wanted if c not in view.frame}
-    rows = view.frame[keep].assign(
-        **{name: values[keep] for name, values in {**linked, **flags}.items()}
-    )
+            paired = ~np.isnan(before[positions]) & ~np.isnan(after[positions])
+            positions = positions[paired]
+            flags = {name: values[paired] for name, values in flags.items()}
+            flags["improved"] = (after > before)[positions]
+        linked = {c: view.values(c)[positions] for c in wanted if c not in view.frame}
+    rows = view.frame.iloc[positions].assign(**{**linked, **flags})
     first = [*flags, *wanted]
     return rows[first + [c for c in rows.columns if c not in first]].reset_index(drop=True)
