@@ -31,7 +31,7 @@ from .. import __version__
 from .._catalogue import Catalogue
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import ReportingCalendar
-from .._compute.privacy import suppress
+from .._compute.privacy import SUPPRESSED_COUNTS, suppress
 from .._data.ingest import load_project_data
 from .._data.project import load_project_file
 from .._data.project_model import LIFE_OF_PROJECT, Project
@@ -607,7 +607,11 @@ class DonorDashboardApp:
         ]
         body = []
         for row in rows.itertuples():
-            is_count = row.measure in COUNT_MEASURES and row.unit == "count"
+            is_count = (
+                row.measure in COUNT_MEASURES
+                and row.unit == "count"
+                and row.counts in SUPPRESSED_COUNTS
+            )
             recent = history[history["indicator_id"] == row.indicator_id].tail(TREND_PERIODS)
             trend = " → ".join(
                 value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)
@@ -678,7 +682,12 @@ class DonorDashboardApp:
                 "<p class='ctlib-muted'>No figures by sex, age or other groups in this period: "
                 "choose another period.</p>"
             )
-        is_count = rows["measure"].iloc[0] in COUNT_MEASURES and rows["unit"].iloc[0] == "count"
+        first = rows.iloc[0]
+        is_count = (
+            first["measure"] in COUNT_MEASURES
+            and first["unit"] == "count"
+            and first["counts"] in SUPPRESSED_COUNTS
+        )
         is_first = (rows["dimension"] != rows["dimension"].shift()).to_numpy()
         body = [
             [

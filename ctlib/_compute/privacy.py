@@ -1,7 +1,9 @@
 """Small-cell suppression of a results table for an audience (DESIGN.md, "Privacy").
 
-Counts of people (or events) in a row:
-- count, count_distinct, sum and reported values with unit `count`: the value;
+Only what counts people or cases is suppressed (the indicator's `counts`, carried in the results):
+laws, agreements, meetings, organisations and money are public facts and always shown. Counts of
+people or cases in a row:
+- count, count_distinct, sum, days in the period and reported values with unit `count`: the value;
 - share, ratio, rate, change as % improved, and reported values: numerator and denominator;
 - mean, median and mean change: the denominator (how many values);
 - milestones and other measures: none (never suppressed).
@@ -14,6 +16,12 @@ against its quarters, a year against its quarters; for stocks, life of project a
 period it copies) — a relation with exactly one hidden row gets a second one: the smallest
 positive published part, else the parent. This repeats until every relation has none or at least
 two hidden rows, so an attacker subtracting published cells never isolates a hidden one.
+
+A dimension whose categories count some person more than once (a multi-valued column such as the
+forms of exploitation, or one person in two categories of a distinct count) is no such relation:
+its categories add up to more than the total, so subtraction recovers nothing and the total is
+not hidden for them. Whether the categories add up is read from the counts themselves (a
+dimension whose counts do add up is kept as a relation, whatever its column).
 
 A hidden row keeps its key and target; its value, numerator, denominator and achievement become
 NaN, `suppressed` is True and its status "suppressed" (a status would otherwise bound the value).
@@ -39,8 +47,10 @@ _VALUE_COUNTS = (
     "count",
     "count_distinct",
     "sum",
+    "days_in_period",
     "reported",
 )  # the value is a count when the unit is
+SUPPRESSED_COUNTS = ("people", "cases")  # what small counts are hidden of (the indicator's counts)
 _PART_COUNTS = ("share", "ratio", "rate")  # numerator and denominator are counts
 _SIZE_COUNTS = ("mean", "median")  # the denominator (how many values) is a count
 
@@ -60,7 +70,7 @@ def suppress(
     counts = table[list(counted)].where(pd.DataFrame(counted))
     primary = ((counts >= 1) & (counts <= k - 1)).any(axis=1).to_numpy()
     eligible = pd.DataFrame(counted).any(axis=1).to_numpy()
-    hidden = _complementary(table, primary, eligible, _sizes(counts))
+    hidden = _complementary(table, primary, eligible, _sizes(counts), counts)
     table.loc[hidden, HIDDEN_COLUMNS] = np.nan
     table.loc[hidden, "status"] = SUPPRESSED
     table.loc[hidden, "suppressed"] = True
@@ -70,15 +80,21 @@ def suppress(
 def _counted_columns(table: pd.DataFrame) -> dict[str, pd.Series]:
     """Per column (value, numerator, denominator): whether it holds a count in each row (module docstring)."""
     measure, unit = table["measure"], table["unit"]
+    # results without a `counts` column (made before it existed) are treated as counting people
+    sensitive = (
+        table["counts"].isin(SUPPRESSED_COUNTS)
+        if "counts" in table
+        else pd.Series(True, index=table.index)
+    )
     parts = (
         measure.isin(_PART_COUNTS)
         | ((measure == "change") & (unit == "percent"))
         | (measure == "reported")
     )
     return {
-        "value": measure.isin(_VALUE_COUNTS) & (unit == "count"),
-        "numerator": parts,
-        "denominator": parts | measure.isin(_SIZE_COUNTS) | (measure == "change"),
+        "value": measure.isin(_VALUE_COUNTS) & (unit == "count") & sensitive,
+        "numerator": parts & sensitive,
+        "denominator": (parts | measure.isin(_SIZE_COUNTS) | (measure == "change")) & sensitive,
     }
 
 
@@ -92,8 +108,18 @@ def _sizes(counts: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _relations(table: pd.DataFrame, eligible: np.ndarray) -> list[np.ndarray]:
+def _adds_up(counts: np.ndarray, parent: int, parts: np.ndarray) -> bool:
+    """Whether one of the parent's counts is the sum of its parts' (module docstring)."""
+    for column in range(counts.shape[1]):
+        total = counts[parent, column]
+        if not np.isnan(total) and np.isclose(np.nansum(counts[parts, column]), total):
+            return True
+    return False
+
+
+def _relations(table: pd.DataFrame, eligible: np.ndarray, counts: pd.DataFrame) -> list[np.ndarray]:
     """Row positions of every "parent = sum of parts" relation, the parent first."""
+    values = counts.to_numpy(dtype=float, na_value=np.nan)
     rows = table.assign(position=np.arange(len(table)))[eligible]
     relations = []
     totals = {
@@ -113,7 +139,7 @@ def _relations(table: pd.DataFrame, eligible: np.ndarray) -> list[np.ndarray]:
         ["project_id", "indicator_id", "period", "dimension"], sort=False
     ):
         parent = totals.get((project, indicator, period))
-        if parent is not None:
+        if parent is not None and _adds_up(values, parent, group["position"].to_numpy()):
             relations.append(np.array([parent, *group["position"]]))
     for _, project_rows in rows.groupby("project_id", sort=False):
         tilings, lasts = _period_relations(project_rows.drop_duplicates("period"))
@@ -153,11 +179,15 @@ def _period_relations(periods: pd.DataFrame) -> tuple[list, list]:
 
 
 def _complementary(
-    table: pd.DataFrame, primary: np.ndarray, eligible: np.ndarray, sizes: np.ndarray
+    table: pd.DataFrame,
+    primary: np.ndarray,
+    eligible: np.ndarray,
+    sizes: np.ndarray,
+    counts: pd.DataFrame,
 ) -> np.ndarray:
     """Primary cells plus complementary ones, until no relation has exactly one hidden row."""
     hidden = primary & eligible
-    relations = _relations(table, eligible)
+    relations = _relations(table, eligible, counts)
     relations_of = defaultdict(list)
     for relation in relations:
         for position in relation:
