@@ -27,6 +27,24 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 CTLIB = Path(sys.executable).with_name("ctlib")
+# The reference-sheet (PIRS) fields every catalogue entry carries, for test entries
+PIRS_FIELDS = {
+    "counts": "people",
+    "counting_unit": "one person",
+    "double_counting": "each person once",
+    "collected_by": "case workers",
+    "reported_by": "the M&E officer",
+    "collection_timing": "continuously",
+    "reporting_lag": "30 days",
+    "data_limitations": "none known",
+    "target_rationale": "planned capacity",
+    "baseline_timeframe": "the year before",
+    "change_log": [{"date": "2026-12-01", "change": "added"}],
+}
+PIRS_YAML = (
+    "".join(f"  {name}: {value}\n" for name, value in PIRS_FIELDS.items() if name != "change_log")
+    + "  change_log: [{date: 2026-12-01, change: added}]\n"
+)
 
 
 def free_port() -> int:

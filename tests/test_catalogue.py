@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PIRS_FIELDS
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
@@ -15,7 +16,7 @@ from ctlib._catalogue import (
     load_catalogue,
     recipe_columns,
 )
-from ctlib._catalogue.model import Condition, Indicator
+from ctlib._catalogue.model import Condition, Indicator, Method
 from ctlib._data.tables import DATE, PILLARS, TABLES
 from ctlib._errors import CatalogueError, UnknownIndicatorError
 
@@ -98,6 +99,7 @@ def valid_entry(**changes) -> dict:
             "filter": [{"column": "service_type", "op": "equals", "value": "shelter"}],
         },
         "rollup": "recompute",
+        **PIRS_FIELDS,
     }
     entry.update(changes)
     return entry
@@ -215,9 +217,16 @@ def test_every_issue_sub_area_is_covered():
 
 
 def named_columns(indicator) -> set[str]:
-    """Every column a recipe or its disaggregations name (walked independently of the checker)."""
+    """Every column a recipe or its disaggregations name (walked independently of the checker); a
+    dimension the table holds as count columns (participants by sex) names those columns."""
     method = indicator.method
-    names = {method.date, method.column, method.before, method.after, *indicator.disaggregations}
+    split = TABLES[method.table].counts_by
+    dimensions = {d for d in indicator.disaggregations if d not in split}
+    split_columns = {
+        c for d in indicator.disaggregations if d in split for c in split[d][1].values()
+    }
+    names = {method.date, method.end, method.until, method.column, method.before, method.after}
+    names |= dimensions | split_columns
     names |= {c.column for c in method.filter}
     for part in (method.numerator, method.denominator):
         if part is not None:
@@ -228,7 +237,6 @@ def named_columns(indicator) -> set[str]:
 def test_every_shipped_recipe_names_existing_tables_and_columns():
     for indicator in load_catalogue():
         method = indicator.method
-        assert method.measure != "function", indicator.id
         if method.measure == "reported":
             continue
         assert method.table in TABLES, indicator.id
@@ -260,8 +268,45 @@ def test_shipped_units_and_rollups_follow_the_measure():
             assert indicator.rollup == "recompute", indicator.id
         elif measure == "milestone":
             assert (indicator.unit, indicator.rollup) == ("yes_no", "latest"), indicator.id
-        elif measure in ("count", "sum"):
-            assert (indicator.unit, indicator.rollup) == ("count", "sum"), indicator.id
+        elif indicator.method.until:  # a stock at the period's end
+            assert (indicator.unit, indicator.rollup) == ("count", "latest"), indicator.id
+        elif measure in ("count", "sum", "days_in_period"):
+            assert indicator.unit in ("count", "currency"), indicator.id
+            assert indicator.rollup == "sum", indicator.id
+        elif measure == "count_distinct":  # people counted once over the life of the project
+            assert (indicator.unit, indicator.rollup) == ("count", "recompute"), indicator.id
+
+
+def test_every_shipped_entry_says_what_it_counts_and_has_a_full_reference_sheet():
+    catalogue = load_catalogue()
+    texts = (
+        "counting_unit",
+        "double_counting",
+        "collected_by",
+        "reported_by",
+        "collection_timing",
+        "reporting_lag",
+        "data_limitations",
+        "target_rationale",
+        "baseline_timeframe",
+    )
+    for indicator in catalogue:
+        assert all(getattr(indicator, name).strip() for name in texts), indicator.id
+        assert indicator.change_log, indicator.id
+        assert set(indicator.mandatory_disaggregations) <= set(indicator.disaggregations)
+        if indicator.unit == "currency":
+            assert indicator.counts == "money", indicator.id
+    counts = {i.id: i.counts for i in catalogue}
+    # public facts are shown; people and cases are what small counts are hidden of
+    assert counts["PART-03"] == "events" and counts["PROS-01"] == "documents"
+    assert counts["PROT-02"] == "people" and counts["PROS-16"] == "cases"
+    # the standards' own disaggregations are mandatory
+    assert catalogue.get("PREV-08").mandatory_disaggregations == ["sex"]
+    assert set(catalogue.get("PROT-03").mandatory_disaggregations) == {
+        "sex",
+        "age_group",
+        "exploitation_group",
+    }
 
 
 def test_a_few_indicators_are_reported_directly():
@@ -295,7 +340,11 @@ def test_the_standard_donor_indicators():
         ("has_completed", True),
     }
     assert prevention_training.date == "completion_date"
-    assert catalogue.search("forced-labour indicator")[0].direction == "decrease"
+    [forced_labour] = catalogue.search("involuntary menace penalty screened")
+    assert (forced_labour.id, forced_labour.direction) == ("PREV-18", "decrease")
+    child_labour = by_reference["SDG 8.7.1"]
+    assert (child_labour.unit, child_labour.method.table) == ("percent", "surveys")
+    assert child_labour.mandatory_disaggregations == ["sex", "child_age_band"]
     assert [i.id for i in catalogue if "penalised" in i.name.lower()] == ["PROS-15"]
     assert catalogue.get("PROS-15").direction == "decrease"
 
@@ -331,7 +380,9 @@ def test_filter_by_pillar_area_level_unit():
         "PROS-12",
     ]
     assert [i.id for i in catalogue.filter(unit="rate")] == ["PROT-03"]
-    assert [i.id for i in catalogue.filter(level="impact")] == ["PROT-03", "PROT-04"]
+    assert [i.id for i in catalogue.filter(level="impact")] == ["PREV-24", "PROT-03", "PROT-04"]
+    assert [i.id for i in catalogue.filter(unit="currency")] == ["PROS-25", "PART-15"]
+    assert [i.id for i in catalogue.filter(unit="days")] == ["PROT-08", "PROT-31", "PROS-18"]
     assert [i.id for i in catalogue.filter(pillar="Partnership", unit="yes_no")] == [
         "PART-05",
         "PART-06",
@@ -354,17 +405,27 @@ def test_search_matches_every_word_in_id_name_definition_area_references():
 def test_describe_method_in_plain_words():
     catalogue = load_catalogue()
     assert describe_method(catalogue.get("PROT-06")) == (
-        "Count of rows in cases where is_referred is true, placed in a period by referral_date; "
-        "life of project: sum of the periods"
+        "Number of distinct person_id over rows in cases where is_referred is true and "
+        "trafficking_status is one of possible, actual, placed in a period by referral_date; "
+        "life of project: recomputed over all records of the project"
     )
     assert describe_method(catalogue.get("PROT-03")) == (
-        "Rate over rows in cases where trafficking_status is one of possible, actual: (count of rows) ÷ "
-        "(the project's population (from project.yaml context)) × 100,000, placed in a period by "
-        "identification_date; life of project: recomputed over all records of the project"
+        "Rate over rows in cases where trafficking_status is one of possible, actual: (distinct "
+        "person_id) ÷ (the project's population (from project.yaml context)) × 100,000, placed in "
+        "a period by identification_date; life of project: recomputed over all records of the project"
     )
     assert describe_method(catalogue.get("PROS-02")) == (
-        "Yes when a row in milestones where milestone_type is one of law_enacted, law_amended has achieved_date "
-        "on or before the end of the period, otherwise no; life of project: value of the latest period"
+        "Yes when a row in milestones where milestone_type is one of law_enacted, law_amended and "
+        "is_palermo_compliant is true has achieved_date on or before the end of the period, "
+        "otherwise no; life of project: value of the latest period"
+    )
+    assert describe_method(catalogue.get("PROT-11")).startswith(
+        "Days from start_date to end_date that fall in the period, summed over rows in services"
+    )
+    assert describe_method(catalogue.get("PROT-37")) == (
+        "Count of rows in cases where trafficking_status is one of possible, actual, at the end of "
+        "the period: rows with identification_date on or before it and closure_date empty or on or "
+        "after it; life of project: value of the latest period"
     )
     assert describe_method(catalogue.get("PREV-10")).startswith(
         "Mean of post_score minus pre_score over rows in participants that have both pre_score"
@@ -603,3 +664,9 @@ def test_reported_and_linked_columns_need_no_table_of_their_own(tmp_path):
     )
     catalogue = load_catalogue(extra=[write_yaml(tmp_path / "team.yaml", [reported, linked])])
     assert catalogue.get("TEAM-03").method.filter[0].column == "activity_type"
+
+
+def test_there_is_no_function_measure():
+    """Every indicator is a declared recipe; what a recipe cannot say is a derived column."""
+    with pytest.raises(ValidationError, match="measure"):
+        Method.model_validate({"measure": "function", "function": "my_module.compute"})

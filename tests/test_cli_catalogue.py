@@ -8,13 +8,15 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import PIRS_YAML
 
 from ctlib import __version__
 from ctlib._catalogue import load_catalogue
 from ctlib._catalogue.model import Method
 from ctlib._cli import main
 
-TEAM_FILE = """\
+TEAM_FILE = (
+    """\
 - id: TEAM-01
   name: Survivors given a phone for safety
   pillar: protection
@@ -38,6 +40,8 @@ TEAM_FILE = """\
       - {column: service_type, op: equals, value: other}
   rollup: recompute
 """
+    + PIRS_YAML
+)
 
 
 @pytest.fixture
@@ -95,7 +99,7 @@ def test_list_filters(run):
     assert [line.split()[0] for line in lines[1:-1]] == ["PROS-11", "PROS-12"]
     assert lines[-1] == f"2 of {len(load_catalogue())} indicators (prosecution 2)"
     impact = run("catalogue", "list", "--level", "impact").output.splitlines()
-    assert [line.split()[0] for line in impact[1:-1]] == ["PROT-03", "PROT-04"]
+    assert [line.split()[0] for line in impact[1:-1]] == ["PREV-24", "PROT-03", "PROT-04"]
     found = run("catalogue", "list", "--search", "PS.5").output.splitlines()
     assert [line.split()[0] for line in found[1:-1]] == ["PREV-08", "PROT-01", "PROT-06", "PROS-01"]
     both = run(
@@ -131,20 +135,32 @@ def test_show_prints_a_reference_sheet(run):
         "Frequency:       quarterly",
         "References:      PS.5.1-29; HTCDS cas_OutgoingReferralDate",
         "IATI measure:    unit",
-        "Roll-up:         sum (life of project: sum of the periods)",
+        "Roll-up:         recompute (life of project: recomputed over all records of the",
+        "Counts:          people (one unit: one victim referred)",
+        "Mandatory:       none",
         "Definition",
         "Rationale",
         "Method",
+        "Counting unit and double counting",
         "Data source",
+        "Collected by",
+        "Reported by",
+        "Collection timing",
+        "Reporting lag",
+        "Known data limitations",
+        "Rationale for targets",
+        "Baseline timeframe",
+        "Change log",
     ):
         assert expected in lines, expected
     assert "Disaggregations: sex, age_group, child_adult, nationality," in text
     flat = " ".join(text.split())
     assert (
-        "Count of rows in cases where is_referred is true, placed in a period by referral_date"
-        in flat
+        "Number of distinct person_id over rows in cases where is_referred is true and "
+        "trafficking_status is one of possible, actual, placed in a period by referral_date" in flat
     )
     assert "Referral forms and case-management records." in flat
+    assert "2026-12-01 Fixed: only presumed and confirmed victims count" in flat
     assert all(len(line) <= 80 for line in lines)
 
 
@@ -153,7 +169,7 @@ def test_show_an_unknown_id_is_a_short_error(run):
     assert result.exit_code == 2
     assert (
         result.output
-        == "Error: Unknown indicator 'PROT-3'; did you mean PROT-03, PROT-23, PROT-13?\n"
+        == "Error: Unknown indicator 'PROT-3'; did you mean PROT-03, PROT-37, PROT-36?\n"
     )
     assert isinstance(result.exception, SystemExit)
 
@@ -168,8 +184,11 @@ def test_export_csv_reads_back(run, tmp_path):
     row = frame.set_index("id").loc["PROS-12"]
     assert row["name"] == "Median prison sentence of convicted traffickers (months)"
     assert row["method"].startswith(
-        "Median of sentence_months over rows in legal_cases where verdict is convicted"
+        "Median of sentence_months over rows in legal_cases where verdict is convicted and "
+        "sentence_type is custodial"
     )
+    assert (row["counts"], row["mandatory_disaggregations"]) == ("people", "")
+    assert row["change_log"].startswith("2026-12-01: Reference sheet completed")
     assert row["disaggregations"] == "defendant_sex, exploitation_type"
     for indicator_id, recipe in zip(frame["id"], frame["recipe"]):
         assert Method.model_validate(json.loads(recipe)) == catalogue.get(indicator_id).method
@@ -227,6 +246,10 @@ def test_a_team_catalogue_is_added(run, tmp_path):
         "PROT-09",
         "PROT-22",
         "PROT-23",
+        "PROT-27",
+        "PROT-31",
+        "PROT-32",
+        "PROT-37",
         "TEAM-01",
     ]
     shown = run("catalogue", "--catalogue", str(team), "show", "TEAM-01").output

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PIRS_FIELDS
 
 from ctlib._catalogue import Catalogue
 from ctlib._catalogue.model import Condition, Indicator, Part
@@ -33,10 +34,13 @@ def make_indicator(
     pillar="protection",
     level="output",
     name=None,
+    counts="people",
     **method,
 ) -> Indicator:
     return Indicator.model_validate(
         {
+            **PIRS_FIELDS,
+            "counts": counts,
             "id": indicator_id,
             "name": name or f"Indicator {indicator_id}",
             "pillar": pillar,

@@ -18,7 +18,7 @@ QUARTER_DATES = {
 }
 
 
-def table(rows, measure="count", unit="count", rollup="sum") -> pd.DataFrame:
+def table(rows, measure="count", unit="count", rollup="sum", counts="people") -> pd.DataFrame:
     """A results table from (period, dimension, category, value) or dicts; life of project ends with the last quarter."""
     records = [
         dict(zip(("period", "dimension", "category", "value"), r)) if isinstance(r, tuple) else r
@@ -40,7 +40,10 @@ def table(rows, measure="count", unit="count", rollup="sum") -> pd.DataFrame:
         audience="internal",
         measure=measure,
         unit=unit,
+        counts=counts,
+        currency="",
         rollup=rollup,
+        has_overlapping_categories=False,
     )
     for column, default in defaults.items():
         frame[column] = frame[column] if column in frame else default

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import PIRS_YAML
 
 from ctlib._data.project import load_project, load_project_file, save_project
 from ctlib._errors import ProjectError
@@ -220,7 +221,8 @@ def test_team_catalogue_file(project_dir):
     assert load_project(project_dir).indicators[1].id == "OWN-01"
 
 
-TEAM_INDICATOR = """\
+TEAM_INDICATOR = (
+    """\
 - id: OWN-01
   name: Cases identified by our outreach workers
   pillar: protection
@@ -237,3 +239,5 @@ TEAM_INDICATOR = """\
            filter: [{column: identified_by, op: equals, value: ngo}]}
   rollup: sum
 """
+    + PIRS_YAML
+)

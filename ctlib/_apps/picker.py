@@ -9,13 +9,14 @@ import html
 import re
 import shutil
 import tempfile
+import typing
 from pathlib import Path
 
 import ipywidgets as widgets
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .._catalogue import describe_recipe, load_catalogue
-from .._catalogue.model import Indicator
+from .._catalogue.model import Indicator, Unit
 from .._compute.engine import data_needed
 from .._compute.periods import ReportingCalendar
 from .._data.project import PROJECT_FILE, load_project_file, new_project, save_project
@@ -28,7 +29,7 @@ from .common import STYLE, _App, _guide, _on_screen
 
 SEX_AND_AGE = ("sex", ("age_group", "child_adult"))
 LEVELS = ("process", "output", "outcome", "impact")
-UNITS = ("count", "percent", "ratio", "rate", "yes_no", "score")
+UNITS = typing.get_args(Unit)
 MONTHS = (
     "January",
     "February",

@@ -33,13 +33,14 @@ NUMERIC = (INTEGER, NUMBER)
 UNITS_BY_MEASURE = {
     "count": ("count",),
     "count_distinct": ("count",),
-    "sum": ("count",),
-    "mean": ("count", "score"),
-    "median": ("count", "score"),
+    "sum": ("count", "currency", "days", "months"),
+    "mean": ("count", "score", "days", "months", "currency"),
+    "median": ("count", "score", "days", "months", "currency"),
     "share": ("percent",),
     "ratio": ("ratio",),
     "rate": ("rate",),
     "milestone": ("yes_no",),
+    "days_in_period": ("count",),
 }
 UNITS_BY_CHANGE_STATISTIC = {"share_improved": ("percent",), "mean_change": ("count", "score")}
 # How periods may combine: flows sum, stocks take the latest, shares and averages are recomputed.
@@ -54,6 +55,7 @@ ROLLUPS_BY_MEASURE = {
     "rate": ("recompute",),
     "change": ("recompute",),
     "milestone": ("latest",),
+    "days_in_period": ("sum",),
 }
 ROLLUP_WORDS = {
     "sum": "sum of the periods",
@@ -303,13 +305,24 @@ def check_recipe(indicator: Indicator, add: Callable) -> None:
             f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not {indicator.unit!r}",
             rule="unit fits measure",
         )
-    rollups = ROLLUPS_BY_MEASURE.get(method.measure)
+    rollups = ("latest",) if method.until else ROLLUPS_BY_MEASURE.get(method.measure)
     if rollups and indicator.rollup not in rollups:
+        what = "a stock (until)" if method.until else f"measure {method.measure!r}"
         add(
-            f"field rollup: measure {method.measure!r} rolls up by {' or '.join(rollups)}, not {indicator.rollup!r}",
+            f"field rollup: {what} rolls up by {' or '.join(rollups)}, not {indicator.rollup!r}",
             rule="rollup fits measure",
         )
-    if method.measure in ("reported", "function"):
+    if (indicator.unit == "currency") != (indicator.counts == "money") and indicator.unit not in (
+        "percent",
+        "ratio",
+    ):
+        add(
+            f"field counts: an indicator in {indicator.unit!r} counts "
+            f"{'money' if indicator.unit == 'currency' else 'something other than money'}, "
+            f"not {indicator.counts!r}",
+            rule="counts fits unit",
+        )
+    if method.measure == "reported":
         return
     if method.table not in TABLES:
         add(
@@ -331,6 +344,8 @@ class _TableCheck:
     def recipe(self, indicator: Indicator) -> None:
         method = indicator.method
         self.column("method.date", method.date, kinds=(DATE,))
+        self.column("method.end", method.end, kinds=(DATE,))
+        self.column("method.until", method.until, kinds=(DATE,))
         numeric = method.measure in ("sum", "mean", "median")
         self.column("method.column", method.column, kinds=NUMERIC if numeric else None)
         self.column("method.before", method.before, kinds=NUMERIC)
@@ -340,7 +355,11 @@ class _TableCheck:
         self.part(
             "method.denominator", method.denominator, may_use_project=method.measure == "rate"
         )
+        counted_by = TABLES[self.table_name].counts_by
         for number, name in enumerate(indicator.disaggregations):
+            total = counted_by.get(name, (None,))[0]
+            if total is not None and method.measure == "sum" and method.column == total:
+                continue  # a sum of the total column breaks down by the table's count columns
             self.column(f"disaggregations[{number}]", name)
 
     def column(
@@ -429,13 +448,24 @@ def describe_recipe(indicator: Indicator) -> str:
             "Reported directly by the project in the reported_values table (tally sheets or other "
             "aggregates), not computed from row-level records"
         )
-    if method.measure == "function":
-        return f"Computed by the registered function {method.function}"
     where = _where(method.filter)
+    until = f" and {method.until} empty or on or after it" if method.until else ""
     if method.measure == "milestone":
         when = "on or before the end of the period" if method.cumulative else "within the period"
-        return f"Yes when a row in {method.table}{where} has {method.date} {when}, otherwise no"
+        return (
+            f"Yes when a row in {method.table}{where} has {method.date} {when}{until}, otherwise no"
+        )
     rows = f"rows in {method.table}{where}"
+    if method.measure == "days_in_period":
+        return (
+            f"Days from {method.date} to {method.end} that fall in the period, summed over {rows} "
+            "(a span still running counts to the period's end, or to the latest date recorded)"
+        )
+    if method.until:
+        return (
+            f"{_describe_measure(method, rows)}, at the end of the period: rows with {method.date} "
+            f"on or before it{until}"
+        )
     return f"{_describe_measure(method, rows)}, placed in a period by {method.date}"
 
 
@@ -545,7 +575,9 @@ def reference_sheet(indicator: Indicator, width: int = 88) -> str:
         ),
         ("Frequency", i.frequency),
         ("Roll-up", f"{i.rollup} (life of project: {ROLLUP_WORDS[i.rollup]})"),
+        ("Counts", f"{i.counts} (one unit: {i.counting_unit})"),
         ("Disaggregations", ", ".join(i.disaggregations) or "none"),
+        ("Mandatory", ", ".join(i.mandatory_disaggregations) or "none"),
         ("References", "; ".join(i.references) or "none"),
         ("IATI measure", i.iati_measure or "none"),
     ]
@@ -558,18 +590,40 @@ def reference_sheet(indicator: Indicator, width: int = 88) -> str:
             initial_indent=f"{label}:".ljust(label_width),
             subsequent_indent=" " * label_width,
         )
-    for heading, text in (
-        ("Definition", i.definition),
-        ("Rationale", i.rationale),
-        ("Method", describe_recipe(i)),
-        ("Data source", i.data_source),
-    ):
+    for heading, text in pirs_sections(i):
         lines += [
             "",
             heading,
             *textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  "),
         ]
+    lines += ["", "Change log"]
+    for change in i.change_log:
+        lines += textwrap.wrap(
+            f"{change.date:%Y-%m-%d}  {change.change}",
+            width,
+            initial_indent="  ",
+            subsequent_indent="              ",
+        )
     return "\n".join(lines)
+
+
+def pirs_sections(indicator: Indicator) -> list[tuple[str, str]]:
+    """The reference sheet's texts, headed as a performance indicator reference sheet heads them."""
+    i = indicator
+    return [
+        ("Definition", i.definition),
+        ("Rationale", i.rationale),
+        ("Method", describe_recipe(i)),
+        ("Counting unit and double counting", f"One unit: {i.counting_unit}. {i.double_counting}"),
+        ("Data source", i.data_source),
+        ("Collected by", i.collected_by),
+        ("Reported by", i.reported_by),
+        ("Collection timing", i.collection_timing),
+        ("Reporting lag", i.reporting_lag),
+        ("Known data limitations", i.data_limitations),
+        ("Rationale for targets", i.target_rationale),
+        ("Baseline timeframe", i.baseline_timeframe),
+    ]
 
 
 # --- tables and files ----------------------------------------------------------------------------
@@ -593,8 +647,32 @@ EXPORT_WIDTHS = {
     "frequency": 12,
     "references": 30,
     "iati_measure": 12,
+    "counts": 10,
+    "counting_unit": 30,
+    "double_counting": 50,
+    "mandatory_disaggregations": 24,
+    "collected_by": 30,
+    "reported_by": 30,
+    "collection_timing": 30,
+    "reporting_lag": 24,
+    "data_limitations": 50,
+    "target_rationale": 50,
+    "baseline_timeframe": 30,
+    "change_log": 50,
     "recipe": 40,
 }
+PIRS_TEXT_FIELDS = (
+    "counts",
+    "counting_unit",
+    "double_counting",
+    "collected_by",
+    "reported_by",
+    "collection_timing",
+    "reporting_lag",
+    "data_limitations",
+    "target_rationale",
+    "baseline_timeframe",
+)
 
 
 def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
@@ -617,6 +695,9 @@ def catalogue_frame(indicators: Iterable[Indicator]) -> pd.DataFrame:
             "frequency": i.frequency,
             "references": "; ".join(i.references),
             "iati_measure": i.iati_measure or "",
+            **{name: getattr(i, name) for name in PIRS_TEXT_FIELDS},
+            "mandatory_disaggregations": ", ".join(i.mandatory_disaggregations),
+            "change_log": "; ".join(f"{c.date:%Y-%m-%d}: {c.change}" for c in i.change_log),
             "recipe": json.dumps(i.method.model_dump(exclude_defaults=True)),
         }
         for i in indicators

@@ -1,17 +1,29 @@
 """The typed model of one catalogue entry: its reference sheet and its recipe (`method`).
 
-The recipe is a small declarative vocabulary; nothing from YAML is ever evaluated as code.
+The recipe is a small declarative vocabulary; nothing from YAML is ever evaluated as code, and
+there is no measure that calls a Python function: every indicator is a declared recipe over the
+standard tables, so the catalogue check, the explorer's rows behind a value, privacy's knowledge of
+what is a count and the plain-words method all cover every indicator. What a recipe cannot say is
+derived once as a column of the data model (`_data.derive`), where it is typed and documented.
+
+The reference sheet carries the fields of a performance indicator reference sheet (PIRS): what
+one unit counted is and how double counting is avoided, the mandatory disaggregations, who collects
+and who reports, when, the known limitations, how targets and baselines are set, and a change log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Pillar = Literal["prevention", "protection", "prosecution", "partnership"]
 Level = Literal["process", "output", "outcome", "impact"]
-Unit = Literal["count", "percent", "ratio", "rate", "yes_no", "score"]
+Unit = Literal["count", "percent", "ratio", "rate", "yes_no", "score", "days", "months", "currency"]
+# What one counted unit is: privacy hides small counts of people and cases only; events
+# (meetings, trainings held), documents (laws, agreements), organisations and money are public facts.
+Counts = Literal["people", "cases", "events", "documents", "organisations", "money"]
 Direction = Literal["increase", "decrease"]
 Rollup = Literal["sum", "latest", "recompute"]
 Measure = Literal[
@@ -25,8 +37,8 @@ Measure = Literal[
     "rate",
     "milestone",
     "change",
+    "days_in_period",
     "reported",
-    "function",
 ]
 Operator = Literal["equals", "in", "not", "range", "is_null"]
 
@@ -85,7 +97,7 @@ class Method(_Strict):
     """How to compute an indicator from the standard tables."""
 
     measure: Measure
-    table: str | None = None  # the standard table the recipe reads (not for 'function')
+    table: str | None = None  # the standard table the recipe reads (not for 'reported')
     date: str | None = None  # the date column that places a record in a period
     filter: list[Condition] = Field(default_factory=list)  # narrows the rows for every part
     column: str | None = None  # count_distinct / sum / mean / median: the column aggregated
@@ -96,7 +108,10 @@ class Method(_Strict):
     after: str | None = None  # change: the column measured after
     statistic: Literal["share_improved", "mean_change"] = "share_improved"  # change
     cumulative: bool = True  # milestone: achieved by the end of the period (not only within it)
-    function: str | None = None  # function: name of a registered Python function
+    end: str | None = None  # days_in_period: the date column that ends each record's span
+    # A stock at the end of each period: a record counts from its `date` until this date column
+    # (inclusive; empty: still open), e.g. cases open at the end of the quarter.
+    until: str | None = None
 
     @model_validator(mode="after")
     def _fields_fit_measure(self):
@@ -109,20 +124,27 @@ class Method(_Strict):
             "ratio": ("numerator", "denominator"),
             "rate": ("numerator", "denominator"),
             "change": ("before", "after"),
-            "function": ("function",),
+            "days_in_period": ("end",),
         }.get(self.measure, ())
         missing = [f for f in needs if getattr(self, f) is None]
-        if self.measure not in ("function", "reported") and not self.table:
+        if self.measure != "reported" and not self.table:
             missing.insert(0, "table")
-        if self.measure not in ("function", "reported") and not self.date:
+        if self.measure != "reported" and not self.date:
             missing.append("date")
         if missing:
             raise ValueError(f"measure {self.measure!r} needs {', '.join(missing)}")
         return self
 
 
+class Change(_Strict):
+    """One entry of an indicator's change log."""
+
+    date: dt.date
+    change: str
+
+
 class Indicator(_Strict):
-    """One catalogue entry: identity, meaning and recipe."""
+    """One catalogue entry: identity, meaning, the PIRS fields and the recipe."""
 
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]*-[A-Z0-9][A-Z0-9.-]*$")
     name: str
@@ -138,5 +160,27 @@ class Indicator(_Strict):
     disaggregations: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     iati_measure: Literal["unit", "percentage", "nominal", "ordinal", "qualitative"] | None = None
+    # performance indicator reference sheet (PIRS)
+    counts: Counts
+    counting_unit: str  # one unit counted, e.g. "one person", "one defendant", "one law"
+    double_counting: str  # how the same unit is kept from being counted twice
+    mandatory_disaggregations: list[str] = Field(default_factory=list)
+    collected_by: str
+    reported_by: str
+    collection_timing: str
+    reporting_lag: str
+    data_limitations: str
+    target_rationale: str
+    baseline_timeframe: str
+    change_log: list[Change] = Field(min_length=1)
     method: Method
     rollup: Rollup
+
+    @model_validator(mode="after")
+    def _mandatory_are_offered(self):
+        extra = [d for d in self.mandatory_disaggregations if d not in self.disaggregations]
+        if extra:
+            raise ValueError(
+                f"mandatory disaggregation(s) {', '.join(extra)} must be among disaggregations"
+            )
+        return self
