@@ -4,6 +4,7 @@ artefacts checked against the engine, atomic replacement, and bad input."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -21,7 +22,7 @@ from ctlib._cli import main
 from ctlib._data.ingest import load_project_data
 from ctlib._errors import ReportError
 from ctlib._publish import report
-from ctlib._publish.report_sections import prepare
+from ctlib._publish.report_sections import methodology_annex, prepare
 from ctlib._publish.views import iptt
 
 PROJECTS = ("safe_journeys", "shelter_and_recovery")
@@ -362,3 +363,28 @@ def test_a_kernel_failing_twice_is_a_report_error(monkeypatch, tmp_path):
         ReportError, match="the notebook's kernel failed twice: RuntimeError: Kernel died"
     ):
         report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
+
+
+def test_the_methodology_annex_prints_each_reference_sheet():
+
+    report = prepare(SAMPLE_DIR / "shelter_and_recovery", "FY2026-Q4")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", methodology_annex(report).data))
+    flat = " ".join(text.split())
+    for heading in (
+        "Counting unit and double counting",
+        "Collected by",
+        "Reported by",
+        "Collection timing",
+        "Reporting lag",
+        "Known data limitations",
+        "Baseline timeframe",
+        "Rationale for targets",
+        "Data-quality assessments",
+        "Change log",
+    ):
+        assert flat.count(heading) == len(report.data.project.indicators), heading
+    # the catalogue's guidance, or the project's own rationale; the project's assessment dates
+    assert "The caseload the funded case workers can hold (25 each)." in flat
+    assert "last: 15 Jun 2025; next: 15 Jun 2026" in flat
+    assert "One unit: one victim who received a service. People are counted by person_id" in flat
+    assert "PROT-28 · Share of closed cases followed by re-trafficking within 12 months" in flat

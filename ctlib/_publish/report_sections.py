@@ -19,7 +19,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from .. import __version__
-from .._catalogue import describe_method
+from .._catalogue import describe_method, pirs_sections
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import ReportingCalendar
 from .._compute.privacy import SUPPRESSED, suppress
@@ -490,25 +490,46 @@ def quality_annex(report: ReportData) -> HTML:
 
 
 def methodology_annex(report: ReportData) -> HTML:
-    """The reference sheet of each indicator used, by pillar: meaning, method, sources, baseline, target."""
+    """The reference sheet (PIRS) of each indicator used, by pillar: meaning, method, counting unit,
+    who collects and reports, timing, limitations, baseline, targets and their rationale, the
+    project's data-quality assessments and the indicator's change log."""
     body = ""
     for indicator in (i for pillar in PILLARS for i in report.indicators(pillar)):
         selected = report.data.project.indicator(indicator.id)
         better = "higher" if indicator.direction == "increase" else "lower"
         target = _number(selected.targets.get(LIFE_OF_PROJECT), indicator.unit) or "none"
+        sheet = {**dict(pirs_sections(indicator)), "Method": describe_method(indicator)}
+        if selected.target_rationale:
+            sheet["Rationale for targets"] = selected.target_rationale
+        reported_by = ", ".join(d.replace("_", " ") for d in selected.disaggregations) or "none"
+        mandatory = indicator.mandatory_disaggregations
+        assessment = selected.data_quality_assessment
         facts = [
             (
                 "Classification",
                 f"{indicator.pillar} · {indicator.area} · {indicator.level} level · unit: "
-                f"{indicator.unit} · {better} is better · measured {indicator.frequency}",
+                f"{indicator.unit} · {better} is better · measured {indicator.frequency} · "
+                f"counts {indicator.counts}",
             ),
-            ("Definition", indicator.definition),
-            ("Rationale", indicator.rationale),
-            ("Method", describe_method(indicator)),
-            ("Data source", indicator.data_source),
+            *(
+                (heading, sheet[heading])
+                for heading in (
+                    "Definition",
+                    "Rationale",
+                    "Method",
+                    "Counting unit and double counting",
+                    "Data source",
+                    "Collected by",
+                    "Reported by",
+                    "Collection timing",
+                    "Reporting lag",
+                    "Known data limitations",
+                )
+            ),
             (
                 "Disaggregations",
-                ", ".join(d.replace("_", " ") for d in selected.disaggregations) or "none",
+                reported_by
+                + (f" (mandatory: {', '.join(mandatory).replace('_', ' ')})" if mandatory else ""),
             ),
             ("References", "; ".join(indicator.references) or "none"),
             (
@@ -516,12 +537,27 @@ def methodology_annex(report: ReportData) -> HTML:
                 f"baseline {_baseline_text(selected.baseline, indicator.unit)}; "
                 f"life-of-project target {target}",
             ),
+            ("Baseline timeframe", sheet["Baseline timeframe"]),
+            ("Rationale for targets", sheet["Rationale for targets"]),
+            (
+                "Data-quality assessments",
+                f"last: {_date_text(assessment.last_date) or 'none recorded'}; "
+                f"next: {_date_text(assessment.next_date) or 'not planned'}",
+            ),
+            (
+                "Change log",
+                "; ".join(f"{_date_text(c.date)}: {c.change}" for c in indicator.change_log),
+            ),
         ]
         rows = "".join(f"<dt>{_esc(a)}</dt><dd>{_esc(b)}</dd>" for a, b in facts)
         body += (
             f'<h4>{_esc(indicator.id)} · {_esc(indicator.name)}</h4><dl class="sheet">{rows}</dl>'
         )
     return _section(body)
+
+
+def _date_text(date) -> str:
+    return f"{date:%d %b %Y}" if date else ""
 
 
 def _baseline_text(baseline, unit: str) -> str:
