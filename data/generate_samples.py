@@ -24,7 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ctlib._compute.periods import ReportingCalendar
 from ctlib._data.project_model import Project
-from ctlib._data.tables import TABLES
+from ctlib._data.tables import ILO_INVOLUNTARINESS, ILO_MENACE_OF_PENALTY, TABLES
 
 SEED = 20260101
 OUT_DIR = Path(__file__).resolve().parent / "sample"
@@ -399,12 +399,16 @@ def prevention_data(rng, spans) -> dict[str, pd.DataFrame]:
         pd.concat([migrants, trainees, recruiters]),
         "EV",
     )
+    participants = with_people(rng, participants)
+    trained = set(activities.loc[activities["activity_type"].eq("training"), "activity_id"])
+    participants = training_followups(rng, participants, trained, spans[-1][1])
     survey = prevention_survey(rng, spans)
     livelihood, supported = livelihood_support(rng, spans)
+    surveys = [survey, returnee_screening(rng, spans), child_labour_module(rng, spans)]
     return {
         "activities": pd.concat([activities, livelihood], ignore_index=True),
         "participants": pd.concat([participants, supported], ignore_index=True),
-        "surveys": pd.concat([survey, returnee_screening(rng, spans)], ignore_index=True),
+        "surveys": pd.concat(surveys, ignore_index=True),
     }
 
 
@@ -427,15 +431,43 @@ def livelihood_support(rng, spans) -> tuple[pd.DataFrame, pd.DataFrame]:
         locations=NP_DISTRICTS,
         id_prefix="LV",
     )
-    followed_up = people["has_completed"] & (rng.random(len(people)) < 0.85)
-    people["has_income_at_followup"] = pd.Series(rng.random(len(people)) < 0.58).where(followed_up)
+    n = len(people)
+    followup = people["completion_date"] + pd.to_timedelta(rng.integers(120, 300, n), unit="D")
+    followed_up = people["has_completed"] & (rng.random(n) < 0.85) & (followup <= spans[-1][1])
+    people["followup_date"] = followup.where(followed_up)
+    people["has_income_at_followup"] = pd.Series(rng.random(n) < 0.58).where(followed_up)
+    people["person_id"] = people["participant_id"]
     return courses, people
 
 
+ILO_SHARES = {  # how often each ILO indicator is present among screened returnees
+    "ilo_abuse_of_vulnerability": 0.12,
+    "ilo_deception": 0.2,
+    "ilo_restriction_of_movement": 0.08,
+    "ilo_isolation": 0.05,
+    "ilo_physical_sexual_violence": 0.04,
+    "ilo_intimidation_threats": 0.1,
+    "ilo_retention_of_documents": 0.15,
+    "ilo_withholding_of_wages": 0.14,
+    "ilo_debt_bondage": 0.09,
+    "ilo_abusive_conditions": 0.1,
+    "ilo_excessive_overtime": 0.22,
+}
+
+
 def returnee_screening(rng, spans) -> pd.DataFrame:
-    """Returned migrant workers screened for ILO forced-labour indicators during the endline fieldwork."""
+    """Returned migrant workers screened on the eleven ILO forced-labour indicators during the endline
+    fieldwork; workers found in forced labour are mostly referred. Recruitment channel asked too."""
     start, end = spans[-1]
     n = 120
+    exploited = rng.random(n) < 0.35  # a worker in a bad job shows several indicators
+    flags = {
+        name: rng.random(n) < np.where(exploited, 2.2 * share, 0.3 * share)
+        for name, share in ILO_SHARES.items()
+    }
+    forced = np.any([flags[k] for k in ILO_INVOLUNTARINESS], axis=0) & np.any(
+        [flags[k] for k in ILO_MENACE_OF_PENALTY], axis=0
+    )
     return pd.DataFrame(
         {
             "response_id": ids("W", n),
@@ -445,16 +477,57 @@ def returnee_screening(rng, spans) -> pd.DataFrame:
             "age": ages(rng, n, 31, 7, 18, 60),
             "location": pick(rng, NP_DISTRICTS, n),
             "target_group": "returnees",
-            "forced_labour_indicators": rng.poisson(0.6, n),
+            "has_used_regular_channel": rng.random(n) < 0.45,
+            **flags,
+            "is_referred": forced & (rng.random(n) < 0.6),
         }
     )
+
+
+def child_labour_module(rng, spans) -> pd.DataFrame:
+    """Children of 5 to 17 in the surveyed households, at baseline and endline: hours of economic
+    activity in the reference week (fewer children working long hours at endline)."""
+    frames = []
+    for name, (start, _), working in (("baseline", spans[0], 0.32), ("endline", spans[-1], 0.22)):
+        n = 160
+        age = rng.integers(5, 18, n)
+        works = rng.random(n) < working
+        hours = np.where(works, np.round(rng.gamma(2.0, 9 + age, n)), 0.0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "survey_date": dates_in(
+                        rng, [(start + pd.Timedelta(days=30), start + pd.Timedelta(days=60))], [n]
+                    ),
+                    "survey_round": name,
+                    "sex": np.where(rng.random(n) < 0.5, "female", "male"),
+                    "age": age,
+                    "location": pick(rng, NP_DISTRICTS, n),
+                    "target_group": "students",
+                    "economic_activity_hours": blank(rng, hours, 0.03),
+                }
+            )
+        )
+    children = pd.concat(frames, ignore_index=True)
+    children.insert(0, "response_id", ids("K", len(children)))
+    return children
 
 
 def prevention_survey(rng, spans) -> pd.DataFrame:
     """Baseline in the first quarter, endline in the last: knowledge and intentions improve."""
     rounds = [
-        ("baseline", spans[0], 420, dict(signs=1.7, hotline=0.31, channel=0.38, discourage=0.47)),
-        ("endline", spans[-1], 410, dict(signs=2.9, hotline=0.58, channel=0.52, discourage=0.66)),
+        (
+            "baseline",
+            spans[0],
+            420,
+            dict(signs=1.7, hotline=0.31, channel=0.38, discourage=0.47, participants=0.08),
+        ),
+        (
+            "endline",
+            spans[-1],
+            410,
+            dict(signs=2.9, hotline=0.58, channel=0.52, discourage=0.66, participants=0.55),
+        ),
     ]
     frames = []
     for name, (start, end), n, p in rounds:
@@ -472,6 +545,7 @@ def prevention_survey(rng, spans) -> pd.DataFrame:
                     "knows_hotline": rng.random(n) < p["hotline"],
                     "has_regular_channel_access": rng.random(n) < p["channel"],
                     "would_discourage_irregular": blank(rng, rng.random(n) < p["discourage"], 0.04),
+                    "is_project_participant": rng.random(n) < p["participants"],
                 }
             )
         )
@@ -595,7 +669,138 @@ def protection_cases(rng, spans, data_end, raid_quarter: int) -> pd.DataFrame:
     improved = reason.isin(["goals_met", "referred"]) & cases["wellbeing_intake_score"].notna()
     exit_score = np.clip(intake + np.round(rng.normal(14, 12, n)), 0, 100)
     cases["wellbeing_exit_score"] = pd.Series(exit_score).where(improved & (rng.random(n) < 0.85))
+    cases["person_id"] = people_identified_again(rng, cases)
+    cases["age_when_trafficked"] = (cases["age"] - rng.integers(0, 3, n)).clip(lower=0)
+    cases["is_possibly_child"] = (
+        pd.Series(rng.random(n) < 0.4).convert_dtypes().where(cases["age"].isna())
+    )
+    cases["nationalities"] = (
+        cases["nationality"]
+        .where(rng.random(n) > 0.03, cases["nationality"] + ";TH")
+        .where(cases["nationality"].ne("TH"), cases["nationality"])
+    )
+    cases["exploitation_types"] = several_forms(rng, cases["exploitation_type"])
+    cases["services_needed"] = needed_services(rng, n)
+    trained_may_find = cases["identified_by"].isin(
+        ["labour_inspection", "police", "social_services"]
+    )
+    cases["is_identified_by_trained_stakeholder"] = trained_may_find & (
+        rng.random(n) < 0.25 + 0.4 * progress
+    )
+    cases["referring_organisation"] = cases["identified_by"].map(REFERRING_ORGANISATIONS)
+    cases["is_referred_through_nrm"] = rng.random(n) < 0.35 + 0.45 * progress
+    decided = cases["status_decided_by"].ne("unknown")
+    cases["status_decision_date"] = days_after(rng, identified, 0, 60).where(decided)
+    cases["status_decision_date"] = cases["status_decision_date"].where(
+        cases["status_decision_date"] <= data_end
+    )
+    cases["has_residence_permit"] = (
+        pd.Series(rng.random(n) < 0.3).convert_dtypes().where(is_foreign)
+    )
+    penalised = rng.random(n) < 0.03
+    cases["is_penalised"] = penalised
+    cases["penalised_date"] = (
+        identified - pd.to_timedelta(rng.integers(0, 20, n), unit="D")
+    ).where(penalised)
     return cases
+
+
+MULTI_VALUED_PENDING = ["exploitation_types", "nationalities", "services_needed"]  # TEMPORARY
+REFERRING_ORGANISATIONS = {
+    "police": "Provincial police",
+    "labour_inspection": "Labour protection office",
+    "immigration": "Immigration bureau",
+    "hotline": "Hotline 1300",
+    "social_services": "Provincial social development office",
+    "ngo": "Partner NGO",
+    "community": "Community volunteers",
+    "self_identified": "Self-referred",
+}
+LABOUR_SECOND_FORMS = {"forced_labour": 3, "forced_criminality": 1, "forced_begging": 1}
+
+
+def several_forms(rng, main: pd.Series) -> pd.Series:
+    """Every form of exploitation: the main one, and for about one case in seven a second one
+    (sexual exploitation with forced labour, as CTDC often records), joined in declared order."""
+    n = len(main)
+    second = np.where(
+        main.eq("sexual_exploitation"),
+        pick(rng, LABOUR_SECOND_FORMS, n),
+        "sexual_exploitation",
+    )
+    has_second = (rng.random(n) < 0.15) & main.ne("unknown") & main.ne(second)
+    order = {
+        form: i for i, form in enumerate(TABLES["cases"].column("exploitation_types").categories)
+    }
+    both = [
+        ";".join(sorted((a, b), key=order.get)) if two else a
+        for a, b, two in zip(main, second, has_second)
+    ]
+    return pd.Series(both, index=main.index, dtype="string")
+
+
+NEEDS = {"shelter": 0.6, "medical": 0.7, "psychosocial": 0.65, "legal_aid": 0.5, "livelihood": 0.3}
+
+
+def needed_services(rng, n: int) -> list:
+    """The services each needs assessment found necessary, in declared order (none: empty)."""
+    chosen = {kind: rng.random(n) < share for kind, share in NEEDS.items()}
+    order = [k for k in TABLES["cases"].column("services_needed").categories if k in NEEDS]
+    return [";".join(k for k in order if chosen[k][i]) or None for i in range(n)]
+
+
+def people_identified_again(rng, cases: pd.DataFrame) -> pd.Series:
+    """Person ids with repeats: about one case in twenty is a person identified before, either again
+    after their earlier case closed (re-trafficked) or twice within a month by two partners."""
+    person = cases["case_id"].copy()
+    identified, closed = cases["identification_date"], cases["closure_date"]
+    later = rng.choice(np.arange(len(cases) // 4, len(cases)), size=len(cases) // 20, replace=False)
+    for position in np.sort(later):
+        when, sex = identified.iloc[position], cases["sex"].iloc[position]
+        same_sex = cases["sex"].eq(sex).to_numpy()
+        if rng.random() < 0.7:  # identified again after the earlier case closed
+            gap = (when - closed).dt.days
+            earlier = np.flatnonzero(same_sex & gap.between(30, 700).to_numpy())
+        else:  # two partners registered the same person within a month
+            gap = (when - identified).dt.days
+            earlier = np.flatnonzero(same_sex & gap.between(1, 30).to_numpy())
+        earlier = earlier[person.iloc[earlier].eq(cases["case_id"].iloc[earlier]).to_numpy()]
+        if len(earlier):
+            person.iloc[position] = person.iloc[rng.choice(earlier)]
+    return person
+
+
+def follow_ups(rng, cases: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Follow-up visits or calls 3, 6, 12 and 24 months after each closed case, up to the data's end."""
+    closed = cases[cases["closure_date"].notna()]
+    frames = []
+    for days in (90, 182, 365, 730):
+        due = closed["closure_date"] + pd.to_timedelta(
+            days + rng.integers(-10, 40, len(closed)), unit="D"
+        )
+        held = (due <= data_end).to_numpy() & (rng.random(len(closed)) < 0.85)
+        n = int(held.sum())
+        reached = rng.random(n) < 0.8
+        housing = rng.random(n) < 0.6 + days / 4000
+        frames.append(
+            pd.DataFrame(
+                {
+                    "case_id": closed["case_id"].to_numpy()[held],
+                    "follow_up_date": due.to_numpy()[held],
+                    "is_reached": reached,
+                    "has_stable_housing": pd.Series(housing).where(reached),
+                    "has_regular_income": pd.Series(
+                        housing & (rng.random(n) < 0.75) | (rng.random(n) < 0.1)
+                    ).where(reached),
+                    "is_reintegration_sustained": pd.Series(housing & (rng.random(n) < 0.8)).where(
+                        reached
+                    ),
+                }
+            )
+        )
+    visits = pd.concat(frames).sort_values(["follow_up_date", "case_id"], ignore_index=True)
+    visits.insert(0, "follow_up_id", ids("F", len(visits)))
+    return visits
 
 
 SERVICE_PLANS = {  # service type: (days from identification to start, days it lasts, planned length)
@@ -666,10 +871,6 @@ def protection_services(rng, cases: pd.DataFrame, data_end) -> pd.DataFrame:
     services["provider"] = services["service_type"].map(PROVIDERS)
     answered = ended & (rng.random(n) < 0.7)
     services["is_satisfied"] = pd.Series(rng.random(n) < 0.86).convert_dtypes().where(answered)
-    followed_up = ended & services["service_type"].eq("reintegration_plan") & (rng.random(n) < 0.8)
-    services["has_stable_housing_income"] = (
-        pd.Series(rng.random(n) < 0.56).convert_dtypes().where(followed_up)
-    )
     services.insert(0, "service_id", ids("S", n))
     return services
 
@@ -678,13 +879,19 @@ MD_DISTRICTS = {"Chisinau": 5, "Balti": 2, "Cahul": 1, "Ungheni": 1, "Comrat": 1
 
 
 def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
-    """Defendants followed from investigation to prosecution to verdict; victim-witness support improves."""
-    investigation = dates_in(rng, spans, rng.poisson(ramp(per_quarter, len(spans), 0.7)))
-    n = len(investigation)
-    progress = np.linspace(0, 1, n)
-    prosecution = days_after(rng, investigation, 60, 300).where(rng.random(n) < 0.62)
-    prosecution = prosecution.where(prosecution <= data_end)
-    verdict_date = days_after(rng, prosecution, 120, 480).where(rng.random(n) < 0.85)
+    """Case files from investigation to verdict, one row per defendant: co-defendants share their
+    file's dates; a few defendants are public officials, a few are charged again in a later file."""
+    opened = dates_in(rng, spans, rng.poisson(ramp(per_quarter / 1.7, len(spans), 0.7)))
+    files = len(opened)
+    sizes = np.minimum(1 + rng.poisson(0.7, files), 4)
+    file_of = np.repeat(np.arange(files), sizes)
+    n = len(file_of)
+    investigation = opened.to_numpy()[file_of]
+    charged_file = days_after(rng, opened, 60, 300).where(rng.random(files) < 0.62)
+    charged_file = charged_file.where(charged_file <= data_end)
+    prosecution = pd.Series(charged_file.to_numpy()[file_of]).where(rng.random(n) < 0.92)
+    verdict_file = days_after(rng, charged_file, 120, 480).where(rng.random(files) < 0.85)
+    verdict_date = pd.Series(verdict_file.to_numpy()[file_of]).where(prosecution.notna())
     verdict_date = verdict_date.where(verdict_date <= data_end)
     has_verdict = verdict_date.notna().to_numpy()
     verdict = np.where(
@@ -693,9 +900,10 @@ def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
         np.where(prosecution.notna(), "pending", None),
     )
     convicted = verdict == "convicted"
+    investigated = pd.Series(investigation)
     dropped = (
         prosecution.isna()
-        & (data_end - investigation > pd.Timedelta(days=300))
+        & (data_end - investigated > pd.Timedelta(days=300))
         & (rng.random(n) < 0.7)
     )
     on_trial = prosecution.notna() & (data_end - prosecution > pd.Timedelta(days=90))
@@ -705,15 +913,24 @@ def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
         ["appeal", "verdict", "trial", "prosecution", "closed"],
         "investigation",
     )
-    victims = 1 + rng.poisson(1.2, n)
-    compensated = np.where(convicted, rng.binomial(victims, 0.18 + 0.2 * progress), 0)
-    sentence = np.clip(np.round(rng.lognormal(np.log(40), 0.7, n)), 3, 240).astype(int)
-    return pd.DataFrame(
+    sentence_type = np.where(
+        convicted, pick(rng, {"custodial": 65, "suspended": 25, "fine": 10}, n), None
+    )
+    months = np.clip(np.round(rng.lognormal(np.log(40), 0.7, n)), 3, 240).astype(int)
+    with_months = np.isin(sentence_type, ["custodial", "suspended"])
+    defendant = np.array(ids("D", n), dtype=object)
+    again = np.flatnonzero(rng.random(n) < 0.04)
+    for position in again[again > 10]:  # charged again in a later file
+        defendant[position] = defendant[rng.integers(0, position - 5)]
+    frame = pd.DataFrame(
         {
             "legal_case_id": ids("L", n),
+            "case_file_id": [f"CF-{i + 1:05d}" for i in file_of],
+            "defendant_id": defendant,
             "investigation_date": investigation,
             "defendant_sex": pick(rng, {"male": 74, "female": 26}, n),
             "defendant_nationality": pick(rng, {"MD": 82, "UA": 6, "RO": 5, "TR": 4, "RU": 3}, n),
+            "is_public_official": rng.random(n) < 0.05,
             "exploitation_type": pick(
                 rng,
                 {
@@ -723,25 +940,116 @@ def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
                     "forced_criminality": 6,
                     "other": 3,
                 },
-                n,
-            ),
+                files,
+            )[file_of],
             "stage": stage,
             "prosecution_date": prosecution,
             "verdict_date": verdict_date,
             "verdict": verdict,
-            "sentence_months": pd.Series(sentence).convert_dtypes().where(convicted),
-            "is_cross_border": rng.random(n) < 0.22,
-            "has_financial_investigation": rng.random(n) < 0.15 + 0.35 * progress,
-            "victims_count": victims,
-            "victims_supported": rng.binomial(victims, 0.5 + 0.4 * progress),
-            "victims_compensated": pd.Series(compensated).convert_dtypes().where(has_verdict),
-            "victims_penalised": rng.binomial(victims, 0.03),
+            "conviction_statute": np.where(
+                convicted, pick(rng, {"trafficking": 8, "other_offence": 2}, n), None
+            ),
+            "sentence_type": sentence_type,
+            "sentence_months": pd.Series(months).convert_dtypes().where(with_months),
+            "is_cross_border": (rng.random(files) < 0.22)[file_of],
+            "has_financial_investigation": (
+                rng.random(files) < 0.15 + 0.35 * np.linspace(0, 1, files)
+            )[file_of],
         }
     )
+    return frame
 
 
-def milestones(rows: list[tuple]) -> pd.DataFrame:
-    """Milestones from (type, description, pillar, achieved, target, partner) rows; ids in order."""
+def victims_in_proceedings(rng, defendants: pd.DataFrame, data_end, start) -> tuple:
+    """The victims of each case file (their own rows, not counts on each defendant) and the project's
+    register of them as cases; returns (cases, victim_participation)."""
+    files = defendants.groupby("case_file_id", sort=True).agg(
+        opened=("investigation_date", "min"),
+        verdict=("verdict_date", "min"),
+        convicted=("verdict", lambda v: (v == "convicted").any()),
+    )
+    sizes = 1 + rng.poisson(1.0, len(files))
+    file_of = np.repeat(np.arange(len(files)), sizes)
+    n = len(file_of)
+    progress = np.linspace(0, 1, n)
+    opened = files["opened"].to_numpy()[file_of]
+    joined = pd.Series(opened) + pd.to_timedelta(rng.integers(10, 90, n), unit="D")
+    keep = (joined <= data_end).to_numpy()
+    file_of, progress, joined = file_of[keep], progress[keep], joined[keep].reset_index(drop=True)
+    n = len(file_of)
+    verdict = pd.Series(files["verdict"].to_numpy()[file_of])
+    withdrew = (rng.random(n) < 0.18 - 0.1 * progress) & (
+        verdict.isna() | (verdict - joined > pd.Timedelta(days=30))
+    )
+    until = verdict.fillna(data_end)
+    withdrawal = joined + pd.to_timedelta(
+        rng.random(n) * (until - joined).dt.days.clip(lower=1), unit="D"
+    ).dt.floor("D")
+    concluded = verdict.where(~withdrew)
+    awarded = (
+        files["convicted"].to_numpy()[file_of]
+        & concluded.notna()
+        & (rng.random(n) < 0.2 + 0.25 * progress)
+    )
+    amount = np.round(rng.lognormal(np.log(60000), 0.6, n), -2)
+    paid_share = pick(rng, {0.0: 4, 0.3: 2, 1.0: 4}, n).astype(float)
+    person = np.array(ids("V", n), dtype=object)
+    again = np.flatnonzero(rng.random(n) < 0.05)
+    for position in again[again > 10]:  # a victim who testifies in a second case file
+        person[position] = person[rng.integers(0, position - 5)]
+    sex = pick(rng, {"female": 70, "male": 30}, n)
+    age = ages(rng, n, 27, 8, 15, 60)
+    participation = pd.DataFrame(
+        {
+            "participation_id": ids("VP", n),
+            "case_file_id": files.index.to_numpy()[file_of],
+            "case_id": person,
+            "person_id": person,
+            "sex": sex,
+            "age": age,
+            "role": pick(rng, {"witness": 5, "injured_party": 3, "civil_party": 2}, n),
+            "joined_date": joined,
+            "has_protection_support": rng.random(n) < 0.45 + 0.4 * progress,
+            "has_withdrawn": withdrew,
+            "withdrawal_date": withdrawal.where(withdrew),
+            "concluded_date": concluded,
+            "compensation_awarded_date": concluded.where(awarded),
+            "compensation_awarded_amount": pd.Series(amount).where(awarded),
+            "compensation_paid_amount": pd.Series(amount * paid_share).where(awarded),
+        }
+    )
+    first = participation.drop_duplicates("person_id")
+    identified = (
+        first["joined_date"] - pd.to_timedelta(rng.integers(5, 60, len(first)), unit="D")
+    ).clip(lower=start)
+    m = len(first)
+    penalised = rng.random(m) < 0.06
+    cases = pd.DataFrame(
+        {
+            "case_id": first["case_id"].to_numpy(),
+            "person_id": first["person_id"].to_numpy(),
+            "identification_date": identified.to_numpy(),
+            "sex": first["sex"].to_numpy(),
+            "age": first["age"].to_numpy(),
+            "nationality": pick(rng, {"MD": 90, "UA": 6, "RO": 4}, m),
+            "exploitation_type": pick(
+                rng, {"sexual_exploitation": 55, "forced_labour": 35, "forced_begging": 10}, m
+            ),
+            "identified_by": pick(rng, {"police": 6, "ngo": 3, "hotline": 1}, m),
+            "trafficking_status": pick(rng, {"actual": 9, "possible": 1}, m),
+            "status_decided_by": "court_or_prosecution",
+            "is_penalised": penalised,
+            "penalised_date": pd.Series(
+                identified.to_numpy() - pd.to_timedelta(rng.integers(0, 30, m), unit="D")
+            ).where(penalised),
+        }
+    )
+    return cases, participation
+
+
+def milestones(rows: list[tuple], **columns) -> pd.DataFrame:
+    """Milestones from (type, description, pillar, achieved, target, partner) rows; ids in order.
+    `columns` are further columns, as {row number: value} (the others empty)."""
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -753,8 +1061,11 @@ def milestones(rows: list[tuple]) -> pd.DataFrame:
             "partner_type",
         ],
     )
-    for column in ("achieved_date", "target_date"):
-        frame[column] = pd.to_datetime(frame[column])
+    for name, values in columns.items():
+        frame[name] = pd.Series(values, index=list(values), dtype=object).reindex(frame.index)
+    for column in ("achieved_date", "target_date", "valid_until_date"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column])
     frame.insert(0, "milestone_id", [f"M-{i:02d}" for i in range(1, len(frame) + 1)])
     return frame
 
@@ -796,10 +1107,15 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
         id_prefix="TF",
     )
     activities, participants = renumber(pd.concat([trainings, task_force]), trainees, "ACT")
+    participants = with_people(rng, participants)
+    defendants = legal_cases(rng, spans, data_end, per_quarter=14)
+    victims, participation = victims_in_proceedings(rng, defendants, data_end, spans[0][0])
     return {
         "activities": activities,
         "participants": participants,
-        "legal_cases": legal_cases(rng, spans, data_end, per_quarter=14),
+        "legal_cases": defendants,
+        "victim_participation": participation,
+        "cases": victims,
         "milestones": milestones(
             [
                 (
@@ -827,6 +1143,14 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
                     "NGO",
                 ),
                 (
+                    "agreement_ratified",
+                    "Bilateral agreement on joint investigation teams in force",
+                    "prosecution",
+                    "2025-09-01",
+                    "2025-12-31",
+                    "foreign government",
+                ),
+                (
                     "policy_adopted",
                     "Guidelines on financial investigations in trafficking cases",
                     "prosecution",
@@ -842,7 +1166,8 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
                     "2026-12-31",
                     "government",
                 ),
-            ]
+            ],
+            is_palermo_compliant={1: True},
         ),
     }
 
@@ -885,6 +1210,32 @@ def renumber(activities: pd.DataFrame, participants: pd.DataFrame, prefix: str):
     return activities, participants
 
 
+def with_people(rng, participants: pd.DataFrame, share: float = 0.1) -> pd.DataFrame:
+    """Person ids for the participation records: about `share` of them are a person who already took
+    part (same sex and group), so that people trained twice are counted once."""
+    person = np.array(ids("N", len(participants)), dtype=object)
+    groups = participants["target_group"].astype(str) + "/" + participants["sex"].astype(str)
+    first_of = {}
+    for position, group in enumerate(groups):
+        earlier = first_of.setdefault(group, [])
+        if earlier and rng.random() < share:
+            person[position] = person[earlier[rng.integers(0, len(earlier))]]
+        earlier.append(position)
+    return participants.assign(person_id=person)
+
+
+def training_followups(rng, participants: pd.DataFrame, trainings: set, data_end) -> pd.DataFrame:
+    """A follow-up call to most trainees two to seven months after the training: do they apply it?"""
+    trained = participants["activity_id"].isin(trainings) & participants["has_completed"]
+    n = len(participants)
+    date = participants["completion_date"] + pd.to_timedelta(rng.integers(60, 210, n), unit="D")
+    called = trained & (rng.random(n) < 0.6) & (date <= data_end)
+    return participants.assign(
+        followup_date=date.where(called),
+        is_applying_skills=pd.Series(rng.random(n) < 0.55).where(called),
+    )
+
+
 # ---------------------------------------------------------------- project.yaml
 
 
@@ -911,6 +1262,8 @@ def indicator(
     life_of_project: float,
     disaggregations=(),
     comments=None,
+    target_rationale: str | None = None,
+    data_quality_assessment: dict | None = None,
 ) -> dict:
     entry = {
         "id": indicator_id,
@@ -921,6 +1274,12 @@ def indicator(
     }
     if comments:
         entry["comments"] = comments
+    if target_rationale:
+        entry["target_rationale"] = target_rationale
+    if data_quality_assessment:
+        entry["data_quality_assessment"] = {
+            key: dt.date.fromisoformat(value) for key, value in data_quality_assessment.items()
+        }
     return entry
 
 
@@ -1177,6 +1536,39 @@ def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
                     "PART-03", "OP2.3", 0, "2024-07-01", per_quarter(labels, 3), 36, ["location"]
                 ),
                 indicator("PART-04", "OP2.3", 40, "2024-06-30", per_quarter(labels, 50), 50),
+                indicator(
+                    "PREV-25",
+                    "OP1.2",
+                    0,
+                    "2024-07-01",
+                    per_quarter(labels, 220, 110),
+                    2300,
+                    ["sex", "location"],
+                ),
+                indicator(
+                    "PREV-21",
+                    "OC2",
+                    35,
+                    "2024-06-30",
+                    per_quarter(labels, 55),
+                    60,
+                    ["sex", "target_group"],
+                    target_rationale="Half of the trainees applying what they learned within six "
+                    "months is what the partners' earlier trainings reached at best.",
+                ),
+                indicator("PREV-23", "OC1", 30, "2024-06-30", {endline: 45}, 45, ["sex"]),
+                indicator("PREV-18", "OC1", 12, "2024-06-30", {endline: 8}, 8, ["sex"]),
+                indicator("PREV-22", "OC1", 40, "2024-06-30", {endline: 70}, 70),
+                indicator(
+                    "PREV-24",
+                    "OC1",
+                    18,
+                    "2024-08-15",
+                    {baseline: 18, endline: 12},
+                    12,
+                    ["sex", "child_age_band"],
+                    data_quality_assessment={"last_date": "2024-09-30", "next_date": "2027-04-30"},
+                ),
             ],
             "sources": {
                 "activities": {
@@ -1272,6 +1664,7 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
     data_end = spans[-1][1]
     cases = protection_cases(rng, spans, data_end, raid_quarter=6)
     services = protection_services(rng, cases, data_end)
+    visits = follow_ups(rng, cases, data_end)
     meetings = monthly_meetings(
         rng,
         spans,
@@ -1438,10 +1831,76 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
                     ["service_type"],
                 ),
                 indicator("PROT-21", "OC3", 45, "2023-09-30", per_quarter(labels, 50), 55, ["sex"]),
+                indicator(
+                    "PROT-27",
+                    "OP2.1",
+                    120,
+                    "2023-09-30",
+                    per_quarter(labels, 60, 40),
+                    480,
+                    ["new_or_continuing", "sex", "child_adult"],
+                    target_rationale="Shelter places, counsellors and case workers funded per quarter; "
+                    "continuing survivors take part of the capacity from the second year.",
+                ),
+                indicator(
+                    "PROT-31",
+                    "OC1",
+                    6,
+                    "2023-09-30",
+                    per_quarter(labels, 3),
+                    3,
+                    ["sex"],
+                    target_rationale="The referral SOP asks for a first service within three days.",
+                ),
+                indicator("PROT-32", "OC1", 70, "2023-09-30", per_quarter(labels, 85), 85, ["sex"]),
+                indicator(
+                    "PROT-33", "OC2", 20, "2023-09-30", per_quarter(labels, 30), 30, ["nationality"]
+                ),
+                indicator(
+                    "PROT-34",
+                    "OP1.2",
+                    30,
+                    "2023-09-30",
+                    per_quarter(labels, 60),
+                    70,
+                    ["identified_by"],
+                ),
+                indicator(
+                    "PROT-37",
+                    "OP1.2",
+                    140,
+                    "2023-09-30",
+                    per_quarter(labels, 150),
+                    150,
+                    ["child_adult"],
+                    target_rationale="The caseload the funded case workers can hold (25 each).",
+                ),
+                indicator(
+                    "PROT-28",
+                    "OC3",
+                    8,
+                    "2023-09-30",
+                    {label: 5 for label in labels if label.endswith("Q4")},
+                    5,
+                    ["sex"],
+                    target_rationale="Partners' re-identification records of the two years before "
+                    "the project; the target halves re-trafficking within 12 months.",
+                ),
+                indicator(
+                    "PROT-30",
+                    "OC3",
+                    45,
+                    "2023-09-30",
+                    per_quarter(labels, 55),
+                    60,
+                    ["sex"],
+                    data_quality_assessment={"last_date": "2025-06-15", "next_date": "2026-06-15"},
+                ),
             ],
             "sources": {
                 "cases": {"file": "cases.csv"},
                 "services": {"file": "services.csv", "values": {"service_type": SERVICE_CODES}},
+                "follow_ups": {"file": "follow_ups.csv"},
                 "activities": {"file": "case_conferences.csv"},
             },
             "privacy": {"min_cell_size": 5},
@@ -1467,10 +1926,11 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
         }
     )
     return document, {
-        "cases.csv": csv_bytes(standard(cases, "cases")),
+        "cases.csv": csv_bytes(standard(cases.drop(columns=MULTI_VALUED_PENDING), "cases")),
         "services.csv": csv_bytes(
             own_format(standard(services, "services"), document["sources"]["services"])
         ),
+        "follow_ups.csv": csv_bytes(standard(visits, "follow_ups")),
         "case_conferences.csv": csv_bytes(standard(meetings, "activities")),
     }
 
@@ -1486,6 +1946,7 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
         "2023-01-01",
         "2026-12-31",
         ("XX-SYNTH-CJSR", "21"),
+        currency="MDL",
     )
     labels = calendar_labels(document)
     spans = quarters("2023-01-01", 15)
@@ -1595,7 +2056,7 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
                     "2022-12-31",
                     per_quarter(labels, 3, 1),
                     45,
-                    ["defendant_nationality"],
+                    ["exploitation_type"],
                 ),
                 indicator("PROS-17", "OC2", 10, "2022-12-31", per_quarter(labels, 30), 40),
                 indicator(
@@ -1605,43 +2066,64 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
                     "2022-12-31",
                     per_quarter(labels, 70),
                     80,
-                    ["exploitation_type"],
+                    ["sex", "role"],
                 ),
                 indicator(
-                    "PROS-14", "OC3", 10, "2022-12-31", per_quarter(labels, 25), 30, ["verdict"]
+                    "PROS-14", "OC3", 10, "2022-12-31", per_quarter(labels, 25), 30, ["role"]
                 ),
                 indicator("PROS-15", "OC3", 6, "2022-12-31", per_quarter(labels, 1), 10),
+                indicator(
+                    "PROS-18",
+                    "OC2",
+                    540,
+                    "2022-12-31",
+                    per_quarter(labels, 450),
+                    450,
+                    target_rationale="The prosecution service's plan to bring first-instance "
+                    "trafficking trials under 15 months.",
+                ),
+                indicator("PROS-19", "OC2", 35, "2022-12-31", per_quarter(labels, 50), 50),
+                indicator("PROS-20", "OP3.1", 20, "2022-12-31", per_quarter(labels, 10), 10),
+                indicator("PROS-21", "OC2", 1, "2022-12-31", {}, 6),
+                indicator("PROS-23", "OC2", 0, "2022-12-31", {}, 2),
+                indicator("PROS-24", "OC2", 70, "2022-12-31", per_quarter(labels, 85), 85),
+                indicator(
+                    "PROS-25",
+                    "OC3",
+                    0,
+                    "2022-12-31",
+                    {},
+                    1_500_000,
+                    data_quality_assessment={"last_date": "2025-03-20", "next_date": "2026-03-20"},
+                ),
+                indicator("PROS-26", "OC3", 20, "2022-12-31", per_quarter(labels, 50), 50),
             ],
             "sources": {
                 "activities": {"file": "activities.csv"},
                 "participants": {"file": "participants.csv"},
                 "legal_cases": {"file": "legal_cases.xlsx", "sheet": "Defendants"},
+                "victim_participation": {"file": "legal_cases.xlsx", "sheet": "Victims"},
+                "cases": {"file": "victims.csv"},
                 "milestones": {"file": "milestones.csv"},
             },
             "privacy": {"min_cell_size": 5},
             "quality_rules": [
                 rule(
-                    "supported_within_victims",
-                    "victim-witnesses supported cannot outnumber victims",
+                    "paid_within_awarded",
+                    "compensation paid cannot exceed compensation awarded",
                     aggregate(
-                        "legal_cases",
-                        "investigation_date",
+                        "victim_participation",
+                        "compensation_awarded_date",
                         measure="sum",
-                        column="victims_supported",
+                        column="compensation_paid_amount",
                     ),
                     "<=",
                     aggregate(
-                        "legal_cases", "investigation_date", measure="sum", column="victims_count"
+                        "victim_participation",
+                        "compensation_awarded_date",
+                        measure="sum",
+                        column="compensation_awarded_amount",
                     ),
-                ),
-                rule(
-                    "compensated_within_victims",
-                    "victims compensated cannot outnumber victims",
-                    aggregate(
-                        "legal_cases", "verdict_date", measure="sum", column="victims_compensated"
-                    ),
-                    "<=",
-                    aggregate("legal_cases", "verdict_date", measure="sum", column="victims_count"),
                 ),
                 PARTICIPANTS_ADD_UP,
             ],
@@ -1650,10 +2132,15 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
     workbook = Workbook()
     fill_sheet(workbook.active, standard(tables["legal_cases"], "legal_cases"))
     workbook.active.title = "Defendants"
+    fill_sheet(
+        workbook.create_sheet("Victims"),
+        standard(tables["victim_participation"], "victim_participation"),
+    )
     return document, {
         "activities.csv": csv_bytes(standard(tables["activities"], "activities")),
         "participants.csv": csv_bytes(standard(tables["participants"], "participants")),
         "legal_cases.xlsx": xlsx_bytes(workbook),
+        "victims.csv": csv_bytes(standard(tables["cases"], "cases")),
         "milestones.csv": csv_bytes(standard(tables["milestones"], "milestones")),
     }
 
@@ -1716,7 +2203,10 @@ HTCDS_COLUMNS = (  # (field name, label): the HTCDS v2 Excel template's order, t
     ("cas_CaseOpenDate", "Case Open Date"),
     ("cas_CaseCloseDate", "Case Close Date"),
     ("vic_AgeWhenTrafficked", "Age when Trafficked"),
+    ("prs_Birthdate", "Birthdate"),
     ("hte_Country", "Country"),
+    ("is_referred_through_nrm", "Referred through the NRM"),
+    ("is_identified_by_trained_stakeholder", "Identified by a trained officer"),
 )
 HTCDS_NAMES = {  # HTCDS picklist value names that are not simply our category in CamelCase
     "ngo": "NGO",
@@ -1832,7 +2322,15 @@ def htcds_cases(rng, spans, data_end) -> pd.DataFrame:
             "cas_Status": status,
             "cas_ReferringOrganisation": pd.Series(
                 pick(
-                    rng, {"Policía Nacional Civil": 2, "Ministerio Público": 2, "Partner NGO": 1}, n
+                    rng,
+                    {
+                        "Policía Nacional Civil": 4,
+                        "Ministerio Público": 4,
+                        "Procuraduría General de la Nación": 2,
+                        "Inspección General de Trabajo": 1,
+                        "Partner NGO": 2,
+                    },
+                    n,
                 )
             ).where(referred_in),
             "cas_IncomingReferralDate": opened.where(referred_in),
@@ -1847,8 +2345,19 @@ def htcds_cases(rng, spans, data_end) -> pd.DataFrame:
             "cas_Id": ids("C", n),
             "cas_CaseOpenDate": opened,
             "cas_CaseCloseDate": closed.where(is_closed),
-            "vic_AgeWhenTrafficked": blank(rng, cases["age"], 0.04),
+            "vic_AgeWhenTrafficked": blank(rng, cases["age"] - rng.integers(0, 3, n), 0.04),
+            "prs_Birthdate": blank(
+                rng,
+                opened
+                - pd.to_timedelta(
+                    cases["age"] * 365.25 + rng.integers(1, 360, n), unit="D"
+                ).dt.floor("D"),
+                0.05,
+            ),
             "hte_Country": cases["country_of_exploitation"],
+            "is_referred_through_nrm": referred_in
+            & (rng.random(n) < 0.5 + 0.4 * np.linspace(0, 1, n)),
+            "is_identified_by_trained_stakeholder": rng.random(n) < 0.3,
         }
     )
 
@@ -1891,7 +2400,25 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
         "2026-12-31",
         ("XX-SYNTH-CITP", "10"),
     )
-    document["context"] = {"population": 18_100_000}
+    document["reporting"]["currency"] = "GTQ"
+    document["context"] = {
+        "population": {  # projections of the national statistics institute (synthetic)
+            "total": 18_100_000,
+            "by": {
+                "sex": {"female": 9_240_000, "male": 8_860_000},
+                "child_adult": {"child": 7_200_000, "adult": 10_900_000},
+                "age_group": {
+                    "0-11": 4_900_000,
+                    "12-17": 2_300_000,
+                    "18-24": 2_400_000,
+                    "25-34": 2_900_000,
+                    "35-49": 2_900_000,
+                    "50+": 2_700_000,
+                },
+            },
+            "total_for": ["exploitation_group"],
+        }
+    }
     labels = calendar_labels(document)
     spans = quarters("2024-01-01", 11)
     n = len(spans)
@@ -1967,6 +2494,7 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
         pd.concat([responder_trainees, justice_trainees]),
         "ACT",
     )
+    participants = with_people(rng, participants)
     cases = htcds_cases(rng, spans, spans[-1][1])
     document.update(
         {
@@ -2041,7 +2569,13 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                     ["sex", "child_adult", "nationality", "exploitation_type"],
                 ),
                 indicator(
-                    "PROT-03", "OC2", 0.5, "2023-12-31", per_quarter(labels, 0.12), 1.4, ["sex"]
+                    "PROT-03",
+                    "OC2",
+                    0.5,
+                    "2023-12-31",
+                    {label: 0.45 for label in labels if label.endswith("Q4")},
+                    1.4,
+                    ["sex", "age_group", "exploitation_group"],
                 ),
                 indicator(
                     "PROT-06",
@@ -2101,6 +2635,30 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                     1,
                     comments={"2026-Q3": "Members selected; the first meeting moved to November."},
                 ),
+                indicator("PART-06", "OC4", 1, "2023-12-31", {}, 1),
+                indicator(
+                    "PART-15",
+                    "OC4",
+                    38_000_000,
+                    "2023-12-31",
+                    {"2024-Q1": 42_000_000, "2025-Q1": 45_000_000, "2026-Q1": 48_000_000},
+                    135_000_000,
+                    ["institution"],
+                    target_rationale="The multi-year budget framework agreed with the Ministry of "
+                    "Finance for SVET.",
+                ),
+                indicator("PART-16", "OC4", 80, "2023-12-31", {"2024-Q4": 85, "2025-Q4": 90}, 90),
+                indicator("PROT-34", "OC4", 10, "2023-12-31", per_quarter(labels, 30), 40),
+                indicator("PROT-35", "OC4", 2, "2023-12-31", per_quarter(labels, 4), 5),
+                indicator(
+                    "PROT-36",
+                    "OP2.1",
+                    0,
+                    "2024-01-01",
+                    per_quarter(labels, 6, 3),
+                    70,
+                    ["sex", "identified_by"],
+                ),
             ],
             "sources": {
                 "cases": {"file": "casos_htcds.xlsx", "format": "htcds", "sheet": "Case Sheet"},
@@ -2138,6 +2696,7 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                 },
                 "activities": {"file": "actividades.csv"},
                 "milestones": {"file": "hitos.csv"},
+                "budgets": {"file": "presupuesto.csv"},
             },
             "privacy": {"min_cell_size": 11},
             "quality_rules": [
@@ -2251,15 +2810,65 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                             "2026-12-31",
                             "government",
                         ),
-                    ]
+                        (
+                            "national_action_plan",
+                            "National public policy against trafficking 2020-2024",
+                            "partnership",
+                            "2024-01-01",
+                            None,
+                            "government",
+                        ),
+                        (
+                            "coordination_body_action",
+                            "Petén network launched a referral pathway for migrant children",
+                            "protection",
+                            "2025-10-20",
+                            None,
+                            "government",
+                        ),
+                    ],
+                    coordination_body={
+                        4: "Comisión Interinstitucional",
+                        6: "Comisión Interinstitucional",
+                        11: "Red departamental de Petén",
+                    },
+                    valid_until_date={9: "2031-12-31", 10: "2024-12-31"},
                 ),
                 "milestones",
             )
         ),
+        "presupuesto.csv": csv_bytes(standard(public_budget(), "budgets")),
     }
 
 
-def team_indicator(indicator_id, name, pillar, area, definition, disaggregations) -> dict:
+def public_budget() -> pd.DataFrame:
+    """Anti-trafficking lines of the national and two municipal budgets, one row per line and year."""
+    rows = [
+        ("SVET", 2024, 42_000_000, 37_380_000),
+        ("SVET", 2025, 45_500_000, 41_860_000),
+        ("SVET", 2026, 48_000_000, 30_240_000),
+        ("Municipalidad de Guatemala", 2025, 1_200_000, 1_020_000),
+        ("Municipalidad de Flores", 2026, 400_000, None),
+    ]
+    frame = pd.DataFrame(rows, columns=["institution", "year", "allocated_amount", "spent_amount"])
+    frame.insert(0, "budget_id", [f"B-{i:02d}" for i in range(1, len(frame) + 1)])
+    frame["budget_year_start_date"] = pd.to_datetime(frame["year"].astype(str) + "-01-01")
+    frame["budget_year_end_date"] = pd.to_datetime(frame["year"].astype(str) + "-12-31")
+    frame["description"] = "Victim services, shelters and prevention campaigns"
+    return frame.drop(columns="year")
+
+
+def team_indicator(
+    indicator_id,
+    name,
+    pillar,
+    area,
+    definition,
+    disaggregations,
+    counts,
+    counting_unit,
+    double_counting,
+) -> dict:
     """An entry of the NGO's own catalogue file: a count it reports from its tally sheets."""
     return {
         "id": indicator_id,
@@ -2276,6 +2885,17 @@ def team_indicator(indicator_id, name, pillar, area, definition, disaggregations
         "disaggregations": disaggregations,
         "references": ["Coast Survivors Outreach M&E plan"],
         "iati_measure": "unit",
+        "counts": counts,
+        "counting_unit": counting_unit,
+        "double_counting": double_counting,
+        "collected_by": "Centre staff and community facilitators, on the tally sheets",
+        "reported_by": "The programme coordinator, who signs the quarterly tally sheet",
+        "collection_timing": "Tallied daily, totalled at the end of each quarter",
+        "reporting_lag": "15 days after the end of the quarter",
+        "data_limitations": "Tally sheets hold no names, so a person counted twice cannot be found.",
+        "target_rationale": "The centre's staffing and the donor's agreed workplan.",
+        "baseline_timeframe": "The last quarter before the grant.",
+        "change_log": [{"date": dt.date(2024, 9, 15), "change": "Added for the small grant."}],
         "method": {"measure": "reported"},
         "rollup": "sum",
     }
@@ -2290,6 +2910,9 @@ TEAM_CATALOGUE = [
         "People identified as (possible) victims of trafficking who received at least one service at the "
         "drop-in centre during the quarter, counted once per quarter.",
         ["sex", "child_adult"],
+        "people",
+        "one survivor assisted",
+        "A survivor is ticked once per quarter on the centre's register.",
     ),
     team_indicator(
         "CSO-02",
@@ -2298,6 +2921,9 @@ TEAM_CATALOGUE = [
         "awareness raising",
         "Facilitated community meetings on recruitment risks and safe work abroad.",
         ["location"],
+        "events",
+        "one community dialogue",
+        "Each dialogue has one sign-in sheet.",
     ),
     team_indicator(
         "CSO-03",
@@ -2306,6 +2932,9 @@ TEAM_CATALOGUE = [
         "awareness raising",
         "Attendance at the community dialogues, from the sign-in sheets.",
         ["sex"],
+        "people",
+        "one attendance at a dialogue",
+        "A person attending two dialogues is counted twice (attendances).",
     ),
 ]
 KE_WARDS = {"Mombasa": 4, "Kilifi": 3, "Kwale": 2}

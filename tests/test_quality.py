@@ -472,8 +472,8 @@ def test_completeness_chart_leaves_out_columns_never_filled():
     [
         (
             "justice_for_survivors",
-            "passed, 0 error(s), 1 warning(s)",
-            "victims_compensated",
+            "passed, 0 error(s), 6 warning(s)",
+            "is_palermo_compliant",
         ),  # completeness table
         ("broken", "failed, 1 error(s), 0 warning(s)", "is not a number"),  # problems table
     ],

@@ -203,7 +203,7 @@ def test_cli_internal_csv_and_iptt(project_dir):
     result = invoke(project_dir, "--period", "2025-Q1", "--audience", "internal", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("project_id,indicator_id,period,")
-    assert ",male,3.0," in result.output and ",internal," in result.output
+    assert ",male,False,3.0," in result.output and ",internal," in result.output
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "iptt")
     assert "life_of_project actual" in result.output.splitlines()[1]
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "summary", "--format", "csv")

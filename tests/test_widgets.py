@@ -89,7 +89,7 @@ def test_step1_open_fills_every_step(app, project_dir):
     assert [o["id"] for o in app.chain] == ["outcome-1"]
     assert list(app.selected) == ["PROT-02", "PROT-10"]
     assert app.card("PROT-02")[1].value is True
-    assert app.pillar_tabs.titles[1] == "Protection (26, 2 selected)"
+    assert app.pillar_tabs.titles[1] == "Protection (37, 2 selected)"
 
 
 def test_step1_new_project_never_overwrites(app, project_dir):
@@ -193,7 +193,7 @@ def test_step2_removing_a_result_unlinks_its_indicators(app, project_dir):
 
 # -- step 3: indicators per pillar ----------------------------------------------------------------
 def test_step3_filters_narrow_the_cards(app):
-    assert len(app.visible_cards("protection")) == 26
+    assert len(app.visible_cards("protection")) == 37
     app.search.value = "shelter"
     assert app.visible_cards("protection") == [
         "PROT-06",
@@ -253,7 +253,7 @@ def test_step3_select_and_attach_to_a_result(app, project_dir):
     assert app.selected["PROT-06"]["result"] == "outcome-1"
     assert app.selected["PROT-06"]["disaggregations"] == ["sex", "age_group"]
     assert "ctlib-card-selected" in card._dom_classes
-    assert app.pillar_tabs.titles[1] == "Protection (26, 3 selected)"
+    assert app.pillar_tabs.titles[1] == "Protection (37, 3 selected)"
     app.card("PROT-10")[1].value = False
     app.save_button.click()
     saved = read_yaml(project_dir / "project.yaml")["indicators"]
@@ -460,8 +460,12 @@ def test_explore_indicator_value_trend_and_every_disaggregation(explore):
         "age_group",
         "child_adult",
         "nationality",
+        "trafficking_status",
         "exploitation_type",
+        "exploitation_types",
+        "exploitation_group",
         "identified_by",
+        "is_identified_by_trained_stakeholder",
         "location",
     }
     assert "identified by" in explore.disaggregation_chart.spec["description"]
@@ -494,6 +498,8 @@ def rows_expected(rows, method) -> tuple:
         return None, rows[method.column].notna().sum()
     if measure == "change":
         return rows["improved"].sum(), len(rows)
+    if measure == "days_in_period":
+        return rows["days_in_period"].sum(), None
     return part("in_numerator", method.numerator), part("in_denominator", method.denominator)
 
 

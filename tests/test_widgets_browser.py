@@ -44,7 +44,7 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
         page.get_by_role("tab", name=re.compile(r"^Protection")).click()
         page.get_by_label("Select PROT-03").check()
         page.get_by_label("Select PROT-04").check()
-        page.get_by_role("tab", name=f"Protection (26, {protection + 2} selected)").wait_for()
+        page.get_by_role("tab", name=f"Protection (37, {protection + 2} selected)").wait_for()
 
         page.get_by_role("tab", name="5 Baselines & targets").click()
         target = page.locator(".ctlib-target-PROT-04-life_of_project input")
