@@ -107,7 +107,7 @@ def test_the_dashboard_draws_offline_and_shows_no_case_data(page, server, tmp_pa
 
     content = page.content()
     assert not [case_id for case_id in sample_case_ids() if case_id in content]
-    assert counts_shown(page) > 10  # tiles and the first tab's table
+    assert counts_shown(page) >= 5  # counts of people: the tiles and the first tab's table
     assert page.request_log.outside == []
 
 
