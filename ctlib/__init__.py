@@ -52,6 +52,8 @@ _PUBLIC = {  # name -> the internal module that defines it
     "portfolio": "_publish.views",
     "run_report": "_publish.report",
     "run_batch": "_publish.report",
+    "open_report": "_publish.report_sections",
+    "Presentation": "_publish.presentation",
     # the apps behind the workbooks and the dashboard
     "PickIndicatorsApp": "_apps.picker",
     "ExploreApp": "_apps.explorer",

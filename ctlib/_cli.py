@@ -228,11 +228,13 @@ def results_command(project_dir, period, audience, fmt, view):
     from ._compute.engine import compute
     from ._compute.privacy import suppress
     from ._data.ingest import load_project_data
+    from ._format import csv_safe_frame
+    from ._publish.presentation import Presentation
     from ._publish.views import formatted, iptt, pillar_summary, results_table
 
     data = load_project_data(project_dir)
-    k = data.project.privacy.min_cell_size
-    results = suppress(compute(data, periods=period), k, audience)
+    presentation = Presentation.of(data, audience)
+    results = suppress(compute(data, periods=period), presentation.k, audience)
     for problem in results.problems:
         click.echo(f"{problem.severity.capitalize()}: {problem}", err=True)
     full_table = fmt == "csv"  # csv of the results view: every column, audience included
@@ -242,16 +244,11 @@ def results_command(project_dir, period, audience, fmt, view):
         "summary": lambda: pillar_summary(results, data.catalogue),
     }[view]()
     if fmt == "csv":
-        click.echo(shown.to_csv(index=False), nl=False)
+        click.echo(csv_safe_frame(shown).to_csv(index=False), nl=False)
         return
-    note = (
-        "internal: unsuppressed, not for sharing"
-        if audience == "internal"
-        else f"donor: counts under {k} hidden"
-    )
     periods = ", ".join(p.label for p in results.periods)
-    click.echo(f"{data.project.project.name} · {periods} · {note}")
-    click.echo(formatted(shown, k).to_string(index=False))
+    click.echo(f"{data.project.project.name} · {periods} · {presentation.audience_note()}")
+    click.echo(formatted(shown, presentation).to_string(index=False))
 
 
 @main.group()
@@ -350,7 +347,7 @@ def report(
 ):
     """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
     from ._errors import ReportError
-    from ._publish.report import one_line, run_batch, run_report, summary_table
+    from ._publish.report import index_name, one_line, run_batch, run_report, summary_table
 
     if (project_dir is None) == (data_dir is None):
         raise click.UsageError("give either PROJECT_DIR or --all DATA_DIR")
@@ -362,24 +359,24 @@ def report(
     options |= {"timeout": timeout, "resume": resume}
     if project_dir is not None:
         try:
-            outcome = run_report(project_dir, period, out_dir, **options)
+            run = run_report(project_dir, period, out_dir, **options)
         except CtlibError as error:
             raise ReportError(one_line(error)) from None
-        for note in outcome.notes:
+        for note in run.notes:
             click.echo(note, err=True)
-        verb = "unchanged, kept" if outcome.is_unchanged else "written to"
-        click.echo(f"Report {verb} {outcome.directory}")
+        verb = "unchanged, kept" if run.is_unchanged else "written to"
+        click.echo(f"Report {verb} {run.directory}")
         return
     if scheduler:
         from ._publish.cluster import dask_executor
 
         with dask_executor(scheduler) as executor:
-            outcomes = run_batch(data_dir, period, out_dir, executor=executor, **options)
+            runs = run_batch(data_dir, period, out_dir, executor=executor, **options)
     else:
-        outcomes = run_batch(data_dir, period, out_dir, jobs=jobs, **options)
-    click.echo(summary_table(outcomes))
-    click.echo(f"Index of the reports: {Path(out_dir) / 'index.html'}")
-    if not all(o.ok for o in outcomes):
+        runs = run_batch(data_dir, period, out_dir, jobs=jobs, **options)
+    click.echo(summary_table(runs))
+    click.echo(f"Index of the reports: {Path(out_dir) / index_name(audience)}")
+    if not all(r.ok for r in runs):
         sys.exit(1)
 
 

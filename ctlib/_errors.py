@@ -17,6 +17,7 @@ class Problem:
     value: object = None
     rule: str | None = None
     entry: str | None = None  # catalogue entry id or YAML path
+    period: str | None = None  # the reporting period a finding is about (quality checks)
     severity: str = "error"  # "error" or "warning"
 
     def location(self) -> str:
@@ -27,6 +28,8 @@ class Problem:
             parts.append(f"sheet {self.sheet!r}")
         if self.entry:
             parts.append(self.entry)
+        if self.period:
+            parts.append(self.period)
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

@@ -160,10 +160,8 @@ def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values
     assert [v.folder for v in app.shown] == ["coast_outreach", "safe_journeys"]
     notice, cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)
     assert BROKEN_NAME in notice  # under the tiles
-    assert BROKEN_NAME in cards and "cannot be used" in cards
-    assert (
-        "cases.csv, column &#x27;case_id&#x27;: some values break the rule “duplicate id”" in cards
-    )
+    assert BROKEN_NAME in cards and "did not pass the checks" in cards
+    assert "cases.csv, column &#x27;case_id&#x27;: an identifier is used more than once" in cards
     assert DUPLICATED_CASE not in page_text(app)
     assert BROKEN_NAME not in [label for label, _ in app.project.options]
 
@@ -228,7 +226,7 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
     assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.table.value
     assert app.period.value == "2026-Q1"  # kept: the new project has it too
     assert (
-        app.period.options[0] == ("2026-Q3 (latest)", "2026-Q3")
+        app.period.options[0] == ("2026-Q3 (Jul–Sep 2026, latest)", "2026-Q3")
         and app.period.options[-1][1] == LIFE_OF_PROJECT
     )
 

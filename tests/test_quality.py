@@ -135,7 +135,7 @@ def test_each_operator_compares_the_period_aggregates(operator, right, expected)
         0
     ]  # 4 cases in 2025-Q1
     assert (q1["left"], q1["right"], q1["status"]) == (4, right, expected)
-    q1_errors = [p for p in report.errors if p.message.startswith("2025-Q1:")]
+    q1_errors = [p for p in report.errors if p.period == "2025-Q1"]
     assert [p.rule for p in q1_errors] == (["r"] if expected == "failed" else [])
 
 
@@ -296,7 +296,7 @@ def test_default_rules_compare_cumulative_counts_and_catch_a_conviction_without_
     assert [(p.rule, p.severity) for p in report.errors] == [
         ("convictions_not_above_prosecutions", "error")
     ]
-    assert "2025-Q2" in report.errors[0].message and "2 <= 1" in report.errors[0].message
+    assert report.errors[0].period == "2025-Q2" and "2 <= 1" in report.errors[0].message
 
 
 def test_a_project_rule_replaces_the_default_of_the_same_name():
@@ -402,7 +402,10 @@ def test_outliers_flag_a_period_far_from_the_median():
         {"table": "cases", "period": "2026-Q1", "records": 30, "median": 10.0, "z_score": 26.98}
     ]
     [warning] = [p for p in report.warnings if p.rule == "outlier"]
-    assert warning.entry == "cases" and "2026-Q1: 30 records" in warning.message
+    assert (warning.entry, warning.period) == (
+        "cases",
+        "2026-Q1",
+    ) and "30 records" in warning.message
 
 
 def test_outliers_need_four_complete_periods_and_skip_the_unfinished_one():
@@ -424,7 +427,7 @@ def test_a_period_without_records_is_a_gap():
         }
     ]
     [warning] = [p for p in report.warnings if p.rule == "timeliness"]
-    assert "2025-Q3 (2025-07-01 … 2025-09-30): no records" in str(warning)
+    assert "cases, 2025-Q3: no records dated 2025-07-01 … 2025-09-30" in str(warning)
     assert not report.errors
 
 

@@ -182,6 +182,7 @@ def test_cli_results_table_hides_small_cells(project_dir):
         "target",
         "achievement",
         "status",
+        "unit",
     ]
     # total 12 of target 10 = 120 % → above; male 3 and unknown 1 are under 5 (two hidden: female 8 stays)
     assert lines[2].split() == [
@@ -192,11 +193,32 @@ def test_cli_results_table_hides_small_cells(project_dir):
         "12",
         "12",
         "10",
-        "120",
+        "120%",
         "above",
+        "count",
     ]
-    assert lines[3].split() == ["PROT-02", "2025-Q1", "sex", "female", "8", "8", "no", "target"]
-    assert lines[4].split() == ["PROT-02", "2025-Q1", "sex", "male", "<5", "<5", "<5", "suppressed"]
+    assert lines[3].split() == [
+        "PROT-02",
+        "2025-Q1",
+        "sex",
+        "female",
+        "8",
+        "8",
+        "no",
+        "target",
+        "count",
+    ]
+    assert lines[4].split() == [
+        "PROT-02",
+        "2025-Q1",
+        "sex",
+        "male",
+        "<5",
+        "<5",
+        "<5",
+        "suppressed",
+        "count",
+    ]
 
 
 def test_cli_internal_csv_and_iptt(project_dir):

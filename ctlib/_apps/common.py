@@ -1,4 +1,4 @@
-"""What both Apps share: the page style, page parameters, on-screen errors and the App base class."""
+"""What every App shares: page parameters, on-screen errors and the App base class."""
 
 from __future__ import annotations
 
@@ -11,31 +11,9 @@ from urllib.parse import parse_qs
 import ipywidgets as widgets
 
 from .._errors import CtlibError, Problem
+from .._publish.presentation import Presentation
 
 MAX_PROBLEMS_SHOWN = 8
-
-STYLE = """<style>
-.ctlib-app { max-width: 1100px; --jp-widgets-horizontal-tab-width: auto; }  /* tabs as wide as their titles */
-.ctlib-app .ctlib-message-error { background: #fdecea; border-left: 4px solid #D55E00; padding: 6px 10px; }
-.ctlib-app .ctlib-message-ok { background: #e8f5ee; border-left: 4px solid #009E73; padding: 6px 10px; }
-.ctlib-app .ctlib-message-info { background: #eef4fb; border-left: 4px solid #0072B2; padding: 6px 10px; }
-.ctlib-app .ctlib-guide { color: #333; margin: 4px 0 8px 0; }
-.ctlib-card { border: 1px solid #ccc; border-radius: 4px; padding: 4px 10px; margin: 4px 0; }
-.ctlib-card-selected { border: 2px solid #0072B2; background: #f5f9fd; }
-.ctlib-badge { display: inline-block; border: 1px solid #999; border-radius: 3px; padding: 0 5px;
-               margin-right: 4px; font-size: 90%; }
-.ctlib-area { font-weight: bold; margin: 10px 0 0 0; border-bottom: 1px solid #ddd; }
-.ctlib-table { border-collapse: collapse; margin: 4px 0 10px 0; }
-.ctlib-table th, .ctlib-table td { border: 1px solid #ccc; padding: 3px 8px; text-align: left;
-                                   vertical-align: top; }
-.ctlib-table th { background: #f0f0f0; }
-.ctlib-ok { color: #006b4f; }
-.ctlib-warn { color: #a34400; }
-.ctlib-grid-head { font-weight: bold; white-space: nowrap; font-size: 90%; }
-.ctlib-app .widget-html-content { line-height: 1.4; }
-.ctlib-scroll { overflow-x: auto; max-width: 100%; }
-.ctlib-scroll td, .ctlib-scroll th { white-space: nowrap; }
-</style>"""
 
 
 def page_parameters(**defaults):
@@ -60,15 +38,65 @@ def _query_string() -> str:
     return get_query_string() or ""
 
 
-def _on_screen(method):
-    """Run a callback; show a CtlibError or OSError as a message in the page instead of raising."""
+def on_screen(method):
+    """A public action of an App (save, reload, open …) that shows a CtlibError or OSError as a
+    message in the page instead of raising, also when called from notebook code."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
+        with self.errors_on_screen():
             return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _guide(text: str) -> widgets.HTML:
+    """A line of plain-language guidance at the top of a step."""
+    return widgets.HTML(f"<div class='ctlib-guide'>{text}</div>")
+
+
+class App:
+    """The base of every App, the workbooks' and the dashboard's.
+
+    It owns the root widget's display, the message line and how errors read there, and it is the
+    only way an App registers a callback: `on(control, handler)` and `on_click(button, handler)`
+    wrap every handler in `errors_on_screen` (a CtlibError or OSError becomes a message in the
+    page, never a traceback) and skip it while the App changes its own widgets (`quiet`).
+    """
+
+    audience = "internal"  # how problems read in the message line (the dashboard: "donor")
+    widget: widgets.Widget
+    message: widgets.HTML
+
+    # -- callbacks --------------------------------------------------------------------------------
+    def on(self, control: widgets.Widget, handler, names: str = "value") -> None:
+        """Call `handler(change)` when `names` of `control` changes (not while quiet)."""
+
+        def guarded(change):
+            if not self._is_quiet:
+                with self.errors_on_screen():
+                    handler(change)
+
+        guarded.is_on_screen = True
+        control.observe(guarded, names)
+
+    def on_click(self, button: widgets.Button, handler) -> None:
+        """Call `handler()` when `button` is clicked."""
+
+        def guarded(_button):
+            with self.errors_on_screen():
+                handler()
+
+        guarded.is_on_screen = True
+        button.on_click(guarded)
+
+    @contextlib.contextmanager
+    def errors_on_screen(self):
+        """A CtlibError or OSError inside becomes a message in the page."""
+        try:
+            yield
         except CtlibError as error:
-            self.show_message(_error_html(error.summary, error.problems), "error")
+            self.show_message(self.error_html(error.summary, error.problems), "error")
         except OSError as error:
             where = f" {error.filename}" if error.filename else ""
             self.show_message(
@@ -77,34 +105,6 @@ def _on_screen(method):
                 "for access.",
                 "error",
             )
-
-    return wrapper
-
-
-def _error_html(summary: str, problems: list[Problem]) -> str:
-    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:MAX_PROBLEMS_SHOWN])
-    more = len(problems) - MAX_PROBLEMS_SHOWN
-    if more > 0:
-        items += f"<li>… and {more} more</li>"
-    return f"<b>{html.escape(summary)}</b>" + (f"<ul>{items}</ul>" if items else "")
-
-
-def _guide(text: str) -> widgets.HTML:
-    """A line of plain-language guidance at the top of a step."""
-    return widgets.HTML(f"<div class='ctlib-guide'>{text}</div>")
-
-
-class _App:
-    """What both Apps share: the root widget, the message line and `display(app)`."""
-
-    def show_message(self, text: str, kind: str = "info") -> None:
-        """Show `text` (HTML) above the app: kind is "error", "ok" or "info"; empty text clears it."""
-        self.message.value = f"<div class='ctlib-message-{kind}'>{text}</div>" if text else ""
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
     _is_quiet = False
 
@@ -117,7 +117,25 @@ class _App:
         finally:
             self._is_quiet = False
 
-    @_on_screen
     def _on_change(self, change=None) -> None:
-        if not self._is_quiet:
-            self._redraw()
+        self._redraw()
+
+    # -- the page ---------------------------------------------------------------------------------
+    def show_message(self, text: str, kind: str = "info") -> None:
+        """Show `text` (HTML) above the app: kind is "error", "ok" or "info"; empty text clears it."""
+        self.message.value = f"<div class='ctlib-message-{kind}'>{text}</div>" if text else ""
+
+    def error_html(self, summary: str, problems: list[Problem]) -> str:
+        """A summary and its problems, as this App's audience may read them."""
+        said = Presentation(self.audience).problems(problems)
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in said[:MAX_PROBLEMS_SHOWN])
+        more = len(said) - MAX_PROBLEMS_SHOWN
+        if more > 0:
+            items += f"<li>… and {more} more</li>"
+        summary = summary if self.audience == "internal" else "Something could not be shown."
+        return f"<b>{html.escape(summary)}</b>" + (f"<ul>{items}</ul>" if items else "")
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)

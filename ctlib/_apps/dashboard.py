@@ -3,10 +3,14 @@
 `DonorDashboardApp(data_dir)` loads every project folder under `data_dir` once, computes its
 results for every period up to its latest and suppresses them for the donor audience; from then
 on it holds no case-level table, and its charts receive only those aggregated, suppressed rows.
-A project whose data fails validation is listed with its problems in words that quote no value
-(a row-level problem may quote a case's values, so it is summarised by file, column and rule).
+A project whose data fails validation is listed with its problems in words that quote no value,
+date, identifier or path (the presentation's donor redaction). Every figure, status and label is
+written by each project's `Presentation`.
 
-The server (`serve`, through `ctlib.voila_server`) binds to 127.0.0.1, strips sources, hides
+Donors narrow the portfolio by donor, country and pillar (also from the page's address:
+`?donor=...&country=...&pillar=...`, so a donor's link opens on its own projects).
+
+The server (`serve`, through `voila_server`) binds to 127.0.0.1, strips sources, hides
 tracebacks, serves no file and loads nothing from a CDN. The data folder reaches the kernel
 through the `CTLIB_DATA_DIR` environment variable.
 """
@@ -14,12 +18,10 @@ through the `CTLIB_DATA_DIR` environment variable.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import html
 import os
 import tempfile
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,36 +42,34 @@ from .._errors import CtlibError, ProjectError
 from .._publish import charts
 from .._publish.exports import write_indicators_csv, write_iptt_xlsx
 from .._publish.html_table import html_table
+from .._publish.presentation import PAGE_STYLE, STATUSES, Presentation
 from .._publish.views import iptt
 from .._resources import notebook
 from . import voila_server
+from .common import App, page_parameters
 
 DATA_DIR_ENV = "CTLIB_DATA_DIR"
 NOTEBOOK = notebook("donor_dashboard")
-
-STATUS_COLOURS = dict(zip(charts.STATUSES, charts.STATUS_COLOURS))  # the reports' colours
 MET = ("on track", "above")
 COUNT_MEASURES = (
     "count",
     "count_distinct",
     "sum",
     "reported",
-)  # with unit `count`: a count of people or events
+)  # with unit `count`: people or events
 TABS = (*PILLARS, "disaggregation")
 DISAGGREGATION = TABS[-1]
 TREND_PERIODS = 4  # periods shown in the indicator table's trend column
+EVERY = ""  # the filters' "all" choice
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_PROJECT = "<p>The data folder holds no project folder (a folder with a project.yaml).</p>"
-EMBED_OPTIONS = {
-    "renderer": "svg",
-    "actions": False,
-}  # svg marks (readable by tests); no menu linking out
+EMBED_OPTIONS = {"renderer": "svg", "actions": False}  # svg marks (tests read them); no menu out
 
 
 @dataclass(frozen=True)
 class Headline:
-    """A headline tile: per project, each group's first measured source (indicator id, results column) at life
-    of project, summed over groups and projects."""
+    """A headline tile: per project, each group's first measured source (indicator id, results
+    column) at life of project, summed over groups and projects."""
 
     title: str
     groups: tuple[tuple[tuple[str, str], ...], ...]
@@ -94,42 +94,8 @@ HEADLINES = (
     ),
 )
 
-STYLE = """<style>
-.ctlib-dash { font-size: 14px; color: #1a1a1a; max-width: 1240px; }
-.ctlib-dash .widget-html-content { line-height: 1.4; }
-.ctlib-header { background: #0b3d5c; color: white; padding: 10px 16px; border-radius: 6px; font-size: 15px; }
-.ctlib-tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0; }
-.ctlib-tile { flex: 1 1 180px; border: 1px solid #c9d3dc; border-radius: 6px; padding: 10px 12px;
-              background: #f7f9fb; }
-.ctlib-tile-value { font-size: 28px; font-weight: bold; color: #0b3d5c; }
-.ctlib-tile-title { font-weight: bold; }
-.ctlib-tile-note { color: #555; font-size: 12px; }
-.ctlib-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 6px 0 12px 0; }
-.ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0; border: 1px solid #c9d3dc;
-              border-left: 6px solid #0072B2; border-radius: 6px; padding: 8px 12px; }
-.ctlib-card-failed { border-left-color: #D55E00; background: #fdf3ee; }
-.ctlib-card h3 { margin: 0 0 2px 0; font-size: 16px; }
-.ctlib-muted { color: #555; font-size: 12px; }
-.ctlib-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px;
-             vertical-align: baseline; }
-.ctlib-status { white-space: nowrap; margin-right: 10px; }
-.ctlib-table { border-collapse: collapse; margin: 6px 0 10px 0; width: 100%; }
-.ctlib-table.ctlib-compact { width: auto; min-width: 320px; }
-.ctlib-table td:first-child { white-space: nowrap; }
-.ctlib-table th, .ctlib-table td { border-bottom: 1px solid #dde3e8; padding: 4px 8px; text-align: left;
-                                   vertical-align: top; }
-.ctlib-table th { background: #eef2f5; }
-.ctlib-table td.num, .ctlib-table th.num { text-align: right; white-space: nowrap; }
-.ctlib-hidden { color: #555; font-style: italic; }
-.ctlib-notice { background: #fdf3ee; border-left: 4px solid #D55E00; padding: 6px 10px; margin: 6px 0; }
-.ctlib-downloads a { display: inline-block; border: 1px solid #0072B2; border-radius: 4px; padding: 4px 10px;
-                     margin-right: 8px; color: #0b3d5c; text-decoration: none; background: #eef4fb; }
-.ctlib-footer { border-top: 1px solid #c9d3dc; margin-top: 14px; padding-top: 8px; color: #444; font-size: 12px; }
-.ctlib-section { font-size: 18px; font-weight: bold; margin: 14px 0 4px 0; color: #0b3d5c; }
-</style>"""
 
-
-# -- loading -------------------------------------------------------------------------------------------------
+# -- loading -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -142,7 +108,16 @@ class ProjectView:
     catalogue: Catalogue | None = None
     results: Results | None = None
     latest: str | None = None  # label of the latest complete period with data
-    problems: list[str] = field(default_factory=list)  # plain words, quoting no value
+    problems: list[str] = field(default_factory=list)  # in words a donor may read
+
+    @property
+    def presentation(self) -> Presentation:
+        return Presentation(
+            "donor",
+            self.project.privacy.min_cell_size,
+            tuple(self.project.reporting.status_bands),
+            self.catalogue,
+        )
 
     @property
     def k(self) -> int:
@@ -153,17 +128,24 @@ class ProjectView:
         labels = [p.label for p in self.results.periods if p.label != LIFE_OF_PROJECT]
         return [*reversed(labels), LIFE_OF_PROJECT]
 
+    def period_text(self, label: str) -> str:
+        period = next(p for p in self.results.periods if p.label == label)
+        return self.presentation.period(period, latest=self.latest)
+
+    def pillars(self) -> list[str]:
+        """The pillars the project measures, in pillar order."""
+        measured = {self.catalogue.get(s.id).pillar for s in self.project.indicators}
+        return [p for p in PILLARS if p in measured]
+
     def rows(self, period: str | None = None, is_total: bool = True) -> pd.DataFrame:
-        """Total (or disaggregated) rows of one period (all periods when None), with indicator name, pillar, order."""
+        """Total (or disaggregated) rows of one period (all periods when None), with pillar and order."""
         table = self.results.table
         rows = table[(table["dimension"] == TOTAL) == is_total]
         if period is not None:
             rows = rows[rows["period"] == period]
-        entries = [self.catalogue.get(i) for i in rows["indicator_id"]]
         order = {s.id: n for n, s in enumerate(self.project.indicators)}
         return rows.assign(
-            indicator_name=[e.name for e in entries],
-            pillar=[e.pillar for e in entries],
+            pillar=[self.catalogue.get(i).pillar for i in rows["indicator_id"]],
             order=rows["indicator_id"].map(order),
         )
 
@@ -171,6 +153,15 @@ class ProjectView:
 def project_folders(data_dir: Path) -> list[Path]:
     """The folders directly under data_dir that hold a project.yaml, by name."""
     return sorted(p for p in data_dir.iterdir() if (p / "project.yaml").is_file())
+
+
+def load_portfolio(data_dir: Path) -> list[ProjectView]:
+    """Every project folder of the data folder, loaded for donors."""
+    if not data_dir.is_dir():
+        raise ProjectError(
+            f"No data folder {data_dir.name!r}: give the folder that holds the project folders"
+        )
+    return [load_project_view(folder) for folder in project_folders(data_dir)]
 
 
 def load_project_view(directory: Path) -> ProjectView:
@@ -184,11 +175,9 @@ def load_project_view(directory: Path) -> ProjectView:
             compute(data, periods=labels), data.project.privacy.min_cell_size, "donor"
         )
     except CtlibError as error:
-        return ProjectView(
-            directory.name,
-            _project_name(directory),
-            problems=plain_problems(error, directory.parent),
-        )
+        said = Presentation("donor").problems(error.problems)
+        summary = f"Its data did not pass the checks ({len(error.problems) or 1} problem(s))."
+        return ProjectView(directory.name, _project_name(directory), problems=[summary, *said])
     return ProjectView(
         directory.name,
         data.project.project.name,
@@ -206,87 +195,26 @@ def _project_name(directory: Path) -> str:
         return directory.name
 
 
-def plain_problems(error: CtlibError, data_dir: Path) -> list[str]:
-    """The error in words safe for a donor: problems about rows or values (which may quote a case's values)
-    are summarised by file, column and rule; server paths are cut to names below data_dir."""
-    row_level = {
-        _where(p) + (p.rule,) for p in error.problems if p.row is not None or p.value is not None
-    }
-    lines = [error.summary]
-    for problem in error.problems:
-        where = _where(problem)
-        if where + (problem.rule,) in row_level:
-            place = ", ".join(w for w in where if w)
-            lines.append(f"{place}: some values break the rule “{problem.rule or 'valid value'}”")
-        else:
-            lines.append(str(problem))
-    prefix = str(data_dir.resolve()) + os.sep
-    return list(dict.fromkeys(line.replace(prefix, "") for line in lines))
-
-
-def _where(problem) -> tuple:
-    return (
-        problem.file,
-        problem.sheet and f"sheet {problem.sheet!r}",
-        problem.column and f"column {problem.column!r}",
-    )
-
-
-# -- text ----------------------------------------------------------------------------------------------------
-
-
-def value_text(value, unit: str, is_hidden: bool, k: int, is_count: bool) -> str:
-    """A value as HTML: hidden as the charts write it, counts of people in a `ctlib-count` span (tests read them)."""
-    if is_hidden:
-        return (
-            f"<span class='ctlib-hidden' title='built on fewer than {k} people: hidden to protect survivors'>"
-            f"{html.escape(charts.hidden_label(unit, k))}</span>"
-        )
-    if pd.isna(value):
-        return "<span class='ctlib-muted'>no data</span>"
-    if unit == "yes_no":
-        return "yes" if value >= 1 else "no"
-    if unit == "percent":
-        return f"{value:,.1f}%"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return f"<span class='ctlib-count' data-k='{k}'>{text}</span>" if is_count else text
-
-
-def status_html(status: str, count: int | None = None) -> str:
-    """A status in words with its chart colour, after how many indicators have it when given."""
-    colour = STATUS_COLOURS.get(status, "#999999")
-    number = "" if count is None else f"<b>{count}</b> "
-    return (
-        f"<span class='ctlib-status'><span class='ctlib-dot' style='background:{colour}'></span>"
-        f"{number}{status}</span>"
-    )
-
-
-def period_text(view: ProjectView, period: str) -> str:
-    if period == LIFE_OF_PROJECT:
-        return "life of project to date"
-    return f"{period} (latest)" if period == view.latest else period
-
-
 def download_links(view: ProjectView, period: str) -> str:
     """Links holding the IPTT (xlsx, every period to date) and the results of `period` (csv), both
     suppressed, as data URIs: nothing is stored, and no server route is needed."""
-    labels = view.periods()[:-1]  # latest first
+    labels, shown = view.periods()[:-1], view.presentation  # latest first
     notes = {
         "Project": view.name,
         "Periods": f"{labels[-1]} to {labels[0]}, and life of project to date",
         "Audience": "donor: aggregated figures only",
-        "Small numbers": f"counts from 1 to {view.k - 1} and the "
-        f"figures they could be worked out from are hidden (<{view.k}) to protect survivors",
+        "Small numbers": shown.suppression_rule(),
         "Generated": f"{dt.datetime.now():%Y-%m-%d %H:%M} by the ctlib donor dashboard {__version__}",
         "Catalogue version": view.catalogue.version,
     }
     table = view.results.table
     with tempfile.TemporaryDirectory() as folder:
         xlsx = write_iptt_xlsx(
-            iptt(view.results, view.catalogue), Path(folder) / "iptt.xlsx", notes, view.k
+            iptt(view.results, view.catalogue), Path(folder) / "iptt.xlsx", notes, shown
         )
-        csv = write_indicators_csv(table[table["period"] == period], Path(folder) / "results.csv")
+        csv = write_indicators_csv(
+            table[table["period"] == period], Path(folder) / "results.csv", shown
+        )
         links = [
             (
                 f"{view.folder}_iptt_{view.latest}.xlsx",
@@ -312,60 +240,83 @@ def download_links(view: ProjectView, period: str) -> str:
     )
 
 
-# -- the App -------------------------------------------------------------------------------------------------
+# -- the App -------------------------------------------------------------------------------------
 
 
-class DonorDashboardApp:
+class DonorDashboardApp(App):
     """The donor dashboard of every project under `data_dir` (always the donor audience).
 
-    Headline tiles and project cards cover the portfolio; below them, the selected project and period
-    in one tab per pillar (indicator table, progress chart, trend of one indicator) and a
-    disaggregation tab. One table and one chart widget serve every tab (they move into the selected
-    one): the page carries altair's bundled JavaScript once, and a redraw builds one table and chart.
+    Filters (donor, country, pillar) narrow the portfolio: headline tiles and project cards;
+    below them, the selected project and period in one tab per pillar (indicator table, progress
+    chart, trend of one indicator) and a disaggregation tab. One table and one chart widget serve
+    every tab (they move into the selected one): the page carries altair's bundled JavaScript
+    once, and a redraw builds one table and chart.
     """
 
-    def __init__(self, data_dir: str | Path):
+    audience = "donor"
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        donor: str = EVERY,
+        country: str = EVERY,
+        pillar: str = EVERY,
+        views: list[ProjectView] | None = None,
+    ):
         alt.renderers.enable("jupyter", offline=True)
         alt.JupyterChart.enable_offline()  # what that renderer does on display; our chart is a widget
         self.data_dir = Path(data_dir)
-        if not self.data_dir.is_dir():
-            raise ProjectError(
-                f"No data folder {self.data_dir.name!r}: give the folder that holds the project folders"
-            )
-        self.views = [load_project_view(folder) for folder in project_folders(self.data_dir)]
-        self.shown = [v for v in self.views if v.results is not None]
+        self.views = load_portfolio(self.data_dir) if views is None else views
         self.loaded_at = dt.datetime.now()
-        self._quiet = False
         self._downloads: dict[tuple[str, str], str] = {}  # (project folder, period) -> links
-        self._build()
+        self._build(donor, country, pillar)
         if self.shown:
             self._redraw()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    # -- widgets, built once ---------------------------------------------------------------------------------
-    def _build(self) -> None:
-        if not self.shown:
-            ending = (
-                NO_PROJECT
-                if not self.views
-                else "<p>No project can be shown: see the problems on the cards.</p>"
-            )
-        else:
-            ending = "<div class='ctlib-section'>Project results</div>"
-        self.portfolio = widgets.HTML(  # one widget: the page starts faster with fewer models
-            STYLE
-            + self._header_html()
-            + self._tiles_html()
-            + self._notice_html()
-            + "<div class='ctlib-section'>Projects</div><div class='ctlib-cards'>"
-            + "".join(self._card_html(v) for v in self.views)
-            + "</div>"
-            + ending
+    @classmethod
+    def for_page(cls, data_dir: str | Path) -> DonorDashboardApp:
+        """The dashboard a visit asks for: the served data folder (CTLIB_DATA_DIR, else `data_dir`)
+        narrowed by the page's `donor`, `country` and `pillar` parameters. The projects are loaded
+        first: a pre-heated kernel has them ready when the visit (and its parameters) arrives."""
+        data_dir = Path(os.environ.get(DATA_DIR_ENV, str(data_dir)))
+        views = load_portfolio(data_dir)
+        return cls(
+            data_dir, views=views, **page_parameters(donor=EVERY, country=EVERY, pillar=EVERY)
         )
+
+    @property
+    def readable(self) -> list[ProjectView]:
+        """The projects whose data could be read."""
+        return [v for v in self.views if v.results is not None]
+
+    @property
+    def shown(self) -> list[ProjectView]:
+        """The readable projects the filters keep."""
+        donor, country, pillar = self.donor.value, self.country.value, self.pillar.value
+        return [
+            v
+            for v in self.readable
+            if donor in (EVERY, v.project.project.donor)
+            and country in (EVERY, v.project.project.country)
+            and pillar in (EVERY, *v.pillars())
+        ]
+
+    # -- widgets, built once ---------------------------------------------------------------------
+    def _build(self, donor: str, country: str, pillar: str) -> None:
+        self.message = widgets.HTML()
+        readable = self.readable
+        self.donor = _filter("Donor", sorted({v.project.project.donor for v in readable}), donor)
+        self.country = _filter(
+            "Country", sorted({v.project.project.country for v in readable}), country
+        )
+        self.pillar = _filter(
+            "Pillar",
+            [p for p in PILLARS if any(p in v.pillars() for v in readable)],
+            pillar,
+            label=str.capitalize,
+        )
+        self.portfolio = widgets.HTML()  # one widget: the page starts faster with fewer models
         self.project = widgets.Dropdown(
-            options=[(v.name, v.folder) for v in self.shown],
             description="Project",
             layout=widgets.Layout(width="520px"),
             style={"description_width": "60px"},
@@ -387,60 +338,113 @@ class DonorDashboardApp:
             layout=widgets.Layout(align_items="flex-start", grid_gap="24px")
         )
         self.footer = widgets.HTML()
-        detail = (
+        self.detail = widgets.VBox(
             [widgets.HBox([self.project, self.period]), self.downloads, self.tabs]
-            if self.shown
-            else []
+        )
+        filters = (
+            widgets.HBox([self.donor, self.country, self.pillar]) if readable else widgets.HBox()
         )
         self.widget = widgets.VBox(
-            [self.portfolio, *detail, self.footer], layout=widgets.Layout(padding="4px 8px")
+            [
+                widgets.HTML(PAGE_STYLE),
+                self.message,
+                filters,
+                self.portfolio,
+                self.detail,
+                self.footer,
+            ],
+            layout=widgets.Layout(padding="4px 8px"),
         )
         self.widget.add_class("ctlib-dash")
-        self.project.observe(self._on_project, "value")
-        self.period.observe(self._on_period, "value")
-        self.tabs.observe(self._on_tab, "selected_index")
-        self.indicator.observe(self._on_indicator, "value")
-        if self.shown:
-            self._set_periods()
-            self._set_indicators()
-        else:
-            self.footer.value = self._footer_html()
+        for control in (self.donor, self.country, self.pillar):
+            self.on(control, self._on_filter)
+        self.on(self.project, self._on_project)
+        self.on(self.period, self._on_period)
+        self.on(self.tabs, self._on_tab, "selected_index")
+        self.on(self.indicator, self._on_indicator)
+        self._fill_portfolio()
 
-    # -- callbacks -------------------------------------------------------------------------------------------
+    # -- callbacks -------------------------------------------------------------------------------
+    def _on_filter(self, change) -> None:
+        self._fill_portfolio()
+        if self.shown:
+            self._redraw()
+
     def _on_project(self, change) -> None:
         self._set_periods()
+        self._open_first_pillar()
         self._set_indicators()
         self._redraw()
 
     def _on_period(self, change) -> None:
-        if not self._quiet:
-            self._set_indicators()
-            self._redraw()
+        self._set_indicators()
+        self._redraw()
 
     def _on_tab(self, change) -> None:
         self._set_indicators()
         self._redraw()
 
     def _on_indicator(self, change) -> None:
-        if not self._quiet:
-            self._redraw()
+        self._redraw()
 
-    @contextlib.contextmanager
-    def _choices_changing(self):
-        """Change dropdown options without a redraw per change."""
-        self._quiet = True
-        try:
-            yield
-        finally:
-            self._quiet = False
+    def _fill_portfolio(self) -> None:
+        """The portfolio of the filtered projects, and the project choice among them."""
+        shown = self.shown
+        if not self.views:
+            ending = NO_PROJECT
+        elif not self.readable:
+            ending = "<p>No project can be shown: see the problems on the cards.</p>"
+        elif not shown:
+            ending = (
+                "<p>No project matches these filters: choose another donor, country or pillar.</p>"
+            )
+        else:
+            ending = "<div class='ctlib-section'>Project results</div>"
+        failed = [v for v in self.views if v.results is None]
+        self.portfolio.value = (
+            self._header_html(shown)
+            + self._tiles_html(shown)
+            + self._notice_html(failed)
+            + "<div class='ctlib-section'>Projects</div><div class='ctlib-cards'>"
+            + "".join(self._card_html(v) for v in [*shown, *failed])
+            + "</div>"
+            + ending
+        )
+        self.detail.layout.display = None if shown else "none"
+        with self._quiet():
+            kept = self.project.value
+            self.project.options = [(v.name, v.folder) for v in shown]
+            self.project.value = (
+                kept if kept in [v.folder for v in shown] else (shown[0].folder if shown else None)
+            )
+        if shown:
+            self._set_periods()
+            self._open_first_pillar()
+            self._set_indicators()
+        else:
+            self.footer.value = self._footer_html()
 
     def _set_periods(self) -> None:
         """The selected project's periods, keeping the chosen one when it has it."""
         view, labels = self.selected, self.selected.periods()
-        with self._choices_changing():
+        with self._quiet():
             kept = self.period.value if self.period.value in labels else view.latest
-            self.period.options = [(period_text(view, p), p) for p in labels]
+            self.period.options = [(view.period_text(p), p) for p in labels]
             self.period.value = kept
+
+    def _open_first_pillar(self) -> None:
+        """Open the chosen pillar (the filter), else keep the tab when the project measures its
+        pillar, else open the project's first pillar with indicators."""
+        pillars, tab = self.selected.pillars(), TABS[self.tabs.selected_index]
+        wanted = (
+            self.pillar.value
+            if self.pillar.value in pillars
+            else (
+                tab if tab in pillars or tab == DISAGGREGATION else (pillars[0] if pillars else tab)
+            )
+        )
+        with self._quiet():
+            self.tabs.selected_index = TABS.index(wanted)
 
     def _set_indicators(self) -> None:
         """The indicators of the selected tab: its pillar's (trend) or those broken down in the period."""
@@ -451,17 +455,17 @@ class DonorDashboardApp:
             rows = view.rows(self.period.value).sort_values("order")
             rows = rows[rows["pillar"] == tab]
         ids = list(dict.fromkeys(rows["indicator_id"]))
-        with self._choices_changing():
+        with self._quiet():
             kept = self.indicator.value
-            self.indicator.options = [(f"{i} · {view.catalogue.get(i).name}", i) for i in ids]
+            self.indicator.options = [(view.presentation.indicator(i), i) for i in ids]
             self.indicator.value = kept if kept in ids else (ids[0] if ids else None)
             self.indicator.description = "Breakdown of" if tab == DISAGGREGATION else "Trend of"
 
     @property
     def selected(self) -> ProjectView:
-        return next(v for v in self.shown if v.folder == self.project.value)
+        return next(v for v in self.readable if v.folder == self.project.value)
 
-    # -- the one redraw path ---------------------------------------------------------------------------------
+    # -- the one redraw path ---------------------------------------------------------------------
     def _redraw(self) -> None:
         view, period, selected = self.selected, self.period.value, self.tabs.selected_index
         if TABS[selected] == DISAGGREGATION:
@@ -470,7 +474,7 @@ class DonorDashboardApp:
         else:
             rows = view.rows(period).sort_values("order")
             rows = rows[rows["pillar"] == TABS[selected]]
-            self.table.value = self._indicator_table(view, rows, TABS[selected], period)
+            self.table.value = self._indicator_table(view, rows, TABS[selected])
             chart = self._pillar_chart(view, rows, period)
         self.chart.chart = chart
         is_breakdown = TABS[selected] == DISAGGREGATION and chart is not None
@@ -488,39 +492,45 @@ class DonorDashboardApp:
         self.downloads.value = self._downloads_html(view, period)
         self.footer.value = self._footer_html()
 
-    # -- the portfolio ---------------------------------------------------------------------------------------
-    def _header_html(self) -> str:
-        countries = sorted({v.project.project.country for v in self.shown})
-        donors = {v.project.project.donor for v in self.shown}
-        latest = sorted({v.latest for v in self.shown})
+    # -- the portfolio ---------------------------------------------------------------------------
+    def _header_html(self, shown: list[ProjectView]) -> str:
+        countries = sorted({v.project.project.country for v in shown})
+        donors = {v.project.project.donor for v in shown}
+        latest = sorted({v.latest for v in shown})
+        narrowed = f" (of {len(self.views)})" if len(shown) < len(self.readable) else ""
         text = (
-            f"{len(self.views)} projects in {len(countries)} countries ({', '.join(countries)}) · "
-            f"{len(donors)} donors · latest data: {', '.join(latest)}"
+            f"{len(shown)} projects{narrowed} in {len(countries)} countries "
+            f"({', '.join(countries)}) · {len(donors)} donors · latest data: {', '.join(latest)}"
         )
         return f"<div class='ctlib-header'>{html.escape(text)}</div>"
 
-    def _tiles_html(self) -> str:
-        statuses = (
-            pd.concat([v.rows(v.latest)["status"] for v in self.shown])
-            if self.shown
-            else pd.Series()
-        )
+    def _statuses(self, view: ProjectView) -> pd.Series:
+        """Statuses of the project's indicators in its latest period (of the chosen pillar)."""
+        rows = view.rows(view.latest)
+        if self.pillar.value != EVERY:
+            rows = rows[rows["pillar"] == self.pillar.value]
+        return rows["status"]
+
+    def _tiles_html(self, shown: list[ProjectView]) -> str:
+        statuses = pd.concat([self._statuses(v) for v in shown]) if shown else pd.Series(dtype=str)
         with_target = statuses[statuses.isin([*MET, "below"])]
-        failed = len(self.views) - len(self.shown)
+        failed = len(self.views) - len(self.readable)
         tiles = [
             (
                 "Projects",
-                f"{len(self.shown)}",
+                f"{len(shown)}",
                 f"{failed} more could not be read"
                 if failed
-                else "every project in the data folder",
+                else "every project in the data folder"
+                if len(shown) == len(self.views)
+                else "that match the filters",
             ),
             (
                 "Indicators on track",
                 f"{int(with_target.isin(MET).sum())} of {len(with_target)}",
                 "on track or above target, in each project's latest period (indicators with a target and data)",
             ),
-            *(self._headline(h) for h in HEADLINES),
+            *(self._headline(h, shown) for h in HEADLINES),
         ]
         return (
             "<div class='ctlib-tiles'>"
@@ -532,10 +542,10 @@ class DonorDashboardApp:
             + "</div>"
         )
 
-    def _headline(self, headline: Headline) -> tuple[str, str, str]:
+    def _headline(self, headline: Headline, shown: list[ProjectView]) -> tuple[str, str, str]:
         """(title, value HTML, note): hidden figures are left out; a total under the largest k is hidden too."""
         values, has_hidden = [], False
-        for view in self.shown:
+        for view in shown:
             life = view.rows(LIFE_OF_PROJECT).set_index("indicator_id")
             for group in headline.groups:
                 measured = [(i, column) for i, column in group if i in life.index]
@@ -546,18 +556,18 @@ class DonorDashboardApp:
         note = f"life of project to date, {headline.note}"
         if not values:
             return headline.title, "<span class='ctlib-muted'>not measured</span>", note
-        k = max(v.k for v in self.shown)
+        k = max(v.k for v in shown)
         total = float(pd.Series(values, dtype="float64").sum())
         if has_hidden:
             note += "; small numbers are left out"
+        is_hidden = 0 < total < k or (total == 0 and has_hidden)
         return (
             headline.title,
-            value_text(total, "count", 0 < total < k or (total == 0 and has_hidden), k, True),
+            Presentation("donor", k).value_html(total, "count", is_hidden, True),
             note,
         )
 
-    def _notice_html(self) -> str:
-        failed = [v for v in self.views if v.results is None]
+    def _notice_html(self, failed: list[ProjectView]) -> str:
         if not failed:
             return ""
         names = ", ".join(html.escape(v.name) for v in failed)
@@ -573,12 +583,12 @@ class DonorDashboardApp:
             return (
                 f"<div class='ctlib-card ctlib-card-failed'><h3>{html.escape(view.name)}</h3>"
                 f"<div><b>Not shown. {html.escape(view.problems[0])}</b></div><ul>{items}</ul>"
-                "<div class='ctlib-muted'>The project team can correct its files; the project appears "
-                "here once its data passes the checks.</div></div>"
+                "<div class='ctlib-muted'>The project team can correct its files; the project "
+                "appears here once its data passes the checks.</div></div>"
             )
-        identity, chain = view.project.project, view.project.results_chain
-        counts = view.rows(view.latest)["status"].value_counts()
-        statuses = "".join(status_html(s, counts[s]) for s in STATUS_COLOURS if s in counts)
+        identity, chain, shown = view.project.project, view.project.results_chain, view.presentation
+        counts = self._statuses(view).value_counts()
+        statuses = "".join(shown.status_html(s, counts[s]) for s in STATUSES if s in counts)
         outcomes = "".join(
             f"<li>{html.escape(o.statement)}<ul>"
             + "".join(f"<li>{html.escape(out.statement)}</li>" for out in o.outputs)
@@ -594,13 +604,11 @@ class DonorDashboardApp:
             f"<ul>{outcomes}</ul></details></div>"
         )
 
-    # -- the selected project --------------------------------------------------------------------------------
-    def _indicator_table(
-        self, view: ProjectView, rows: pd.DataFrame, pillar: str, period: str
-    ) -> str:
+    # -- the selected project --------------------------------------------------------------------
+    def _indicator_table(self, view: ProjectView, rows: pd.DataFrame, pillar: str) -> str:
         if rows.empty:
             return f"<p class='ctlib-muted'>{html.escape(view.name)} measures no {pillar} indicator.</p>"
-        history = view.rows()
+        shown, history = view.presentation, view.rows()
         history = history[
             (history["period"] != LIFE_OF_PROJECT)
             & (history["period_end_date"] <= rows["period_end_date"].max())
@@ -612,20 +620,21 @@ class DonorDashboardApp:
                 and row.unit == "count"
                 and row.counts in SUPPRESSED_COUNTS
             )
+            entry = view.catalogue.get(row.indicator_id)
             recent = history[history["indicator_id"] == row.indicator_id].tail(TREND_PERIODS)
             trend = " → ".join(
-                value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count)
+                shown.value_html(r.value, r.unit, bool(r.suppressed), is_count)
                 for r in recent.itertuples()
             )
             body.append(
                 [
                     html.escape(row.indicator_id),
-                    html.escape(row.indicator_name),
-                    value_text(row.baseline, row.unit, False, view.k, False),
-                    value_text(row.target, row.unit, False, view.k, False),
-                    value_text(row.value, row.unit, bool(row.suppressed), view.k, is_count),
-                    "" if pd.isna(row.achievement) else f"{row.achievement:,.0f}%",
-                    status_html(row.status),
+                    html.escape(shown.indicator_name(row.indicator_id)),
+                    html.escape(shown.number(row.baseline, row.unit)),
+                    html.escape(shown.target(row.target, row.unit, entry.direction)),
+                    shown.value_html(row.value, row.unit, bool(row.suppressed), is_count),
+                    shown.achievement(row.achievement),
+                    shown.status_html(row.status),
                     trend,
                 ]
             )
@@ -645,10 +654,11 @@ class DonorDashboardApp:
         """Progress against target of the pillar's indicators in `period`, and the chosen indicator's trend."""
         if rows.empty:
             return None
-        pillar = rows["pillar"].iloc[0]
+        pillar, shown = rows["pillar"].iloc[0], view.presentation
         progress = charts.progress_chart(
-            rows[["indicator_id", "indicator_name", "achievement", "status"]],
-            f"{pillar.capitalize()}: progress against target, {period_text(view, period)}",
+            rows[["indicator_id", "achievement", "status"]],
+            f"{pillar.capitalize()}: progress against target, {view.period_text(period)}",
+            shown,
         )
         history = view.rows()
         history = history[
@@ -656,17 +666,12 @@ class DonorDashboardApp:
             & (history["indicator_id"] == self.indicator.value)
         ]
         entry = view.catalogue.get(self.indicator.value)
-        trend = charts.trend_chart(
-            history,
-            textwrap.shorten(f"{entry.id} · {entry.name}", 90, placeholder="…"),
-            entry.unit,
-            view.k,
-        )
+        trend = charts.trend_chart(history, shown.indicator(entry.id, 90), entry.unit, shown)
         return (
             alt.hconcat(progress, trend, spacing=30)
             .properties(
-                description=f"Progress against target of the {len(rows)} {pillar} indicators of {view.name}, "
-                f"and the trend per period of {entry.id}.",
+                description=f"Progress against target of the {len(rows)} {pillar} indicators of "
+                f"{view.name}, and the trend per period of {entry.id}.",
             )
             .configure_mark(tooltip=True)
         )
@@ -676,7 +681,7 @@ class DonorDashboardApp:
         return rows[rows["indicator_id"] == self.indicator.value]
 
     def _breakdown_table(self, view: ProjectView, period: str) -> str:
-        rows = self._breakdown_rows(view, period)
+        rows, shown = self._breakdown_rows(view, period), view.presentation
         if rows.empty:
             return (
                 "<p class='ctlib-muted'>No figures by sex, age or other groups in this period: "
@@ -691,9 +696,9 @@ class DonorDashboardApp:
         is_first = (rows["dimension"] != rows["dimension"].shift()).to_numpy()
         body = [
             [
-                f"<b>{html.escape(r.dimension.replace('_', ' '))}</b>" if first else "",
-                html.escape(str(r.category).replace("_", " ")),
-                value_text(r.value, r.unit, bool(r.suppressed), view.k, is_count),
+                f"<b>{html.escape(shown.category(r.dimension))}</b>" if first else "",
+                html.escape(shown.category(r.category)),
+                shown.value_html(r.value, r.unit, bool(r.suppressed), is_count),
             ]
             for r, first in zip(rows.itertuples(), is_first)
         ]
@@ -705,13 +710,12 @@ class DonorDashboardApp:
         rows = self._breakdown_rows(view, period)
         if rows.empty:
             return None
-        entry = view.catalogue.get(self.indicator.value)
-        title = textwrap.shorten(f"{entry.id} · {entry.name}", 70, placeholder="…")
+        shown, entry = view.presentation, view.catalogue.get(self.indicator.value)
         return charts.disaggregation_chart(
             rows[["indicator_id", "period", "dimension", "category", "value", "suppressed"]],
-            f"{title}, {period_text(view, period)}",
+            f"{shown.indicator(entry.id, 70)}, {view.period_text(period)}",
             entry.unit,
-            view.k,
+            shown,
         ).configure_mark(tooltip=True)
 
     def _downloads_html(self, view: ProjectView, period: str) -> str:
@@ -721,24 +725,40 @@ class DonorDashboardApp:
         return self._downloads[key]
 
     def _footer_html(self) -> str:
-        ks = " or ".join(str(k) for k in sorted({v.k for v in self.shown})) or "5"
+        ks = " or ".join(str(k) for k in sorted({v.k for v in self.readable})) or "5"
         shown = ""
         if self.shown:
             view = self.selected
             shown = (
-                f"Showing {html.escape(view.name)}, {html.escape(period_text(view, self.period.value))}; "
-                "headline figures: life of project to date; indicators on track: each project's latest period. "
+                f"Showing {html.escape(view.name)}, {html.escape(view.period_text(self.period.value))}; "
+                "headline figures: life of project to date; indicators on track: each project's "
+                "latest period. "
             )
         return (
             f"<div class='ctlib-footer'>{shown}Data: {len(self.views)} project folders in "
             f"“{html.escape(self.data_dir.resolve().name)}”, read {self.loaded_at:%d %b %Y %H:%M}. "
-            "All figures are totals: no record about a person is shown. To protect survivors, numbers below "
-            f"each project's minimum ({ks}) are hidden and shown as &lt;k, and so are figures they could be "
-            "worked out from.</div>"
+            "All figures are totals: no record about a person is shown. To protect survivors, numbers "
+            f"below each project's minimum ({ks}) are hidden and shown as &lt;k, and so are figures "
+            "they could be worked out from.</div>"
         )
 
 
-# -- the server ----------------------------------------------------------------------------------------------
+def _filter(name: str, choices: list[str], chosen: str, label=str) -> widgets.Dropdown:
+    """A portfolio filter: every choice, and "all" (EVERY) first."""
+    options = [
+        (f"All {name.lower()}s" if name != "Country" else "All countries", EVERY),
+        *((label(c), c) for c in choices),
+    ]
+    return widgets.Dropdown(
+        options=options,
+        value=chosen if chosen in choices else EVERY,
+        description=name,
+        layout=widgets.Layout(width="260px"),
+        style={"description_width": "60px"},
+    )
+
+
+# -- the server ----------------------------------------------------------------------------------
 
 
 def serve(

@@ -21,14 +21,16 @@ from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT
 from .._data.tables import BOOLEAN, CATEGORY, STRING, TABLES
 from .._errors import CtlibError, PeriodError
+from .._format import number_text
 from .._publish import charts
-from .._publish.views import portfolio
-from .common import STYLE, _App, _error_html, _guide, _on_screen
+from .._publish.presentation import PAGE_STYLE, Presentation
+from .._publish.views import formatted, portfolio
+from .common import App, _guide, on_screen
 
 EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
 
-class ExploreApp(_App):
+class ExploreApp(App):
     """The evaluator's workbench, for the internal audience (figures are not suppressed).
 
     Choose a project of the data folder and a span of periods; then, per tab: an indicator's value,
@@ -77,10 +79,10 @@ class ExploreApp(_App):
             layout=widgets.Layout(width="max-content"),
             tooltip="Read the project files again, after they changed",
         )
-        self.reload_button.on_click(lambda _: self.reload())
-        self.project.observe(self._on_project, "value")
+        self.on_click(self.reload_button, self.reload)
+        self.on(self.project, self._on_project, "value")
         for control in (self.first_period, self.last_period):
-            control.observe(self._on_change, "value")
+            self.on(control, self._on_change, "value")
         self.tabs = widgets.Tab(
             children=[
                 self._build_indicator(),
@@ -90,7 +92,7 @@ class ExploreApp(_App):
             ],
             titles=self.TABS,
         )
-        self.tabs.observe(self._on_change, "selected_index")
+        self.on(self.tabs, self._on_change, "selected_index")
         banner = widgets.HTML(
             "<div class='ctlib-message-error'><b>Internal — unsuppressed.</b> Figures are not "
             "hidden for small numbers and the rows behind them are case records: do not share "
@@ -98,7 +100,7 @@ class ExploreApp(_App):
         )
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE),
+                widgets.HTML(PAGE_STYLE),
                 banner,
                 self.message,
                 widgets.HBox(
@@ -115,7 +117,7 @@ class ExploreApp(_App):
         )
         self.period = widgets.Dropdown(description="Period", layout=widgets.Layout(width="260px"))
         for control in (self.indicator, self.period):
-            control.observe(self._on_change, "value")
+            self.on(control, self._on_change, "value")
         self.value_card = widgets.HTML()
         self.trend_chart = _chart_widget()
         self.disaggregation_chart = _chart_widget()
@@ -123,7 +125,7 @@ class ExploreApp(_App):
         drill = widgets.Button(
             description="See the rows behind →", layout=widgets.Layout(width="max-content")
         )
-        drill.on_click(lambda _: setattr(self.tabs, "selected_index", 1))
+        self.on_click(drill, lambda: setattr(self.tabs, "selected_index", 1))
         return widgets.VBox(
             [
                 widgets.HBox([self.indicator, self.period]),
@@ -137,7 +139,7 @@ class ExploreApp(_App):
 
     def _build_rows(self) -> widgets.VBox:
         self.category = widgets.Dropdown(description="Only", layout=widgets.Layout(width="420px"))
-        self.category.observe(self._on_change, "value")
+        self.on(self.category, self._on_change, "value")
         self.rows_note = widgets.HTML()
         self.rows_table = widgets.HTML()
         return widgets.VBox(
@@ -163,7 +165,7 @@ class ExploreApp(_App):
             description="Columns", layout=widgets.Layout(width="300px")
         )
         for control in (self.crosstab_table_name, self.crosstab_rows, self.crosstab_columns):
-            control.observe(self._on_change, "value")
+            self.on(control, self._on_change, "value")
         self.crosstab_chart = _chart_widget()
         self.crosstab_html = widgets.HTML()
         return widgets.VBox(
@@ -184,7 +186,7 @@ class ExploreApp(_App):
             layout=widgets.Layout(width="380px"),
             style={"description_width": "100px"},
         )
-        self.other_project.observe(self._on_change, "value")
+        self.on(self.other_project, self._on_change, "value")
         self.compare_chart = _chart_widget()
         self.compare_html = widgets.HTML()
         return widgets.VBox(
@@ -228,13 +230,17 @@ class ExploreApp(_App):
             )
         return self._results[key]
 
+    def presentation(self, folder: str) -> Presentation:
+        """How a project's figures read here: internal, unsuppressed."""
+        return Presentation.of(self.data(folder), "internal")
+
     def _chart(self, key: tuple, make) -> dict:
         """The spec of the chart `make()` makes for these inputs; made once (drawing it again is free)."""
         if key not in self._charts:
             self._charts[key] = _spec(make())
         return self._charts[key]
 
-    @_on_screen
+    @on_screen
     def reload(self) -> None:
         """Read every project's files again (after they changed) and redraw."""
         self._data.clear()
@@ -242,10 +248,10 @@ class ExploreApp(_App):
         self._charts.clear()
         self._on_project()
 
-    @_on_screen
+    @on_screen
     def _on_project(self, change=None) -> None:
         """A new project: its periods (to the latest with data), indicators and tables fill the controls."""
-        if self._is_quiet or not self.project.value:
+        if not self.project.value:
             return
         self.show_message("")
         for output in (
@@ -332,31 +338,29 @@ class ExploreApp(_App):
         results = self._indicator_results()
         rows = results.table
         if rows.empty:
-            self.value_card.value = _error_html(
+            self.value_card.value = self.error_html(
                 f"{indicator_id} cannot be computed", results.problems
             )
             for chart in (self.trend_chart, self.disaggregation_chart):
                 chart.spec = None
             self.indicator_table.value = ""
             return
-        k = data.project.privacy.min_cell_size
+        look = self.presentation(self.project.value)
         totals = rows[(rows["dimension"] == TOTAL) & (rows["period"] != LIFE_OF_PROJECT)]
         in_period = rows[rows["period"] == self.period.value]
         total = in_period[in_period["dimension"] == TOTAL].iloc[0]
-        warnings = _error_html("Warnings", results.problems) if results.problems else ""
-        self.value_card.value = _value_card(indicator, total) + warnings
+        warnings = self.error_html("Warnings", results.problems) if results.problems else ""
+        self.value_card.value = _value_card(indicator, total, look) + warnings
         key = (self.project.value, self.requested_labels(), indicator_id)
         self.trend_chart.spec = self._chart(
-            key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, k)
+            key, lambda: charts.trend_chart(totals, indicator.name, indicator.unit, look)
         )
         parts = in_period[in_period["dimension"] != TOTAL]
         title = f"{indicator.name} ({self.period.value})"
         self.disaggregation_chart.spec = (
             self._chart(
                 (*key, self.period.value),
-                lambda: charts.disaggregation_chart(parts, title, indicator.unit, k).properties(
-                    title=alt.Title(title, subtitle="Internal view: no cell is hidden")
-                ),
+                lambda: charts.disaggregation_chart(parts, title, indicator.unit, look),
             )
             if len(parts)
             else None
@@ -371,9 +375,10 @@ class ExploreApp(_App):
                 "target",
                 "achievement",
                 "status",
+                "unit",
             ]
         ]
-        self.indicator_table.value = _frame_html(shown)
+        self.indicator_table.value = _frame_html(shown, look)
 
     def _draw_rows(self, periods: list[Period]) -> None:
         data, indicator_id = self.data(self.project.value), self.indicator.value
@@ -414,7 +419,9 @@ class ExploreApp(_App):
                 else ""
             )
         )
-        self.rows_table.value = _frame_html(found.head(self.MAX_ROWS_SHOWN))
+        self.rows_table.value = _frame_html(
+            found.head(self.MAX_ROWS_SHOWN), self.presentation(self.project.value)
+        )
 
     def _fill_crosstab_columns(self) -> None:
         name = self.crosstab_table_name.value
@@ -448,7 +455,8 @@ class ExploreApp(_App):
         self.crosstab_chart.spec = _spec(charts.crosstab_chart(counts, name, down, across))
         self.crosstab_html.value = (
             f"<p>{len(inside):,} {name} rows dated ({date}) {first.start_date} … "
-            f"{last.end_date}.</p>" + _frame_html(counts, index=True)
+            f"{last.end_date}.</p>"
+            + _frame_html(counts, self.presentation(self.project.value), index=True)
         )
 
     def _draw_compare(self, periods: list[Period]) -> None:
@@ -470,7 +478,7 @@ class ExploreApp(_App):
         table = portfolio(both, self.data(folder).catalogue, period=LIFE_OF_PROJECT)
         compared = _compared(table, [r.project_id for r in both])
         self.compare_chart.spec = _spec(charts.comparison_chart(compared))
-        self.compare_html.value = _frame_html(compared)
+        self.compare_html.value = _frame_html(compared, self.presentation(folder))
 
 
 def _choose(dropdown: widgets.Dropdown, options: list, default=None) -> None:
@@ -544,33 +552,26 @@ def crosstab(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     )
 
 
-def _format(value) -> str:
-    if pd.isna(value):
-        return "–"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def _value_card(indicator: Indicator, total: pd.Series) -> str:
+def _value_card(indicator: Indicator, total: pd.Series, shown: Presentation) -> str:
     """The value of an indicator in a period against its target, baseline and status."""
     better = "higher is better" if indicator.direction == "increase" else "lower is better"
-    unit = {"percent": "%", "count": ""}.get(
-        indicator.unit, f" ({indicator.unit.replace('_', '/')})"
-    )
-    achievement = (
-        "" if pd.isna(total["achievement"]) else f" · {total['achievement']:.0f}% of target"
-    )
-    parts = (
-        ""
-        if pd.isna(total["denominator"])
-        else (
-            f" · numerator {_format(total['numerator'])}, denominator {_format(total['denominator'])}"
+    achievement = shown.achievement(total["achievement"])
+    achievement = f" · {achievement} of target" if achievement else ""
+    parts = ""
+    if not pd.isna(total["denominator"]):
+        parts = (
+            f" · numerator {number_text(total['numerator'])}, "
+            f"denominator {number_text(total['denominator'])}"
         )
-    )
+    value = shown.value(total["value"], indicator.unit)
+    target = shown.target(total["target"], indicator.unit, indicator.direction) or "none"
+    baseline = shown.number(total["baseline"], indicator.unit) or "none"
     return (
-        f"<div class='ctlib-card'><b>{indicator.id}</b> · {html.escape(indicator.name)} — "
-        f"{html.escape(str(total['period']))}<br><span style='font-size:170%'>{_format(total['value'])}{unit}"
-        f"</span> · target {_format(total['target'])}{achievement} · status <b>{total['status']}</b><br>"
-        f"baseline {_format(total['baseline'])}{parts} · {indicator.level}, {better}</div>"
+        f"<div class='ctlib-card'><b>{html.escape(shown.indicator(indicator.id))}</b> — "
+        f"{html.escape(str(total['period']))}<br><span style='font-size:170%'>{html.escape(value)}"
+        f"</span> · target {html.escape(target)}{achievement} · status "
+        f"<b>{html.escape(shown.status(total['status']))}</b><br>baseline {html.escape(baseline)}"
+        f"{parts} · {indicator.level}, {better}</div>"
     )
 
 
@@ -594,8 +595,7 @@ def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
     ).sort_values("indicator", kind="stable")
 
 
-def _frame_html(frame: pd.DataFrame, index: bool = False) -> str:
-    """A table as HTML that scrolls sideways: missing values blank, decimals to two places."""
-    text = frame.astype(object).where(frame.notna(), "")
-    text = text.map(lambda v: f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else v)
-    return f"<div class='ctlib-scroll'>{text.to_html(index=index, classes='ctlib-table', border=0)}</div>"
+def _frame_html(frame: pd.DataFrame, shown: Presentation, index: bool = False) -> str:
+    """A table as HTML that scrolls sideways, every cell as the presentation writes it."""
+    text = formatted(frame.reset_index() if index else frame, shown)
+    return f"<div class='ctlib-scroll'>{text.to_html(index=False, classes='ctlib-table', border=0)}</div>"

@@ -25,7 +25,8 @@ from .._data.tables import PILLARS
 from .._data.templates import tables_needed, write_csv_template, write_xlsx_template
 from .._errors import Problem, ProjectError
 from .._publish.html_table import html_table
-from .common import STYLE, _App, _guide, _on_screen
+from .._publish.presentation import PAGE_STYLE
+from .common import App, _guide, on_screen
 
 SEX_AND_AGE = ("sex", ("age_group", "child_adult"))
 LEVELS = ("process", "output", "outcome", "impact")
@@ -83,7 +84,7 @@ def _template_links(table_name: str) -> str:
         return f"{_download_link(xlsx_path, f'{table_name}.xlsx')} · {_download_link(csv_path, f'{table_name}.csv')}"
 
 
-class PickIndicatorsApp(_App):
+class PickIndicatorsApp(App):
     """The guided indicator picker: six steps from the project's identity to a saved project.yaml.
 
     1 project (open a folder, or start a new one) · 2 results chain · 3 indicators per pillar ·
@@ -139,12 +140,12 @@ class PickIndicatorsApp(_App):
         )
         self.back_button = widgets.Button(description="← Back")
         self.next_button = widgets.Button(description="Next step →", button_style="primary")
-        self.steps.observe(self._on_change, "selected_index")
-        self.back_button.on_click(lambda _: self._go(-1))
-        self.next_button.on_click(lambda _: self._go(+1))
+        self.on(self.steps, self._on_change, "selected_index")
+        self.on_click(self.back_button, lambda: self._go(-1))
+        self.on_click(self.next_button, lambda: self._go(+1))
         self.widget = widgets.VBox(
             [
-                widgets.HTML(STYLE),
+                widgets.HTML(PAGE_STYLE),
                 self.message,
                 self.steps,
                 widgets.HBox([self.back_button, self.next_button]),
@@ -165,9 +166,9 @@ class PickIndicatorsApp(_App):
         self.create_button = widgets.Button(
             description="Start a new project", button_style="success"
         )
-        self.folder.observe(self._on_folder, "value")
-        self.open_button.on_click(lambda _: self.open_project())
-        self.create_button.on_click(lambda _: self.create_project())
+        self.on(self.folder, self._on_folder, "value")
+        self.on_click(self.open_button, self.open_project)
+        self.on_click(self.create_button, self.create_project)
         self.identity = {
             "id": widgets.Text(
                 description="Short id", placeholder="a-z, 0-9, - and _", layout=wide, style=style
@@ -203,7 +204,7 @@ class PickIndicatorsApp(_App):
             ),
         }
         for field in [*self.identity.values(), *self.reporting.values()]:
-            field.observe(self._on_change, "value")
+            self.on(field, self._on_change, "value")
         return widgets.VBox(
             [
                 _guide(
@@ -227,10 +228,10 @@ class PickIndicatorsApp(_App):
             layout=widgets.Layout(width="700px", height="60px"),
             continuous_update=False,
         )
-        self.objective.observe(self._on_change, "value")
+        self.on(self.objective, self._on_change, "value")
         self.chain_box = widgets.VBox()
         self.add_outcome_button = widgets.Button(description="Add an outcome")
-        self.add_outcome_button.on_click(lambda _: self.add_outcome())
+        self.on_click(self.add_outcome_button, self.add_outcome)
         return widgets.VBox(
             [
                 _guide(
@@ -264,7 +265,7 @@ class PickIndicatorsApp(_App):
             description="Only indicators my data can compute", indent=False
         )
         for control in (self.search, self.level_filter, self.unit_filter, self.computable_filter):
-            control.observe(self._on_change, "value")
+            self.on(control, self._on_change, "value")
         self.pillar_boxes = {pillar: widgets.VBox() for pillar in PILLARS}
         self.pillar_tabs = widgets.Tab(
             children=list(self.pillar_boxes.values()), titles=[p.capitalize() for p in PILLARS]
@@ -306,8 +307,8 @@ class PickIndicatorsApp(_App):
             options=[("(choose later)", "")],
             layout=widgets.Layout(width="520px"),
         )
-        use.observe(lambda change: self._on_select(indicator.id, change["new"]), "value")
-        result.observe(lambda change: self._on_result(indicator.id, change["new"]), "value")
+        self.on(use, lambda change: self._on_select(indicator.id, change["new"]), "value")
+        self.on(result, lambda change: self._on_result(indicator.id, change["new"]), "value")
         card = widgets.VBox([widgets.HTML(self._card_html(indicator)), widgets.HBox([use, result])])
         card.add_class("ctlib-card")
         return card, use, result
@@ -377,7 +378,7 @@ class PickIndicatorsApp(_App):
             button_style="success",
             layout=widgets.Layout(width="180px"),
         )
-        self.save_button.on_click(lambda _: self.save())
+        self.on_click(self.save_button, self.save)
         return widgets.VBox(
             [
                 _guide(
@@ -392,7 +393,7 @@ class PickIndicatorsApp(_App):
         )
 
     # -- project: open, create, build, save ------------------------------------------------------
-    @_on_screen
+    @on_screen
     def open_project(self) -> None:
         """Load project.yaml from the folder and fill every step from it."""
         folder = Path(self.folder.value.strip())
@@ -407,7 +408,7 @@ class PickIndicatorsApp(_App):
         self._fill(project_file.project)
         self.show_message(f"Opened {html.escape(str(project_file.path))}.", "ok")
 
-    @_on_screen
+    @on_screen
     def create_project(self) -> None:
         """Scaffold a new project in the folder (never over an existing one), then save the form into it."""
         folder = self.folder.value.strip()
@@ -516,7 +517,7 @@ class PickIndicatorsApp(_App):
                 "Some answers need fixing before the project can be saved", problems
             ) from None
 
-    @_on_screen
+    @on_screen
     def save(self) -> None:
         """Validate, keep the previous file as project.yaml.bak, and write project.yaml atomically."""
         if self.project_file is None:
@@ -594,7 +595,7 @@ class PickIndicatorsApp(_App):
             add = widgets.Button(
                 description="Add an output", layout=widgets.Layout(margin="0 0 0 40px")
             )
-            add.on_click(lambda _, outcome_id=outcome["id"]: self.add_output(outcome_id))
+            self.on_click(add, lambda outcome_id=outcome["id"]: self.add_output(outcome_id))
             rows.append(add)
         self.chain_box.children = rows
         for row in old:
@@ -607,9 +608,9 @@ class PickIndicatorsApp(_App):
             layout=widgets.Layout(width="560px"),
             continuous_update=False,
         )
-        statement.observe(lambda change: self._on_statement(result, change["new"]), "value")
+        self.on(statement, lambda change: self._on_statement(result, change["new"]), "value")
         remove = widgets.Button(description="Remove", layout=widgets.Layout(width="90px"))
-        remove.on_click(lambda _: self.remove_result(result["id"]))
+        self.on_click(remove, lambda: self.remove_result(result["id"]))
         label = widgets.HTML(
             f"<b>{kind}</b> <code>{html.escape(result['id'])}</code>",
             layout=widgets.Layout(width="170px"),
@@ -623,10 +624,7 @@ class PickIndicatorsApp(_App):
         self._redraw()
 
     # -- selection, checklist and targets ------------------------------------------------------------
-    @_on_screen
     def _on_select(self, indicator_id: str, is_selected: bool) -> None:
-        if self._is_quiet:
-            return
         if is_selected and indicator_id not in self.selected:
             indicator = self.catalogue.get(indicator_id)
             result = self._cards[indicator_id][2].value or None
@@ -645,7 +643,7 @@ class PickIndicatorsApp(_App):
         self._redraw()
 
     def _on_result(self, indicator_id: str, result_id: str) -> None:
-        if not self._is_quiet and indicator_id in self.selected:
+        if indicator_id in self.selected:
             self.selected[indicator_id]["result"] = result_id or None
             self._redraw()
 
@@ -660,7 +658,8 @@ class PickIndicatorsApp(_App):
                 box = widgets.Checkbox(
                     description=dimension, indent=False, layout=widgets.Layout(width="auto")
                 )
-                box.observe(
+                self.on(
+                    box,
                     lambda change, d=dimension: self._on_disaggregation(
                         indicator_id, d, change["new"]
                     ),
@@ -685,7 +684,7 @@ class PickIndicatorsApp(_App):
         return row, checks, boxes
 
     def _on_disaggregation(self, indicator_id: str, dimension: str, is_on: bool) -> None:
-        if self._is_quiet or indicator_id not in self.selected:
+        if indicator_id not in self.selected:
             return
         chosen = self.selected[indicator_id]["disaggregations"]
         if is_on and dimension not in chosen:
@@ -758,8 +757,8 @@ class PickIndicatorsApp(_App):
                 widgets.Text(value=_text(entry["baseline"].get("value")), placeholder="baseline"),
                 widgets.DatePicker(value=entry["baseline"].get("date")),
             ]
-            cells[1].observe(lambda c: self._on_baseline(indicator_id, c), "value")
-            cells[2].observe(lambda c: self._on_baseline_date(indicator_id, c), "value")
+            self.on(cells[1], lambda c: self._on_baseline(indicator_id, c), "value")
+            self.on(cells[2], lambda c: self._on_baseline_date(indicator_id, c), "value")
             for label in labels:
                 cell = widgets.Text(
                     value=_text(entry["targets"].get(label)),
@@ -767,8 +766,8 @@ class PickIndicatorsApp(_App):
                     continuous_update=False,
                 )
                 cell.add_class(f"ctlib-target-{indicator_id}-{label}")
-                cell.observe(
-                    lambda c, label=label: self._on_target(indicator_id, label, c), "value"
+                self.on(
+                    cell, lambda c, label=label: self._on_target(indicator_id, label, c), "value"
                 )
                 cells.append(cell)
             cells[1].continuous_update = False
@@ -777,7 +776,6 @@ class PickIndicatorsApp(_App):
             self._grid_rows[key] = cells
         return self._grid_rows[key]
 
-    @_on_screen
     def _on_baseline(self, indicator_id: str, change) -> None:
         self.selected[indicator_id]["baseline"]["value"] = _number(change["new"])
         self.show_message("")
@@ -787,7 +785,6 @@ class PickIndicatorsApp(_App):
         self.selected[indicator_id]["baseline"]["date"] = change["new"]
         self._redraw()
 
-    @_on_screen
     def _on_target(self, indicator_id: str, label: str, change) -> None:
         value = _number(change["new"])
         targets = self.selected[indicator_id]["targets"]

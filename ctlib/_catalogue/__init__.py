@@ -22,6 +22,7 @@ from ruamel.yaml import YAML, YAMLError
 
 from .._data.tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
 from .._errors import CatalogueError, Problems, UnknownIndicatorError
+from .._format import csv_safe_frame, xlsx_cell
 from .._resources import CATALOGUE_DIR
 from .model import Condition, Indicator, Method, Part
 
@@ -710,7 +711,7 @@ def export_catalogue(indicators: Iterable[Indicator], path: str | Path, fmt: str
     path = Path(path)
     frame = catalogue_frame(indicators)
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        csv_safe_frame(frame).to_csv(path, index=False)
     elif fmt == "xlsx":
         _write_xlsx(frame, path)
     elif fmt == "md":
@@ -721,22 +722,28 @@ def export_catalogue(indicators: Iterable[Indicator], path: str | Path, fmt: str
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    """The catalogue as one styled sheet: white-on-blue frozen header, sized, wrapped columns."""
+    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="indicators", index=False)
-        sheet = writer.sheets["indicators"]
-        sheet.freeze_panes = "B2"
-        sheet.auto_filter.ref = sheet.dimensions
-        for number, name in enumerate(frame.columns, start=1):
-            sheet.column_dimensions[get_column_letter(number)].width = EXPORT_WIDTHS[name]
-        for cell in sheet[1]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor="1F4E78")
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "indicators"
+    for row, values in enumerate([list(frame.columns), *frame.itertuples(index=False)], start=1):
+        for column, value in enumerate(values, start=1):
+            xlsx_cell(sheet.cell(row, column), None if pd.isna(value) else value)
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for number, name in enumerate(frame.columns, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = EXPORT_WIDTHS[name]
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E78")
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    book.save(path)
 
 
 def catalogue_markdown(frame: pd.DataFrame) -> str:

@@ -267,18 +267,20 @@ def check_quality(data: ProjectData) -> QualityReport:
 def _problems(report: QualityReport) -> list[Problem]:
     problems = [
         Problem(
-            f"{row.period}: {row.description or row.rule}: {number_text(row.left)} {row.operator} "
+            f"{row.description or row.rule}: {number_text(row.left)} {row.operator} "
             f"{number_text(row.right)} does not hold",
             rule=row.rule,
+            period=row.period,
             severity=row.severity,
         )
         for row in report.rule_results[report.rule_results["status"] == "failed"].itertuples()
     ]
     problems += [
         Problem(
-            f"{row.period}: {row.records} records, unusual next to the median of {number_text(row.median)} per "
+            f"{row.records} records, unusual next to the median of {number_text(row.median)} per "
             f"period (modified z-score {row.z_score:+.1f}); check for missing or double entries",
             entry=row.table,
+            period=row.period,
             rule="outlier",
             severity="warning",
         )
@@ -286,8 +288,9 @@ def _problems(report: QualityReport) -> list[Problem]:
     ]
     problems += [
         Problem(
-            f"{row.period} ({row.period_start_date} … {row.period_end_date}): no records; were they entered?",
+            f"no records dated {row.period_start_date} … {row.period_end_date}; were they entered?",
             entry=row.table,
+            period=row.period,
             rule="timeliness",
             severity="warning",
         )

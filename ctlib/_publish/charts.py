@@ -23,45 +23,30 @@ import vl_convert as vlc
 
 from .._compute.privacy import check_aggregated
 from .._data.tables import PILLARS
+from .._format import unit_text
+from .presentation import STATUS_LOOKS, STATUSES, Presentation, readable, shorten
 
-STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
-STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
-STATUS_SHAPES = ("triangle-up", "circle", "triangle-down", "square", "diamond", "cross")
-UNIT_TITLES = {
-    "count": "number",
-    "percent": "%",
-    "ratio": "ratio",
-    "rate": "rate",
-    "yes_no": "1 = yes, 0 = no",
-    "score": "score",
-}
-ON_TRACK_BAND = (85.0, 115.0)  # achievement % shaded as "on track" behind the progress bars
 WIDTH = 520
 LABEL_CHARACTERS = 48
 
 
-def hidden_label(unit: str, k: int) -> str:
-    """How a suppressed value reads: `<k` for counts; for shares, rates and the like (whose hidden
-    part is a count, not the value itself) "hidden (<k)"."""
-    return f"<{k}" if unit == "count" else f"hidden (<{k})"
-
-
-def unit_title(unit: str) -> str:
-    """The axis title of a value in `unit`, e.g. 'Value (%)'."""
-    return f"Value ({UNIT_TITLES.get(unit, unit)})"
-
-
-def _panels_axis_title(units: pd.Series) -> str | None:
+def _panels_axis_title(units: pd.Series, presentation: Presentation) -> str | None:
     """The shared axis title of small multiples: the unit when they share one, else none (each
     panel title names its unit)."""
-    return unit_title(units.iloc[0]) if units.nunique() == 1 else None
+    return presentation.unit_title(units.iloc[0]) if units.nunique() == 1 else None
+
+
+def _status_scale(attribute: str) -> alt.Scale:
+    return alt.Scale(
+        domain=list(STATUSES), range=[getattr(STATUS_LOOKS[s], attribute) for s in STATUSES]
+    )
 
 
 def _status_colour() -> alt.Color:
     return alt.Color(
         "status:N",
         title="Status",
-        scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_COLOURS)),
+        scale=_status_scale("colour"),
         legend=alt.Legend(orient="bottom"),
     )
 
@@ -69,63 +54,49 @@ def _status_colour() -> alt.Color:
 def _status_shape() -> alt.Shape:
     """A shape per status as well as a colour, merged into the same legend."""
     return alt.Shape(
-        "status:N",
-        title="Status",
-        legend=alt.Legend(orient="bottom"),
-        scale=alt.Scale(domain=list(STATUSES), range=list(STATUS_SHAPES)),
+        "status:N", title="Status", legend=alt.Legend(orient="bottom"), scale=_status_scale("shape")
     )
 
 
 def _readable(labels: pd.Series) -> pd.Series:
     """Category codes as words: 'sexual_exploitation' -> 'sexual exploitation'."""
-    return labels.astype("string").str.replace("_", " ")
+    return labels.astype("string").map(readable)
 
 
-def _indicator_labels(table: pd.DataFrame) -> pd.Series:
-    """'PROT-03 · name' when the table carries indicator names, else the id."""
-    if "indicator_name" in table.columns:
-        return table["indicator_id"] + " · " + table["indicator_name"].fillna("")
-    return table["indicator_id"].astype("string")
+def _indicator_labels(table: pd.DataFrame, presentation: Presentation) -> pd.Series:
+    """'PROT-03 · name', shortened to LABEL_CHARACTERS."""
+    return table["indicator_id"].map(lambda i: presentation.indicator(i, LABEL_CHARACTERS))
 
 
-def _shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
-    """Text cut to `limit` characters with an ellipsis (vega's own label limit is slow to render)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _format_number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def _status_counts(statuses: pd.Series) -> str:
-    counts = statuses.value_counts()
-    return ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
-
-
-def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
+def progress_chart(totals: pd.DataFrame, title: str, presentation: Presentation) -> alt.LayerChart:
     """Achievement against target (%) per indicator for one period, with a target tick at 100 %.
 
-    `totals`: one row per indicator (indicator_id, achievement, status; indicator_name optional).
-    Indicators without a target or data get no bar, only their status written at zero.
+    `totals`: one row per indicator (indicator_id, achievement, status). Indicators without a
+    target or data get no bar, only their status written at zero. The grey band is the
+    presentation's on-track band.
     """
     check_aggregated(totals, ("indicator_id",))
     data = pd.DataFrame(
         {
-            "indicator": _indicator_labels(totals).map(_shorten).to_numpy(),
+            "indicator": _indicator_labels(totals, presentation).to_numpy(),
             "achievement": totals["achievement"].astype("Float64").round(0).to_numpy(),
             "status": totals["status"].astype("string").to_numpy(),
         }
     )
     data["label"] = [
-        f"{a:.0f}% · {s}" if pd.notna(a) else s for a, s in zip(data["achievement"], data["status"])
+        f"{presentation.achievement(a)} · {presentation.status(s)}"
+        if pd.notna(a)
+        else presentation.status(s)
+        for a, s in zip(data["achievement"], data["status"])
     ]
     data["label_x"] = data["achievement"].fillna(0).clip(upper=200)
     data["achievement_drawn"] = data["achievement"].clip(upper=200)
     y = alt.Y("indicator:N", title=None, sort=list(data["indicator"]), axis=alt.Axis(labelLimit=0))
     x_scale = alt.Scale(domain=[0, 230])
+    low, high = presentation.bands
     base = alt.Chart(data)
     band = (
-        alt.Chart(pd.DataFrame({"low": [ON_TRACK_BAND[0]], "high": [ON_TRACK_BAND[1]]}))
+        alt.Chart(pd.DataFrame({"low": [low], "high": [high]}))
         .mark_rect(color="#dddddd", opacity=0.6)
         .encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q")
     )
@@ -150,47 +121,44 @@ def progress_chart(totals: pd.DataFrame, title: str) -> alt.LayerChart:
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
         x="label_x:Q", y=y, text="label:N"
     )
-    counts = _status_counts(data["status"])
+    counts = presentation.status_counts(data["status"])
     description = (
         f"Bar chart: achievement against target, in percent, for {len(data)} indicators; "
-        f"a black line marks the target (100 %) and a grey band 85–115 %. Status: {counts}."
+        f"a black line marks the target (100 %) and a grey band {low:g}–{high:g} %. Status: {counts}."
     )
     return alt.layer(band, bars, target, labels).properties(
         title=alt.Title(
-            title, subtitle="Black line: target (100 %); grey band: on track (85–115 %)"
+            title, subtitle=f"Black line: target (100 %); grey band: on track ({low:g}–{high:g} %)"
         ),
         description=description,
         width=WIDTH - 200,
     )
 
 
-def _panel_labels(rows: pd.DataFrame, suffix: pd.Series) -> pd.Series:
+def _panel_labels(rows: pd.DataFrame, suffix: pd.Series, presentation: Presentation) -> pd.Series:
     """Panel headers: 'PROT-03 · name' (shortened) + suffix, e.g. ' (number)'."""
-    return _indicator_labels(rows).map(_shorten) + suffix
+    return _indicator_labels(rows, presentation) + suffix
 
 
-def _value_labels(rows: pd.DataFrame, k: int) -> list[str]:
-    """Each row's value as text: hidden, no data, or the number."""
-    return [
-        hidden_label(unit, k)
-        if hidden
-        else ("no data" if pd.isna(value) else _format_number(value))
-        for value, hidden, unit in zip(rows["value"], rows["is_suppressed"], rows["unit"])
-    ]
+def _value_labels(rows: pd.DataFrame, presentation: Presentation) -> list[str]:
+    """Each row's value as text: hidden, no data, or the number in its unit."""
+    return presentation.values(rows.rename(columns={"is_suppressed": "suppressed"}))
 
 
-def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> alt.FacetChart:
+def trend_panels(
+    rows: pd.DataFrame, title: str, presentation: Presentation, columns: int = 3
+) -> alt.FacetChart:
     """Small multiples, one panel per indicator: value per period (marks coloured and shaped by
     status, the latest value written), targets (black ticks) and baseline (dashed line).
 
     `rows`: total rows of one or more indicators over the periods, in order (indicator_id, period,
-    value, target, baseline, status, suppressed, unit; indicator_name optional).
+    value, target, baseline, status, suppressed, unit).
     """
     check_aggregated(rows, ("indicator_id", "period"))
     data = pd.DataFrame(
         {
             "panel": _panel_labels(
-                rows, " (" + rows["unit"].map(lambda u: UNIT_TITLES.get(u, u)) + ")"
+                rows, " (" + rows["unit"].map(presentation.unit_name) + ")", presentation
             ).to_numpy(),
             "period": rows["period"].astype("string").to_numpy(),
             "value": rows["value"].astype("Float64").to_numpy(),
@@ -203,7 +171,7 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA
     is_last = ~data.duplicated("panel", keep="last")
-    data["label"] = pd.Series(_value_labels(data, k), index=data.index).where(
+    data["label"] = pd.Series(_value_labels(data, presentation), index=data.index).where(
         is_last, ""
     )  # the latest
     data["mark_y"] = data["value"].fillna(
@@ -218,7 +186,7 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
         if len(periods) <= 4
         else alt.Axis(labelAngle=-90, labelFontSize=9),
     )
-    y = alt.Y("value:Q", title=_panels_axis_title(data["unit"]))
+    y = alt.Y("value:Q", title=_panels_axis_title(data["unit"], presentation))
     base = alt.Chart()
     layers = [
         base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(x=x, y=y),
@@ -235,10 +203,16 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
     for panel, group in data.groupby("panel", sort=False):
         last = group.iloc[-1]
         target = (
-            "no target" if pd.isna(last["target"]) else f"target {_format_number(last['target'])}"
+            "no target"
+            if pd.isna(last["target"])
+            else f"target {presentation.number(last['target'], last['unit'])}"
         )
-        series = ", ".join(f"{p} {lab}" for p, lab in zip(group["period"], _value_labels(group, k)))
-        described.append(f"{panel}: {series}; latest {last['status']}, {target}")
+        series = ", ".join(
+            f"{p} {lab}" for p, lab in zip(group["period"], _value_labels(group, presentation))
+        )
+        described.append(
+            f"{panel}: {series}; latest {presentation.status(last['status'])}, {target}"
+        )
     return (
         alt.layer(*layers, data=data)
         .properties(width=200, height=110)
@@ -257,7 +231,7 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
                 title,
                 subtitle=[
                     "Marks: value (colour and shape = status; the latest written; a hidden "
-                    f"value <{k} is a cross at zero); black ticks: target; dashed line: "
+                    f"value {presentation.hidden('count')} is a cross at zero); black ticks: target; dashed line: "
                     "baseline; unit in each panel title"
                 ],
             ),
@@ -267,7 +241,7 @@ def trend_panels(rows: pd.DataFrame, title: str, k: int, columns: int = 3) -> al
 
 
 def disaggregation_panels(
-    rows: pd.DataFrame, title: str, k: int, columns: int = 2
+    rows: pd.DataFrame, title: str, presentation: Presentation, columns: int = 2
 ) -> alt.FacetChart:
     """Bars per category, one panel per indicator and dimension; a suppressed cell gets no bar,
     only its label (`<k`).
@@ -275,11 +249,11 @@ def disaggregation_panels(
     `rows`: one period, one row per (indicator, dimension, category) with value, suppressed, unit.
     """
     check_aggregated(rows, ("indicator_id", "period", "dimension", "category"))
-    units = rows["unit"].map(lambda u: UNIT_TITLES.get(u, u))
+    units = rows["unit"].map(presentation.unit_name)
     data = pd.DataFrame(
         {
             "panel": _panel_labels(
-                rows, " by " + _readable(rows["dimension"]) + " (" + units + ")"
+                rows, " by " + _readable(rows["dimension"]) + " (" + units + ")", presentation
             ).to_numpy(),
             "category": _readable(rows["category"]).to_numpy(),
             "value": rows["value"].astype("Float64").to_numpy(),
@@ -288,12 +262,16 @@ def disaggregation_panels(
         }
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
-    data["label"] = _value_labels(data, k)
+    data["label"] = _value_labels(data, presentation)
     data["label_x"] = data["value"].fillna(0)
     # an invisible mark at max(largest value, 1) keeps a panel of hidden cells or zeros readable
     data["extent"] = data.groupby("panel")["label_x"].transform("max").clip(lower=1)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
-    x = alt.X("value:Q", title=_panels_axis_title(data["unit"]), axis=alt.Axis(tickMinStep=1))
+    x = alt.X(
+        "value:Q",
+        title=_panels_axis_title(data["unit"], presentation),
+        axis=alt.Axis(tickMinStep=1),
+    )
     layers = [
         alt.Chart()
         .mark_bar(color="#0072B2", height=12)
@@ -323,18 +301,18 @@ def disaggregation_panels(
         )
         .resolve_scale(x="independent", y="independent")
         .properties(
-            title=alt.Title(
-                title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"
-            ),
+            title=alt.Title(title, subtitle=_hidden_note(presentation)),
             description=(
-                f"Bar charts by category. {'. '.join(described)}. {hidden} cell(s) counting fewer than {k} "
-                f"are hidden (<{k}) to protect survivors."
+                f"Bar charts by category. {'. '.join(described)}. {hidden} cell(s) are hidden "
+                "to protect survivors."
             ),
         )
     )
 
 
-def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerChart:
+def trend_chart(
+    rows: pd.DataFrame, title: str, unit: str, presentation: Presentation
+) -> alt.LayerChart:
     """One indicator's value per period with its targets (black ticks) and baseline (dashed line).
 
     `rows`: one row per period (period, value, target, baseline, status, suppressed), in order.
@@ -349,7 +327,7 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
             "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
         }
     )
-    data["label"] = _value_labels(data.assign(unit=unit), k)
+    data["label"] = _value_labels(data.assign(unit=unit), presentation)
     data["label_y"] = data["value"].fillna(0)
     periods = list(data["period"])
     x = alt.X(
@@ -358,7 +336,7 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
         sort=periods,
         axis=alt.Axis(labelAngle=0 if len(periods) <= 6 else -45),
     )
-    y_title = unit_title(unit)
+    y_title = presentation.unit_title(unit)
     base = alt.Chart(data)
     line = (
         base.mark_line(color="#555555")
@@ -382,7 +360,8 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
     described_baseline = ""
     if len(baseline):
         value = float(baseline.iloc[0])
-        rule = pd.DataFrame({"baseline": [value], "label": [f"baseline {_format_number(value)}"]})
+        baseline_text = presentation.number(value, unit)
+        rule = pd.DataFrame({"baseline": [value], "label": [f"baseline {baseline_text}"]})
         layers.append(
             alt.Chart(rule).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="baseline:Q")
         )
@@ -392,10 +371,10 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
             .encode(y="baseline:Q", text="label:N")
         )
         subtitle += "; dashed line: baseline"
-        described_baseline = f" The baseline is {_format_number(value)}."
+        described_baseline = f" The baseline is {baseline_text}."
     shown = [f"{p}: {lab}" for p, lab in zip(data["period"], data["label"])]
     description = (
-        f"Line chart of {title} per period, in {UNIT_TITLES.get(unit, unit)}: {'; '.join(shown)}."
+        f"Line chart of {title} per period, in {presentation.unit_name(unit)}: {'; '.join(shown)}."
         f"{described_baseline} Targets are black ticks."
     )
     return alt.layer(*layers).properties(
@@ -406,7 +385,9 @@ def trend_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.LayerC
     )
 
 
-def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> alt.FacetChart:
+def disaggregation_chart(
+    rows: pd.DataFrame, title: str, unit: str, presentation: Presentation
+) -> alt.FacetChart:
     """Bars per category, one panel per dimension; a suppressed cell gets no bar and the text `<k`.
 
     `rows`: one indicator and period, one row per (dimension, category) with value and suppressed.
@@ -421,7 +402,7 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
         }
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
-    data["label"] = _value_labels(data.assign(unit=unit), k)
+    data["label"] = _value_labels(data.assign(unit=unit), presentation)
     data["label_x"] = data["value"].fillna(0)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
     x_scale = alt.Scale(domain=[0, max(float(data["value"].fillna(0).max()), 1.0)], nice=True)
@@ -430,7 +411,9 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
         alt.Chart()
         .mark_bar(color="#0072B2", height=12)
         .transform_filter("isValid(datum.value)")
-        .encode(x=alt.X("value:Q", title=unit_title(unit), scale=x_scale, axis=axis), y=y)
+        .encode(
+            x=alt.X("value:Q", title=presentation.unit_title(unit), scale=x_scale, axis=axis), y=y
+        )
     )
     labels = (
         alt.Chart()
@@ -443,7 +426,7 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
     ]
     description = (
         f"Bar chart of {title} by {', '.join(dict.fromkeys(data['dimension']))}: {'; '.join(shown)}. "
-        f"{hidden} cell(s) with fewer than {k} are hidden (<{k}) to protect survivors."
+        f"{hidden} cell(s) are hidden to protect survivors."
     )
     return (
         alt.layer(bars, labels, data=data)
@@ -458,15 +441,15 @@ def disaggregation_chart(rows: pd.DataFrame, title: str, unit: str, k: int) -> a
         )
         .resolve_scale(y="independent")
         .properties(
-            title=alt.Title(
-                title, subtitle=f"Cells counting fewer than {k} are hidden (<{k}) and get no bar"
-            ),
+            title=alt.Title(title, subtitle=_hidden_note(presentation)),
             description=description,
         )
     )
 
 
-def scorecard_chart(statuses: pd.DataFrame, title: str) -> alt.LayerChart:
+def scorecard_chart(
+    statuses: pd.DataFrame, title: str, presentation: Presentation
+) -> alt.LayerChart:
     """Pillar scorecard: how many indicators of each pillar have each status (stacked bars + counts).
 
     `statuses`: one row per indicator (indicator_id, pillar, status).
@@ -489,7 +472,8 @@ def scorecard_chart(statuses: pd.DataFrame, title: str) -> alt.LayerChart:
         text="indicators:Q",
     )
     per_pillar = [
-        f"{p}: {_status_counts(statuses.loc[statuses['pillar'] == p, 'status'])}" for p in pillars
+        f"{p}: {presentation.status_counts(statuses.loc[statuses['pillar'] == p, 'status'])}"
+        for p in pillars
     ]
     description = f"Stacked bar chart of indicator status per pillar. {'; '.join(per_pillar)}."
     return alt.layer(bars, labels).properties(
@@ -510,7 +494,7 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
             "completeness": completeness["completeness"].astype("Float64").round(0).to_numpy(),
         }
     )
-    data["label"] = [f"{c:.0f}%" if pd.notna(c) else "–" for c in data["completeness"]]
+    data["label"] = [unit_text(c, "percent") or "–" for c in data["completeness"]]
     x = alt.X(
         "period:O",
         title="Period",
@@ -579,7 +563,11 @@ def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
     check_aggregated(compared, ("indicator", "project"))
     projects = list(dict.fromkeys(compared["project"]))
     return (
-        alt.Chart(compared.assign(indicator=compared["indicator"].str[:LABEL_CHARACTERS]))
+        alt.Chart(
+            compared.assign(
+                indicator=compared["indicator"].map(lambda t: shorten(t, LABEL_CHARACTERS))
+            )
+        )
         .mark_bar()
         .encode(
             x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
@@ -598,6 +586,13 @@ def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
             f"one bar per project ({', '.join(projects)}).",
         )
     )
+
+
+def _hidden_note(presentation: Presentation) -> str:
+    """The subtitle of a chart of categories: what a hidden cell looks like."""
+    if presentation.is_internal:
+        return "Internal view: no cell is hidden"
+    return f"Small counts are hidden ({presentation.hidden('count')}) and get no bar"
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:

@@ -3,13 +3,14 @@
 One report is built in a temporary folder next to its destination `OUT/<project>/<period>/`
 (report.ipynb, report.html, indicators.csv, iptt.xlsx, manifest.json, optionally report.pdf) and
 moved into place only when every step succeeded, so a failed run leaves the previous report as it
-was. A batch runs every project of a folder, serially, in a bounded process pool, or on any
-`concurrent.futures` executor (a Dask cluster's), and writes `OUT/index.html`. A report can be
+was. A batch runs every project of a folder, serially, on spawned workers that die with it, or on
+any `concurrent.futures` executor (a Dask cluster's), and writes `OUT/index.html`. A report can be
 given a time budget, and with `resume` one that would come out unchanged is not run again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -32,9 +33,10 @@ import nbformat
 from tqdm import tqdm
 
 from .. import __version__
-from .._errors import CtlibError, ReportError
+from .._errors import CtlibError, Problem, ReportError
 from .._resources import notebook
 from .environment import environment_facts
+from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
 
 NOTEBOOK = notebook("quarterly_report")
@@ -63,14 +65,15 @@ HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 
 @dataclass
-class Outcome:
+class ReportRun:
     """How one report run ended."""
 
     project: str
     period: str
     ok: bool
     directory: Path | None = None  # the published report, or the previous one kept after a failure
-    error: str = ""
+    error: str = ""  # one line, for the person running the batch
+    public_error: str = ""  # the same in words a donor may read (no value, date, id or path)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     is_unchanged: bool = False  # --resume: the published report would come out the same
@@ -295,6 +298,84 @@ def publish(built: Path, destination: Path) -> None:
             shutil.rmtree(previous, ignore_errors=True)
 
 
+def usable_out_dir(out_dir: Path | str) -> Path:
+    """The output folder, created when missing; a one-line ReportError when it cannot be used."""
+    out_dir = Path(out_dir).absolute()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"--out {out_dir} is a file: give a folder for the reports")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".ctlib-probe-")
+        probe.close()
+    except OSError as error:
+        raise ReportError(f"cannot write reports to {out_dir}: {error.strerror or error}") from None
+    return out_dir
+
+
+def remove_stale_builds(folder: Path) -> None:
+    """Build folders left by runs that were killed (their process is gone) are removed."""
+    for built in folder.glob(".*building*"):
+        match = re.search(r"building-(\d+)-", built.name)
+        if not match or not _is_running(int(match[1])):
+            shutil.rmtree(built, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0
+
+
+def check_request(project_dir: Path, period: str) -> None:
+    """What can be refused before a kernel starts: no project.yaml, a malformed or foreign period."""
+    from .._compute.periods import ReportingCalendar
+    from .._data.project import load_project
+
+    if not (project_dir / "project.yaml").is_file():
+        raise ReportError(f"no project.yaml in {project_dir}: give the folder of a project")
+    if period != "latest":
+        ReportingCalendar(load_project(project_dir)).parse(period)
+
+
+def _notebook_error(built: Path, error: ReportError) -> CtlibError:
+    """The project's own error when the notebook wrote one (error.json), else the cell's."""
+    path = built / ERROR_FILE
+    if not path.is_file():
+        return error
+    written = json.loads(path.read_text(encoding="utf-8"))
+    fields = {f.name for f in dataclasses.fields(Problem)}
+    problems = [Problem(**{k: v for k, v in p.items() if k in fields}) for p in written["problems"]]
+    return ReportError(written["summary"], problems)
+
+
+def published_notebook(path: Path, project_dir: Path, built: Path, period: str) -> None:
+    """The executed notebook as it is published: no server path (the project folder reads as its
+    name, the build folder as "."), and the resolved period in its parameters, so that running it
+    again gives the same report."""
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(json.dumps(str(built))[1:-1], ".").replace(
+        json.dumps(str(project_dir))[1:-1], project_dir.name
+    )
+    book = nbformat.reads(text, as_version=4)
+    for cell in book.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = re.sub(
+                r'^period = "latest"$', f"period = {json.dumps(period)}", cell.source, flags=re.M
+            )
+            cell.source = re.sub(r'^out_dir = ".*"$', 'out_dir = ""', cell.source, flags=re.M)
+    papermill_facts = book.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if papermill_facts.get(key):
+            papermill_facts[key] = Path(papermill_facts[key]).name
+    parameters = papermill_facts.get("parameters", {})
+    parameters.update({k: v for k, v in (("period", period), ("out_dir", "")) if k in parameters})
+    nbformat.write(book, path)
+
+
 def run_report(
     project_dir: Path | str,
     period: str = "latest",
@@ -305,76 +386,70 @@ def run_report(
     notebook: Path = NOTEBOOK,
     timeout: float | None = None,
     resume: bool = False,
-) -> Outcome:
+) -> ReportRun:
     """Build and publish the report of one project and period; raises a CtlibError on failure.
 
+    The notebook's kernel computes the report once and writes its files from the same results
+    (`report_sections.open_report`); this process checks the request, runs the notebook in a
+    build folder, exports the HTML, writes the manifest and publishes the folder atomically to
+    OUT/<project>/<period>/ (OUT/<project>/<period>-internal/ for the internal audience).
     `timeout`: seconds the whole report may take. `resume`: when the last published report was
     made from the same inputs, parameters and code, keep it instead of running again.
     """
-    from .exports import write_indicators_csv, write_iptt_xlsx
-    from .report_sections import input_hashes, prepare, xlsx_notes
-    from .views import iptt
-
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     steps = Steps()
     budget = Budget(timeout)
     project_dir = Path(project_dir).absolute()
+    check_request(project_dir, period)
     if resume:
-        kept = unchanged_outcome(
-            project_dir, period, out_dir, audience, min_cell_size, pdf, notebook
-        )
+        kept = unchanged_run(project_dir, period, out_dir, audience, min_cell_size, pdf, notebook)
         if kept is not None:
             return kept
-    with steps.step("load_and_compute"):
-        prepared = prepare(project_dir, period, audience, min_cell_size)
-    budget.check()
-    destination = Path(out_dir).absolute() / project_dir.name / prepared.period
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    built = destination.parent / f".{prepared.period}.building-{uuid.uuid4().hex[:12]}"
+    project_out = usable_out_dir(out_dir) / project_dir.name
+    project_out.mkdir(exist_ok=True)
+    remove_stale_builds(project_out)
+    built = project_out / f".building-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     built.mkdir()  # beside the destination (same file system), with the usual permissions
     parameters = {
         "project_dir": str(project_dir),
-        "period": prepared.period,
+        "period": period,
         "audience": audience,
-        "min_cell_size": min_cell_size,
+        "min_cell_size": min_cell_size or 0,
+        "out_dir": str(built),
     }
-    notes = []
-
-    def run_notebook():
-        with steps.step("notebook"):
-            execute_notebook(notebook, built / "report.ipynb", parameters, project_dir, budget)
-
+    names, notes = file_names(audience), []
     try:
-        with ThreadPoolExecutor(
-            max_workers=1
-        ) as background:  # the kernel runs while the exports are written
-            notebook_run = background.submit(run_notebook)
-            with steps.step("exports"):
-                write_indicators_csv(prepared.results.table, built / "indicators.csv")
-                write_iptt_xlsx(
-                    iptt(prepared.results, prepared.data.catalogue),
-                    built / "iptt.xlsx",
-                    xlsx_notes(prepared),
-                    prepared.k,
-                )
-            notebook_run.result()
+        with steps.step("notebook"):
+            try:
+                execute_notebook(notebook, built / "report.ipynb", parameters, project_dir, budget)
+            except ReportError as error:
+                raise _notebook_error(built, error) from None
         budget.check()
+        facts = json.loads((built / RESULTS_FILE).read_text(encoding="utf-8"))
+        (built / RESULTS_FILE).unlink()
+        resolved = facts.pop("period")
         with steps.step("html"):
-            export_html(built / "report.ipynb", built / "report.html")
+            export_html(built / "report.ipynb", built / names["report"])
         if pdf:
             with steps.step("pdf"):
-                note = print_pdf(built / "report.html", built / "report.pdf")
+                note = print_pdf(built / names["report"], built / names["report_pdf"])
             notes += [note] if note else []
         budget.check()
+        published_notebook(built / "report.ipynb", project_dir, built, resolved)
         manifest = {
-            "project_id": prepared.project_id,
-            "parameters": {**parameters, "period_requested": period},
+            "project_id": facts.pop("project_id"),
+            "parameters": {
+                "project": project_dir.name,
+                "period": resolved,
+                "audience": audience,
+                "min_cell_size": min_cell_size,
+                "period_requested": period,
+            },
             "ctlib_version": __version__,
-            "catalogue_version": prepared.data.catalogue.version,
+            **facts,
             "notebook": notebook.name,
             "environment": environment_facts(notebook),
-            "inputs": input_hashes(prepared.data),
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - clock, 3),
@@ -383,12 +458,15 @@ def run_report(
         (built / "manifest.json").write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
+        destination = project_out / report_folder(resolved, audience)
         publish(built, destination)
     finally:
         shutil.rmtree(built, ignore_errors=True)
-    return Outcome(
+        if not any(project_out.iterdir()):
+            project_out.rmdir()  # nothing was ever published for this project here
+    return ReportRun(
         project_dir.name,
-        prepared.period,
+        resolved,
         True,
         destination,
         seconds=round(time.perf_counter() - clock, 1),
@@ -396,7 +474,7 @@ def run_report(
     )
 
 
-def unchanged_outcome(
+def unchanged_run(
     project_dir: Path | str,
     period: str = "latest",
     out_dir: Path | str = "reports",
@@ -404,42 +482,61 @@ def unchanged_outcome(
     min_cell_size: int | None = None,
     pdf: bool = False,
     notebook: Path = NOTEBOOK,
-) -> Outcome | None:
-    """--resume: the last published report's Outcome when a run now would make it again, unchanged
+) -> ReportRun | None:
+    """--resume: the last published report's run when a run now would make it again, unchanged
     (same inputs, parameters and code); None when the report must run."""
     clock = time.perf_counter()
     project_dir = Path(project_dir).absolute()
-    wanted = {"project_dir": str(project_dir), "audience": audience, "min_cell_size": min_cell_size}
+    wanted = {"project": project_dir.name, "audience": audience, "min_cell_size": min_cell_size}
     kept = unchanged_report(project_dir, period, Path(out_dir).absolute(), wanted, notebook, pdf)
     if kept is None:
         return None
     seconds = round(time.perf_counter() - clock, 1)
-    return Outcome(project_dir.name, kept.name, True, kept, seconds=seconds, is_unchanged=True)
+    period = kept.name.removesuffix("-internal")
+    return ReportRun(project_dir.name, period, True, kept, seconds=seconds, is_unchanged=True)
 
 
 RESUME_OPTIONS = ("audience", "min_cell_size", "pdf", "notebook")
 
 
-def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> Outcome:
-    """run_report for a batch: every failure becomes a failed Outcome instead of an exception."""
+def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> ReportRun:
+    """run_report for a batch: every failure becomes a failed ReportRun instead of an exception."""
     clock = time.perf_counter()
     try:
         return run_report(project_dir, period, out_dir, **options)
     except Exception as error:  # one project's failure must not stop the batch
-        previous = sorted((Path(out_dir) / project_dir.name).glob("*/report.html"))
-        kept = (
-            previous[-1].parent
-            if period == "latest" and previous
-            else Path(out_dir) / project_dir.name / period
+        audience = options.get("audience", "donor")
+        kept = _previous_report(Path(out_dir) / project_dir.name, period, audience)
+        from .presentation import Presentation
+
+        public = (
+            Presentation(audience).problem(error.problems[0])
+            if isinstance(error, CtlibError) and error.problems
+            else "the report could not be made; the project team has the details"
         )
-        return Outcome(
+        return ReportRun(
             project_dir.name,
             period,
             False,
-            kept if (kept / "report.html").exists() else None,
+            kept,
             error=one_line(error),
+            public_error=public,
             seconds=round(time.perf_counter() - clock, 1),
         )
+
+
+def _previous_report(project_out: Path, period: str, audience: str) -> Path | None:
+    """The report a failed run leaves in place: of that period, or the latest one for 'latest'."""
+    name = file_names(audience)["report"]
+    if period == "latest":
+        found = sorted(
+            p.parent
+            for p in project_out.glob(f"*/{name}")
+            if p.parent.name == report_folder(p.parent.name.removesuffix("-internal"), audience)
+        )
+        return found[-1] if found else None
+    folder = project_out / report_folder(period, audience)
+    return folder if (folder / name).is_file() else None
 
 
 def project_dirs(data_dir: Path | str) -> list[Path]:
@@ -453,6 +550,17 @@ def project_dirs(data_dir: Path | str) -> list[Path]:
     return found
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a batch worker after `kill -9` of the
+    batch); elsewhere a no-op. A worker's kernels then exit too: ipykernel polls its parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def run_batch(
     data_dir: Path | str,
     period: str = "latest",
@@ -461,49 +569,51 @@ def run_batch(
     progress: bool = True,
     executor: Executor | None = None,
     **options,
-) -> list[Outcome]:
-    """Run the report of every project under data_dir, then write OUT/index.html.
+) -> list[ReportRun]:
+    """Run the report of every project under data_dir, then write the index.
 
     On `executor` when given (any concurrent.futures executor, e.g. a Dask cluster's
-    `client.get_executor()`), else `jobs` at a time in local worker processes. `options` go to
+    `client.get_executor()`), else `jobs` at a time on local worker processes. `options` go to
     run_report (audience, min_cell_size, pdf, notebook, timeout, resume).
     """
     projects = project_dirs(data_dir)
-    out_dir = Path(out_dir)
-    outcomes = []
+    out_dir = usable_out_dir(out_dir)
+    runs = []
     bar = tqdm(
         total=len(projects), desc="reports", unit="project", disable=not progress, file=sys.stderr
     )
     bar.set_postfix(failed=0, refresh=False)
 
-    def done(outcome: Outcome) -> None:
-        outcomes.append(outcome)
+    def done(run: ReportRun) -> None:
+        runs.append(run)
         bar.update()
-        bar.set_postfix(failed=sum(not o.ok for o in outcomes), refresh=False)
+        bar.set_postfix(failed=sum(not r.ok for r in runs), refresh=False)
 
     if options.get("resume"):  # found here, so that no worker is asked to do nothing
         kept = {
-            p: unchanged_outcome(p, period, out_dir, **_pick(options, RESUME_OPTIONS))
-            for p in projects
+            p: unchanged_run(p, period, out_dir, **_pick(options, RESUME_OPTIONS)) for p in projects
         }
-        for outcome in filter(None, kept.values()):
-            done(outcome)
+        for run in filter(None, kept.values()):
+            done(run)
         projects = [p for p in projects if kept[p] is None]
         options = {**options, "resume": False}  # the others must run
     if executor is not None:
         _run_on(executor, projects, period, out_dir, options, done)
     elif jobs > 1 and projects:
-        context = get_context("forkserver")  # workers forked from one process that imported ctlib
-        context.set_forkserver_preload(["ctlib._publish.report_sections"])
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        # spawned workers are children of this process, so they die with it (die_with_parent);
+        # each imports ctlib once, then runs report after report
+        context = get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=die_with_parent
+        ) as pool:
             _run_on(pool, projects, period, out_dir, options, done)
     else:
         for project_dir in projects:
             done(_run_safely(project_dir, period, out_dir, options))
     bar.close()
-    outcomes.sort(key=lambda o: o.project)
-    write_index(out_dir, outcomes)
-    return outcomes
+    runs.sort(key=lambda r: r.project)
+    write_index(out_dir, runs, options.get("audience", "donor"))
+    return runs
 
 
 def _pick(options: dict, names: tuple[str, ...]) -> dict:
@@ -512,20 +622,26 @@ def _pick(options: dict, names: tuple[str, ...]) -> dict:
 
 def _run_on(executor: Executor, projects, period, out_dir, options, done) -> None:
     """Submit every report to the executor; a report whose worker failed (a crashed process, a
-    lost cluster worker) becomes a failed Outcome, and the others go on."""
+    lost cluster worker) becomes a failed run, and the others go on."""
     futures = {executor.submit(_run_safely, p, period, out_dir, options): p for p in projects}
     for future in as_completed(futures):
         try:
-            outcome = future.result()
+            run = future.result()
         except Exception as error:  # the worker, not the report, failed
-            outcome = Outcome(futures[future].name, period, False, error=one_line(error))
-        done(outcome)
+            run = ReportRun(
+                futures[future].name,
+                period,
+                False,
+                error=one_line(error),
+                public_error="the report could not be made; the project team has the details",
+            )
+        done(run)
 
 
-def summary_table(outcomes: list[Outcome]) -> str:
+def summary_table(runs: list[ReportRun]) -> str:
     """A plain-text table of a batch: project, period, status, seconds, error."""
     rows = [("project", "period", "status", "seconds", "error")]
-    rows += [(o.project, o.period, o.status, f"{o.seconds:.1f}", o.error) for o in outcomes]
+    rows += [(r.project, r.period, r.status, f"{r.seconds:.1f}", r.error) for r in runs]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         (
@@ -535,42 +651,49 @@ def summary_table(outcomes: list[Outcome]) -> str:
     )
 
 
-INDEX_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
-table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .4rem .6rem; }
-tr { border-bottom: 1px solid #ddd; } .ok { color: #006b4f; } .failed { color: #a33c00; font-weight: bold; }
-"""
+def index_name(audience: str) -> str:
+    return "index-internal.html" if audience == "internal" else "index.html"
 
 
-def write_index(out_dir: Path, outcomes: list[Outcome]) -> Path:
-    """OUT/index.html: every report of the batch with its status and links (self-contained)."""
+def write_index(out_dir: Path, runs: list[ReportRun], audience: str = "donor") -> Path:
+    """OUT/index.html (index-internal.html): every report of the batch with its status and links
+    (self-contained). A failure reads in words a donor may see: no value, date, id or path."""
+    from .presentation import PAGE_STYLE
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for o in outcomes:
+    names, rows = file_names(audience), []
+    for run in runs:
         links = ""
-        if o.directory is not None:
-            relative = Path(os.path.relpath(o.directory, out_dir.absolute())).as_posix()
-            names = [
-                n
-                for n in ("report.html", "iptt.xlsx", "indicators.csv", "report.pdf")
-                if (o.directory / n).exists()
+        if run.directory is not None:
+            relative = Path(os.path.relpath(run.directory, out_dir.absolute())).as_posix()
+            shown = [
+                names[n]
+                for n in ("report", "iptt", "indicators", "report_pdf")
+                if (run.directory / names[n]).exists()
             ]
-            links = " · ".join(f'<a href="{html.escape(relative)}/{n}">{n}</a>' for n in names)
-            if not o.ok:
+            links = " · ".join(f'<a href="{html.escape(relative)}/{n}">{n}</a>' for n in shown)
+            if not run.ok:
                 links = f"previous report kept: {links}"
-        status = o.status if o.ok else f"failed: {html.escape(o.error)}"
+        error = run.error if audience == "internal" else run.public_error
+        status = "ok" if run.ok else f"failed: {html.escape(error)}"
         rows.append(
-            f"<tr><td>{html.escape(o.project)}</td><td>{html.escape(o.period)}</td>"
-            f'<td class="{"ok" if o.ok else "failed"}">{status}</td><td>{links}</td></tr>'
+            f"<tr><td>{html.escape(run.project)}</td><td>{html.escape(run.period)}</td>"
+            f'<td class="{"ok" if run.ok else "failed"}">{status}</td><td>{links}</td></tr>'
         )
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    banner = (
+        '<div class="ctlib-internal">INTERNAL: unsuppressed figures, not for sharing outside '
+        "the project</div>"
+        if audience == "internal"
+        else ""
+    )
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Quarterly reports</title>'
-        f"<style>{INDEX_STYLE}</style></head><body><h1>Quarterly reports</h1>"
-        f"<p>{sum(o.ok for o in outcomes)} of {len(outcomes)} reports written; generated {generated}.</p>"
-        "<table><thead><tr><th>Project</th><th>Period</th><th>Status</th><th>Files</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></body></html>\n"
+        f'{PAGE_STYLE}</head><body class="ctlib-page ctlib-index">{banner}<h1>Quarterly reports</h1>'
+        f"<p>{sum(r.ok for r in runs)} of {len(runs)} reports written; generated {generated}.</p>"
+        '<table class="ctlib-table"><thead><tr><th>Project</th><th>Period</th><th>Status</th>'
+        f"<th>Files</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n"
     )
-    index = out_dir / "index.html"
+    index = out_dir / index_name(audience)
     index.write_text(page, encoding="utf-8")
     return index

@@ -14,15 +14,16 @@ from pathlib import Path
 
 from .. import __version__
 from .environment import code_sha256, dependency_versions, file_sha256
+from .layout import file_names, report_folder
 
-DECIDING_PARAMETERS = ("project_dir", "audience", "min_cell_size")
+DECIDING_PARAMETERS = ("project", "audience", "min_cell_size")
 
 
-def previous_manifests(project_out: Path, period: str) -> list[Path]:
+def previous_manifests(project_out: Path, period: str, audience: str) -> list[Path]:
     """The manifests of the project's published reports that a run for `period` would replace:
     the period's own, or for "latest" every report that was asked for as latest (newest first)."""
     if period != "latest":
-        return [project_out / period / "manifest.json"]
+        return [project_out / report_folder(period, audience) / "manifest.json"]
     found = []
     for manifest in project_out.glob("*/manifest.json"):
         try:
@@ -64,10 +65,13 @@ def unchanged_report(
     project_dir: Path, period: str, out_dir: Path, wanted: dict, notebook: Path, pdf: bool
 ) -> Path | None:
     """The folder of the last published report, if a run now would make it again unchanged."""
-    for manifest_file in previous_manifests(out_dir / project_dir.name, period)[:1]:
+    names = file_names(wanted["audience"])
+    for manifest_file in previous_manifests(out_dir / project_dir.name, period, wanted["audience"])[
+        :1
+    ]:
         folder = manifest_file.parent
-        if not (folder / "report.html").is_file() or (
-            pdf and not (folder / "report.pdf").is_file()
+        if not (folder / names["report"]).is_file() or (
+            pdf and not (folder / names["report_pdf"]).is_file()
         ):
             continue
         try:

@@ -16,6 +16,8 @@ from .._compute.privacy import SUPPRESSED
 from .._data.project_model import LIFE_OF_PROJECT
 from .._data.tables import PILLARS
 from .._errors import PeriodError
+from .._format import number_text
+from .presentation import Presentation
 
 PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
@@ -30,6 +32,7 @@ READ_COLUMNS = (
     "target",
     "achievement",
     "status",
+    "unit",
 )
 
 
@@ -139,29 +142,42 @@ def results_table(results: Results) -> pd.DataFrame:
     return results.table[list(READ_COLUMNS)]
 
 
-def formatted(table: pd.DataFrame, k: int) -> pd.DataFrame:
-    """A view as text for printing: whole numbers without decimals, others with one, NaN empty,
-    and suppressed cells as "<k": value, numerator and denominator of a row whose `status` is
-    "suppressed", and "<X> actual" where "<X> status" is (achievement stays empty)."""
-    text = table.copy()
-    for column in table.columns:
-        if pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(
-            table[column]
-        ):
-            text[column] = table[column].map(_number_text).astype(object)
-    hidden_fields = {"status": ("value", "numerator", "denominator")}
-    hidden_fields.update(
-        {c: (f"{c[:-6]}actual",) for c in table.columns if str(c).endswith(" status")}
+def formatted(table: pd.DataFrame, presentation: Presentation) -> pd.DataFrame:
+    """A view as text for printing, every cell as `presentation` writes it.
+
+    Values, targets and baselines in the row's unit (when the view has a `unit` column); "% met"
+    and achievement as percentages; statuses in words; a hidden row's value, numerator and
+    denominator (and "<P> actual" where "<P> status" is suppressed) as the presentation hides them;
+    other numbers by `number_text`; missing values empty.
+    """
+    text = table.astype(object).where(table.notna(), "")
+    units = table["unit"] if "unit" in table else pd.Series("count", index=table.index)
+    hidden = {"status": ("value", "numerator", "denominator")}
+    hidden.update(
+        {
+            c: (f"{c[: -len(' status')]} actual",)
+            for c in table.columns
+            if str(c).endswith(" status")
+        }
     )
-    for status, fields in hidden_fields.items():
+    for column in table.columns:
+        values = table[column]
+        name = str(column)
+        if name == "status" or name.endswith(" status"):
+            text[column] = values.map(
+                lambda v: presentation.status(v) if isinstance(v, str) else ""
+            )
+        elif name in ("achievement", "% met") or name.endswith(" % met"):
+            text[column] = values.map(presentation.achievement)
+        elif name in ("value", "target", "baseline") or name.endswith((" target", " actual")):
+            text[column] = [presentation.number(v, u) for v, u in zip(values, units)]
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            text[column] = values.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            text[column] = values.map(number_text)
+    for status, fields in hidden.items():
         if status in table:
             is_hidden = (table[status] == SUPPRESSED).to_numpy()
             for field in set(fields) & set(table.columns):
-                text.loc[is_hidden, field] = f"<{k}"
+                text.loc[is_hidden, field] = [presentation.hidden(u) for u in units[is_hidden]]
     return text
-
-
-def _number_text(value) -> str:
-    if pd.isna(value):
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
