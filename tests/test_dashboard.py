@@ -253,3 +253,35 @@ def test_a_folder_without_projects_says_so(tmp_path):
     app = DonorDashboardApp(tmp_path)
     assert tiles(app)["Projects"] == "0"
     assert "holds no project folder" in app.portfolio.value
+
+
+def test_a_project_opens_on_its_first_measured_pillar(app):
+    app.project.value = "coast_outreach"
+    app.tabs.selected_index = TABS.index("protection")
+    app.project.value = "safe_journeys"  # measures prevention and partnership, no protection
+    assert TABS[app.tabs.selected_index] == "prevention"
+    assert "measures no" not in app.table.value
+    app.tabs.selected_index = TABS.index("partnership")
+    app.project.value = "coast_outreach"  # measures partnership too: the tab is kept
+    assert TABS[app.tabs.selected_index] == "partnership"
+
+
+def test_donors_narrow_the_portfolio_by_donor_country_and_pillar(data_dir, monkeypatch):
+    monkeypatch.setenv(
+        "QUERY_STRING", "donor=Global%20Fund%20for%20Safer%20Migration%20(synthetic)"
+    )
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    app = DonorDashboardApp.for_page(data_dir)
+    assert [v.folder for v in app.shown] == ["safe_journeys"]
+    assert [folder for _, folder in app.project.options] == ["safe_journeys"]
+    assert "1 projects (of 3)" in app.portfolio.value
+    cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)[1]
+    assert "Safe Journeys" in cards and "Coast Survivors Outreach" not in cards
+    assert BROKEN_NAME in cards  # a project that cannot be read is still listed
+    app.donor.value = ""
+    app.pillar.value = "protection"
+    assert [v.folder for v in app.shown] == ["coast_outreach"]
+    assert TABS[app.tabs.selected_index] == "protection"
+    app.pillar.value = ""
+    app.country.value = "NP"
+    assert [v.folder for v in app.shown] == ["safe_journeys"]

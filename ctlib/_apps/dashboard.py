@@ -266,7 +266,7 @@ class DonorDashboardApp(App):
         alt.renderers.enable("jupyter", offline=True)
         alt.JupyterChart.enable_offline()  # what that renderer does on display; our chart is a widget
         self.data_dir = Path(data_dir)
-        self.views = load_portfolio(self.data_dir) if views is None else views
+        self.views = load_portfolio(self.data_dir)
         self.loaded_at = dt.datetime.now()
         self._downloads: dict[tuple[str, str], str] = {}  # (project folder, period) -> links
         self._build(donor, country, pillar)
@@ -276,13 +276,23 @@ class DonorDashboardApp(App):
     @classmethod
     def for_page(cls, data_dir: str | Path) -> DonorDashboardApp:
         """The dashboard a visit asks for: the served data folder (CTLIB_DATA_DIR, else `data_dir`)
-        narrowed by the page's `donor`, `country` and `pillar` parameters. The projects are loaded
-        first: a pre-heated kernel has them ready when the visit (and its parameters) arrives."""
-        data_dir = Path(os.environ.get(DATA_DIR_ENV, str(data_dir)))
-        views = load_portfolio(data_dir)
-        return cls(
-            data_dir, views=views, **page_parameters(donor=EVERY, country=EVERY, pillar=EVERY)
-        )
+        narrowed by the page's `donor`, `country` and `pillar` parameters. The whole portfolio is
+        built first: a pre-heated kernel has it drawn when the visit (and its parameters) arrives."""
+        app = cls(os.environ.get(DATA_DIR_ENV, str(data_dir)))
+        app.narrow(**page_parameters(donor=EVERY, country=EVERY, pillar=EVERY))
+        return app
+
+    def narrow(self, donor: str = EVERY, country: str = EVERY, pillar: str = EVERY) -> None:
+        """Set the filters (an unknown choice means all) and redraw once if they changed."""
+        wanted = {self.donor: donor, self.country: country, self.pillar: pillar}
+        changed = False
+        with self._quiet():
+            for control, value in wanted.items():
+                value = value if value in [v for _, v in control.options] else EVERY
+                changed |= control.value != value
+                control.value = value
+        if changed:
+            self._on_filter(None)
 
     @property
     def readable(self) -> list[ProjectView]:

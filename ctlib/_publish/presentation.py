@@ -305,13 +305,16 @@ def _status_fills() -> str:
 PAGE_STYLE = """<style>
 /* every surface */
 .ctlib-page, .ctlib-app, .ctlib-dash { font-size: 14px; line-height: 1.45; color: #1a1a1a; }
-.ctlib-table { border-collapse: collapse; margin: .4rem 0 .8rem; font-size: 13px; }
-.ctlib-table th, .ctlib-table td { border: 1px solid #d0d7de; padding: .25rem .5rem; text-align: left;
-  vertical-align: top; }
-.ctlib-table th { background: #eef2f5; }
-.ctlib-table td.num, .ctlib-table th.num { text-align: right; white-space: nowrap;
-  font-variant-numeric: tabular-nums; }
-.ctlib-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+/* :is(...) outranks the rules of JupyterLab's and nbconvert's own table styles */
+:is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table { border-collapse: collapse;
+  margin: .4rem 0 .8rem; font-size: 13px; }
+:is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table :is(th, td) { border: 1px solid #d0d7de;
+  padding: .25rem .5rem; text-align: left; vertical-align: top; }
+:is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table th { background: #eef2f5; }
+:is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table :is(td, th).num { text-align: right;
+  white-space: nowrap; font-variant-numeric: tabular-nums; }
+:is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table caption { text-align: left;
+  font-weight: bold; padding-bottom: .3rem; }
 .ctlib-status { white-space: nowrap; margin-right: 10px; }
 .ctlib-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px;
   vertical-align: baseline; }
@@ -352,10 +355,10 @@ STATUS_FILLS
   border-left: 6px solid #0072B2; border-radius: 6px; padding: 8px 12px; margin: 0; }
 .ctlib-dash .ctlib-card-failed { border-left-color: #D55E00; background: #fdf3ee; }
 .ctlib-card h3 { margin: 0 0 2px 0; font-size: 16px; }
-.ctlib-dash .ctlib-table { width: 100%; }
-.ctlib-dash .ctlib-table.ctlib-compact { width: auto; min-width: 320px; }
-.ctlib-dash .ctlib-table td:first-child { white-space: nowrap; }
-.ctlib-dash .ctlib-table th, .ctlib-dash .ctlib-table td { border: none; border-bottom: 1px solid #dde3e8;
+.ctlib-dash table.ctlib-table { width: 100%; }
+.ctlib-dash table.ctlib-table.ctlib-compact { width: auto; min-width: 320px; }
+.ctlib-dash table.ctlib-table td:first-child { white-space: nowrap; }
+.ctlib-dash table.ctlib-table :is(th, td) { border: none; border-bottom: 1px solid #dde3e8;
   padding: 4px 8px; }
 .ctlib-downloads a { display: inline-block; border: 1px solid #0072B2; border-radius: 4px; padding: 4px 10px;
   margin-right: 8px; color: #0b3d5c; text-decoration: none; background: #eef4fb; }
@@ -363,7 +366,7 @@ STATUS_FILLS
 .ctlib-section { font-size: 18px; font-weight: bold; margin: 14px 0 4px 0; color: #0b3d5c; }
 /* the index of reports */
 body.ctlib-index { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; }
-.ctlib-index .ctlib-table { width: 100%; }
+.ctlib-index table.ctlib-table { width: 100%; }
 .ctlib-index .ok { color: #006b4f; } .ctlib-index .failed { color: #a33c00; font-weight: bold; }
 /* the workbooks */
 .ctlib-app { max-width: 1100px; --jp-widgets-horizontal-tab-width: auto; }  /* tabs as wide as their titles */
