@@ -26,7 +26,7 @@ from .._catalogue.model import Indicator
 from .._data.project_model import Project
 from .._errors import ProjectError
 from .._format import data_number, is_missing
-from .report_sections import ReportData, prepare
+from .report_sections import QuarterlyReport, prepare
 
 IATI_VERSION = "2.03"
 MEASURE_CODES = {"unit": "1", "percentage": "2", "nominal": "3", "ordinal": "4", "qualitative": "5"}
@@ -72,7 +72,7 @@ def check_report_url(url: str) -> None:
 
 
 def iati_document(
-    report: ReportData, report_url: str, generated: dt.datetime
+    report: QuarterlyReport, report_url: str, generated: dt.datetime
 ) -> etree._ElementTree:
     """The `iati-activities` document of one project's suppressed results."""
     project = report.data.project
@@ -105,7 +105,7 @@ def _comment(parent: etree._Element, text: str) -> None:
     parent.append(etree.Comment(f" {text.replace('--', '-')} "))
 
 
-def _identity(activity: etree._Element, project: Project, report: ReportData) -> None:
+def _identity(activity: etree._Element, project: Project, report: QuarterlyReport) -> None:
     identity, iati = project.project, project.iati
     etree.SubElement(activity, "iati-identifier").text = iati.identifier
     org = iati.reporting_org
@@ -127,7 +127,7 @@ def _identity(activity: etree._Element, project: Project, report: ReportData) ->
     etree.SubElement(activity, "recipient-country", code=identity.country, percentage="100")
 
 
-def _document_link(activity: etree._Element, report: ReportData, report_url: str) -> None:
+def _document_link(activity: etree._Element, report: QuarterlyReport, report_url: str) -> None:
     link = etree.SubElement(activity, "document-link", url=report_url, format="text/html")
     name = report.data.project.project.name
     _narrative(link, "title", f"Quarterly report {report.period}: {name}")
@@ -158,7 +158,11 @@ def result_groups(project: Project, catalogue) -> list[tuple[str, str, list[str]
 
 
 def _result(
-    activity: etree._Element, report: ReportData, kind: str, title: str, indicator_ids: list[str]
+    activity: etree._Element,
+    report: QuarterlyReport,
+    kind: str,
+    title: str,
+    indicator_ids: list[str],
 ) -> None:
     result = etree.Element("result", type=RESULT_TYPE_CODES[kind])
     _narrative(result, "title", title)
@@ -174,7 +178,7 @@ def _result(
         activity.append(etree.Comment(f" result left out, no indicator to publish: {title} "))
 
 
-def _indicator(result: etree._Element, report: ReportData, indicator: Indicator) -> None:
+def _indicator(result: etree._Element, report: QuarterlyReport, indicator: Indicator) -> None:
     element = etree.SubElement(
         result,
         "indicator",
