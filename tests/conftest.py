@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
+NAVIGATION_TIMEOUT_MS = 180_000  # a page's kernel may start first (a busy machine needs time)
 CTLIB = Path(sys.executable).with_name("ctlib")
 # The reference-sheet (PIRS) fields every catalogue entry carries, for test entries
 PIRS_FIELDS = {
@@ -185,6 +186,7 @@ def page(browser):
     log = RequestLog()
     context.route("**/*", log.route)
     page = context.new_page()
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page.request_log = log
     yield page
     context.close()
