@@ -204,7 +204,7 @@ def test_resume_keeps_an_unchanged_report_and_runs_a_changed_one(tmp_path):
 
     data_file = next(p for p in project.iterdir() if p.suffix == ".xlsx")
     shutil.copy(SAMPLE_DIR / "justice_for_survivors" / "legal_cases.xlsx", data_file)
-    wanted = {"project_dir": str(project), "audience": "donor", "min_cell_size": None}
+    wanted = {"project": project.name, "audience": "donor", "min_cell_size": None}
     qr = notebook("quarterly_report")
     assert resume.changes_since(manifest, project, wanted, qr) == [f"{data_file.name} changed"]
 
@@ -214,7 +214,7 @@ def test_resume_names_every_kind_of_change(tmp_path):
     project.mkdir()
     (project / "project.yaml").write_text("project: {}\n")
     qr = notebook("quarterly_report")
-    wanted = {"project_dir": str(project), "audience": "donor", "min_cell_size": None}
+    wanted = {"project": project.name, "audience": "donor", "min_cell_size": None}
     manifest = {
         "parameters": {**wanted, "period": "2026-Q1"},
         "inputs": {"project.yaml": resume.file_sha256(project / "project.yaml")},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -261,6 +262,19 @@ class Presentation:
             f"the check “{readable(rule)}” did not pass" if rule else "a check did not pass"
         )
         return f"{place}: {said}" if place else said
+
+    def error(self, error) -> str:
+        """A CtlibError in one line this audience may read: its first problem for donors (as
+        `problem` writes it), else its summary with any server path cut to its last name."""
+        if self.is_internal:
+            return str(error).splitlines()[0]
+        if error.problems:
+            return self.problem(error.problems[0])
+        return re.sub(
+            r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\"]+)+[\\/]?",
+            lambda m: PurePath(m[0]).name,
+            error.summary,
+        )
 
     def problems(self, problems: list[Problem]) -> list[str]:
         """Each problem once, as `problem` writes it (donors: same findings merged)."""

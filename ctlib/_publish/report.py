@@ -510,8 +510,8 @@ def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) ->
         from .presentation import Presentation
 
         public = (
-            Presentation(audience).problem(error.problems[0])
-            if isinstance(error, CtlibError) and error.problems
+            Presentation(audience).error(error)
+            if isinstance(error, CtlibError)
             else "the report could not be made; the project team has the details"
         )
         return ReportRun(
