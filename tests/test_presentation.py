@@ -51,6 +51,17 @@ def _entry(indicator_id: str, unit: str) -> str:
           rationale: Tests how figures read.
           data_source: Tally sheet.
           frequency: quarterly
+          counts: people
+          counting_unit: one person
+          double_counting: Counted once per quarter.
+          collected_by: Staff, on the tally sheet
+          reported_by: The coordinator
+          collection_timing: Each quarter
+          reporting_lag: 15 days
+          data_limitations: None known.
+          target_rationale: The workplan.
+          baseline_timeframe: The quarter before the project.
+          change_log: [{{date: 2026-01-01, change: Added for the test.}}]
           method:
             measure: reported
           rollup: {"sum" if unit == "count" else "latest"}
