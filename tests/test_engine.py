@@ -481,11 +481,12 @@ def test_targets_achievement_and_status():
     }
     results = run([make_indicator("T-COUNT")], project_targets)
     rows = rows_of(results, "T-COUNT").set_index("period")
-    # Q1 3/3 = 100 % on track · Q2 3/4 = 75 % below · Q3 no data · Q4 1/2 = 50 % below · LoP 7/10 = 70 % below
+    # Q1 3/3 = 100 % on track · Q2 3/4 = 75 % behind · Q3 no data · Q4 1/2 = 50 % behind
+    # LoP ends with the project: graded against its own target, 7/10 = 70 % behind
     assert rows.loc["2025-Q1", ["achievement", "status"]].tolist() == [100, "on track"]
-    assert rows.loc["2025-Q2", ["achievement", "status"]].tolist() == [75, "below"]
+    assert rows.loc["2025-Q2", ["achievement", "status"]].tolist() == [75, "behind"]
     assert rows.loc["2025-Q3", "status"] == "no data"
-    assert rows.loc["life_of_project", "achievement"] == pytest.approx(70)
+    assert rows.loc["life_of_project", ["achievement", "status"]].tolist() == [70, "behind"]
     assert (rows["baseline"] == 1).all()
     # without a target: "no target"
     results = run([make_indicator("T-COUNT")], {"T-COUNT": {"disaggregations": ["sex"]}})
@@ -510,34 +511,42 @@ def test_decrease_direction_status():
         periods=["2025-Q1", "2025-Q2"],
     )
     rows = rows_of(results, "T-DAYS").set_index("period")
-    # Q1: 4/3×100 = 133.3 % → above (better than target) · Q2: 7/(22/3)×100 = 95.45 % → on track
-    # LoP 25/4 = 6.25 days against 2: 2/6.25×100 = 32 % → below
+    # Q1: 4/3×100 = 133.3 % → ahead (better than target) · Q2: 7/(22/3)×100 = 95.45 % → on track
+    # LoP to date (Q1-Q2) 25/4 = 6.25 days against its target to date, the last one set (Q2: 7):
+    # 7/6.25×100 = 112 % → on track; the whole project's target is 2: 2/6.25×100 = 32 % of it
     assert rows.loc["2025-Q1", "achievement"] == pytest.approx(400 / 3)
-    assert rows.loc["2025-Q1", "status"] == "above"
+    assert rows.loc["2025-Q1", "status"] == "ahead"
     assert rows.loc["2025-Q2", "achievement"] == pytest.approx(2100 / 22)
     assert rows.loc["2025-Q2", "status"] == "on track"
-    assert rows.loc["life_of_project", "achievement"] == pytest.approx(32)
-    assert rows.loc["life_of_project", "status"] == "below"
+    life = rows.loc["life_of_project"]
+    assert (life["target"], life["achievement"], life["status"]) == (
+        7,
+        pytest.approx(112),
+        "on track",
+    )
+    assert (life["full_target"], life["full_target_share"]) == (2, pytest.approx(32))
 
 
 def test_zero_cases_of_achievement_and_custom_bands():
-    from ctlib._compute.engine import achievement, status
+    from ctlib._compute.targets import achievement, status
 
-    # decrease, value 0 below a target of 2: ratio undefined → NaN, better than target → above
-    # increase, target 0 and value 0 → equal → 100 % · increase, target 0, value 3 → above
+    # decrease, value 0 below a target of 2: ratio undefined → NaN, better than target → ahead
+    # increase, target 0 and value 0 → equal → 100 % · increase, target 0, value 3 → ahead
     got = achievement([0, 0, 3], [2, 0, 0], [True, False, False])
     assert np.isnan(got[0]) and got[1] == 100 and np.isnan(got[2])
-    assert status(
-        [0, 0, 3], [2, 0, 0], got, np.array([True, False, False]), (85, 115)
-    ).tolist() == ["above", "on track", "above"]
-    # bands 90–110: 88 % is below
+    graded = [
+        status([v], [t], [np.nan], [np.nan], [g], d, (85, 115))[0]
+        for v, t, g, d in zip([0, 0, 3], [2, 0, 0], got, ["decrease", "increase", "increase"])
+    ]
+    assert graded == ["ahead", "on track", "ahead"]
+    # bands 90–110: 88 % is behind
     results = run(
         [make_indicator("T-COUNT")],
         {"T-COUNT": {"targets": {"2025-Q4": 1.1364}}},
         periods="2025-Q4",
         bands=(90, 110),
     )
-    assert values(results, "T-COUNT", column="status")["2025-Q4"] == "below"  # 1/1.1364 = 88 %
+    assert values(results, "T-COUNT", column="status")["2025-Q4"] == "behind"  # 1/1.1364 = 88 %
 
 
 def test_fiscal_quarters_in_the_engine():

@@ -159,7 +159,7 @@ def test_hand_checked_values_of_one_indicator(exported):
         for p in indicator.iter("period")
         if p.find("target") is not None
     }
-    assert targets["2025-12-31"] == data_number(selected.targets["2025-Q4"], "count")
+    assert targets["2025-12-31"] == data_number(selected.target("2025-Q4"), "count")
 
 
 def test_results_follow_the_results_chain(exported):

@@ -38,7 +38,8 @@ def test_load_gives_the_typed_project(project_dir):
     project = load_project(project_dir)
     assert project.id == "mapped-fixture"
     assert project.project.start_date == dt.date(2024, 1, 1)
-    assert project.indicator("PROT-02").targets == {
+    selected = project.indicator("PROT-02")
+    assert {label: selected.target(label) for label in selected.targets} == {
         "2024-Q1": 5.0,
         "2024": 20.0,
         "life_of_project": 40.0,
@@ -70,7 +71,7 @@ def test_set_edits_one_value_keeping_comments_and_revalidates(project_dir):
     project_file.set("indicators[0].targets.2024-Q2", 7)
     project_file.set("indicators[0].targets.2024", 21)  # written `2024:`, an int key in YAML
     project_file.set("indicators[2]", {"id": "PROT-06", "result": "oc-1"})
-    assert project_file.project.indicator("PROT-02").targets["2024-Q2"] == 7
+    assert project_file.project.indicator("PROT-02").target("2024-Q2") == 7
     project_file.save()
     text = (project_dir / "project.yaml").read_text()
     assert "      2024-Q1: 5\n      2024: 21\n      life_of_project: 40\n      2024-Q2: 7\n" in text
@@ -241,3 +242,60 @@ TEAM_INDICATOR = (
 """
     + PIRS_YAML
 )
+
+
+def test_targets_ranges_categories_and_fiscal_presets(project_dir):
+    text = (project_dir / "project.yaml").read_text()
+    text = (
+        text.replace(
+            "reporting:\n", "reporting:\n  calendar: fiscal\n  fiscal_year_start_month: usg\n", 1
+        )
+        if "reporting:\n" in text
+        else text + "\nreporting:\n  calendar: fiscal\n  fiscal_year_start_month: usg\n"
+    )
+    (project_dir / "project.yaml").write_text(text)
+    project = load_project(project_dir)
+    assert project.reporting.start_month == 10
+    from ctlib._data.project_model import SelectedIndicator
+
+    selected = SelectedIndicator.model_validate(
+        {
+            "id": "PROT-02",
+            "disaggregations": ["sex", ["sex", "age_group"]],
+            "baseline": {"value": 10, "sex": {"female": 4}},
+            "targets": {
+                "2026-Q1": {"total": 40, "sex": {"female": 24}},
+                "2026-Q2": {"between": [85, 95]},
+            },
+        }
+    )
+    assert selected.disaggregations == ["sex", "sex × age_group"]
+    assert selected.baseline.categories == {"sex": {"female": 4}}
+    assert (
+        selected.target("2026-Q1") == 40
+        and selected.targets["2026-Q1"].categories["sex"]["female"] == 24
+    )
+    assert selected.targets["2026-Q2"].between == (85, 95) and selected.target("2026-Q2") is None
+
+
+@pytest.mark.parametrize(
+    "reporting, message",
+    [
+        ({"calendar": "fiscal"}, "calendar: fiscal needs fiscal_year_start_month"),
+        (
+            {"calendar": "fiscal", "fiscal_year_start_month": "usgov"},
+            r"is not a month number \(1-12\) or a preset",
+        ),
+        (
+            {"calendar": "calendar", "fiscal_year_start_month": 7},
+            "a calendar year starts in January",
+        ),
+    ],
+)
+def test_a_fiscal_calendar_needs_its_start_month(reporting, message):
+    from pydantic import ValidationError
+
+    from ctlib._data.project_model import Reporting
+
+    with pytest.raises(ValidationError, match=message):
+        Reporting.model_validate(reporting)

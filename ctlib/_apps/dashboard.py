@@ -34,6 +34,7 @@ from .._catalogue import Catalogue
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import ReportingCalendar
 from .._compute.privacy import SUPPRESSED_COUNTS, suppress
+from .._compute.targets import GRADED
 from .._data.ingest import load_project_data
 from .._data.project import load_project_file
 from .._data.project_model import LIFE_OF_PROJECT, Project
@@ -50,7 +51,7 @@ from .common import App, page_parameters
 
 DATA_DIR_ENV = "CTLIB_DATA_DIR"
 NOTEBOOK = notebook("donor_dashboard")
-MET = ("on track", "above")
+MET = ("on track", "ahead")
 COUNT_MEASURES = (
     "count",
     "count_distinct",
@@ -523,7 +524,7 @@ class DonorDashboardApp(App):
 
     def _tiles_html(self, shown: list[ProjectView]) -> str:
         statuses = pd.concat([self._statuses(v) for v in shown]) if shown else pd.Series(dtype=str)
-        with_target = statuses[statuses.isin([*MET, "below"])]
+        with_target = statuses[statuses.isin(GRADED)]
         failed = len(self.views) - len(self.readable)
         tiles = [
             (
@@ -538,7 +539,7 @@ class DonorDashboardApp(App):
             (
                 "Indicators on track",
                 f"{int(with_target.isin(MET).sum())} of {len(with_target)}",
-                "on track or above target, in each project's latest period (indicators with a target and data)",
+                "on track or ahead, in each project's latest period (indicators graded against a target)",
             ),
             *(self._headline(h, shown) for h in HEADLINES),
         ]

@@ -24,7 +24,7 @@ Unit = Literal["count", "percent", "ratio", "rate", "yes_no", "score", "days", "
 # What one counted unit is: privacy hides small counts of people and cases only; events
 # (meetings, trainings held), documents (laws, agreements), organisations and money are public facts.
 Counts = Literal["people", "cases", "events", "documents", "organisations", "money"]
-Direction = Literal["increase", "decrease"]
+Direction = Literal["increase", "decrease", "none"]  # none: monitored, not graded
 Rollup = Literal["sum", "latest", "recompute"]
 Measure = Literal[
     "count",
@@ -93,6 +93,23 @@ class Part(_Strict):
         return self
 
 
+class ObservationWindow(_Strict):
+    """How long after its start event (the recipe's date) an outcome is known: `days` or `months`.
+
+    A period whose end is less than this before the data's as-of date is provisional: its value
+    is shown with a mark, not graded, and becomes final by itself once the window has passed.
+    """
+
+    days: int | None = Field(None, ge=1)
+    months: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_length(self):
+        if (self.days is None) == (self.months is None):
+            raise ValueError("an observation window takes days or months (one of them)")
+        return self
+
+
 class Method(_Strict):
     """How to compute an indicator from the standard tables."""
 
@@ -112,6 +129,7 @@ class Method(_Strict):
     # A stock at the end of each period: a record counts from its `date` until this date column
     # (inclusive; empty: still open), e.g. cases open at the end of the quarter.
     until: str | None = None
+    observation: ObservationWindow | None = None  # when the outcome of a record is known
 
     @model_validator(mode="after")
     def _fields_fit_measure(self):

@@ -55,15 +55,14 @@ How a recipe is evaluated (all vectorised; no Python loop over rows):
   money: privacy hides small counts of people and cases only) and, for amounts of money, the
   project's `reporting.currency`, without which a money indicator is a Problem.
 
-Targets, achievement and status (total rows only; disaggregated rows get "no target"):
+Periods to date: requested periods end with the latest reporting-kind period requested, so a
+year asked for with its quarters is that year to date (a window pass), like life of project.
+Stocks (`rollup: latest`) take, for every coarser period, their last reporting period with data.
+A cross-disaggregation ("sex × age_group") has a category per pair of categories.
 
-- achievement % for `increase` = value ÷ target × 100; for `decrease` (lower is better)
-  = target ÷ value × 100. When value equals target it is 100. When the ratio is undefined
-  (increase with target ≤ 0 or a negative value; decrease with value ≤ 0 or a negative target)
-  achievement is NaN and status compares value with target in the indicator's direction
-  (better → "above", worse → "below").
-- status: "no data" when the value is NaN, else "no target" when there is none, else
-  "above" / "on track" / "below" against the bands (default 85–115 %, `reporting.status_bands`).
+Targets, achievement, progress and status (every row, totals and categories): `targets.grade`
+(targets to date, full targets, progress from baseline, statuses both ways, ranges, frequencies
+and observation windows; see that module).
 
 Other modules read recipes only through this one: `part_per_group` (a part's filter and
 aggregate per group of rows; the quality rules) and `recipe_rows` (the rows behind one result
@@ -93,13 +92,13 @@ import pyarrow.compute as pc
 
 from .._catalogue.model import Condition, Indicator, Method, Part
 from .._data.project_data import ProjectData
-from .._data.project_model import LIFE_OF_PROJECT, ContextValue, SelectedIndicator
+from .._data.project_model import CROSS, LIFE_OF_PROJECT, ContextValue, SelectedIndicator
 from .._data.tables import MULTIPLE_SEPARATOR, TABLES
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
+from .targets import Grading, data_as_of, grade
 
 TOTAL = "total"
-STATUSES = ("on track", "above", "below", "no target", "no data")
 RESULT_COLUMNS = (
     "project_id",
     "indicator_id",
@@ -114,7 +113,13 @@ RESULT_COLUMNS = (
     "value",
     "baseline",
     "target",
+    "target_low",
+    "target_high",
+    "full_target",
+    "full_target_share",
     "achievement",
+    "progress",
+    "gap",
     "status",
     "suppressed",
     "audience",
@@ -124,6 +129,7 @@ RESULT_COLUMNS = (
     "counts",
     "currency",
     "rollup",
+    "direction",
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
@@ -191,6 +197,8 @@ class _TableView:
         )
 
     def has(self, column: str) -> bool:
+        if CROSS in column:
+            return all(self.has(part) for part in column.split(CROSS))
         try:
             self._link(column)
         except (_Unavailable, _MissingTable):
@@ -290,9 +298,18 @@ class _TableView:
         return self._cached(("memberships", column), make)
 
     def groups(self, column: str) -> tuple[np.ndarray, list[str]]:
-        """Category codes of a disaggregation column, in label order (missing → "unknown"), and the labels."""
+        """Category codes of a disaggregation column, in label order (missing → "unknown"), and the
+        labels; a cross-disaggregation ("sex × age_group") has a code per pair of categories."""
 
         def make():
+            if CROSS in column:
+                first, second = column.split(CROSS, 1)
+                codes_a, labels_a = self.groups(first)
+                codes_b, labels_b = self.groups(second)
+                return (
+                    codes_a * len(labels_b) + codes_b,
+                    [f"{a}{CROSS}{b}" for a in labels_a for b in labels_b],
+                )
             link = self._link(column)
             if link is None:
                 codes, labels = _ordered(*self.factorized(column))
@@ -699,12 +716,15 @@ class _Context(_Tables):
         super().__init__(data, calendar)
         self.requested, self.life = requested, life
         by_kind = defaultdict(list)
+        self.to_date = []  # periods ending before their calendar end (a year to date): windows
         for period in requested:
-            by_kind[period.kind].append(period)
+            if period in calendar.periods(period.kind):
+                by_kind[period.kind].append(period)
+            else:
+                self.to_date.append(period)
         self.partitions = [_partition(calendar, periods) for periods in by_kind.values()]
         self.history = _partition(
-            calendar,
-            [p for p in calendar.periods(requested[-1].kind) if p.end_date <= life.end_date],
+            calendar, [p for p in calendar.periods() if p.end_date <= life.end_date]
         )
 
     def passes(self, indicator: Indicator) -> list[_Pass]:
@@ -713,8 +733,14 @@ class _Context(_Tables):
             periods = [*self.requested, self.life]
             cumulative = method.cumulative or method.until is not None
             return [_window(p, cumulative=cumulative) for p in periods]
-        life = [self.history] if indicator.rollup == "latest" else [_window(self.life)]
-        return [*self.partitions, *life]
+        if indicator.rollup == "latest":  # coarser periods take their last period with data
+            kind = self.calendar.kind
+            return [*(p for p in self.partitions if p.kind == kind), self.history]
+        return [*self.partitions, *map(_window, self.to_date), _window(self.life)]
+
+    def coarser(self) -> list[Period]:
+        """The requested periods coarser than the reporting kind, then life of project."""
+        return [*(p for p in self.requested if p.kind != self.calendar.kind), self.life]
 
 
 def _dimensions(
@@ -921,18 +947,44 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
     seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0
     result = result[seen | (result["dimension"] == TOTAL)]
     if not history.empty:
-        result = pd.concat([result, _as_life(history)], ignore_index=True)
+        ends = dict(zip(context.history.labels, (p.end_date for p in context.calendar.periods())))
+        starts = {p.label: p.start_date for p in context.calendar.periods()}
+        result = pd.concat(
+            [
+                result,
+                *(_latest_within(history, period, starts, ends) for period in context.coarser()),
+            ],
+            ignore_index=True,
+        )
     return result.drop(columns="rows")
 
 
-def _as_life(history: pd.DataFrame) -> pd.DataFrame:
-    """Life-of-project rows of a stock: per category, the last period to date that has data."""
-    life = history[history["value"].notna()].groupby(["dimension", "category"], sort=False).tail(1)
-    if not (
-        life["dimension"] == TOTAL
-    ).any():  # no data at all: the total row still shows its target
-        life = pd.concat([life, history[history["dimension"] == TOTAL].tail(1)])
-    return life.assign(period=LIFE_OF_PROJECT)
+def _latest_within(history: pd.DataFrame, period: Period, starts: dict, ends: dict) -> pd.DataFrame:
+    """Rows of a stock for a coarser period: per category, its last reporting period with data."""
+    inside = history["period"].map(
+        lambda label: starts[label] >= period.start_date and ends[label] <= period.end_date
+    )
+    rows = history[inside.astype(bool)]
+    latest = rows[rows["value"].notna()].groupby(["dimension", "category"], sort=False).tail(1)
+    if not (latest["dimension"] == TOTAL).any():  # no data: the total row still shows its target
+        total = rows[rows["dimension"] == TOTAL].tail(1)
+        latest = pd.concat([latest, total if len(total) else _empty_total(period.label)])
+    return latest.assign(period=period.label)
+
+
+def _empty_total(label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "period": [label],
+            "dimension": TOTAL,
+            "category": TOTAL,
+            "has_overlapping_categories": False,
+            "numerator": np.nan,
+            "denominator": np.nan,
+            "value": np.nan,
+            "rows": 0.0,
+        }
+    )
 
 
 def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
@@ -1010,47 +1062,26 @@ def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     return summed
 
 
-# -- targets and status -----------------------------------------------------------------------
-def achievement(value, target, is_decrease) -> np.ndarray:
-    """Achievement % (direction-aware; NaN when undefined, see the module docstring)."""
-    value, target = np.asarray(value, dtype=float), np.asarray(target, dtype=float)
-    is_decrease = np.broadcast_to(np.asarray(is_decrease, dtype=bool), value.shape)
-    result = np.full(value.shape, np.nan)
-    increase_ok = ~is_decrease & (target > 0) & (value >= 0)
-    decrease_ok = is_decrease & (value > 0) & (target >= 0)
-    np.divide(value * 100, target, out=result, where=increase_ok)
-    np.divide(target * 100, value, out=result, where=decrease_ok)
-    return np.where(value == target, 100.0, result)
-
-
-def status(value, target, achieved, is_decrease, bands: tuple[float, float]) -> np.ndarray:
-    """Status per row (see the module docstring)."""
-    value, target, achieved = (np.asarray(a, dtype=float) for a in (value, target, achieved))
-    better = np.where(is_decrease, value < target, value > target)
-    low, high = bands
-    return np.select(
-        [
-            np.isnan(value),
-            np.isnan(target),
-            np.isnan(achieved) & better,
-            np.isnan(achieved),
-            achieved > high,
-            achieved >= low,
-        ],
-        ["no data", "no target", "above", "below", "above", "on track"],
-        default="below",
-    )
-
-
 # -- compute ----------------------------------------------------------------------------------
 def _requested_periods(calendar: ReportingCalendar, data: ProjectData, periods) -> list[Period]:
+    """The requested periods in order, each ending at the latest end of the reporting-kind ones
+    requested (a year asked for with its quarters is that year to date)."""
     if isinstance(periods, str) and periods == "all":
         return calendar.periods()
     labels = [periods] if isinstance(periods, str) else list(periods)
     labels = [label for label in labels if label != LIFE_OF_PROJECT]
     if not labels or labels == ["latest"]:
         return [calendar.latest(data)]
-    return sorted({calendar.parse(label) for label in labels})
+    chosen = sorted({calendar.parse(label) for label in labels})
+    reporting = [p.end_date for p in chosen if p.kind == calendar.kind]
+    until = max(reporting) if reporting else chosen[-1].end_date
+    return sorted(
+        {
+            dataclasses.replace(p, end_date=min(p.end_date, until))
+            for p in chosen
+            if p.start_date <= until
+        }
+    )
 
 
 def _selected(
@@ -1115,31 +1146,22 @@ def _decorate(
     rows: pd.DataFrame,
     indicator: Indicator,
     selected: SelectedIndicator,
-    periods: dict[str, Period],
-    bands: tuple[float, float],
+    grading: Grading,
     currency_code: str = "",
 ) -> pd.DataFrame:
-    is_total = (rows["dimension"] == TOTAL).to_numpy()
-    targets = rows["period"].map(selected.targets).to_numpy(dtype=float, na_value=np.nan)
-    target = np.where(is_total, targets, np.nan)
-    baseline = selected.baseline.value if selected.baseline.value is not None else np.nan
-    is_decrease = indicator.direction == "decrease"
-    achieved = achievement(rows["value"], target, is_decrease)
+    periods = grading.periods
     currency = currency_code if indicator.unit == "currency" else ""
-    return rows.assign(
+    return grade(rows, indicator, selected, grading).assign(
         indicator_id=indicator.id,
         period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
         period_end_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].end_date)),
-        baseline=np.where(is_total, baseline, np.nan),
-        target=target,
-        achievement=achieved,
-        status=status(rows["value"], target, achieved, is_decrease, bands),
         period_kind=rows["period"].map(lambda p: periods[p].kind),
         measure=indicator.method.measure,
         unit=indicator.unit,
         counts=indicator.counts,
         currency=currency,
         rollup=indicator.rollup,
+        direction=selected.direction or indicator.direction,
     )
 
 
@@ -1179,8 +1201,7 @@ def compute(
     entries = _selected(data, indicators)
     _check_reported_values(data, calendar, entries)
     context = _Context(data, calendar, requested, life)
-    bands = tuple(bands or project.reporting.status_bands)
-    period_of = {p.label: p for p in [*requested, life]}
+    grading = Grading(project, calendar, [*requested, life], data_as_of(data), bands)
     frames, missing, problems = [], defaultdict(list), []
     for selected, indicator in entries:
         if indicator.unit == "currency" and not project.reporting.currency:
@@ -1215,7 +1236,7 @@ def compute(
         if "has_overlapping_categories" not in rows:  # reported values: as the project wrote them
             rows = rows.assign(has_overlapping_categories=False)
         frames.append(
-            _decorate(rows, indicator, selected, period_of, bands, project.reporting.currency or "")
+            _decorate(rows, indicator, selected, grading, project.reporting.currency or "")
         )
     table = _assemble(frames, project.id, [s.id for s, _ in entries], [*requested, life], entries)
     return Results(
@@ -1261,7 +1282,13 @@ _EMPTY_DTYPES = {
     "value": "float64",
     "baseline": "float64",
     "target": "float64",
+    "target_low": "float64",
+    "target_high": "float64",
+    "full_target": "float64",
+    "full_target_share": "float64",
     "achievement": "float64",
+    "progress": "float64",
+    "gap": "float64",
     "suppressed": "bool",
     "period_start_date": "datetime64[ns]",
     "period_end_date": "datetime64[ns]",

@@ -67,7 +67,7 @@ class ReportingCalendar:
     def __init__(self, project: Project):
         reporting = project.reporting
         self.is_fiscal = reporting.calendar == "fiscal"
-        self.start_month = reporting.fiscal_year_start_month if self.is_fiscal else 1
+        self.start_month = reporting.start_month
         self.kind = KIND_OF_FREQUENCY[reporting.frequency]
         self.start_date = project.project.start_date
         self.end_date = project.project.end_date

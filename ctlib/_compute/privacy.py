@@ -35,6 +35,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from .._data.project_model import CROSS
 from .._errors import CtlibError, PrivacyError
 from .engine import TOTAL, Results
 
@@ -42,7 +43,15 @@ AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row
 MAX_ROWS = 2000  # far more than a project's indicators × periods × categories
 ALLOWED_ID_COLUMNS = ("indicator_id", "project_id")
-HIDDEN_COLUMNS = ["value", "numerator", "denominator", "achievement"]
+HIDDEN_COLUMNS = [
+    "value",
+    "numerator",
+    "denominator",
+    "achievement",
+    "progress",
+    "gap",
+    "full_target_share",
+]
 _VALUE_COUNTS = (
     "count",
     "count_distinct",
@@ -145,16 +154,41 @@ def _relations(table: pd.DataFrame, eligible: np.ndarray, counts: pd.DataFrame) 
         tilings, lasts = _period_relations(project_rows.drop_duplicates("period"))
         for _, group in project_rows.groupby(["indicator_id", "dimension", "category"], sort=False):
             position = dict(zip(group["period"], group["position"]))
-            for parent, parts in tilings + (lasts if group["rollup"].iloc[0] == "latest" else []):
+            has_data = set(group.loc[group["value"].notna() | group["suppressed"], "period"])
+            copied = [(parent, [p for p in parts if p in has_data][-1:]) for parent, parts in lasts]
+            for parent, parts in tilings + (copied if group["rollup"].iloc[0] == "latest" else []):
                 members = [position[p] for p in parts if p in position]
                 if parent in position and members:
                     relations.append(np.array([position[parent], *members]))
+    relations += _cross_relations(rows)
+    return relations
+
+
+def _cross_relations(rows: pd.DataFrame) -> list[np.ndarray]:
+    """A cross-disaggregation's cells add up to each category of its dimensions published on
+    their own: (sex = female) = Σ over age groups of (female × age group)."""
+    relations = []
+    for _, group in rows[rows["dimension"] != TOTAL].groupby(
+        ["project_id", "indicator_id", "period"], sort=False
+    ):
+        single = {
+            (d, c): p for d, c, p in zip(group["dimension"], group["category"], group["position"])
+        }
+        for dimension, cells in group[group["dimension"].str.contains(CROSS, regex=False)].groupby(
+            "dimension", sort=False
+        ):
+            for i, part in enumerate(dimension.split(CROSS)):
+                components = cells["category"].str.split(CROSS, regex=False).str[i]
+                for category, members in cells.groupby(components.to_numpy(), sort=False):
+                    parent = single.get((part, category))
+                    if parent is not None:
+                        relations.append(np.array([parent, *members["position"]]))
     return relations
 
 
 def _period_relations(periods: pd.DataFrame) -> tuple[list, list]:
-    """Among one project's periods: (parent, parts) where periods of another kind tile the parent, and
-    (parent, [part]) where the last part of another kind ends with the parent (what a stock copies)."""
+    """Among one project's periods: (parent, parts) where periods of another kind tile the parent,
+    and (parent, parts inside it, in order), of which a stock copies the last with data."""
     tilings, lasts = [], []
     one_day = pd.Timedelta(days=1)
     for parent in periods.itertuples():
@@ -173,8 +207,7 @@ def _period_relations(periods: pd.DataFrame) -> tuple[list, list]:
                 and all(start == end + one_day for start, end in zip(starts[1:], ends[:-1]))
             ):
                 tilings.append((parent.period, inside["period"].tolist()))
-            if ends[-1] == parent.period_end_date:
-                lasts.append((parent.period, inside["period"].tolist()[-1:]))
+            lasts.append((parent.period, inside["period"].tolist()))
     return tilings, lasts
 
 

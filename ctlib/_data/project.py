@@ -28,7 +28,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from .._catalogue import Catalogue, load_catalogue
 from .._errors import Problem, ProjectError
 from . import templates
-from .project_model import Project
+from .project_model import CROSS, Project
 from .tables import TABLES
 
 PROJECT_FILE = "project.yaml"
@@ -280,7 +280,7 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
             )
         allowed = catalogue.get(selected.id).disaggregations
         for j, dimension in enumerate(selected.disaggregations):
-            if dimension not in allowed:
+            if not set(dimension.split(CROSS)) <= set(allowed):
                 yield (
                     ("indicators", i, "disaggregations", j),
                     f"{selected.id} cannot be disaggregated by "

@@ -8,6 +8,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LIFE_OF_PROJECT = "life_of_project"  # the key of the life-of-project target and period
+CROSS = (
+    " × "  # joins the dimensions of a cross-disaggregation ("sex × age_group") and its categories
+)
+FISCAL_YEAR_PRESETS = {  # the month a government's fiscal year starts
+    "usg": 10,  # United States Government (USAID, State Department): October–September
+    "uk": 4,
+    "canada": 4,
+    "india": 4,
+    "japan": 4,  # April–March
+    "australia": 7,
+    "kenya": 7,
+    "uganda": 7,
+    "tanzania": 7,
+    "pakistan": 7,
+    "egypt": 7,
+    "bangladesh": 7,  # July–June
+    "thailand": 10,  # October–September
+}
 
 
 class _Strict(BaseModel):
@@ -33,10 +51,47 @@ class Identity(_Strict):
 class Reporting(_Strict):
     frequency: Literal["quarterly", "semester", "annual"] = "quarterly"
     calendar: Literal["calendar", "fiscal"] = "calendar"
-    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    # a fiscal calendar's first month: 1-12, or a preset of FISCAL_YEAR_PRESETS such as usg
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
     status_bands: tuple[float, float] = (85.0, 115.0)  # on track within these % of target
     # ISO 4217 code of the amounts in the project's tables (budgets, compensation)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    deviation_threshold: float = Field(10.0, ge=0)  # % off the target to date that needs a comment
+    data_as_of: dt.date | None = None  # when the data were extracted (default: its latest date)
+
+    @field_validator("fiscal_year_start_month", mode="before")
+    @classmethod
+    def _preset(cls, value):
+        if isinstance(value, str) and not value.isdigit():
+            if value.casefold() not in FISCAL_YEAR_PRESETS:
+                presets = ", ".join(f"{k} ({v})" for k, v in FISCAL_YEAR_PRESETS.items())
+                raise ValueError(f"{value!r} is not a month number (1-12) or a preset: {presets}")
+            return FISCAL_YEAR_PRESETS[value.casefold()]
+        return value
+
+    @model_validator(mode="after")
+    def _fiscal_needs_its_month(self):
+        if self.calendar == "fiscal" and self.fiscal_year_start_month is None:
+            raise ValueError(
+                "calendar: fiscal needs fiscal_year_start_month: the month the fiscal year starts "
+                "(1-12) or a preset such as usg (October)"
+            )
+        if self.calendar == "calendar" and self.fiscal_year_start_month not in (None, 1):
+            raise ValueError(
+                "a calendar year starts in January: remove fiscal_year_start_month, or set "
+                "calendar: fiscal"
+            )
+        low, high = self.status_bands
+        if not 0 <= low <= 100 <= high:
+            raise ValueError(
+                "status_bands must be [low, high] with low <= 100 <= high, e.g. [85, 115]"
+            )
+        return self
+
+    @property
+    def start_month(self) -> int:
+        """The first month of the project's year: January for a calendar year."""
+        return self.fiscal_year_start_month if self.calendar == "fiscal" else 1
 
 
 class Result(_Strict):
@@ -60,9 +115,51 @@ class ResultsChain(_Strict):
         return ids
 
 
+def _with_categories(value, known: set[str]):
+    """A mapping of `known` keys whose other keys are dimensions ({category: number}), gathered
+    under `categories` (so that `sex: {female: 24}` sits beside `total: 40`)."""
+    if not isinstance(value, dict):
+        return value
+    known = {k: v for k, v in value.items() if k in known}
+    dimensions = {k: v for k, v in value.items() if k not in known}
+    return {**known, "categories": dimensions} if dimensions else known
+
+
 class Baseline(_Strict):
+    """The baseline: a value and its date; `sex: {female: 12}` beside them sets a category's."""
+
     value: float | None = None
     date: dt.date | None = None
+    categories: dict[str, dict[str, float]] = Field(default_factory=dict)  # dimension -> category
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dimensions(cls, value):
+        return _with_categories(value, {"value", "date", "categories"})
+
+
+class Target(_Strict):
+    """One period's target: a number (`total`) or a range (`between: [85, 95]`), and targets of
+    categories beside it (`sex: {female: 24}`). In project.yaml a plain number is the total."""
+
+    total: float | None = None
+    between: tuple[float, float] | None = None
+    categories: dict[str, dict[str, float]] = Field(default_factory=dict)  # dimension -> category
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_or_mapping(cls, value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"total": value}
+        return _with_categories(value, {"total", "between", "categories"})
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if self.total is not None and self.between is not None:
+            raise ValueError("a target is a number (total) or a range (between), not both")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("between takes [low, high] with low <= high")
+        return self
 
 
 class DataQualityAssessment(_Strict):
@@ -76,13 +173,26 @@ class SelectedIndicator(_Strict):
     id: str
     result: str | None = None  # the outcome or output it measures (an id of the results chain)
     baseline: Baseline = Field(default_factory=Baseline)
-    targets: dict[str, float] = Field(
-        default_factory=dict
-    )  # period label or life_of_project -> target
+    targets: dict[str, Target] = Field(default_factory=dict)  # period label or life_of_project
+    # dimensions, or lists of dimensions crossed (["sex", "age_group"] reads "sex × age_group")
     disaggregations: list[str] = Field(default_factory=list)
     comments: dict[str, str] = Field(default_factory=dict)  # period label -> comment
     target_rationale: str | None = None  # why these targets (the catalogue's guidance otherwise)
     data_quality_assessment: DataQualityAssessment = Field(default_factory=DataQualityAssessment)
+    direction: Literal["increase", "decrease", "none"] | None = None  # overrides the catalogue's
+    status_bands: tuple[float, float] | None = None  # overrides reporting.status_bands
+
+    @field_validator("disaggregations", mode="before")
+    @classmethod
+    def _crossed(cls, value):
+        if not isinstance(value, list):
+            return value
+        return [CROSS.join(map(str, d)) if isinstance(d, list) else d for d in value]
+
+    def target(self, label: str) -> float | None:
+        """The total target of a period (None when it has none or a range)."""
+        target = self.targets.get(label)
+        return None if target is None else target.total
 
 
 class Source(_Strict):

@@ -23,6 +23,7 @@ import pandas as pd
 from lxml import etree
 
 from .._catalogue.model import Indicator
+from .._compute.targets import GRADED
 from .._data.project_model import Project
 from .._errors import ProjectError
 from .._format import data_number, is_missing
@@ -31,7 +32,7 @@ from .report_sections import QuarterlyReport, prepare
 IATI_VERSION = "2.03"
 MEASURE_CODES = {"unit": "1", "percentage": "2", "nominal": "3", "ordinal": "4", "qualitative": "5"}
 RESULT_TYPE_CODES = {"output": "1", "outcome": "2", "impact": "3", "other": "9"}
-FINAL_STATUSES = {"on track", "above", "below", "no target"}  # states of a value that is final
+FINAL_STATUSES = {*GRADED, "no target", "monitor only"}  # states of a value that is final
 REPORTING_ORG_VOCABULARY = "99"  # result and indicator references in the publisher's own codes
 RESULTS_DOCUMENT = "A08"  # document category: results, outcomes and outputs
 ROLE_FUNDING, ROLE_IMPLEMENTING = "1", "4"

@@ -39,10 +39,26 @@ class StatusLook:
     fill: str  # light tint for table cells and spreadsheets (hex, no '#')
 
 
-STATUS_LOOKS = {  # in the order legends and counts list them
-    "above": StatusLook("above", "above target", "#0072B2", "triangle-up", "CCE3F0"),
+STATUS_LOOKS = {  # every status of a results row, in the order legends and counts list them
+    "ahead": StatusLook("ahead", "ahead of target", "#0072B2", "triangle-up", "CCE3F0"),
     "on track": StatusLook("on track", "on track", "#009E73", "circle", "CCECE3"),
-    "below": StatusLook("below", "below target", "#D55E00", "triangle-down", "F7D7C2"),
+    "behind": StatusLook("behind", "behind target", "#D55E00", "triangle-down", "F7D7C2"),
+    "below range": StatusLook(
+        "below range", "below the target range", "#D55E00", "triangle-left", "F7D7C2"
+    ),
+    "above range": StatusLook(
+        "above range", "above the target range", "#D55E00", "triangle-right", "F7D7C2"
+    ),
+    "monitor only": StatusLook(
+        "monitor only", "monitored without a target", "#000000", "square", "E6E6E6"
+    ),
+    "provisional": StatusLook(
+        "provisional", "provisional (outcomes not known yet)", "#56B4E9", "diamond", "DDEFFA"
+    ),
+    "in progress": StatusLook(
+        "in progress", "in progress (no target to date)", "#56B4E9", "circle", "DDEFFA"
+    ),
+    "not due": StatusLook("not due", "not due in this period", "#BBBBBB", "square", "F2F2F2"),
     "no target": StatusLook("no target", "without a target", "#999999", "square", "E6E6E6"),
     "no data": StatusLook("no data", "without data", "#E69F00", "diamond", "FBEACC"),
     "suppressed": StatusLook(
@@ -90,6 +106,7 @@ RULE_WORDS = {  # what a donor reads for a problem's rule, instead of its messag
     "missing table": "a table the indicators need is not provided",
     "column map": "the column map does not fit the file",
     "value map": "the value map does not fit the table",
+    "explanation missing": "an off-track figure has no explanation yet",
 }
 
 
@@ -152,10 +169,26 @@ class Presentation:
         hidden = rows["suppressed"].astype("boolean").fillna(False)
         return [self.value(v, u, bool(h)) for v, u, h in zip(rows["value"], rows["unit"], hidden)]
 
-    def target(self, value, unit: str, direction: str = "increase") -> str:
-        """A target: "at most 5" where lower is better; "" when there is none."""
+    def target(self, value, unit: str, direction: str = "increase", low=None, high=None) -> str:
+        """A target: "at most 5" where lower is better, "85–95%" for a range; "" when none."""
+        if not is_missing(low) and not is_missing(high):
+            return f"{self.number(low, unit).rstrip('%')}–{self.number(high, unit)}"
         text = self.number(value, unit)
         return f"at most {text}" if text and direction == "decrease" else text
+
+    def row_target(self, row) -> str:
+        """The target of a results row (its range, direction and unit)."""
+        return self.target(row.target, row.unit, row.direction, row.target_low, row.target_high)
+
+    def progress(self, value) -> str:
+        """Progress from baseline: "33%" of the planned change; "" when undefined."""
+        return self.achievement(value)
+
+    def points(self, value) -> str:
+        """A gap in percentage points: "−10.4 pts", "+2.0 pts"; "" when undefined."""
+        if is_missing(value):
+            return ""
+        return f"{'+' if value > 0 else '−' if value < 0 else '±'}{abs(float(value)):.1f} pts"
 
     def achievement(self, value) -> str:
         """Achievement against target: "85%"; "" when undefined."""
@@ -226,7 +259,9 @@ class Presentation:
     def bands_rule(self) -> str:
         low, high = self.bands
         return (
-            f"on track between {low:g}% and {high:g}% of target; above or below outside that band"
+            f"on track between {low:g}% and {high:g}% of the target to date (of the planned change "
+            f"from baseline for outcome indicators); ahead above {high:g}%, behind below {low:g}%, "
+            "whether higher or lower is better"
         )
 
     def audience_note(self) -> str:
@@ -343,7 +378,7 @@ PAGE_STYLE = """<style>
 .ctlib-message-info { background: #eef4fb; border-left: 4px solid #0072B2; padding: 6px 10px; }
 .widget-html-content { line-height: 1.4; }
 /* the report */
-.ct-report { max-width: 62rem; }
+.ct-report { max-width: 72rem; }
 .ct-report h1 { font-size: 1.9rem; margin: 0 0 .3rem; }
 .ct-report h3 { margin-top: 2rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; }
 .ct-report h4 { margin: 1.6rem 0 .4rem; }
@@ -354,6 +389,12 @@ STATUS_FILLS
 .ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
 .ct-report dl.sheet dt, .ct-report dl.sheet dd { float: none; width: auto; margin: 0; }
 .ct-report code { font-size: 11.5px; word-break: break-all; }
+.ct-report table.ctlib-iptt { font-size: 12.5px; }
+.ct-report table.ctlib-table.ctlib-iptt th, .ct-report table.ctlib-table.ctlib-iptt th.num {
+  white-space: normal; vertical-align: bottom; }
+.ct-report table.ctlib-iptt td:nth-child(2) { min-width: 14rem; }
+.ct-report table.ctlib-iptt td:nth-child(4) { white-space: nowrap; }
+.ct-report table.ctlib-iptt tr:has(td:first-child:not(:empty)) td { border-top: 2px solid #8a98a6; }
 @media print { figure, table.ctlib-table { break-inside: avoid; } .ctlib-internal { position: static; } }
 /* the dashboard */
 .ctlib-dash { max-width: 1240px; }

@@ -28,8 +28,9 @@ from .. import __version__
 from .._catalogue import describe_method, pirs_sections
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import Period, ReportingCalendar
-from .._compute.privacy import SUPPRESSED, suppress
+from .._compute.privacy import suppress
 from .._compute.quality import QualityReport, check_quality
+from .._compute.targets import missing_explanations
 from .._data.ingest import load_project_data
 from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT
@@ -75,6 +76,28 @@ class QuarterlyReport:
 
     def period_of(self, label: str) -> Period:
         return next(p for p in self.results.periods if p.label == label)
+
+    @property
+    def year(self) -> Period | None:
+        """The (fiscal) year of the report period, to its end; None for a year's report."""
+        report = self.period_of(self.period)
+        return next(
+            (
+                p
+                for p in self.results.periods
+                if p.kind == "year"
+                and p.label != self.period
+                and p.start_date <= report.start_date
+                and p.end_date >= report.end_date
+            ),
+            None,
+        )
+
+    @property
+    def columns(self) -> list[Period]:
+        """What the IPTT shows each indicator for: the period, its year to date, life of project."""
+        shown = [self.period_of(self.period), self.year, self.period_of(LIFE_OF_PROJECT)]
+        return [p for p in shown if p is not None]
 
     def totals(self, period: str | None = None) -> pd.DataFrame:
         """Total rows of `period` (default: the report period), with each indicator's pillar."""
@@ -138,7 +161,8 @@ class QuarterlyReport:
 
     def _target(self, value, indicator_id: str) -> str:
         entry = self.data.catalogue.get(indicator_id)
-        return html.escape(self.presentation.target(value, entry.unit, entry.direction))
+        direction = self.data.project.indicator(indicator_id).direction or entry.direction
+        return html.escape(self.presentation.target(value, entry.unit, direction))
 
     def _period_text(self, label: str) -> str:
         return self.presentation.period(self.period_of(label))
@@ -181,10 +205,10 @@ class QuarterlyReport:
             return f"No indicator is {shown.status_phrase(status)}."
         parts = [
             f"{html.escape(shown.indicator(r.indicator_id))}: {self._value(r)} against a target of "
-            f"{self._target(r.target, r.indicator_id)} ({shown.achievement(r.achievement)} of target)"
+            f"{html.escape(shown.row_target(r))} ({shown.achievement(r.achievement)} of target)"
             for r in rows.itertuples()
         ]
-        lead = "Furthest above target" if status == "above" else "Furthest below target"
+        lead = "Furthest ahead of target" if status == "ahead" else "Furthest behind target"
         return f"{lead}: " + "; ".join(parts) + "."
 
     def executive_summary(self) -> HTML:
@@ -198,8 +222,8 @@ class QuarterlyReport:
         )
         sentences = [
             opening,
-            self._extremes(totals, "above", False),
-            self._extremes(totals, "below", True),
+            self._extremes(totals, "ahead", False),
+            self._extremes(totals, "behind", True),
         ]
         chart = charts.scorecard_chart(
             totals[["indicator_id", "pillar", "status"]],
@@ -211,49 +235,111 @@ class QuarterlyReport:
         return _section(body)
 
     def iptt_table(self) -> HTML:
-        """The IPTT for the report period and life of project to date (every period is in iptt.xlsx)."""
-        table = iptt(self.results, self.data.catalogue)
-        p, lop, shown = self.period, LIFE_OF_PROJECT, self.presentation
-
-        def actual(row, label: str) -> str:
-            hidden = row[f"{label} status"] == SUPPRESSED
-            return html.escape(shown.value(row[f"{label} actual"], row["unit"], hidden))
-
-        header = [
-            "#",
-            "Indicator",
-            "Unit",
-            "Baseline",
-            f"{p} target",
-            f"{p} actual",
-            f"{p} % of target",
-            f"{p} status",
-            "Life of project target",
-            "Life of project actual",
-            "Life of project % of target",
-        ]
-        rows = [
-            [
-                str(r["number"]),
-                html.escape(shown.indicator(r["indicator_id"])),
-                html.escape(shown.unit_name(r["unit"])),
-                html.escape(shown.number(r["baseline"], r["unit"])),
-                self._target(r[f"{p} target"], r["indicator_id"]),
-                actual(r, p),
-                shown.achievement(r[f"{p} % met"]),
-                self._status(r[f"{p} status"]),
-                self._target(r[f"{lop} target"], r["indicator_id"]),
-                actual(r, lop),
-                shown.achievement(r[f"{lop} % met"]),
+        """The IPTT: per indicator, the report period, its (fiscal) year to date and life of project
+        to date, each graded against its target to date, with the whole year's or project's
+        target and the share of it reached beside a period to date (every period is in iptt.xlsx)."""
+        shown, table = self.presentation, self.results.table
+        totals = table[table["dimension"] == TOTAL].set_index(["indicator_id", "period"])
+        columns = {  # header -> the cell of a row (None: the indicator's own cells, first row only)
+            "#": None,
+            "Indicator": None,
+            "Baseline": None,
+            "Period": None,
+            "Target to date": lambda r: html.escape(shown.row_target(r)),
+            "Actual": lambda r: "–" if r.status == "not due" else self._value(r),
+            "% of target": lambda r: shown.achievement(r.achievement),
+            "Progress from baseline": self._progress,
+            "Status": lambda r: self._status(r.status),
+            "Full target (reached)": self._full_target,
+        }
+        rows, statuses = [], set()
+        for number, entry in enumerate(self.indicators(), start=1):
+            found = [
+                (p, totals.loc[(entry.id, p.label)])
+                for p in self.columns
+                if (entry.id, p.label) in totals.index
             ]
-            for _, r in table.iterrows()
-        ]
-        body = html_table(header, rows, numeric={0, 3, 4, 5, 6, 8, 9, 10})
-        body += (
-            '<p class="ctlib-note">"% of target" is achievement (for indicators where lower is '
-            "better, target ÷ actual). Every period is in iptt.xlsx.</p>"
-        )
+            for n, (period, row) in enumerate(found):
+                statuses.add(row.status)
+                own = (
+                    [
+                        str(number),
+                        html.escape(shown.indicator(entry.id)),
+                        html.escape(shown.number(row.baseline, row.unit)),
+                    ]
+                    if n == 0
+                    else ["", "", ""]
+                )
+                rows.append(
+                    [
+                        *own,
+                        html.escape(self._column_name(period)),
+                        *(cell(row) for cell in list(columns.values())[4:]),
+                    ]
+                )
+        used = [i for i, name in enumerate(columns) if i < 4 or any(r[i] for r in rows)]
+        header = [name for i, name in enumerate(columns) if i in used]
+        rows = [[r[i] for i in used] for r in rows]
+        numeric = {n for n, i in enumerate(used) if i not in (1, 3, 8)}  # not name, period, status
+        body = html_table(header, rows, numeric=numeric, css_class="ctlib-table ctlib-iptt")
+        body += f'<p class="ctlib-note">{html.escape(self._iptt_note(statuses))}</p>'
         return _section(body)
+
+    def _full_target(self, row) -> str:
+        """The whole year's or project's target beside a period to date, and the share reached."""
+        shown = self.presentation
+        target = html.escape(shown.target(row.full_target, row.unit, row.direction))
+        reached = shown.achievement(row.full_target_share)
+        return f"{target} ({reached})" if target and reached else target
+
+    def _progress(self, row) -> str:
+        """Progress from baseline, with the gap in points for shares."""
+        text = self.presentation.progress(row.progress)
+        return (
+            f"{text} ({self.presentation.points(row.gap)})"
+            if text and not pd.isna(row.gap)
+            else text
+        )
+
+    def _column_name(self, period: Period) -> str:
+        """How a row's period reads: the report period with its months; a year or the project,
+        "to date" while it is not over."""
+        if period.kind == "year" or period.kind == "life_of_project":
+            name = "Life of project" if period.kind == "life_of_project" else period.label
+            return f"{name} to date" if period.end_date < self._natural_end(period) else name
+        return self.presentation.period(period)
+
+    def _natural_end(self, period: Period):
+        calendar = ReportingCalendar(self.data.project)
+        whole = (
+            calendar.life_of_project()
+            if period.kind == "life_of_project"
+            else calendar.parse(period.label)
+        )
+        return whole.end_date
+
+    def _iptt_note(self, statuses: set[str]) -> str:
+        """What the IPTT's columns and the statuses it shows mean."""
+        said = [
+            '"Target to date" is the sum of the period targets so far for counts of events and '
+            "people, and the latest target set for shares, rates and stocks; a year or the project "
+            'is graded against it; its whole target, and the share of it reached, are under "Full '
+            'target (reached)".',
+            '"% of target" is actual ÷ target (target ÷ actual where lower is better); "Progress from '
+            'baseline" is the share of the planned change from baseline achieved, with the gap in '
+            "percentage points for shares.",
+            f"Status: {self.presentation.bands_rule()}.",
+        ]
+        meanings = {
+            "provisional": "provisional: some outcomes of the period are not known yet (e.g. a "
+            "referral's acceptance within 14 days); not graded, final once they are",
+            "not due": "not due: the indicator is measured at another frequency (e.g. yearly) or its "
+            "milestone falls later",
+            "in progress": "in progress: no target is set for this part of the year or project",
+            "monitor only": "monitor only: the indicator is followed without a direction or target",
+        }
+        said += [f"{meaning}." for status, meaning in meanings.items() if status in statuses]
+        return " ".join(s[0].upper() + s[1:] for s in said) + " Every period is in iptt.xlsx."
 
     def _result_statement(self, result_id: str) -> str:
         for outcome in self.data.project.results_chain.outcomes:
@@ -280,13 +366,13 @@ class QuarterlyReport:
             to_date = ""
             if row.indicator_id in life.index:
                 whole = life.loc[row.indicator_id]
-                target = self._target(whole.target, row.indicator_id) or "none"
+                target = html.escape(shown.row_target(whole)) or "none"
                 to_date = f"{self._value(whole)} / {target}"
             lines.append(
                 [
                     name,
                     self._value(row),
-                    self._target(row.target, row.indicator_id) or "none",
+                    html.escape(shown.row_target(row)) or "none",
                     shown.achievement(row.achievement),
                     self._status(row.status),
                     to_date,
@@ -363,11 +449,13 @@ class QuarterlyReport:
         """Data-quality checks (rules, gaps, outliers), ingestion warnings and recent completeness;
         findings in the words the audience may read (donors: no value, date, id or path)."""
         quality, shown = self.quality(), self.presentation
-        findings = [*quality.problems, *self.results.problems, *self.data.warnings]
+        explanations = missing_explanations(self.results, self.data.project)
+        findings = [*quality.problems, *explanations, *self.results.problems, *self.data.warnings]
         body = (
             f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the "
-            f"data-quality checks; {len(self.results.problems)} note(s) from computing the "
-            f"indicators; {len(self.data.warnings)} note(s) from reading the data.</p>"
+            f"data-quality checks; {len(explanations)} off-track figure(s) without an explanation; "
+            f"{len(self.results.problems)} note(s) from computing the indicators; "
+            f"{len(self.data.warnings)} note(s) from reading the data.</p>"
         )
         if findings:
             body += html_table(
@@ -406,7 +494,7 @@ class QuarterlyReport:
         for indicator in (i for pillar in PILLARS for i in self.indicators(pillar)):
             selected = self.data.project.indicator(indicator.id)
             better = "higher" if indicator.direction == "increase" else "lower"
-            target = self._target(selected.targets.get(LIFE_OF_PROJECT), indicator.id) or "none"
+            target = self._target(selected.target(LIFE_OF_PROJECT), indicator.id) or "none"
             baseline = shown.number(selected.baseline.value, indicator.unit) or "none"
             if selected.baseline.value is not None and selected.baseline.date:
                 baseline += f" ({_date_text(selected.baseline.date)})"
@@ -539,6 +627,8 @@ def prepare(
             "(life of project to date is in every report)"
         )
     labels = [p.label for p in calendar.periods(chosen.kind) if p.end_date <= chosen.end_date]
+    if chosen.kind != "year":  # and each (fiscal) year to date: the year of the report is partial
+        labels += [p.label for p in calendar.periods("year") if p.start_date <= chosen.end_date]
     presentation = Presentation.of(data, audience, min_cell_size or None)
     results = suppress(compute(data, periods=labels), presentation.k, audience)
     return QuarterlyReport(data, chosen.label, results, presentation)

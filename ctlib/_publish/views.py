@@ -11,15 +11,35 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .._compute.engine import STATUSES, TOTAL, Results
+from .._compute.engine import TOTAL, Results
 from .._compute.privacy import SUPPRESSED
+from .._compute.targets import STATUSES
 from .._data.project_model import LIFE_OF_PROJECT
 from .._data.tables import PILLARS
 from .._errors import PeriodError
 from .._format import number_text
 from .presentation import Presentation
 
-PERIOD_FIELDS = {"target": "target", "value": "actual", "achievement": "% met", "status": "status"}
+PERIOD_FIELDS = {  # results column -> IPTT column "<period> <name>"; the optional ones only when used
+    "target": "target",
+    "target_low": "target low",
+    "target_high": "target high",
+    "value": "actual",
+    "achievement": "% met",
+    "progress": "progress from baseline",
+    "gap": "gap (points)",
+    "full_target": "full target",
+    "full_target_share": "% of full target",
+    "status": "status",
+}
+OPTIONAL_FIELDS = (
+    "target_low",
+    "target_high",
+    "progress",
+    "gap",
+    "full_target",
+    "full_target_share",
+)
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
 READ_COLUMNS = (
     "indicator_id",
@@ -59,20 +79,26 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
     """The indicator performance tracking table: one row per indicator, in the project's order.
 
     Columns: number, indicator_id, indicator, pillar, level, unit, direction, baseline, then for life
-    of project and each period in order: "<P> target", "<P> actual", "<P> % met", "<P> status"
-    (status says "suppressed" or "no data" where actual is empty).
+    of project and each period in order: "<P> target", "<P> actual", "<P> % met", "<P> status",
+    and where any indicator has them: target ranges ("<P> target low/high"), "<P> progress from
+    baseline", "<P> gap (points)", and beside a period to date its "<P> full target" and
+    "<P> % of full target" (status says "suppressed" or "no data" where actual is empty).
     """
     totals = _totals(results)
     ids = list(dict.fromkeys(totals["indicator_id"]))
     table = _indicator_columns(ids, catalogue)
+    first = totals.groupby("indicator_id")[["baseline", "direction"]].first().reindex(ids)
+    table["direction"] = first["direction"].to_numpy()
     table.insert(0, "number", range(1, len(ids) + 1))
-    table["baseline"] = totals.groupby("indicator_id")["baseline"].first().reindex(ids).to_numpy()
+    table["baseline"] = first["baseline"].to_numpy()
     labels = [LIFE_OF_PROJECT, *(p.label for p in results.periods if p.label != LIFE_OF_PROJECT)]
     by_period = totals.set_index(["indicator_id", "period"])
     for label in labels:
+        keys = pd.MultiIndex.from_product([ids, [label]])
         for column, name in PERIOD_FIELDS.items():
-            keys = pd.MultiIndex.from_product([ids, [label]])
-            table[f"{label} {name}"] = by_period[column].reindex(keys).to_numpy()
+            values = by_period[column].reindex(keys).to_numpy()
+            if column not in OPTIONAL_FIELDS or pd.notna(values).any():
+                table[f"{label} {name}"] = values
     return table
 
 
