@@ -61,7 +61,7 @@ def totals():
             "value": [1200.0, 40.0, 3.0, None, 500.0],
             "target": [1000.0, 60.0, 3.0, 4.0, None],
             "achievement": [120.0, 66.66, 100.0, None, None],
-            "status": ["above", "below", "on track", "no data", "no target"],
+            "status": ["ahead", "behind", "on track", "no data", "no target"],
             "suppressed": False,
         }
     )
@@ -88,8 +88,8 @@ def test_progress_draws_a_bar_per_indicator_with_achievement_and_writes_status(t
     assert len(drawn) == 3
     assert any("PROT-03 · Victims referred" in b and "67" in b for b in drawn)
     assert mark_texts(svg) == [
-        "120% · above",
-        "67% · below",
+        "120% · ahead",
+        "67% · behind",
         "100% · on track",
         "no data",
         "no target",
@@ -130,7 +130,7 @@ def test_progress_clips_very_high_achievement_but_labels_the_real_figure(totals)
     high = totals.assign(achievement=[450.0, 66.66, 100.0, None, None])
     chart = charts.progress_chart(high, "Progress", SHOWN)
     svg = charts.to_svg(chart)
-    assert "450% · above" in mark_texts(svg)
+    assert "450% · ahead" in mark_texts(svg)
     rows = [
         row
         for data in chart.to_dict()["datasets"].values()
@@ -167,7 +167,7 @@ def test_trend_marks_targets_baseline_and_hidden_periods():
             "value": [10.0, None, 30.0],
             "target": [20.0, 30.0, None],
             "baseline": 8.0,
-            "status": ["below", "no data", "no target"],
+            "status": ["behind", "no data", "no target"],
             "suppressed": [False, True, False],
         }
     )
@@ -187,13 +187,13 @@ def test_scorecard_counts_statuses_per_pillar(totals):
     counts = next(iter(chart.to_dict()["datasets"].values()))
     got = {(row["pillar"], row["status"]): row["indicators"] for row in counts}
     assert got == {
-        ("prevention", "above"): 1,
-        ("protection", "below"): 1,
+        ("prevention", "ahead"): 1,
+        ("protection", "behind"): 1,
         ("protection", "no target"): 1,
         ("prosecution", "on track"): 1,
         ("partnership", "no data"): 1,
     }
-    assert "protection: 1 below, 1 no target" in chart.to_dict()["description"]
+    assert "protection: 1 behind, 1 no target" in chart.to_dict()["description"]
     assert len(bars(charts.to_svg(chart))) == 5
 
 
@@ -224,7 +224,7 @@ def test_guard_refuses_repeated_keys_and_too_many_rows(totals, disaggregated):
         {
             "indicator_id": [f"X-{i}" for i in range(MAX_ROWS + 1)],
             "pillar": "prevention",
-            "status": "above",
+            "status": "ahead",
         }
     )
     with pytest.raises(PrivacyError, match="rows is more than"):
@@ -273,7 +273,7 @@ def history():
             "value": [10.0, 3.0, 12.0, 80.0, 85.0, 90.5],
             "target": [10.0, 10.0, 10.0, 90.0, 90.0, None],
             "baseline": [4.0] * 3 + [70.0] * 3,
-            "status": ["on track", "suppressed", "above", "below", "on track", "no target"],
+            "status": ["on track", "suppressed", "ahead", "behind", "on track", "no target"],
             "suppressed": [False, True, False, False, False, False],
             "unit": ["count"] * 3 + ["percent"] * 3,
         }
@@ -299,7 +299,7 @@ def test_trend_panels_draw_one_panel_per_indicator(history):
     data = [row for rows in chart.to_dict()["datasets"].values() for row in rows]
     assert 3.0 not in [row["value"] for row in data]  # the hidden count is not in the page
     assert (
-        "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest above, target 10"
+        "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest ahead, target 10"
         in chart.to_dict()["description"]
     )
 

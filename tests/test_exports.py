@@ -30,7 +30,7 @@ def results_table():
             "baseline": [4.0, None, None],
             "target": [10.0, None, None],
             "achievement": [120.0, None, None],
-            "status": ["above", "no target", "suppressed"],
+            "status": ["ahead", "no target", "suppressed"],
             "suppressed": [False, False, True],
             "audience": "donor",
         }
@@ -52,11 +52,11 @@ def iptt():
             "life_of_project target": [40.0, 90.0],
             "life_of_project actual": [31.0, 81.7],
             "life_of_project % met": [77.5, 90.8],
-            "life_of_project status": ["below", "on track"],
+            "life_of_project status": ["behind", "on track"],
             "2026-Q2 target": [10.0, 90.0],
             "2026-Q2 actual": [12.0, None],
             "2026-Q2 % met": [120.0, None],
-            "2026-Q2 status": ["above", "suppressed"],
+            "2026-Q2 status": ["ahead", "suppressed"],
         }
     )
 
@@ -99,7 +99,7 @@ def test_xlsx_formats_values_by_unit_and_status_as_text_and_colour(tmp_path, ipt
     cell = {name: sheet.cell(row=2, column=header.index(name) + 1) for name in header}
     assert cell["2026-Q2 actual"].value == 12 and cell["2026-Q2 actual"].number_format == "#,##0"
     assert cell["2026-Q2 % met"].number_format == '0"%"'
-    assert cell["2026-Q2 status"].value == "above"
+    assert cell["2026-Q2 status"].value == "ahead"
     assert cell["2026-Q2 status"].fill.fgColor.rgb == "00CCE3F0"
     share = {name: sheet.cell(row=3, column=header.index(name) + 1) for name in header}
     assert share["baseline"].value == 70 and share["baseline"].number_format == '0.0"%"'

@@ -49,10 +49,12 @@ def test_iptt_one_row_per_indicator_with_life_of_project_then_periods():
         "direction",
         "baseline",
     ]
-    assert table.columns[8:12].tolist() == [
+    assert table.columns[8:14].tolist() == [
         "life_of_project target",
         "life_of_project actual",
         "life_of_project % met",
+        "life_of_project full target",
+        "life_of_project % of full target",
         "life_of_project status",
     ]
     assert table.columns[-4:].tolist() == [
@@ -64,7 +66,8 @@ def test_iptt_one_row_per_indicator_with_life_of_project_then_periods():
     assert table["indicator_id"].tolist() == ["T-COUNT", "T-REF", "T-TRAIN"]
     assert table["number"].tolist() == [1, 2, 3]
     count = table.iloc[0]
-    # cases: Q1 3 of 3 (100 %), Q2 3 of 2 (150 %, above), LoP to Q2 6 of 10 (60 %, below)
+    # cases: Q1 3 of 3 (100 %), Q2 3 of 2 (150 %, ahead); LoP to Q2 6 against its target to date
+    # 3 + 2 = 5 (120 %, ahead), and 6 of the whole project's 10 (60 %)
     assert count["indicator"] == "Cases identified" and count["baseline"] == 2
     assert count[["2025-Q1 actual", "2025-Q1 % met", "2025-Q1 status"]].tolist() == [
         3,
@@ -74,15 +77,19 @@ def test_iptt_one_row_per_indicator_with_life_of_project_then_periods():
     assert count[["2025-Q2 actual", "2025-Q2 % met", "2025-Q2 status"]].tolist() == [
         3,
         150,
-        "above",
+        "ahead",
     ]
     assert count[
         ["life_of_project target", "life_of_project actual", "life_of_project % met"]
-    ].tolist() == [10, 6, 60]
+    ].tolist() == [5, 6, 120]
+    assert count[["life_of_project full target", "life_of_project % of full target"]].tolist() == [
+        10,
+        60,
+    ]
     # referrals Q2: 3 of 10 → 30 % below; no target in Q1
     assert table.iloc[1][["2025-Q2 % met", "2025-Q2 status", "2025-Q1 status"]].tolist() == [
         30,
-        "below",
+        "behind",
         "no target",
     ]
     assert np.isnan(table.iloc[1]["2025-Q1 target"])
@@ -102,16 +109,14 @@ def test_pillar_summary_counts_statuses_per_pillar():
     summary = pillar_summary(quarter_results(), CATALOGUE).set_index("pillar")
     # Q2: protection: T-COUNT above (3 of 2), T-REF below (3 of 10); prevention: T-TRAIN 1 (p5), no target
     assert summary.index.tolist() == ["prevention", "protection"]
-    assert summary.loc["protection", ["above", "below", "indicators"]].tolist() == [1, 1, 2]
+    assert summary.loc["protection", ["ahead", "behind", "indicators"]].tolist() == [1, 1, 2]
     assert summary.loc["prevention", ["no target", "indicators"]].tolist() == [1, 1]
     assert set(summary["period"]) == {"2025-Q2"}
     life = pillar_summary(quarter_results(), CATALOGUE, period="life_of_project").set_index(
         "pillar"
     )
-    assert life.loc["protection", ["below", "no target"]].tolist() == [
-        1,
-        1,
-    ]  # count 60 %; referrals no LoP target
+    # count: 120 % of its target to date (ahead); referrals: the last target set (Q2: 10), 3 of 10 behind
+    assert life.loc["protection", ["ahead", "behind"]].tolist() == [1, 1]
     with pytest.raises(PeriodError, match="was not computed"):
         pillar_summary(quarter_results(), CATALOGUE, period="2025-Q4")
 
@@ -124,7 +129,7 @@ def test_portfolio_puts_projects_side_by_side_on_shared_indicators():
     # only T-COUNT is in both projects; each project shows its own latest period
     assert table["indicator_id"].tolist() == ["T-COUNT"]
     row = table.iloc[0]
-    assert row[["test period", "test actual", "test status"]].tolist() == ["2025-Q2", 3, "above"]
+    assert row[["test period", "test actual", "test status"]].tolist() == ["2025-Q2", 3, "ahead"]
     assert row[["other period", "other actual", "other status"]].tolist() == [
         "2025-Q1",
         3,
@@ -194,7 +199,7 @@ def test_cli_results_table_hides_small_cells(project_dir):
         "12",
         "10",
         "120%",
-        "above",
+        "ahead",
         "count",
     ]
     assert lines[3].split() == [
@@ -229,7 +234,10 @@ def test_cli_internal_csv_and_iptt(project_dir):
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "iptt")
     assert "life_of_project actual" in result.output.splitlines()[1]
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "summary", "--format", "csv")
-    assert result.output.splitlines()[1].startswith("protection,0,1,0,0,0,0,1,2025-Q1")
+    header, protection = result.output.splitlines()[:2]
+    counts = dict(zip(header.split(","), protection.split(",")))
+    assert counts["ahead"] == "1" and counts["indicators"] == "1" and counts["period"] == "2025-Q1"
+    assert sum(int(counts[s]) for s in header.split(",")[1:-2]) == 1
 
 
 def test_cli_bad_period_is_a_one_line_error(project_dir):

@@ -267,7 +267,10 @@ class _TableView:
         return "number"
 
     def is_multiple(self, column: str) -> bool:
-        """A multi-valued column (several categories per row, joined by MULTIPLE_SEPARATOR)."""
+        """A multi-valued column (several categories per row, joined by MULTIPLE_SEPARATOR); a
+        cross-disaggregation is taken one pair of single categories a row."""
+        if CROSS in column:
+            return False
         link = self._link(column)
         name = self.name if link is None else link[1].name
         return column in TABLES[name].multiple_columns

@@ -5,8 +5,8 @@
 - **target**: the target the row is graded against. A period's own target from project.yaml (a
   number, a range `between: [85, 95]`, and targets of categories beside the total, e.g.
   `sex: {female: 24}`); for a year or semester without one, derived from the reporting periods it
-  holds by the indicator's roll-up (flows, `rollup: sum`: their sum; stocks, shares, rates and
-  means: the last one set). A period that ends before its natural end (life of project, or a
+  holds: for flows (`is_flow`: periods add up) their sum; for stocks, shares, rates and means
+  the last one set. A period that ends before its natural end (life of project, or a
   year to date in a report) is graded against its **target to date**: for flows, the sum of the
   reporting periods' targets up to its end; for the others, the current period's target or the
   last one set. Its **full_target** (the whole year's or the life-of-project target, explicit
@@ -139,7 +139,7 @@ class Grading:
         parts = [v for v in parts if not all(np.isnan(v))]
         if not parts:
             return (np.nan,) * 3
-        if indicator.rollup == "sum":
+        if is_flow(indicator):
             return tuple(
                 float(np.nansum([v[i] for v in parts]))
                 if any(not np.isnan(v[i]) for v in parts)
@@ -202,6 +202,15 @@ class Grading:
             return False
         later = [p for p in self.reporting if p.end_date > period.end_date]
         return any(p.label in selected.targets for p in later)
+
+
+def is_flow(indicator: Indicator) -> bool:
+    """Whether periods add up (people trained, cases identified: their targets add up too), as
+    against stocks, shares, rates and means, which take the last target set. A distinct count of
+    people over a longer span (`rollup: recompute`) is a flow: its period targets are new people."""
+    return indicator.rollup == "sum" or (
+        indicator.unit == "count" and indicator.rollup == "recompute"
+    )
 
 
 def add_months(date: dt.date, months: int) -> dt.date:
@@ -346,7 +355,7 @@ def grade(
         target_high=high,
         full_target=full,
         full_target_share=achievement(value, full, direction == "decrease")
-        if indicator.rollup == "sum"
+        if is_flow(indicator)
         else np.nan,  # the share of a whole year's or project's flow reached so far
         achievement=achieved,
         progress=progressed,
