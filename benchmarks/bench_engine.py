@@ -275,7 +275,8 @@ def hand_share(tables, dims):
 
 def hand_median(tables, dims):
     cases = tables["cases"]
-    rows = cases[cases["is_referred"].fillna(False).astype(bool)]
+    victims = cases["trafficking_status"].isin(["possible", "actual"])
+    rows = cases[cases["is_referred"].fillna(False).astype(bool) & victims]
     return _by_groups(
         rows, "referral_date", dims, lambda g: g["days_to_referral_acceptance"].median()
     )

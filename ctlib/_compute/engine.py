@@ -133,9 +133,8 @@ RESULT_COLUMNS = (
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
-BITMAP_LIMIT = (
-    50_000_000  # distinct counts use a cell × value bitmap up to this many bits, else a sort
-)
+BITMAP_LIMIT = 50_000_000  # distinct counts use a cell × value bitmap up to this many bits
+BITMAP_PER_ROW = 8  # ... and up to this many bits per row counted, else a sort (measured faster)
 
 
 @dataclass
@@ -275,9 +274,11 @@ class _TableView:
         name = self.name if link is None else link[1].name
         return column in TABLES[name].multiple_columns
 
-    def memberships(self, column: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Each row's categories of a multi-valued column as pairs (row, category code), in label
-        order, and the labels; a row with no category is one pair in "unknown"."""
+    def memberships(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The categories of a multi-valued column, once per distinct cell: each row's cell code
+        (-1 for missing), then per cell its first position in `flat` and how many categories it
+        has (the last entry answers code -1), `flat` the category codes in label order, and the
+        labels; a cell with no category is in "unknown"."""
 
         def make():
             codes, uniques = self.factorized(column)
@@ -286,17 +287,14 @@ class _TableView:
             if (codes < 0).any() or any(not found for found in sets):
                 labels.append("unknown")
             position = {label: i for i, label in enumerate(labels)}
-            per_value = [
+            per_cell = [
                 [position[c] for c in sorted(found)] or [position["unknown"]] for found in sets
             ]
-            per_value.append([position["unknown"]] if "unknown" in position else [])  # code -1
-            sizes = np.array([len(p) for p in per_value], dtype=np.int64)
-            flat = np.array([c for p in per_value for c in p], dtype=np.int64)
-            offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            count = sizes[codes]  # code -1 takes the last entry
-            rows = np.repeat(np.arange(len(codes)), count)
-            within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
-            return rows, flat[np.repeat(offsets[codes], count) + within], labels
+            per_cell.append([position["unknown"]] if "unknown" in position else [])  # code -1
+            sizes = np.array([len(p) for p in per_cell], dtype=np.int64)
+            flat = np.array([c for p in per_cell for c in p], dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            return codes, np.stack([starts, sizes]), flat, labels
 
         return self._cached(("memberships", column), make)
 
@@ -571,12 +569,13 @@ class _Cells:
         )
 
     def distinct(self, codes: np.ndarray, n_values: int) -> np.ndarray:
-        """Distinct codes (≥ 0) per cell: a bitmap of cell × code when it is small, else a sort."""
+        """Distinct codes (≥ 0) per cell: a bitmap of cell × code when it is small beside the rows
+        (filling and counting it then costs less than sorting them), else a sort."""
         codes = self.of(codes)
         keep = codes >= 0
         n_values = max(n_values, 1)
         keys = self.groups[keep] * n_values + codes[keep]
-        if self.size * n_values <= BITMAP_LIMIT:
+        if self.size * n_values <= min(BITMAP_LIMIT, max(BITMAP_PER_ROW * len(keys), 1 << 16)):
             seen = np.zeros(self.size * n_values, dtype=bool)
             seen[keys] = True
             return np.count_nonzero(seen.reshape(self.size, n_values), axis=1).astype(float)
@@ -816,22 +815,29 @@ def _days_in_periods(
     """Each row's days (nights) between its `date` and its `end` that fall in each period of the
     pass; a span without an end runs to the period's end or, if earlier, the latest date the table
     records (its data go no further)."""
-    start, end = view.dates(method.date), view.dates(method.end)
-    recorded = [view.dates(c) for c in (method.date, method.end)]
-    latest = max((d[~np.isnat(d)].max() for d in recorded if (~np.isnat(d)).any()), default=None)
-    one_day = np.timedelta64(1, "D")
-    if latest is not None:
-        end = np.where(np.isnat(end), latest + one_day, end)
+    counted = np.flatnonzero(rows)
+    start, end = (view.dates(c) for c in (method.date, method.end))
+    recorded = np.concatenate([start[~np.isnat(start)], end[~np.isnat(end)]])
+    start, end = _day_numbers(start[counted]), _day_numbers(end[counted])
+    if len(recorded):
+        end = np.where(np.isnan(end), _day_numbers(recorded.max()) + 1, end)
     positions, periods, days = [], [], []
     for index, (span_start, span_end) in enumerate(period_pass.spans):
-        stop = np.minimum(end, np.datetime64(span_end, "ns") + one_day)
-        begin = start if span_start is None else np.maximum(start, np.datetime64(span_start, "ns"))
-        inside = (stop - begin) / one_day
-        keep = rows & ~np.isnat(begin) & ~np.isnat(stop) & (inside > 0)
-        positions.append(np.flatnonzero(keep))
+        stop = np.minimum(end, _day_numbers(np.datetime64(span_end, "ns")) + 1)
+        begin = start if span_start is None else np.maximum(start, _day_numbers(span_start))
+        inside = stop - begin
+        keep = inside > 0  # NaN (no start, or no date at all) compares false
+        positions.append(counted[keep])
         periods.append(np.full(int(keep.sum()), index))
         days.append(inside[keep])
     return _Records(np.concatenate(positions), np.concatenate(periods), np.concatenate(days))
+
+
+def _day_numbers(dates) -> np.ndarray | float:
+    """Days since 1970-01-01 as floats (NaN for NaT), so that spans subtract cheaply."""
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    days = values.astype("datetime64[D]").astype(np.int64).astype(float)
+    return np.where(np.isnat(values), np.nan, days)
 
 
 def _cells(
@@ -858,12 +864,12 @@ def _cells(
             tuple(labels),
         )
     if view.is_multiple(dimension):
-        member_rows, member_codes, labels = view.memberships(dimension)
-        starts = np.searchsorted(member_rows, records.rows)
-        counts = np.searchsorted(member_rows, records.rows, side="right") - starts
+        cell_codes, (starts, sizes), flat, labels = view.memberships(dimension)
+        cells = cell_codes[records.rows]  # -1 takes the last entry
+        counts = sizes[cells]
         pair = np.repeat(np.arange(len(records.rows)), counts)
         within = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
-        codes = member_codes[np.repeat(starts, counts) + within]
+        codes = flat[np.repeat(starts[cells], counts) + within]
         weights = None if records.weights is None else records.weights[pair]
         return _Cells(
             records.rows[pair],
@@ -1168,6 +1174,17 @@ def _decorate(
     )
 
 
+def _once(problems: list[Problem]) -> list[Problem]:
+    """The problems without repeats (a warning met in each pass of periods is said once)."""
+    seen, kept = set(), []
+    for problem in problems:
+        key = (problem.message, problem.entry, problem.column, problem.rule, problem.severity)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
+
+
 def _missing_table_problems(missing: dict[str, list[str]]) -> list[Problem]:
     return [
         Problem(
@@ -1246,7 +1263,7 @@ def compute(
         project.id,
         [*requested, life],
         table,
-        [*_missing_table_problems(missing), *problems, *context.warnings],
+        _once([*_missing_table_problems(missing), *problems, *context.warnings]),
     )
 
 
