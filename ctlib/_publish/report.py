@@ -34,6 +34,7 @@ from tqdm import tqdm
 from .. import __version__
 from .._errors import CtlibError, ReportError
 from .._resources import notebook
+from .cluster import PRELOAD
 from .environment import environment_facts
 from .resume import unchanged_report
 
@@ -494,7 +495,7 @@ def run_batch(
         _run_on(executor, projects, period, out_dir, options, done)
     elif jobs > 1 and projects:
         context = get_context("forkserver")  # workers forked from one process that imported ctlib
-        context.set_forkserver_preload(["ctlib._publish.report_sections"])
+        context.set_forkserver_preload([PRELOAD])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             _run_on(pool, projects, period, out_dir, options, done)
     else:
