@@ -55,7 +55,8 @@ def broken_project(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # the dask extra, which make installs with the dev tools
+
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -130,7 +131,6 @@ def test_the_scheduler_needs_a_batch_and_no_jobs(tmp_path):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
-    pytest.importorskip("distributed")
     shutil.copytree(SAMPLE_DIR / "coast_outreach", tmp_path / "data" / "coast_outreach")
     from ctlib._publish import cluster
 
