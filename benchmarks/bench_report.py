@@ -58,7 +58,9 @@ def twenty_projects(folder: Path) -> Path:
 
 def scale_out(scratch: Path) -> dict:
     """Parts 3 and 4: a Dask LocalCluster against --jobs 2, and --resume of an unchanged batch."""
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
+
+    from ctlib._publish.cluster import dask_executor
 
     data_dir = twenty_projects(scratch / "twenty")
     count = len(list(data_dir.iterdir()))
@@ -82,9 +84,9 @@ def scale_out(scratch: Path) -> dict:
             dashboard_address=None,
             host="127.0.0.1",
         ) as cluster,
-        Client(cluster) as client,
+        dask_executor(cluster.scheduler_address) as executor,  # as --scheduler does
     ):
-        on_dask = batch("dask", executor=client.get_executor(pure=False))
+        on_dask = batch("dask", executor=executor)
     resumed = batch("jobs2", jobs=2, resume=True)
     print(
         f"batch of {count} projects: --jobs 2 {jobs2:.1f} s, 2-worker Dask LocalCluster "

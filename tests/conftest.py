@@ -99,6 +99,20 @@ def working_tree_copy(target: Path) -> Path:
     return target
 
 
+def one_cell_notebook(path: Path, source: str) -> Path:
+    """A notebook of one code cell on the python3 kernel."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(book, path)
+    return path
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, one_cell_notebook
 from test_report import BROKEN
 
 from ctlib._cli import main
@@ -29,17 +29,6 @@ if pathlib.Path(project_dir).name == "{SLOW}":
     pathlib.Path("kernel.pid").write_text(str(os.getpid()))
     time.sleep(3600)
 """
-
-
-def one_cell_notebook(path: Path, source: str) -> Path:
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(book, path)
-    return path
 
 
 def slow_for_one_project(path: Path) -> Path:
@@ -66,7 +55,8 @@ def broken_project(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # the dask extra, which make installs with the dev tools
+
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -141,7 +131,6 @@ def test_the_scheduler_needs_a_batch_and_no_jobs(tmp_path):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
-    pytest.importorskip("distributed")
     shutil.copytree(SAMPLE_DIR / "coast_outreach", tmp_path / "data" / "coast_outreach")
     from ctlib._publish import cluster
 
@@ -242,3 +231,16 @@ def test_resume_names_every_kind_of_change(tmp_path):
         "the notebook quarterly_report.ipynb changed",
         "the installed packages changed",
     ]
+
+
+def test_a_worker_that_cannot_import_ctlib_is_a_clear_error(cluster, monkeypatch):
+    from ctlib._publish import cluster as dask_cluster
+
+    monkeypatch.setattr(dask_cluster, "PRELOAD", "ctlib._no_such_module")
+    with (
+        pytest.raises(
+            ReportError, match="a Dask worker cannot import ctlib .*: install it on every"
+        ),
+        dask_cluster.dask_executor(cluster.scheduler.address),
+    ):
+        pass

@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, one_cell_notebook
 
 from ctlib._cli import main
 from ctlib._data.ingest import load_project_data
@@ -347,13 +347,7 @@ def test_a_kernel_that_fails_to_start_is_retried_once(monkeypatch, tmp_path):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7\nx")])
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(book, tmp_path / "one.ipynb")
+    one_cell_notebook(tmp_path / "one.ipynb", "x = 6 * 7\nx")
     report.execute_notebook(tmp_path / "one.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
     assert calls == ["ctlib", "ctlib"]
     assert (

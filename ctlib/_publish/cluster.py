@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from importlib import import_module
 
 from .._errors import ReportError
 
 CONNECT_TIMEOUT_SECONDS = 30
+PRELOAD = "ctlib._publish.report_sections"  # what a report imports: pandas, altair, the engine
 
 
 @contextmanager
@@ -29,4 +31,10 @@ def dask_executor(address: str) -> Iterator[Executor]:
     except (OSError, TimeoutError, ValueError) as error:
         raise ReportError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     with client:
+        try:  # as the local pool's preload: each worker imports ctlib once, before any report
+            client.run(import_module, PRELOAD)
+        except ImportError as error:
+            raise ReportError(
+                f"a Dask worker cannot import ctlib ({error}): install it on every worker"
+            ) from None
         yield client.get_executor(pure=False)  # every submission runs, none is deduplicated

@@ -25,6 +25,7 @@ import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import import_module
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from tqdm import tqdm
 from .. import __version__
 from .._errors import CtlibError, Problem, ReportError
 from .._resources import notebook
+from .cluster import PRELOAD
 from .environment import environment_facts
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
@@ -550,15 +552,16 @@ def project_dirs(data_dir: Path | str) -> list[Path]:
     return found
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (a batch worker after `kill -9` of the
-    batch); elsewhere a no-op. A worker's kernels then exit too: ipykernel polls its parent."""
+def start_worker() -> None:
+    """Start a batch worker: it dies with its parent (on Linux, after `kill -9` of the batch; its
+    kernels then exit too, as ipykernel polls its parent) and imports what a report needs."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    import_module(PRELOAD)
 
 
 def run_batch(
@@ -600,11 +603,11 @@ def run_batch(
     if executor is not None:
         _run_on(executor, projects, period, out_dir, options, done)
     elif jobs > 1 and projects:
-        # spawned workers are children of this process, so they die with it (die_with_parent);
-        # each imports ctlib once, then runs report after report
+        # spawned workers are children of this process, so they die with it; each imports
+        # what a report needs once (PRELOAD, as Dask workers do), then runs report after report
         context = get_context("spawn")
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=die_with_parent
+            max_workers=jobs, mp_context=context, initializer=start_worker
         ) as pool:
             _run_on(pool, projects, period, out_dir, options, done)
     else:
