@@ -54,18 +54,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
-    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL.
-
-    `ctlib` is the command to run (default: this venv's), started in `cwd`."""
-    port = free_port()
+def server_process(log_path: Path, command: list[str], port: int, cwd: Path = REPO):
+    """`command` (a Voilà server on `port`, started in `cwd`) until the end; yields the process
+    once the port answers."""
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(ctlib), *arguments, "--port", str(port)],
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -76,10 +69,36 @@ def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path
                     break
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
+            yield server
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def ctlib_server_process(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
+    """`ctlib ARGUMENTS --port P` on a free port until the end; yields its base URL and process.
+
+    `ctlib` is the command to run (default: this venv's), started in `cwd`."""
+    port = free_port()
+    command = [str(ctlib), *arguments, "--port", str(port)]
+    with server_process(log_path, command, port, cwd) as server:
+        yield f"http://127.0.0.1:{port}", server
+
+
+@contextlib.contextmanager
+def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
+    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL."""
+    with ctlib_server_process(log_path, *arguments, ctlib=ctlib, cwd=cwd) as (url, _):
+        yield url
+
+
+def kernel_processes(server: subprocess.Popen) -> list:
+    """The Python kernels the server process has started and that are still running."""
+    import psutil
+
+    children = psutil.Process(server.pid).children(recursive=True)
+    return [c for c in children if "ipykernel_launcher" in " ".join(c.cmdline())]
 
 
 def working_tree_copy(target: Path) -> Path:
