@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import http.client
 import json
 import sys
@@ -43,8 +44,11 @@ SETTLE_S = 30  # how long closed pages are given to release their kernels
 
 
 def kernels(server) -> dict:
+    rss = 0
     processes = kernel_processes(server)
-    rss = sum(p.memory_info().rss for p in processes if p.is_running())
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            rss += process.memory_info().rss
     return {"kernels": len(processes), "rss_mb": round(rss / 1e6)}
 
 

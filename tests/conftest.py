@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
+# A Voilà page loads once its notebook has run: the first of a server waits for a whole kernel
+NAVIGATION_TIMEOUT_MS = 240_000
 CTLIB = Path(sys.executable).with_name("ctlib")
 # The reference-sheet (PIRS) fields every catalogue entry carries, for test entries
 PIRS_FIELDS = {
@@ -93,12 +95,17 @@ def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path
         yield url
 
 
-def kernel_processes(server: subprocess.Popen) -> list:
-    """The Python kernels the server process has started and that are still running."""
+def kernel_processes(server: subprocess.Popen) -> dict:
+    """The Python kernels the server process has started that still run: process -> command line."""
     import psutil
 
-    children = psutil.Process(server.pid).children(recursive=True)
-    return [c for c in children if "ipykernel_launcher" in " ".join(c.cmdline())]
+    kernels = {}
+    for child in psutil.Process(server.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # gone, or a zombie not yet reaped
+            command = " ".join(child.cmdline())
+            if "ipykernel_launcher" in command and child.status() != psutil.STATUS_ZOMBIE:
+                kernels[child] = command
+    return kernels
 
 
 def working_tree_copy(target: Path) -> Path:
@@ -201,6 +208,7 @@ class RequestLog:
 def page(browser):
     """A fresh page whose requests outside 127.0.0.1 are blocked and listed in `page.request_log`."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     log = RequestLog()
     context.route("**/*", log.route)
     page = context.new_page()

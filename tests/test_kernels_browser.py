@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
-from conftest import SAMPLE_DIR, ctlib_server_process, kernel_processes
+from conftest import NAVIGATION_TIMEOUT_MS, SAMPLE_DIR, ctlib_server_process, kernel_processes
 from test_dashboard_browser import TOKEN, get, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -27,8 +27,8 @@ def kernel_ids(server) -> set[str]:
     """The ids of the server's running kernels (each kernel's connection file is named after it)."""
     return {
         match.group(1)
-        for process in kernel_processes(server)
-        if (match := re.search(r"kernel-([0-9a-f-]{36})\.json", " ".join(process.cmdline())))
+        for command in kernel_processes(server).values()
+        if (match := re.search(r"kernel-([0-9a-f-]{36})\.json", command))
     }
 
 
@@ -58,6 +58,7 @@ def test_closed_pages_shut_their_kernels_down(browser, tmp_path, token):
     query = f"/?token={token}" if token else "/"
     with dashboard(tmp_path, *options) as (url, server):
         context = browser.new_context()
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         visited = []
         for _ in range(PAGES):
             page = context.new_page()
@@ -65,8 +66,8 @@ def test_closed_pages_shut_their_kernels_down(browser, tmp_path, token):
             visited.append(page_kernel_id(page.content()))
             assert visited[-1] in kernel_ids(server)
             page.close(run_before_unload=True)  # as closing the tab does: the page says goodbye
-        context.close()
         left = settled(server, POOL)
+        context.close()
     assert not left & set(visited), "a closed page's kernel is still running"
     assert len(left) <= POOL
     log = (tmp_path / "dashboard.log").read_text()
