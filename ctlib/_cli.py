@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from ._apps.voila_server import KernelLimits
 from ._errors import CtlibError
 
 
@@ -150,6 +151,48 @@ def catalogue_export(ctx, fmt, out):
     click.echo(f"Wrote {len(loaded)} indicators to {out}")
 
 
+def kernel_limit_options(max_kernels: int):
+    """The --max-kernels, --idle-timeout and --open-idle-timeout options, passed on as `limits`."""
+    defaults = KernelLimits()
+
+    def decorate(command):
+        @click.option(
+            "--max-kernels",
+            default=max_kernels,
+            show_default=True,
+            type=click.IntRange(1),
+            help="Pages served at once (each holds a Python kernel of about 350 MB); beyond it "
+            "a visitor gets a 'busy, try again in a minute' page (HTTP 503). "
+            "A pre-heated kernel comes on top.",
+        )
+        @click.option(
+            "--idle-timeout",
+            default=defaults.idle_timeout_s,
+            show_default=True,
+            type=click.IntRange(1),
+            metavar="SECONDS",
+            help="Shut down a kernel that no page is connected to (closed without notice, or "
+            "a request that never opened the page) after this long without activity.",
+        )
+        @click.option(
+            "--open-idle-timeout",
+            default=defaults.open_idle_timeout_s,
+            show_default=True,
+            type=click.IntRange(0),
+            metavar="SECONDS",
+            help="Shut down a kernel after this long without activity even if its page is "
+            "still open; reloading the page starts a new one (0: never).",
+        )
+        @functools.wraps(command)
+        def wrapper(*args, max_kernels, idle_timeout, open_idle_timeout, **kwargs):
+            limits = KernelLimits(max_kernels, idle_timeout, open_idle_timeout)
+            return command(*args, limits=limits, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 @main.command()
 @click.argument("data_dir", default="data/sample", type=click.Path(file_okay=False))
 @click.option(
@@ -165,15 +208,17 @@ def catalogue_export(ctx, fmt, out):
     envvar="CTLIB_DASHBOARD_TOKEN",
     help="Require this token (?token=... once; env CTLIB_DASHBOARD_TOKEN keeps it out of `ps`).",
 )
+@kernel_limit_options(max_kernels=KernelLimits().max_kernels)
 @friendly_errors
-def dashboard(data_dir, port, token):
+def dashboard(data_dir, port, token, limits):
     """Serve the donor dashboard of every project in DATA_DIR with Voilà, on 127.0.0.1 only."""
     from ._apps.dashboard import serve
 
-    serve(data_dir, port=port, token=token)
+    serve(data_dir, port=port, token=token, limits=limits)
 
 
 WORKBOOKS = ("pick_indicators", "explore")
+WORKBOOK_MAX_KERNELS = 4  # a workbook has one user, an evaluator, with a few pages at most
 
 
 @main.command()
@@ -185,8 +230,9 @@ WORKBOOKS = ("pick_indicators", "explore")
     type=click.IntRange(1, 65535),
     help="Port on 127.0.0.1.",
 )
+@kernel_limit_options(max_kernels=WORKBOOK_MAX_KERNELS)
 @friendly_errors
-def workbook(name, port):
+def workbook(name, port, limits):
     """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only); its parameters come from the URL.
 
     For example http://127.0.0.1:8867/?project_dir=/path/to/project for pick_indicators.
@@ -194,7 +240,7 @@ def workbook(name, port):
     from ._apps.voila_server import serve
     from ._resources import notebook
 
-    serve(notebook(name), port)
+    serve(notebook(name), port, limits=limits)
 
 
 @main.command("results")

@@ -26,7 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
-NAVIGATION_TIMEOUT_MS = 180_000  # a page's kernel may start first (a busy machine needs time)
+# A Voilà page loads once its notebook has run: the first of a server waits for a whole kernel
+NAVIGATION_TIMEOUT_MS = 240_000
 CTLIB = Path(sys.executable).with_name("ctlib")
 # The reference-sheet (PIRS) fields every catalogue entry carries, for test entries
 PIRS_FIELDS = {
@@ -55,18 +56,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
-    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL.
-
-    `ctlib` is the command to run (default: this venv's), started in `cwd`."""
-    port = free_port()
+def server_process(log_path: Path, command: list[str], port: int, cwd: Path = REPO):
+    """`command` (a Voilà server on `port`, started in `cwd`) until the end; yields the process
+    once the port answers."""
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(ctlib), *arguments, "--port", str(port)],
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -77,10 +71,41 @@ def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path
                     break
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
+            yield server
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def ctlib_server_process(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
+    """`ctlib ARGUMENTS --port P` on a free port until the end; yields its base URL and process.
+
+    `ctlib` is the command to run (default: this venv's), started in `cwd`."""
+    port = free_port()
+    command = [str(ctlib), *arguments, "--port", str(port)]
+    with server_process(log_path, command, port, cwd) as server:
+        yield f"http://127.0.0.1:{port}", server
+
+
+@contextlib.contextmanager
+def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
+    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL."""
+    with ctlib_server_process(log_path, *arguments, ctlib=ctlib, cwd=cwd) as (url, _):
+        yield url
+
+
+def kernel_processes(server: subprocess.Popen) -> dict:
+    """The Python kernels the server process has started that still run: process -> command line."""
+    import psutil
+
+    kernels = {}
+    for child in psutil.Process(server.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # gone, or a zombie not yet reaped
+            command = " ".join(child.cmdline())
+            if "ipykernel_launcher" in command and child.status() != psutil.STATUS_ZOMBIE:
+                kernels[child] = command
+    return kernels
 
 
 def working_tree_copy(target: Path) -> Path:
@@ -197,6 +222,7 @@ class RequestLog:
 def page(browser):
     """A fresh page whose requests outside 127.0.0.1 are blocked and listed in `page.request_log`."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     log = RequestLog()
     context.route("**/*", log.route)
     page = context.new_page()

@@ -773,7 +773,11 @@ def _filter(name: str, choices: list[str], chosen: str, label=str) -> widgets.Dr
 
 
 def serve(
-    data_dir: str | Path, port: int = 8866, token: str | None = None, notebook: Path = NOTEBOOK
+    data_dir: str | Path,
+    port: int = 8866,
+    token: str | None = None,
+    notebook: Path = NOTEBOOK,
+    limits: voila_server.KernelLimits = voila_server.DEFAULT_LIMITS,
 ) -> None:
     """Serve `notebook` with Voilà until interrupted; its kernel reads `data_dir` from CTLIB_DATA_DIR.
 
@@ -785,4 +789,11 @@ def serve(
         raise ProjectError(
             f"No data folder at {data_dir}: give the folder that holds the project folders"
         )
-    voila_server.serve(notebook, port, token, preheat=True, variables={DATA_DIR_ENV: str(data_dir)})
+    voila_server.serve(
+        notebook,
+        port,
+        token,
+        preheat=True,
+        variables={DATA_DIR_ENV: str(data_dir)},
+        limits=limits,
+    )

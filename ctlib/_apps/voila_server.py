@@ -3,12 +3,14 @@
 The `offline` template (ctlib/_apps/jupyter/voila/templates/offline) is Voilà's lab template without
 its CDN links (Font Awesome, mermaid), so the browser asks nothing of other hosts. In
 single-notebook mode Voilà has no tree or contents API, and the file denylist makes its
-`/voila/files/` handler answer 403 for every path.
+`/voila/files/` handler answer 403 for every path. The server is `voila_guards.GuardedVoila`:
+closed pages release their kernel, unused kernels are shut down and `KernelLimits` caps them.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import ProjectError
@@ -16,9 +18,35 @@ from .._resources import JUPYTER_DATA
 
 TEMPLATE = "offline"
 PREHEAT = ["--preheat_kernel=True", "--pool_size=1"]  # a kernel waits with the notebook already run
+MAX_CULL_INTERVAL_S = 60
 
 
-def voila_arguments(notebook: Path, port: int, token: str | None = None) -> list[str]:
+@dataclass(frozen=True)
+class KernelLimits:
+    """How many visitors' kernels a server runs at once, and how long an unused one lives."""
+
+    max_kernels: int = 8
+    idle_timeout_s: int = 600  # no page connected: closed without notice, or never opened
+    open_idle_timeout_s: int = 4 * 3600  # a page connected but unused (0: never)
+
+    def arguments(self) -> list[str]:
+        """The kernel manager's settings on Voilà's command line."""
+        timeouts = [t for t in (self.idle_timeout_s, self.open_idle_timeout_s) if t > 0]
+        interval = max(1, min(MAX_CULL_INTERVAL_S, min(timeouts) // 5))
+        return [
+            f"--GuardedKernelManager.max_kernels={self.max_kernels}",
+            f"--GuardedKernelManager.open_idle_timeout={self.open_idle_timeout_s}",
+            f"--GuardedKernelManager.cull_idle_timeout={self.idle_timeout_s}",
+            f"--GuardedKernelManager.cull_interval={interval}",
+        ]
+
+
+DEFAULT_LIMITS = KernelLimits()
+
+
+def voila_arguments(
+    notebook: Path, port: int, token: str | None = None, limits: KernelLimits = DEFAULT_LIMITS
+) -> list[str]:
     """Voilà's command line: one notebook on 127.0.0.1, no sources, no tracebacks, no files."""
     arguments = [
         str(notebook),
@@ -33,7 +61,7 @@ def voila_arguments(notebook: Path, port: int, token: str | None = None) -> list
     ]
     if token:
         arguments.append(f"--Voila.token={token}")
-    return arguments
+    return [*arguments, *limits.arguments()]
 
 
 def voila_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -51,13 +79,14 @@ def serve(
     token: str | None = None,
     preheat: bool = False,
     variables: dict[str, str] | None = None,
+    limits: KernelLimits = DEFAULT_LIMITS,
 ) -> None:
     """Serve `notebook` with Voilà until interrupted; `variables` reach its kernel as environment."""
     if not notebook.is_file():
         raise ProjectError(f"The workbook is missing: {notebook}")
     os.environ.update(voila_environment({**os.environ, **(variables or {})}))
-    from voila.app import Voila
+    from .voila_guards import GuardedVoila
 
-    Voila.launch_instance(
-        argv=[*voila_arguments(notebook, port, token), *(PREHEAT if preheat else [])]
+    GuardedVoila.launch_instance(
+        argv=[*voila_arguments(notebook, port, token, limits), *(PREHEAT if preheat else [])]
     )
