@@ -207,7 +207,7 @@ def test_cli_internal_csv_and_iptt(project_dir):
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "iptt")
     assert "life_of_project actual" in result.output.splitlines()[1]
     result = invoke(project_dir, "--period", "2025-Q1", "--view", "summary", "--format", "csv")
-    assert result.output.splitlines()[1].startswith("protection,0,1,0,0,0,0,1,2025-Q1")
+    assert result.output.splitlines()[1].startswith("protection,0,1,0,0,0,0,0,1,2025-Q1")
 
 
 def test_cli_bad_period_is_a_one_line_error(project_dir):

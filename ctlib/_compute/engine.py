@@ -94,12 +94,13 @@ import pyarrow.compute as pc
 from .._catalogue.model import Condition, Indicator, Method, Part
 from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT, ContextValue, SelectedIndicator
-from .._data.tables import MULTIPLE_SEPARATOR, TABLES
+from .._data.tables import MULTIPLE_SEPARATOR, SOURCE_SUPPRESSED, TABLES, UNAVAILABLE
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
 
 TOTAL = "total"
-STATUSES = ("on track", "above", "below", "no target", "no data")
+STATUSES = ("on track", "above", "below", "no target", "no data", "incomplete")
+LOWER_BOUND, INCOMPLETE = "lower_bound", "incomplete"  # value states of a roll-up (see _roll_up)
 RESULT_COLUMNS = (
     "project_id",
     "indicator_id",
@@ -112,6 +113,8 @@ RESULT_COLUMNS = (
     "numerator",
     "denominator",
     "value",
+    "value_state",
+    "value_as_written",
     "baseline",
     "target",
     "achievement",
@@ -127,6 +130,7 @@ RESULT_COLUMNS = (
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
+STATE_KEYS = ["value_state", "value_as_written"]
 BITMAP_LIMIT = (
     50_000_000  # distinct counts use a cell × value bitmap up to this many bits, else a sort
 )
@@ -950,7 +954,7 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
                 & (rows["end_date"] <= period.end_date)
             ]
             own = _roll_up(inside, indicator)
-        frames.append(own[VALUE_KEYS].assign(period=period.label))
+        frames.append(own[VALUE_KEYS + STATE_KEYS].assign(period=period.label))
         if not (own["dimension"] == TOTAL).any():  # no data: the total row still shows its target
             frames.append(
                 pd.DataFrame(
@@ -961,6 +965,8 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
                         "numerator": np.nan,
                         "denominator": np.nan,
                         "value": np.nan,
+                        "value_state": pd.NA,
+                        "value_as_written": pd.NA,
                     }
                 )
             )
@@ -986,6 +992,7 @@ def _reported_rows(
                 c: rows[c].to_numpy(dtype="float64", na_value=np.nan)
                 for c in ("numerator", "denominator", "value")
             },
+            **{c: rows[c].to_numpy(dtype=object) if c in rows else pd.NA for c in STATE_KEYS},
         }
     )
 
@@ -995,19 +1002,33 @@ def _total_when_blank(column: pd.Series) -> np.ndarray:
 
 
 def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
-    """Reported periods combined by the indicator's rule (sum, latest, recompute)."""
+    """Reported periods combined by the indicator's rule (sum, latest, recompute).
+
+    A part the source suppressed or did not have is never a number: a sum that includes a
+    source-suppressed part is a lower bound (`lower_bound`, the sum of the known parts), one that
+    includes an unavailable part is `incomplete` (likewise); a recomputed share or rate that
+    includes either has no value and is `incomplete`. `latest` keeps the last period's state.
+    """
     if rows.empty or indicator.rollup == "latest":
         return rows[rows["end_date"] == rows["end_date"].max()] if not rows.empty else rows
     keys = ["dimension", "category"]
     summed = rows.groupby(keys, as_index=False)[["numerator", "denominator", "value"]].sum(
         min_count=1
     )
+    states = rows.groupby(keys)["value_state"].agg(lambda s: set(s.dropna()))
+    states = states.reindex(pd.MultiIndex.from_frame(summed[keys])).to_numpy()
+    is_incomplete = np.array([UNAVAILABLE in found for found in states], dtype=bool)
+    is_lower = np.array([SOURCE_SUPPRESSED in found for found in states], dtype=bool)
     if indicator.rollup == "recompute":
         factor = indicator.method.factor or (100.0 if indicator.unit == "percent" else 1.0)
         summed["value"] = _divide(
             summed["numerator"].to_numpy(), summed["denominator"].to_numpy(), factor
         )
-    return summed
+        is_incomplete |= is_lower
+        is_lower[:] = False
+        summed.loc[is_incomplete, ["numerator", "denominator", "value"]] = np.nan
+    state = np.where(is_incomplete, INCOMPLETE, np.where(is_lower, LOWER_BOUND, None))
+    return summed.assign(value_state=pd.array(state, dtype="string"), value_as_written=pd.NA)
 
 
 # -- targets and status -----------------------------------------------------------------------
@@ -1023,12 +1044,15 @@ def achievement(value, target, is_decrease) -> np.ndarray:
     return np.where(value == target, 100.0, result)
 
 
-def status(value, target, achieved, is_decrease, bands: tuple[float, float]) -> np.ndarray:
-    """Status per row (see the module docstring)."""
+def status(
+    value, target, achieved, is_decrease, bands: tuple[float, float], value_state=None
+) -> np.ndarray:
+    """Status per row (see the module docstring). A lower bound keeps only a grade it cannot lose
+    (above target for an increase, below for a decrease); an incomplete value has none."""
     value, target, achieved = (np.asarray(a, dtype=float) for a in (value, target, achieved))
     better = np.where(is_decrease, value < target, value > target)
     low, high = bands
-    return np.select(
+    graded = np.select(
         [
             np.isnan(value),
             np.isnan(target),
@@ -1040,6 +1064,14 @@ def status(value, target, achieved, is_decrease, bands: tuple[float, float]) -> 
         ["no data", "no target", "above", "below", "above", "on track"],
         default="below",
     )
+    if value_state is None:
+        return graded
+    state = pd.Series(value_state, dtype="string").fillna("").to_numpy(dtype=object)
+    is_decrease = np.broadcast_to(np.asarray(is_decrease, dtype=bool), graded.shape)
+    certain = np.where(is_decrease, graded == "below", graded == "above")
+    ungraded = ((state == LOWER_BOUND) & ~certain) | (state == INCOMPLETE)
+    keep = np.isin(graded, ["no data", "no target"])
+    return np.where(ungraded & ~keep, INCOMPLETE, graded)
 
 
 # -- compute ----------------------------------------------------------------------------------
@@ -1126,14 +1158,19 @@ def _decorate(
     is_decrease = indicator.direction == "decrease"
     achieved = achievement(rows["value"], target, is_decrease)
     currency = currency_code if indicator.unit == "currency" else ""
+    if "value_state" not in rows:
+        rows = rows.assign(value_state=pd.NA, value_as_written=pd.NA)
+    states = rows["value_state"].astype("string")
     return rows.assign(
+        value_state=states,
+        value_as_written=rows["value_as_written"].astype("string"),
         indicator_id=indicator.id,
         period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
         period_end_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].end_date)),
         baseline=np.where(is_total, baseline, np.nan),
         target=target,
         achievement=achieved,
-        status=status(rows["value"], target, achieved, is_decrease, bands),
+        status=status(rows["value"], target, achieved, is_decrease, bands, states),
         period_kind=rows["period"].map(lambda p: periods[p].kind),
         measure=indicator.method.measure,
         unit=indicator.unit,
@@ -1256,6 +1293,8 @@ def _assemble(
 
 _EMPTY_DTYPES = {
     "has_overlapping_categories": "bool",
+    "value_state": "string",
+    "value_as_written": "string",
     "numerator": "float64",
     "denominator": "float64",
     "value": "float64",

@@ -58,7 +58,7 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
         if c.name in typed
         else pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind])
         for c in table.columns
-        if not c.derived
+        if not c.derived or c.name not in DERIVED_HERE
     }
     columns.update(_derive(columns, table, project))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
@@ -66,6 +66,15 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
     frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
     frame.index.name = "row"
     return frame
+
+
+DERIVED_HERE = {  # derived columns computed from the others here (the rest come from ingestion)
+    "age_group",
+    "child_adult",
+    "is_foreign_national",
+    "days_to_referral_acceptance",
+    "is_completed_on_time",
+}
 
 
 def _derive(columns: dict, table: Table, project: Project) -> dict:
@@ -329,3 +338,24 @@ def age_from_birth_date(typed: dict, table: Table, origin: Origin):
         "birth date",
         lambda _: "birth date after the table's date",
     )
+
+
+DERIVED_FROM = {  # a derived column -> the columns it needs (any one of a tuple of tuples)
+    "age_group": (("age",),),
+    "child_adult": (("age",),),
+    "is_foreign_national": (("nationality",),),
+    "days_to_referral_acceptance": (("referral_date", "referral_accepted_date"),),
+    "is_completed_on_time": (("end_date", "planned_end_date"), ("is_completed",)),
+    "participants_total": (("participants_female",), ("participants_male",)),
+    "value_state": (("value",),),
+    "value_as_written": (("value",),),
+}
+
+
+def provided_columns(read: set[str], table: Table) -> frozenset[str]:
+    """The table's columns a source gives: the ones read, and the derived ones it can compute."""
+    provided = set(read) & set(table.column_names)
+    for name, needs in DERIVED_FROM.items():
+        if name in table.column_names and any(set(need) <= provided for need in needs):
+            provided.add(name)
+    return frozenset(provided)

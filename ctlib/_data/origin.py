@@ -60,3 +60,61 @@ class Origin:
                 )
             )
         return problems
+
+
+@dataclass
+class TableOrigin:
+    """Where each row of a standard table came from: its part (one file, or one sheet) and, in the
+    table's index, its row in that part. A table read from one file has one part."""
+
+    parts: list[Origin]
+    part_of_row: np.ndarray  # row position -> index in parts
+
+    @classmethod
+    def combine(cls, origins: list[Origin], lengths: list[int]) -> TableOrigin:
+        return cls(list(origins), np.repeat(np.arange(len(origins)), lengths))
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(part.file for part in self.parts))
+
+    def problem(self, message: str, **where) -> Problem:
+        """A problem of the whole table: named by its first part when it has only one."""
+        if len(self.parts) == 1:
+            return self.parts[0].problem(message, **where)
+        return Problem(message, file=", ".join(self.files), **where)
+
+    def row_problems(
+        self, mask, values: pd.Series, column: str, rule: str, message, severity="error"
+    ):
+        """As `Origin.row_problems`, each row named by its own file and sheet."""
+        mask = np.asarray(mask, dtype=bool)
+        if len(self.parts) == 1:
+            return self.parts[0].row_problems(mask, values, column, rule, message, severity)
+        positions = np.flatnonzero(mask)
+        if not len(positions):
+            return []
+        problems = []
+        for position in positions[:MAX_LISTED]:
+            part = self.parts[self.part_of_row[position]]
+            value = values.iloc[position]
+            problems.append(
+                part.problem(
+                    message(value),
+                    row=int(values.index[position]),
+                    column=part.label(column),
+                    value=plain_value(value),
+                    rule=rule,
+                    severity=severity,
+                )
+            )
+        if len(positions) > MAX_LISTED:
+            problems.append(
+                self.problem(
+                    f"and {len(positions) - MAX_LISTED} more row(s) with the same problem",
+                    column=column,
+                    rule=rule,
+                    severity=severity,
+                )
+            )
+        return problems

@@ -24,9 +24,25 @@ import vl_convert as vlc
 from .._compute.privacy import check_aggregated
 from .._data.tables import PILLARS
 
-STATUSES = ("above", "on track", "below", "no target", "no data", "suppressed")
-STATUS_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#999999", "#E69F00", "#CC79A7")  # Okabe–Ito
-STATUS_SHAPES = ("triangle-up", "circle", "triangle-down", "square", "diamond", "cross")
+STATUSES = ("above", "on track", "below", "no target", "no data", "incomplete", "suppressed")
+STATUS_COLOURS = (  # Okabe–Ito
+    "#0072B2",
+    "#009E73",
+    "#D55E00",
+    "#999999",
+    "#E69F00",
+    "#56B4E9",
+    "#CC79A7",
+)
+STATUS_SHAPES = (
+    "triangle-up",
+    "circle",
+    "triangle-down",
+    "square",
+    "diamond",
+    "triangle-right",
+    "cross",
+)
 UNIT_TITLES = {
     "count": "number",
     "percent": "%",

@@ -33,6 +33,7 @@ STATUS_FILLS = {  # light tints of the Okabe–Ito colours used by the charts, w
     "below": "F7D7C2",
     "no target": "E6E6E6",
     "no data": "FBEACC",
+    "incomplete": "DDF0FB",
     "suppressed": "F3DCEA",
 }
 COLUMN_WIDTHS = {

@@ -41,6 +41,7 @@ STATUS_WORDS = {
     "below": "below target",
     "no target": "without a target",
     "no data": "without data",
+    "incomplete": "with incomplete source figures",
     "suppressed": "hidden to protect survivors",
 }
 COMPLETENESS_PERIODS = 4  # the data-quality heatmap shows the report period and the three before it

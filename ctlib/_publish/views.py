@@ -27,6 +27,8 @@ READ_COLUMNS = (
     "numerator",
     "denominator",
     "value",
+    "value_state",
+    "value_as_written",
     "target",
     "achievement",
     "status",
@@ -158,7 +160,35 @@ def formatted(table: pd.DataFrame, k: int) -> pd.DataFrame:
             is_hidden = (table[status] == SUPPRESSED).to_numpy()
             for field in set(fields) & set(table.columns):
                 text.loc[is_hidden, field] = f"<{k}"
+    if "value_state" in table:
+        states = table["value_state"].astype("string").fillna("").to_numpy(dtype=object)
+        written = table.get("value_as_written", pd.Series("", index=table.index))
+        shown = [
+            state_text(state, value, as_written)
+            for state, value, as_written in zip(
+                states, text["value"], written.astype("string").fillna("")
+            )
+        ]
+        text["value"] = [
+            new if state else old for new, old, state in zip(shown, text["value"], states)
+        ]
+        text = text.drop(columns=[c for c in ("value_state", "value_as_written") if c in text])
     return text
+
+
+STATE_WORDS = {"source_suppressed": "source", "unavailable": "source: not available"}
+
+
+def state_text(state: str, value: str, as_written: str) -> str:
+    """A value with its state, as text: `<5 (source)`, `.. (source: not available)`, `≥ 23` (a
+    lower bound: a part was suppressed by the source), `23 (incomplete)`."""
+    if state in STATE_WORDS:
+        return f"{as_written} ({STATE_WORDS[state]})"
+    if state == "lower_bound":
+        return f"≥ {value}" if value else "(source suppressed)"
+    if state == "incomplete":
+        return f"{value} (incomplete)" if value else "(incomplete)"
+    return value
 
 
 def _number_text(value) -> str:
