@@ -437,7 +437,7 @@ def test_reported_values_roll_up():
     share = make_indicator(
         "T-REPP", "reported", table=None, date=None, unit="percent", rollup="recompute"
     )
-    project = make_project(["T-REP", "T-REPP"])
+    project = make_project([{"id": "T-REP", "disaggregations": ["sex"]}, "T-REPP"])
     reported = [
         dict(indicator_id="T-REP", period="2025-Q1", value=12),
         dict(indicator_id="T-REP", period="2025-Q2", value=8),

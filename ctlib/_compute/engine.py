@@ -81,6 +81,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import difflib
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -92,6 +93,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._catalogue.model import Condition, Indicator, Method, Part
+from .._data.origin import Origin, TableOrigin
 from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT, ContextValue, SelectedIndicator
 from .._data.tables import MULTIPLE_SEPARATOR, SOURCE_SUPPRESSED, TABLES, UNAVAILABLE
@@ -170,36 +172,35 @@ class _TableView:
         return self._cache[key]
 
     def _link(self, column: str) -> tuple[str, _TableView, str] | None:
-        """(link key, linked view, its key) for a column of a linked table; None for an own column."""
-        if column in self.frame:
+        """(link key, linked view, its key) for a column of a linked table; None for an own column.
+
+        A column the project's sources do not give (`ProjectData.provides`) is missing, not empty:
+        counting its empty values would give 0 where the truth is unknown."""
+        provides = self.context.data.provides
+        if column in self.frame and provides(self.name, column):
             return None
         for key, target in TABLES[self.name].foreign_keys.items():
             other_name, other_key = target.split(".")
-            if (
-                column in TABLES[other_name].column_names
-                and column in self.context.view(other_name).frame
-            ):
+            if column in TABLES[other_name].column_names and provides(other_name, column):
                 return key, self.context.view(other_name), other_key
-        raise _Unavailable(
-            Problem(
-                f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
-                column=column,
-                rule="recipe column",
+        files = None
+        if column in TABLES[self.name].column_names:
+            message = (
+                f"no source of {self.name!r} gives its column {column!r}: map a column of the file "
+                f"to it (sources.{self.name}.columns), or give every row the same value "
+                f"(sources.{self.name}.constants)"
             )
-        )
+            origin = self.context.data.origins.get(self.name)
+            files = ", ".join(origin.files) if origin else None
+        else:
+            message = f"table {self.name!r} has no column {column!r} (nor does a table it links to)"
+        raise _Unavailable(Problem(message, file=files, column=column, rule="recipe column"))
 
     def _positions(self, key: str, other: _TableView, other_key: str) -> np.ndarray:
         """Each row's position in the linked table (-1 when unmatched)."""
         return self._cached(
             ("link", key), lambda: _positions(self.frame[key], other.frame[other_key])
         )
-
-    def has(self, column: str) -> bool:
-        try:
-            self._link(column)
-        except (_Unavailable, _MissingTable):
-            return False
-        return True
 
     def _converted(self, column: str, convert: Callable, fill):
         """`convert(series)` of an own column, or of the linked table's column taken row by row."""
@@ -681,7 +682,7 @@ class _Tables:
     """A project's tables, each prepared once for recipes (`view(name)`)."""
 
     def __init__(self, data: ProjectData, calendar: ReportingCalendar | None = None):
-        self.project, self.tables = data.project, data.tables
+        self.data, self.project, self.tables = data, data.project, data.tables
         self.calendar = calendar or ReportingCalendar(data.project)
         self._views: dict[str, _TableView] = {}
         self.warnings: list[Problem] = []
@@ -726,13 +727,16 @@ def _dimensions(
 ) -> list[str]:
     usable = []
     for dimension in selected.disaggregations:
-        if view.has(dimension) or _counted_by(view, indicator.method, dimension):
+        try:
+            if not _counted_by(view, indicator.method, dimension):
+                view._link(dimension)
             usable.append(dimension)
-        else:
+        except (_Unavailable, _MissingTable) as error:
+            why = error.problem.message if isinstance(error, _Unavailable) else "no such table"
             context.warnings.append(
                 Problem(
-                    f"cannot disaggregate by {dimension!r}: table {view.name!r} and the tables it links to "
-                    f"(present in the project) have no such column",
+                    f"{indicator.id} is not disaggregated by {dimension!r}: {why}",
+                    file=error.problem.file if isinstance(error, _Unavailable) else None,
                     entry=indicator.id,
                     column=dimension,
                     rule="disaggregation",
@@ -1101,46 +1105,123 @@ def _selected(
     return [(s, data.catalogue.get(s.id)) for s in chosen]
 
 
-def _check_reported_values(
+def reported_value_problems(
     data: ProjectData,
     calendar: ReportingCalendar,
     entries: list[tuple[SelectedIndicator, Indicator]],
-) -> None:
-    """ComputeError for reported values of computed indicators or under labels not of this project."""
+) -> list[Problem]:
+    """What is wrong with the rows of reported_values, each at its file, row and column: a value
+    for an indicator computed from data, or one the catalogue does not hold (a warning for one the
+    project does not select: it is not reported); a period label that is not the project's; a
+    dimension the project does not report for the indicator; a category that is not one of its
+    dimension's; a category without its dimension, or the reverse."""
     table = data.tables.get("reported_values")
-    if table is None:
-        return
-    problems = []
+    if table is None or table.empty:
+        return []
+    origin = data.origins.get("reported_values") or _unnamed_origin(table)
     measures = {indicator.id: indicator.method.measure for _, indicator in entries}
-    for position, (indicator_id, label) in enumerate(zip(table["indicator_id"], table["period"])):
-        if measures.get(indicator_id, "reported") != "reported":
-            problems.append(
-                Problem(
-                    f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
-                    "contradict it: remove the row or pick the indicator's reported variant",
-                    file="reported_values",
-                    row=position + 1,
-                    column="indicator_id",
-                    value=indicator_id,
-                    rule="reported value",
-                )
+    dimensions = {selected.id: selected.disaggregations for selected, _ in entries}
+    checks = defaultdict(list)  # (column, rule) -> [(position, message)]
+    for position, row in enumerate(
+        zip(table["indicator_id"], table["period"], table["dimension"], table["category"])
+    ):
+        for column, rule, message in _reported_row_problems(
+            *row, measures, dimensions, data, calendar
+        ):
+            checks[(column, rule)].append((position, message))
+    problems = []
+    for (column, rule), found in checks.items():
+        values = table[column] if "reported_values" in data.origins else _numbered(table[column])
+        severity = "warning" if rule == "unselected indicator" else "error"
+        problems += origin.row_messages(dict(found), values, column, rule, severity)
+    return problems
+
+
+def _numbered(values: pd.Series) -> pd.Series:
+    """A table's column with its rows numbered from 1 (a table that did not come from a file)."""
+    return values.set_axis(pd.RangeIndex(1, len(values) + 1))
+
+
+def _reported_row_problems(
+    indicator_id, label, dimension, category, measures, dimensions, data, calendar
+):
+    """(column, rule, message) for one row of reported_values."""
+    if pd.isna(indicator_id):
+        return
+    if indicator_id not in measures:
+        if indicator_id not in data.catalogue.ids:
+            hint = difflib.get_close_matches(
+                str(indicator_id), [*measures, *data.catalogue.ids], n=1
             )
-        elif indicator_id in measures:
-            try:
-                calendar.parse(label)
-            except PeriodError as error:
-                problems.append(
-                    Problem(
-                        error.summary,
-                        file="reported_values",
-                        row=position + 1,
-                        column="period",
-                        value=label,
-                        rule="period label",
-                    )
-                )
-    if problems:
-        raise ComputeError("reported values cannot be used", problems)
+            yield (
+                "indicator_id",
+                "indicator id",
+                f"{indicator_id!r} is not an indicator of the catalogue"
+                + (f"; did you mean {hint[0]!r}?" if hint else ""),
+            )
+        else:
+            yield (
+                "indicator_id",
+                "unselected indicator",
+                f"{indicator_id} is not selected in project.yaml: its figures are not reported",
+            )
+        return
+    if measures[indicator_id] != "reported":
+        yield (
+            "indicator_id",
+            "reported value",
+            f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
+            "contradict it: remove the row or pick the indicator's reported variant",
+        )
+        return
+    try:
+        calendar.parse(label)
+    except PeriodError as error:
+        yield "period", "period label", error.summary
+    has_dimension, has_category = not _blank(dimension), not _blank(category)
+    if has_dimension != has_category:
+        missing = "category" if has_dimension else "dimension"
+        yield missing, "category", f"a {missing} is needed too (both empty for the total)"
+        return
+    if not has_dimension:
+        return
+    chosen = dimensions[indicator_id]
+    if dimension not in chosen:
+        hint = difflib.get_close_matches(str(dimension), chosen, n=1)
+        yield (
+            "dimension",
+            "dimension",
+            f"{indicator_id} does not report the dimension {dimension!r}; project.yaml selects: "
+            f"{', '.join(chosen) or 'none'}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        )
+        return
+    allowed = _categories_of(dimension)
+    if allowed is not None and category not in allowed:
+        hint = difflib.get_close_matches(str(category), allowed, n=1)
+        yield (
+            "category",
+            "category",
+            f"{category!r} is not a category of {dimension}; categories: {', '.join(allowed)}"
+            + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        )
+
+
+def _blank(value) -> bool:
+    return pd.isna(value) or not str(value).strip()
+
+
+@functools.cache
+def _categories_of(dimension: str) -> tuple[str, ...] | None:
+    """The categories of a dimension that is a category column of a standard table (None: any)."""
+    for table in TABLES.values():
+        if dimension in table.column_names and table.column(dimension).categories:
+            return table.column(dimension).categories
+    return None
+
+
+def _unnamed_origin(table: pd.DataFrame) -> TableOrigin:
+    """Where rows are when a table did not come from files."""
+    return TableOrigin([Origin("reported_values")], np.zeros(len(table), dtype=int))
 
 
 def _decorate(
@@ -1206,15 +1287,19 @@ def compute(
     """
     project = data.project
     calendar = ReportingCalendar(project)
+    entries = _selected(data, indicators)
     target_problems = calendar.validate_targets(project)
+    reported = reported_value_problems(data, calendar, entries)
+    refused = [p for p in reported if p.severity == "error"]
     if target_problems:
         raise PeriodError(
-            "project.yaml has targets for periods that are not the project's", target_problems
+            "project.yaml has targets for periods that are not the project's",
+            [*target_problems, *refused],
         )
+    if refused:
+        raise ComputeError("reported values cannot be used", refused)
     requested = _requested_periods(calendar, data, periods)
     life = calendar.life_of_project(requested[-1].end_date)
-    entries = _selected(data, indicators)
-    _check_reported_values(data, calendar, entries)
     context = _Context(data, calendar, requested, life)
     bands = tuple(bands or project.reporting.status_bands)
     period_of = {p.label: p for p in [*requested, life]}
@@ -1243,6 +1328,7 @@ def compute(
             problems.append(
                 Problem(
                     f"{indicator.id} cannot be computed: {error.problem.message}",
+                    file=error.problem.file,
                     entry=indicator.id,
                     column=error.problem.column,
                     rule=error.problem.rule,
@@ -1259,8 +1345,22 @@ def compute(
         project.id,
         [*requested, life],
         table,
-        [*_missing_table_problems(missing), *problems, *context.warnings],
+        [
+            *_missing_table_problems(missing),
+            *problems,
+            *context.warnings,
+            *(p for p in reported if p.severity != "error"),
+        ],
     )
+
+
+def check(data: ProjectData) -> list[Problem]:
+    """Everything `compute` refuses or reports for the project's selected indicators over every
+    period: what `ctlib check` shows, by the very path results and reports take."""
+    try:
+        return compute(data, periods="all").problems
+    except (PeriodError, ComputeError) as error:
+        return error.problems or [Problem(error.summary)]
 
 
 def _assemble(

@@ -58,6 +58,7 @@ ROLES = {  # metadata columns ctlib uses, by export
     },
     ODK: {"KEY": "index", "PARENT_KEY": "parent_index", "ReviewState": "review"},
 }
+INDEX_COLUMNS = {KOBO: ("_index", "_parent_index"), ODK: ("KEY", "PARENT_KEY")}
 REJECTED = {KOBO: {"validation_status_not_approved", "not approved"}, ODK: {"rejected"}}
 
 

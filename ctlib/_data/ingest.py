@@ -216,7 +216,7 @@ def _read_part(
     ]
     raw, found = filter_rows(raw, source, origin)
     problems += found
-    if source.period:
+    if source.period and all(c in raw for c in source.period.columns()):
         labels, inside, found = period_labels(raw, source, project, origin)
         problems += found
         raw = raw.assign(**{_PERIOD: labels})[inside | labels.isna().to_numpy()]
@@ -232,6 +232,7 @@ def _read_part(
     raw = raw.assign(**{name: value for name, value in source.constants.items()})
     if is_htcds:
         raw, notes = htcds.prepare(raw)
+        notes += [note for note in [htcds.identification_note(reader.names)] if note]
         problems += [origin.problem(note, rule="htcds", severity="warning") for note in notes]
     wide = source.wide.columns() if source.wide else {}
     frame, found, typed = _standardise(
@@ -342,62 +343,56 @@ REJECTED = "\0rejected"  # the link of a parent row left out: its repeat rows ar
 
 
 def _link_to_parent(raw, roles, source: Source, table: Table, export, links, origin, record_id):
-    """The repeat group's link column (e.g. services.case_id) from its parent's rows."""
+    """The repeat group's link column (e.g. services.case_id) from its parent's rows; rows of a
+    parent left out (rejected) are left out too."""
     link = next(
         k for k, target in table.foreign_keys.items() if target.split(".")[0] == source.repeat_of
     )
+    index, parent_index = forms.INDEX_COLUMNS[export]
     parent = links.get(source.repeat_of, {})
-    keys = (
-        parent.get(origin.file)
-        if export == forms.KOBO
-        else {k: v for part in parent.values() for k, v in part.items()}
-    )
+    if export == forms.KOBO:  # _index counts the rows of one export file
+        keys = parent.get(origin.file)
+    else:  # KEY is the submission's own id
+        keys = {k: v for part in parent.values() for k, v in part.items()}
     if "parent_index" not in roles:
-        return raw, [
-            origin.problem(
-                f"no {'_parent_index' if export == forms.KOBO else 'PARENT_KEY'} column: this is not a repeat group's "
-                "sheet of the export",
-                rule="repeat_of",
-            )
-        ]
+        message = f"no {parent_index} column: this is not a repeat group of the export"
+        return raw, [origin.problem(message, rule="repeat_of")]
     if not keys:
-        where = "sheet of the same workbook" if export == forms.KOBO else "export"
-        return raw, [
-            origin.problem(
-                f"the {source.repeat_of} rows this repeat group belongs to were not read from a {where}"
-                f" (the source of {source.repeat_of} must be the export's main sheet or file, with its "
-                f"{'_index' if export == forms.KOBO else 'KEY'} column)",
-                rule="repeat_of",
-            )
-        ]
+        where = "a sheet of the same workbook" if export == forms.KOBO else "the same export"
+        message = (
+            f"the {source.repeat_of} rows this repeat group belongs to were not read from {where}: "
+            f"the source of {source.repeat_of} must be the export's main table, with its {index} column"
+        )
+        return raw, [origin.problem(message, rule="repeat_of")]
     parents = raw[roles["parent_index"]].map(as_text)
     found = parents.map(keys)
-    of_rejected = (found == REJECTED).fillna(False).to_numpy()
+    unmatched = found.isna().to_numpy()
+    left_out = (found == REJECTED).fillna(False).to_numpy()
     problems = origin.row_problems(
-        found.isna().to_numpy(),
-        raw[roles["parent_index"]],
+        unmatched,
+        parents,
         roles["parent_index"],
         "repeat_of",
-        lambda v: (
-            f"no {source.repeat_of} row of the export has {'_index' if export == forms.KOBO else 'KEY'} {v!r}"
-        ),
+        lambda v: f"no {source.repeat_of} row of the export has {index} {v!r}",
     )
-    if of_rejected.any():
+    if left_out.any():
         problems.append(
             origin.problem(
-                f"{int(of_rejected.sum())} row(s) of rejected submissions are left out",
+                f"{int(left_out.sum())} row(s) of rejected submissions are left out",
                 rule="rejected submissions",
                 severity="warning",
             )
         )
-        raw, found, parents = raw[~of_rejected], found[~of_rejected], parents[~of_rejected]
+    keep = ~(left_out | unmatched)  # an unmatched row is an error above; nothing more to say
+    raw, found, parents = raw[keep], found[keep], parents[keep]
     raw = raw.assign(**{link: found})
     if table.key not in raw and table.key:
-        if export == forms.ODK and record_id in raw:
+        if export == forms.ODK and record_id in raw:  # the repeat row's own KEY
             raw = raw.assign(**{table.key: raw[record_id]})
-        else:  # KoboToolbox keeps no id per repeat row: the parent's id and the row's number within it
+        else:  # KoboToolbox keeps no id per repeat row: the parent's id and the row's number
             number = raw.groupby(parents, sort=False).cumcount() + 1
-            raw = raw.assign(**{table.key: found.astype("string") + "-" + number.astype("string")})
+            ids = found.astype("string") + "-" + number.astype("string")
+            raw = raw.assign(**{table.key: ids})
     return raw, problems
 
 

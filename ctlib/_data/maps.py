@@ -227,11 +227,7 @@ def layout_problems(names, table: Table, source: Source, origin: Origin):
     if source.wide:
         options += [("wide", name) for name in source.wide.columns()]
     if source.period:
-        options += [
-            ("period", name)
-            for name in (source.period.year, source.period.quarter, source.period.semester)
-            if name
-        ]
+        options += [("period", name) for name in source.period.columns()]
     return [
         origin.problem(
             f"column {name!r} of sources.{table.name}.{option} is not in the file; columns: "

@@ -88,19 +88,30 @@ class TableOrigin:
         self, mask, values: pd.Series, column: str, rule: str, message, severity="error"
     ):
         """As `Origin.row_problems`, each row named by its own file and sheet."""
-        mask = np.asarray(mask, dtype=bool)
-        if len(self.parts) == 1:
-            return self.parts[0].row_problems(mask, values, column, rule, message, severity)
-        positions = np.flatnonzero(mask)
-        if not len(positions):
-            return []
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        listed = {int(p): message(values.iloc[p]) for p in positions[:MAX_LISTED]}
+        return self.row_messages(listed, values, column, rule, severity, len(positions))
+
+    def row_messages(
+        self,
+        messages: dict[int, str],
+        values: pd.Series,
+        column: str,
+        rule: str,
+        severity="error",
+        count: int | None = None,
+    ):
+        """One problem per row position and its message (the first MAX_LISTED), then one counting
+        the others (`count`: how many rows in all, when more than the messages)."""
         problems = []
-        for position in positions[:MAX_LISTED]:
-            part = self.parts[self.part_of_row[position]]
+        for position in sorted(messages)[:MAX_LISTED]:
+            part = (
+                self.parts[self.part_of_row[position]] if len(self.part_of_row) else self.parts[0]
+            )
             value = values.iloc[position]
             problems.append(
                 part.problem(
-                    message(value),
+                    messages[position],
                     row=int(values.index[position]),
                     column=part.label(column),
                     value=plain_value(value),
@@ -108,11 +119,12 @@ class TableOrigin:
                     severity=severity,
                 )
             )
-        if len(positions) > MAX_LISTED:
+        more = (len(messages) if count is None else count) - len(problems)
+        if more > 0:
             problems.append(
                 self.problem(
-                    f"and {len(positions) - MAX_LISTED} more row(s) with the same problem",
-                    column=column,
+                    f"and {more} more row(s) with the same problem",
+                    column=self.parts[0].label(column) if len(self.parts) == 1 else column,
                     rule=rule,
                     severity=severity,
                 )

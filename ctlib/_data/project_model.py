@@ -130,6 +130,9 @@ class PeriodColumns(_Strict):
         None, ge=1, le=12
     )  # the source's own year; default: the project's
 
+    def columns(self) -> list[str]:
+        return [c for c in (self.year, self.quarter, self.semester) if c]
+
     @model_validator(mode="after")
     def _one_part(self):
         if self.quarter and self.semester:
