@@ -1178,7 +1178,8 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
 def joint_inspections(rng, spans) -> pd.DataFrame:
     """Joint labour inspections with the labour inspectorate, kept in the inspectorate's own log
     (appended after the register, LI ids; their own generator, so the register's draws stay as
-    they were): how many of the quarter's inspections screened workers for trafficking."""
+    they were): the sector inspected, and how many of the quarter's inspections screened workers
+    for trafficking."""
     n = len(spans)
     return pd.DataFrame(
         {
@@ -1189,6 +1190,11 @@ def joint_inspections(rng, spans) -> pd.DataFrame:
             "target_group": "labour_inspectors",
             "location": pick(rng, MD_DISTRICTS, n),
             "channel": "in_person",
+            "sector": pick(
+                rng,
+                {"agriculture_forestry_fishing": 3, "construction": 2, "manufacturing": 1},
+                n,
+            ),
             "inspections_with_screening": rng.poisson(np.linspace(4, 12, n)),
         }
     )

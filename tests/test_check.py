@@ -28,6 +28,19 @@ TEAM = """\
   data_source: Tally sheet.
   frequency: quarterly
   disaggregations: [sex, exploitation_type, location]
+  counts: people
+  counting_unit: one person identified
+  double_counting: A person is counted once per period.
+  collected_by: The statistics office
+  reported_by: The programme's M&E officer
+  collection_timing: Quarterly
+  reporting_lag: 30 days after the quarter
+  data_limitations: Figures below five are suppressed by the source.
+  target_rationale: The workplan.
+  baseline_timeframe: The year before the project.
+  change_log:
+  - date: 2025-01-01
+    change: Added for the test.
   method:
     measure: reported
   rollup: sum

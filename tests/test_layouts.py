@@ -33,6 +33,19 @@ TEAM_CATALOGUE = """\
   data_source: Quarterly statistics.
   frequency: quarterly
   disaggregations: [exploitation_type, sex]
+  counts: people
+  counting_unit: one person identified
+  double_counting: A person is counted once per period.
+  collected_by: The statistics office
+  reported_by: The programme's M&E officer
+  collection_timing: Quarterly
+  reporting_lag: 30 days after the quarter
+  data_limitations: Figures below five are suppressed by the source.
+  target_rationale: The workplan.
+  baseline_timeframe: The year before the project.
+  change_log:
+  - date: 2025-01-01
+    change: Added for the test.
   method:
     measure: reported
   rollup: sum

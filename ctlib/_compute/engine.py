@@ -263,6 +263,14 @@ class _TableView:
             return "codes"
         return "number"
 
+    def has(self, column: str) -> bool:
+        """Whether the table, or a table it links to, gives the column (`_link`)."""
+        try:
+            self._link(column)
+        except (_Unavailable, _MissingTable):
+            return False
+        return True
+
     def is_multiple(self, column: str) -> bool:
         """A multi-valued column (several categories per row, joined by MULTIPLE_SEPARATOR)."""
         link = self._link(column)
@@ -1195,7 +1203,7 @@ def _reported_row_problems(
             f"{', '.join(chosen) or 'none'}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
         )
         return
-    allowed = _categories_of(dimension)
+    allowed = _dimension_categories(dimension)
     if allowed is not None and category not in allowed:
         hint = difflib.get_close_matches(str(category), allowed, n=1)
         yield (
@@ -1211,7 +1219,7 @@ def _blank(value) -> bool:
 
 
 @functools.cache
-def _categories_of(dimension: str) -> tuple[str, ...] | None:
+def _dimension_categories(dimension: str) -> tuple[str, ...] | None:
     """The categories of a dimension that is a category column of a standard table (None: any)."""
     for table in TABLES.values():
         if dimension in table.column_names and table.column(dimension).categories:
