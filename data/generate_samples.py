@@ -1112,8 +1112,9 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
     participants = with_people(rng, participants)
     defendants = legal_cases(rng, spans, data_end, per_quarter=14)
     victims, participation = victims_in_proceedings(rng, defendants, data_end, spans[0][0])
+    inspections = joint_inspections(np.random.default_rng([SEED, 2, 1]), spans)
     return {
-        "activities": activities,
+        "activities": pd.concat([activities, inspections], ignore_index=True),
         "participants": participants,
         "legal_cases": defendants,
         "victim_participation": participation,
@@ -1172,6 +1173,31 @@ def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
             is_palermo_compliant={1: True},
         ),
     }
+
+
+def joint_inspections(rng, spans) -> pd.DataFrame:
+    """Joint labour inspections with the labour inspectorate, kept in the inspectorate's own log
+    (appended after the register, LI ids; their own generator, so the register's draws stay as
+    they were): the sector inspected, and how many of the quarter's inspections screened workers
+    for trafficking."""
+    n = len(spans)
+    return pd.DataFrame(
+        {
+            "activity_id": ids("LI", n),
+            "activity_date": [start + (end - start) / 2 for start, end in spans],
+            "activity_type": "labour_inspection",
+            "pillar": "prosecution",
+            "target_group": "labour_inspectors",
+            "location": pick(rng, MD_DISTRICTS, n),
+            "channel": "in_person",
+            "sector": pick(
+                rng,
+                {"agriculture_forestry_fishing": 3, "construction": 2, "manufacturing": 1},
+                n,
+            ),
+            "inspections_with_screening": rng.poisson(np.linspace(4, 12, n)),
+        }
+    )
 
 
 def monthly_meetings(

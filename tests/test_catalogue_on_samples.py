@@ -1,5 +1,6 @@
 """Every catalogue entry computes on the sample data: each recipe runs on every sample project
-that holds its table (with every disaggregation the catalogue offers), and yields values."""
+that holds its table and gives the columns it reads (with every disaggregation the catalogue
+offers), and yields values."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from ctlib._catalogue import load_catalogue
-from ctlib._compute.engine import compute
+from ctlib._compute.engine import compute, data_needed
 from ctlib._data.ingest import load_project_data
 from ctlib._data.project_model import SelectedIndicator
+from ctlib._data.tables import TABLES
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,14 @@ def needed_context(indicator) -> set[str]:
     return {part.project_value for part in parts if part is not None and part.project_value}
 
 
+def gives_its_columns(data, indicator) -> bool:
+    """Whether the project's sources give every column the recipe reads (in its table or in a
+    table it links to): one whose column no source gives is refused, never counted as empty."""
+    table, columns = data_needed(indicator)
+    linked = [table, *(t.split(".")[0] for t in TABLES[table].foreign_keys.values())]
+    return all(any(data.provides(name, column) for name in linked) for column in columns)
+
+
 def test_every_indicator_runs_on_the_sample_projects_that_have_its_table(sample_data):
     catalogue = load_catalogue()
     ran, valued = set(), set()
@@ -47,6 +57,7 @@ def test_every_indicator_runs_on_the_sample_projects_that_have_its_table(sample_
             for i in catalogue
             if (i.method.table or "reported_values") in data.tables
             and needed_context(i) <= set(data.project.context)
+            and gives_its_columns(data, i)
         ]
         results = compute(with_every_indicator(data, runnable), periods="all")
         assert not [p for p in results.problems if p.severity == "error"], (

@@ -437,7 +437,7 @@ def test_reported_values_roll_up():
     share = make_indicator(
         "T-REPP", "reported", table=None, date=None, unit="percent", rollup="recompute"
     )
-    project = make_project(["T-REP", "T-REPP"])
+    project = make_project([{"id": "T-REP", "disaggregations": ["sex"]}, "T-REPP"])
     reported = [
         dict(indicator_id="T-REP", period="2025-Q1", value=12),
         dict(indicator_id="T-REP", period="2025-Q2", value=8),
@@ -456,6 +456,85 @@ def test_reported_values_roll_up():
     # share recomputed from the parts: (3+6)/(10+10) = 45 %, not 30+60 nor their mean 45 by chance:
     assert values(results, "T-REPP")["life_of_project"] == 45
     assert values(results, "T-REPP", column="denominator")["life_of_project"] == 20
+
+
+def test_source_suppressed_and_unavailable_reported_values_carry_their_state():
+    up = make_indicator("T-UP", "reported", table=None, date=None)
+    down = make_indicator("T-DOWN", "reported", table=None, date=None, direction="decrease")
+    share = make_indicator(
+        "T-SHARE", "reported", table=None, date=None, unit="percent", rollup="recompute"
+    )
+    project = make_project(
+        [
+            {"id": "T-UP", "targets": {"2025-Q2": 4, "life_of_project": 8}},
+            {"id": "T-DOWN", "targets": {"life_of_project": 8}},
+            {"id": "T-SHARE", "targets": {"life_of_project": 50}},
+        ]
+    )
+    suppressed = dict(value=None, value_state="source_suppressed", value_as_written="<5")
+    unavailable = dict(value=None, value_state="unavailable", value_as_written="..")
+    reported = [
+        dict(indicator_id="T-UP", period="2025-Q1", value=10),
+        dict(indicator_id="T-UP", period="2025-Q2", **suppressed),
+        dict(indicator_id="T-UP", period="2025-Q3", value=7),
+        dict(indicator_id="T-UP", period="2025-Q4", **unavailable),
+        dict(indicator_id="T-DOWN", period="2025-Q1", value=10),
+        dict(indicator_id="T-DOWN", period="2025-Q2", **suppressed),
+        dict(indicator_id="T-SHARE", period="2025-Q1", numerator=4, denominator=10, value=40),
+        dict(indicator_id="T-SHARE", period="2025-Q2", **suppressed),
+    ]
+    data = make_data(project, [up, down, share], reported_values=reported)
+    rows = rows_of(compute(data, periods=["2025-Q1", "2025-Q2"]), "T-UP").set_index("period")
+    # Q2 itself: no number, the source's state and text, no grade
+    assert math.isnan(rows.loc["2025-Q2", "value"])
+    assert rows.loc["2025-Q2", ["value_state", "value_as_written", "status"]].tolist() == [
+        "source_suppressed",
+        "<5",
+        "no data",
+    ]
+    # life of project to Q2: 10 + <5 is at least 10: a lower bound; 10 / 8 = 125 % > 115 % is
+    # above target whatever the hidden part, so that grade stands
+    assert rows.loc["life_of_project", ["value", "value_state", "status"]].tolist() == [
+        10,
+        "lower_bound",
+        "ahead",
+    ]
+    assert (
+        pd.isna(rows.loc["2025-Q1", "value_state"]) and rows.loc["2025-Q1", "status"] == "no target"
+    )
+    # lower is better: a lower bound of 10 against a target of 8 (80 %) is below whatever the rest
+    down_rows = rows_of(compute(data, periods=["2025-Q2"]), "T-DOWN").set_index("period")
+    assert down_rows.loc["life_of_project", ["value", "status"]].tolist() == [10, "behind"]
+    # the whole year: 10 + <5 + 7 + .. = 17 and more, with a part the source did not have
+    rows = rows_of(compute(data, periods="all"), "T-UP").set_index("period")
+    assert rows.loc["life_of_project", ["value", "value_state", "status"]].tolist() == [
+        17,
+        "incomplete",
+        "incomplete",
+    ]
+    assert rows.loc["2025-Q4", ["value_state", "value_as_written"]].tolist() == [
+        "unavailable",
+        "..",
+    ]
+    # a share recomputed over a suppressed part has no value at all
+    share_rows = rows_of(compute(data, periods=["2025-Q2"]), "T-SHARE").set_index("period")
+    assert math.isnan(share_rows.loc["life_of_project", "value"])
+    assert share_rows.loc["life_of_project", ["value_state", "status"]].tolist() == [
+        "incomplete",
+        "no data",
+    ]
+
+
+def test_a_lower_bound_below_its_target_is_not_graded_below():
+    up = make_indicator("T-UP", "reported", table=None, date=None)
+    project = make_project([{"id": "T-UP", "targets": {"life_of_project": 20}}])
+    reported = [
+        dict(indicator_id="T-UP", period="2025-Q1", value=10),
+        dict(indicator_id="T-UP", period="2025-Q2", value=None, value_state="source_suppressed"),
+    ]
+    results = compute(make_data(project, [up], reported_values=reported), periods=["2025-Q2"])
+    # at least 10 of 20 (50 %): the hidden part may reach the target, so no grade
+    assert values(results, "T-UP", column="status")["life_of_project"] == "incomplete"
 
 
 def test_year_of_quarterly_reported_values_and_explicit_life_of_project_row():

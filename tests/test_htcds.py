@@ -238,11 +238,46 @@ def test_direct_identifiers_are_dropped_with_a_warning_and_never_loaded(imported
     assert "birth_date" not in frame
 
 
-def test_other_fields_are_ignored_with_a_warning_and_ids_noted(imported):
+def test_other_fields_are_ignored_with_a_warning_and_ids_and_dates_noted(imported):
     _, problems = imported
-    rules = {p.rule: p for p in problems}
+    rules = {p.rule: p for p in problems if p.rule != "htcds"}
     assert "vic_MethodsOfControl" in rules["unmapped column"].message
-    assert "case ids are the sheet's row numbers" in rules["htcds"].message
+    notes = [p.message for p in problems if p.rule == "htcds"]
+    assert any("case ids are the sheet's row numbers" in note for note in notes)
+    assert any(
+        "identification dates are the incoming referral dates (cas_IncomingReferralDate)" in note
+        for note in notes
+    )
+
+
+def test_every_form_of_exploitation_goes_to_the_multi_valued_column(imported):
+    frame, _ = imported
+    # "SexualExploitation;ForcedLabour" in the categories' order; one type per other case
+    assert frame["exploitation_types"].tolist() == [
+        "sexual_exploitation;forced_labour",
+        "forced_military",
+        "forced_labour",
+    ]
+
+
+def test_citizenship_as_iom_writes_it_in_the_picklist(tmp_path):
+    rows = [list(row) for row in ROWS]
+    rows[0][7] = "Bolivia (Plurinational State of)"
+    rows[1][7] = "Congo, Democratic Republic of the; Côte d'Ivoire"
+    rows[2][7] = "Korea (Democratic People's Republic of)"
+    write_case_sheet(tmp_path / "cases.xlsx", rows=rows)
+    frame, problems = read(tmp_path)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert frame["nationality"].tolist() == ["BO", "CD", "KP"]  # the first of a multi-select
+
+
+def test_the_case_open_date_of_a_salesforce_export(tmp_path):
+    columns = [(None, None), ("cas_CreatedDate", "Created Date"), ("cas_IncomingReferralDate", "x")]
+    rows = [[dt.datetime(2024, 3, 1), dt.datetime(2024, 2, 1)]]
+    write_case_sheet(tmp_path / "cases.xlsx", columns=columns, rows=rows)
+    frame, problems = read(tmp_path)
+    assert frame["identification_date"].tolist() == [pd.Timestamp("2024-03-01")]
+    assert not any("incoming referral" in p.message for p in problems)
 
 
 def test_case_id_open_date_and_age_fields_when_present(tmp_path):
@@ -274,7 +309,7 @@ def test_case_id_open_date_and_age_fields_when_present(tmp_path):
     ]  # the open date wins
     assert frame["age"].tolist() == [24]  # at identification, from the birth date
     assert frame["age_when_trafficked"].tolist() == [15]  # kept apart
-    assert not [p for p in problems if p.rule == "htcds"]
+    assert not [p for p in problems if p.rule == "htcds"]  # no note: the open date is there
 
 
 def test_a_sheet_without_labels_and_with_its_own_name(tmp_path):

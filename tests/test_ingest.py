@@ -138,8 +138,20 @@ def test_a_large_csv_with_every_column_used_keeps_its_line_numbers(tmp_path):
     ]
 
 
-def test_fields_beyond_the_header_are_ignored(tmp_path):
-    text = "case_id,identification_date\nC1,2024-01-05\nC2,2024-01-06,a note\n"
+def test_rows_longer_than_the_header_are_refused_when_their_extra_fields_hold_values(tmp_path):
+    # line 3: "Lagos, Nigeria" without quotes pushes every later value one column to the right
+    text = (
+        "case_id,location,identification_date\nC1,Abuja,2024-01-05\nC2,Lagos, Nigeria,2024-01-06\n"
+    )
+    for columns in ({}, {"location": "location"}):  # every column read, or some
+        _, problems = read(tmp_path, "cases.csv", text, columns=columns)
+        [problem] = only(problems, "fields per row")
+        assert (problem.file, problem.row, problem.severity) == ("cases.csv", 3, "error")
+        assert "line 3 has 4 fields but the header has 3" in problem.message
+
+
+def test_empty_fields_beyond_the_header_are_ignored(tmp_path):
+    text = "case_id,identification_date\nC1,2024-01-05,\nC2,2024-01-06,,\n"
     frame, problems = read(tmp_path, "cases.csv", text)
     assert errors(problems) == []
     assert frame["case_id"].tolist() == ["C1", "C2"]
@@ -675,3 +687,180 @@ def test_a_table_with_an_error_is_never_partly_returned(tmp_path):
     )
     assert errors(problems) and frame.empty
     assert list(frame.columns)[:3] == ["case_id", "identification_date", "sex"]
+
+
+# -- numbers as people write them; value maps that never corrupt values ---------------------------------------
+
+REPORTED = "indicator_id,period,value\n"
+
+
+def test_a_value_map_key_on_a_number_column_matches_exactly(tmp_path):
+    # the key "<5" once matched every genuine 5 (keys were compared without their punctuation)
+    text = REPORTED + "PROT-12,2024-Q1,5\nPROT-12,2024-Q2,<5\nPROT-12,2024-Q3,15\n"
+    frame, problems = read(
+        tmp_path, "tally.csv", text, table="reported_values", values={"value": {"<5": 2}}
+    )
+    assert errors(problems) == []
+    assert frame["value"].tolist() == [5, 2, 15]  # only the cell written "<5" is mapped
+
+
+def test_value_map_keys_that_collide_once_compared_loosely_are_an_error(tmp_path):
+    _, problems = read(
+        tmp_path, "cases.csv", CASES, values={"sex": {"F": "female", "f.": "male", "M": "male"}}
+    )
+    [problem] = errors(problems)
+    assert (problem.file, problem.entry, problem.rule) == (
+        "project.yaml",
+        "sources.cases.values.sex.f.",
+        "value map",
+    )
+    assert "keys 'F' and 'f.' are the same code" in problem.message
+
+
+def test_a_value_map_sending_a_code_to_no_category_is_an_error(tmp_path):
+    _, problems = read(tmp_path, "cases.csv", CASES, values={"sex": {"F": "femal"}})
+    [problem] = errors(problems)
+    assert problem.entry == "sources.cases.values.sex.F"
+    assert "'F' is mapped to 'femal', which is not a category of sex" in problem.message
+
+
+def test_numbers_with_thousands_separators_and_percent_signs(tmp_path):
+    text = (
+        "indicator_id,period,value\n"
+        'PROT-12,2024-Q1,"2,315"\n'  # comma thousands: 2315
+        "PROT-12,2024-Q2,2\u00a0315\n"  # no-break space thousands: 2315
+        'PROT-12,2024-Q3,"1,234,567.5"\n'  # 1234567.5
+        "PROT-12,2024-Q4,45%\n"  # a share in %: 45
+    )
+    frame, problems = read(tmp_path, "tally.csv", text, table="reported_values")
+    assert errors(problems) == []
+    assert frame["value"].tolist() == [2315, 2315, 1234567.5, 45]
+
+
+def test_decimal_comma_sources(tmp_path):
+    text = "indicator_id;period;value\nPROT-12;2024-Q1;2.315\nPROT-12;2024-Q2;2,5\nPROT-12;2024-Q3;1.234,75\n"
+    frame, problems = read(
+        tmp_path, "tally.csv", text, table="reported_values", numbers={"decimal": ","}
+    )
+    assert errors(problems) == []
+    assert frame["value"].tolist() == [2315, 2.5, 1234.75]
+    # the same file without the declaration: 2,5 is refused with the hint, never guessed
+    _, problems = read(tmp_path, "tally.csv", text, table="reported_values")
+    assert [(p.row, p.value) for p in errors(problems)] == [(3, "2,5"), (4, "1.234,75")]
+    assert all("set numbers: {decimal: ','}" in p.message for p in errors(problems))
+
+
+def test_source_suppressed_and_unavailable_reported_values_are_states_not_numbers(tmp_path):
+    text = (
+        "indicator_id,period,dimension,category,value\n"
+        "PROT-12,2024-Q1,,,23\n"
+        "PROT-12,2024-Q1,sex,female,<5\n"
+        "PROT-12,2024-Q1,sex,male,< 3\n"
+        "PROT-12,2024-Q2,,,..\n"
+        "PROT-12,2024-Q3,,,n/a\n"
+        "PROT-12,2024-Q4,,,x\n"
+    )
+    frame, problems = read(
+        tmp_path,
+        "tally.csv",
+        text,
+        table="reported_values",
+        numbers={"source_suppressed": ["x"]},
+    )
+    assert errors(problems) == []
+    assert frame["value"].tolist() == [23, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert frame["value_state"].tolist() == [
+        pd.NA,
+        "source_suppressed",
+        "source_suppressed",
+        "unavailable",
+        "unavailable",
+        "source_suppressed",
+    ]
+    assert frame["value_as_written"].tolist() == [pd.NA, "<5", "< 3", "..", "n/a", "x"]
+
+
+def test_a_marker_in_a_numerator_is_refused(tmp_path):
+    text = "indicator_id,period,value,numerator\nPROT-12,2024-Q1,40,<5\n"
+    _, problems = read(tmp_path, "tally.csv", text, table="reported_values")
+    [problem] = errors(problems)
+    assert (problem.row, problem.column, problem.rule) == (2, "numerator", "value state")
+
+
+def test_case_level_numbers_refuse_suppressed_cells_and_warn_on_unavailable_ones(tmp_path):
+    text = "case_id,identification_date,age\nC1,2024-01-05,<5\nC2,2024-01-05,..\nC3,2024-01-05,30\n"
+    _, problems = read(tmp_path, "cases.csv", text)
+    [error] = errors(problems)
+    assert (error.file, error.row, error.column, error.value) == ("cases.csv", 2, "age", "<5")
+    assert "a figure the source suppressed" in error.message
+    text = "case_id,identification_date,age\nC2,2024-01-05,..\nC3,2024-01-05,30\n"
+    frame, problems = read(tmp_path, "cases.csv", text)
+    [warning] = [p for p in problems if p.rule == "value state"]
+    assert (warning.severity, warning.row, warning.column) == ("warning", 2, "age")
+    assert frame["age"].tolist() == [pd.NA, 30]
+
+
+def test_ages_over_120_are_refused(tmp_path):
+    text = "case_id,identification_date,age\nC1,2024-01-05,999\nC2,2024-01-05,120\n"
+    _, problems = read(tmp_path, "cases.csv", text)
+    [problem] = errors(problems)
+    assert (problem.row, problem.column, problem.rule, problem.value) == (2, "age", "maximum", 999)
+
+
+def test_ambiguous_dates_say_which_order_was_assumed(tmp_path):
+    text = "case_id,identification_date\nC1,09/08/2024\nC2,2024-08-10\n"
+    frame, problems = read(tmp_path, "cases.csv", text)
+    [note] = only(problems, "date order")
+    assert (note.severity, note.row, note.column) == ("warning", 2, "identification_date")
+    assert "09/08/2024 could be day/month or month/day: read as day/month/year" in note.message
+    assert frame["identification_date"].tolist() == [
+        pd.Timestamp("2024-08-09"),
+        pd.Timestamp("2024-08-10"),
+    ]
+    # one date that cannot be day first shows the order, and it is said
+    text = "case_id,identification_date\nC1,09/08/2024\nC2,12/25/2024\n"
+    frame, problems = read(tmp_path, "cases.csv", text)
+    [note] = only(problems, "date order")
+    assert note.row == 3 and "read month first" in note.message
+    assert frame["identification_date"].tolist() == [
+        pd.Timestamp("2024-09-08"),
+        pd.Timestamp("2024-12-25"),
+    ]
+    # declared: no note
+    frame, problems = read(tmp_path, "cases.csv", text, date_order="MDY")
+    assert only(problems, "date order") == []
+    # both orders in one column: refused
+    text = "case_id,identification_date\nC1,25/12/2024\nC2,12/25/2024\n"
+    _, problems = read(tmp_path, "cases.csv", text)
+    assert any(p.rule == "date order" and p.severity == "error" for p in problems)
+
+
+def test_date_times_keep_their_own_date(tmp_path):
+    text = "case_id,identification_date\nC1,2024-03-05T23:30:00.000+05:00\nC2,2024-03-06 08:00\n"
+    frame, problems = read(tmp_path, "cases.csv", text)
+    assert errors(problems) == []
+    assert frame["identification_date"].tolist() == [
+        pd.Timestamp("2024-03-05"),
+        pd.Timestamp("2024-03-06"),
+    ]
+
+
+def test_nationalities_are_iso_codes_from_codes_and_names(tmp_path):
+    text = (
+        "case_id,identification_date,nationality\n"
+        "C1,2024-01-05,ng\nC2,2024-01-05,Benin\nC3,2024-01-05,TGO\n"
+        'C4,2024-01-05,"Congo, Democratic Republic of the"\nC5,2024-01-05,Côte d\'Ivoire\n'
+    )
+    frame, problems = read(tmp_path, "cases.csv", text)
+    assert errors(problems) == []
+    assert frame["nationality"].tolist() == ["NG", "BJ", "TG", "CD", "CI"]
+    assert frame["is_foreign_national"].tolist() == [False, True, True, True, True]  # project: NG
+
+
+def test_regions_and_unknown_names_are_not_nationalities(tmp_path):
+    text = "case_id,identification_date,nationality\nC1,2024-01-05,Western Africa\nC2,2024-01-05,Nigerria\n"
+    _, problems = read(tmp_path, "cases.csv", text)
+    region, typo = errors(problems)
+    assert (region.row, region.column, region.rule) == (2, "nationality", "country")
+    assert "is a region, not a country" in region.message
+    assert (typo.row, typo.value) == (3, "Nigerria") and "closest: 'Nigeria'" in typo.message

@@ -32,6 +32,8 @@ def table(rows, measure="count", unit="count", rollup="sum", counts="people") ->
         indicator_id="X-1",
         numerator=np.nan,
         denominator=np.nan,
+        value_state=pd.NA,
+        value_as_written=pd.NA,
         baseline=np.nan,
         target=np.nan,
         target_low=np.nan,

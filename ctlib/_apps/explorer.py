@@ -19,7 +19,7 @@ from .._data.ingest import load_project_data
 from .._data.project import PROJECT_FILE
 from .._data.project_data import ProjectData
 from .._data.project_model import LIFE_OF_PROJECT
-from .._data.tables import BOOLEAN, CATEGORY, STRING, TABLES
+from .._data.tables import BOOLEAN, CATEGORY, COUNTRY, STRING, TABLES
 from .._errors import CtlibError, PeriodError
 from .._format import number_text
 from .._publish import charts
@@ -528,7 +528,10 @@ def _categorical_columns(name: str, frame: pd.DataFrame) -> list[str]:
         and c.name != table.key
         and not c.name.endswith("_id")
         and frame[c.name].notna().any()
-        and (c.kind in (CATEGORY, BOOLEAN) or (c.kind == STRING and frame[c.name].nunique() <= 50))
+        and (
+            c.kind in (CATEGORY, BOOLEAN)
+            or (c.kind in (STRING, COUNTRY) and frame[c.name].nunique() <= 50)
+        )
     ]
 
 

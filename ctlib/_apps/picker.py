@@ -832,6 +832,10 @@ class PickIndicatorsApp(App):
             3 + self.period_labels.index(period)
         ]
 
+    def _source_files(self, table_name: str) -> list[str]:
+        project = self.project_file.project
+        return [name for source in project.source_list(table_name) for name in source.files]
+
     def _matching(self) -> list[Indicator]:
         text = self.search.value.strip()
         found = self.catalogue.search(text) if text else list(self.catalogue)
@@ -953,7 +957,7 @@ class PickIndicatorsApp(App):
         for table_name in tables_needed(chosen):
             users = ", ".join(i.id for i in chosen if table_name in tables_needed([i]))
             have = (
-                f"<span class='ctlib-ok'>✓ {html.escape(sources[table_name].file)}</span>"
+                f"<span class='ctlib-ok'>✓ {html.escape(', '.join(self._source_files(table_name)))}</span>"
                 if table_name in sources
                 else "<span class='ctlib-warn'>not yet</span>"
             )

@@ -80,6 +80,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import difflib
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -91,12 +92,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._catalogue.model import Condition, Indicator, Method, Part
+from .._data.origin import Origin, TableOrigin
 from .._data.project_data import ProjectData
 from .._data.project_model import CROSS, LIFE_OF_PROJECT, ContextValue, SelectedIndicator
-from .._data.tables import MULTIPLE_SEPARATOR, TABLES
+from .._data.tables import MULTIPLE_SEPARATOR, SOURCE_SUPPRESSED, TABLES, UNAVAILABLE
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
-from .targets import Grading, data_as_of, grade
+from .targets import INCOMPLETE, LOWER_BOUND, Grading, data_as_of, grade
 
 TOTAL = "total"
 RESULT_COLUMNS = (
@@ -111,6 +113,8 @@ RESULT_COLUMNS = (
     "numerator",
     "denominator",
     "value",
+    "value_state",
+    "value_as_written",
     "baseline",
     "target",
     "target_low",
@@ -133,6 +137,7 @@ RESULT_COLUMNS = (
 )
 DEFAULT_FACTORS = {"share": 100.0, "ratio": 1.0, "rate": 1.0}
 VALUE_KEYS = ["dimension", "category", "numerator", "denominator", "value"]
+STATE_KEYS = ["value_state", "value_as_written"]
 BITMAP_LIMIT = 50_000_000  # distinct counts use a cell × value bitmap up to this many bits
 BITMAP_PER_ROW = 8  # ... and up to this many bits per row counted, else a sort (measured faster)
 
@@ -171,23 +176,29 @@ class _TableView:
         return self._cache[key]
 
     def _link(self, column: str) -> tuple[str, _TableView, str] | None:
-        """(link key, linked view, its key) for a column of a linked table; None for an own column."""
-        if column in self.frame:
+        """(link key, linked view, its key) for a column of a linked table; None for an own column.
+
+        A column the project's sources do not give (`ProjectData.provides`) is missing, not empty:
+        counting its empty values would give 0 where the truth is unknown."""
+        provides = self.context.data.provides
+        if column in self.frame and provides(self.name, column):
             return None
         for key, target in TABLES[self.name].foreign_keys.items():
             other_name, other_key = target.split(".")
-            if (
-                column in TABLES[other_name].column_names
-                and column in self.context.view(other_name).frame
-            ):
+            if column in TABLES[other_name].column_names and provides(other_name, column):
                 return key, self.context.view(other_name), other_key
-        raise _Unavailable(
-            Problem(
-                f"table {self.name!r} has no column {column!r} (nor does a table it links to)",
-                column=column,
-                rule="recipe column",
+        files = None
+        if column in TABLES[self.name].column_names:
+            message = (
+                f"no source of {self.name!r} gives its column {column!r}: map a column of the file "
+                f"to it (sources.{self.name}.columns), or give every row the same value "
+                f"(sources.{self.name}.constants)"
             )
-        )
+            origin = self.context.data.origins.get(self.name)
+            files = ", ".join(origin.files) if origin else None
+        else:
+            message = f"table {self.name!r} has no column {column!r} (nor does a table it links to)"
+        raise _Unavailable(Problem(message, file=files, column=column, rule="recipe column"))
 
     def _positions(self, key: str, other: _TableView, other_key: str) -> np.ndarray:
         """Each row's position in the linked table (-1 when unmatched)."""
@@ -196,6 +207,8 @@ class _TableView:
         )
 
     def has(self, column: str) -> bool:
+        """Whether the table, or a table it links to, gives the column (`_link`); a
+        cross-disaggregation when it gives each part."""
         if CROSS in column:
             return all(self.has(part) for part in column.split(CROSS))
         try:
@@ -696,7 +709,7 @@ class _Tables:
     """A project's tables, each prepared once for recipes (`view(name)`)."""
 
     def __init__(self, data: ProjectData, calendar: ReportingCalendar | None = None):
-        self.project, self.tables = data.project, data.tables
+        self.data, self.project, self.tables = data, data.project, data.tables
         self.calendar = calendar or ReportingCalendar(data.project)
         self._views: dict[str, _TableView] = {}
         self.warnings: list[Problem] = []
@@ -750,13 +763,16 @@ def _dimensions(
 ) -> list[str]:
     usable = []
     for dimension in selected.disaggregations:
-        if view.has(dimension) or _counted_by(view, indicator.method, dimension):
+        try:
+            if not _counted_by(view, indicator.method, dimension):
+                view._link(dimension)
             usable.append(dimension)
-        else:
+        except (_Unavailable, _MissingTable) as error:
+            why = error.problem.message if isinstance(error, _Unavailable) else "no such table"
             context.warnings.append(
                 Problem(
-                    f"cannot disaggregate by {dimension!r}: table {view.name!r} and the tables it links to "
-                    f"(present in the project) have no such column",
+                    f"{indicator.id} is not disaggregated by {dimension!r}: {why}",
+                    file=error.problem.file if isinstance(error, _Unavailable) else None,
                     entry=indicator.id,
                     column=dimension,
                     rule="disaggregation",
@@ -1011,7 +1027,7 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
                 & (rows["end_date"] <= period.end_date)
             ]
             own = _roll_up(inside, indicator)
-        frames.append(own[VALUE_KEYS].assign(period=period.label))
+        frames.append(own[VALUE_KEYS + STATE_KEYS].assign(period=period.label))
         if not (own["dimension"] == TOTAL).any():  # no data: the total row still shows its target
             frames.append(
                 pd.DataFrame(
@@ -1022,6 +1038,8 @@ def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
                         "numerator": np.nan,
                         "denominator": np.nan,
                         "value": np.nan,
+                        "value_state": pd.NA,
+                        "value_as_written": pd.NA,
                     }
                 )
             )
@@ -1047,6 +1065,7 @@ def _reported_rows(
                 c: rows[c].to_numpy(dtype="float64", na_value=np.nan)
                 for c in ("numerator", "denominator", "value")
             },
+            **{c: rows[c].to_numpy(dtype=object) if c in rows else pd.NA for c in STATE_KEYS},
         }
     )
 
@@ -1056,19 +1075,33 @@ def _total_when_blank(column: pd.Series) -> np.ndarray:
 
 
 def _roll_up(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
-    """Reported periods combined by the indicator's rule (sum, latest, recompute)."""
+    """Reported periods combined by the indicator's rule (sum, latest, recompute).
+
+    A part the source suppressed or did not have is never a number: a sum that includes a
+    source-suppressed part is a lower bound (`lower_bound`, the sum of the known parts), one that
+    includes an unavailable part is `incomplete` (likewise); a recomputed share or rate that
+    includes either has no value and is `incomplete`. `latest` keeps the last period's state.
+    """
     if rows.empty or indicator.rollup == "latest":
         return rows[rows["end_date"] == rows["end_date"].max()] if not rows.empty else rows
     keys = ["dimension", "category"]
     summed = rows.groupby(keys, as_index=False)[["numerator", "denominator", "value"]].sum(
         min_count=1
     )
+    states = rows.groupby(keys)["value_state"].agg(lambda s: set(s.dropna()))
+    states = states.reindex(pd.MultiIndex.from_frame(summed[keys])).to_numpy()
+    is_incomplete = np.array([UNAVAILABLE in found for found in states], dtype=bool)
+    is_lower = np.array([SOURCE_SUPPRESSED in found for found in states], dtype=bool)
     if indicator.rollup == "recompute":
         factor = indicator.method.factor or (100.0 if indicator.unit == "percent" else 1.0)
         summed["value"] = _divide(
             summed["numerator"].to_numpy(), summed["denominator"].to_numpy(), factor
         )
-    return summed
+        is_incomplete |= is_lower
+        is_lower[:] = False
+        summed.loc[is_incomplete, ["numerator", "denominator", "value"]] = np.nan
+    state = np.where(is_incomplete, INCOMPLETE, np.where(is_lower, LOWER_BOUND, None))
+    return summed.assign(value_state=pd.array(state, dtype="string"), value_as_written=pd.NA)
 
 
 # -- compute ----------------------------------------------------------------------------------
@@ -1109,46 +1142,123 @@ def _selected(
     return [(s, data.catalogue.get(s.id)) for s in chosen]
 
 
-def _check_reported_values(
+def reported_value_problems(
     data: ProjectData,
     calendar: ReportingCalendar,
     entries: list[tuple[SelectedIndicator, Indicator]],
-) -> None:
-    """ComputeError for reported values of computed indicators or under labels not of this project."""
+) -> list[Problem]:
+    """What is wrong with the rows of reported_values, each at its file, row and column: a value
+    for an indicator computed from data, or one the catalogue does not hold (a warning for one the
+    project does not select: it is not reported); a period label that is not the project's; a
+    dimension the project does not report for the indicator; a category that is not one of its
+    dimension's; a category without its dimension, or the reverse."""
     table = data.tables.get("reported_values")
-    if table is None:
-        return
-    problems = []
+    if table is None or table.empty:
+        return []
+    origin = data.origins.get("reported_values") or _unnamed_origin(table)
     measures = {indicator.id: indicator.method.measure for _, indicator in entries}
-    for position, (indicator_id, label) in enumerate(zip(table["indicator_id"], table["period"])):
-        if measures.get(indicator_id, "reported") != "reported":
-            problems.append(
-                Problem(
-                    f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
-                    "contradict it: remove the row or pick the indicator's reported variant",
-                    file="reported_values",
-                    row=position + 1,
-                    column="indicator_id",
-                    value=indicator_id,
-                    rule="reported value",
-                )
+    dimensions = {selected.id: selected.disaggregations for selected, _ in entries}
+    checks = defaultdict(list)  # (column, rule) -> [(position, message)]
+    for position, row in enumerate(
+        zip(table["indicator_id"], table["period"], table["dimension"], table["category"])
+    ):
+        for column, rule, message in _reported_row_problems(
+            *row, measures, dimensions, data, calendar
+        ):
+            checks[(column, rule)].append((position, message))
+    problems = []
+    for (column, rule), found in checks.items():
+        values = table[column] if "reported_values" in data.origins else _numbered(table[column])
+        severity = "warning" if rule == "unselected indicator" else "error"
+        problems += origin.row_messages(dict(found), values, column, rule, severity)
+    return problems
+
+
+def _numbered(values: pd.Series) -> pd.Series:
+    """A table's column with its rows numbered from 1 (a table that did not come from a file)."""
+    return values.set_axis(pd.RangeIndex(1, len(values) + 1))
+
+
+def _reported_row_problems(
+    indicator_id, label, dimension, category, measures, dimensions, data, calendar
+):
+    """(column, rule, message) for one row of reported_values."""
+    if pd.isna(indicator_id):
+        return
+    if indicator_id not in measures:
+        if indicator_id not in data.catalogue.ids:
+            hint = difflib.get_close_matches(
+                str(indicator_id), [*measures, *data.catalogue.ids], n=1
             )
-        elif indicator_id in measures:
-            try:
-                calendar.parse(label)
-            except PeriodError as error:
-                problems.append(
-                    Problem(
-                        error.summary,
-                        file="reported_values",
-                        row=position + 1,
-                        column="period",
-                        value=label,
-                        rule="period label",
-                    )
-                )
-    if problems:
-        raise ComputeError("reported values cannot be used", problems)
+            yield (
+                "indicator_id",
+                "indicator id",
+                f"{indicator_id!r} is not an indicator of the catalogue"
+                + (f"; did you mean {hint[0]!r}?" if hint else ""),
+            )
+        else:
+            yield (
+                "indicator_id",
+                "unselected indicator",
+                f"{indicator_id} is not selected in project.yaml: its figures are not reported",
+            )
+        return
+    if measures[indicator_id] != "reported":
+        yield (
+            "indicator_id",
+            "reported value",
+            f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
+            "contradict it: remove the row or pick the indicator's reported variant",
+        )
+        return
+    try:
+        calendar.parse(label)
+    except PeriodError as error:
+        yield "period", "period label", error.summary
+    has_dimension, has_category = not _blank(dimension), not _blank(category)
+    if has_dimension != has_category:
+        missing = "category" if has_dimension else "dimension"
+        yield missing, "category", f"a {missing} is needed too (both empty for the total)"
+        return
+    if not has_dimension:
+        return
+    chosen = dimensions[indicator_id]
+    if dimension not in chosen:
+        hint = difflib.get_close_matches(str(dimension), chosen, n=1)
+        yield (
+            "dimension",
+            "dimension",
+            f"{indicator_id} does not report the dimension {dimension!r}; project.yaml selects: "
+            f"{', '.join(chosen) or 'none'}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        )
+        return
+    allowed = _dimension_categories(dimension)
+    if allowed is not None and category not in allowed:
+        hint = difflib.get_close_matches(str(category), allowed, n=1)
+        yield (
+            "category",
+            "category",
+            f"{category!r} is not a category of {dimension}; categories: {', '.join(allowed)}"
+            + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        )
+
+
+def _blank(value) -> bool:
+    return pd.isna(value) or not str(value).strip()
+
+
+@functools.cache
+def _dimension_categories(dimension: str) -> tuple[str, ...] | None:
+    """The categories of a dimension that is a category column of a standard table (None: any)."""
+    for table in TABLES.values():
+        if dimension in table.column_names and table.column(dimension).categories:
+            return table.column(dimension).categories
+    return None
+
+
+def _unnamed_origin(table: pd.DataFrame) -> TableOrigin:
+    """Where rows are when a table did not come from files."""
+    return TableOrigin([Origin("reported_values")], np.zeros(len(table), dtype=int))
 
 
 def _decorate(
@@ -1160,6 +1270,12 @@ def _decorate(
 ) -> pd.DataFrame:
     periods = grading.periods
     currency = currency_code if indicator.unit == "currency" else ""
+    if "value_state" not in rows:
+        rows = rows.assign(value_state=pd.NA, value_as_written=pd.NA)
+    rows = rows.assign(
+        value_state=rows["value_state"].astype("string"),
+        value_as_written=rows["value_as_written"].astype("string"),
+    )
     return grade(rows, indicator, selected, grading).assign(
         indicator_id=indicator.id,
         period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
@@ -1211,15 +1327,19 @@ def compute(
     """
     project = data.project
     calendar = ReportingCalendar(project)
+    entries = _selected(data, indicators)
     target_problems = calendar.validate_targets(project)
+    reported = reported_value_problems(data, calendar, entries)
+    refused = [p for p in reported if p.severity == "error"]
     if target_problems:
         raise PeriodError(
-            "project.yaml has targets for periods that are not the project's", target_problems
+            "project.yaml has targets for periods that are not the project's",
+            [*target_problems, *refused],
         )
+    if refused:
+        raise ComputeError("reported values cannot be used", refused)
     requested = _requested_periods(calendar, data, periods)
     life = calendar.life_of_project(requested[-1].end_date)
-    entries = _selected(data, indicators)
-    _check_reported_values(data, calendar, entries)
     context = _Context(data, calendar, requested, life)
     grading = Grading(project, calendar, [*requested, life], data_as_of(data), bands)
     frames, missing, problems = [], defaultdict(list), []
@@ -1247,6 +1367,7 @@ def compute(
             problems.append(
                 Problem(
                     f"{indicator.id} cannot be computed: {error.problem.message}",
+                    file=error.problem.file,
                     entry=indicator.id,
                     column=error.problem.column,
                     rule=error.problem.rule,
@@ -1263,8 +1384,24 @@ def compute(
         project.id,
         [*requested, life],
         table,
-        _once([*_missing_table_problems(missing), *problems, *context.warnings]),
+        _once(
+            [
+                *_missing_table_problems(missing),
+                *problems,
+                *context.warnings,
+                *(p for p in reported if p.severity != "error"),
+            ]
+        ),
     )
+
+
+def check(data: ProjectData) -> list[Problem]:
+    """Everything `compute` refuses or reports for the project's selected indicators over every
+    period: what `ctlib check` shows, by the very path results and reports take."""
+    try:
+        return compute(data, periods="all").problems
+    except (PeriodError, ComputeError) as error:
+        return error.problems or [Problem(error.summary)]
 
 
 def _assemble(
@@ -1297,6 +1434,8 @@ def _assemble(
 
 _EMPTY_DTYPES = {
     "has_overlapping_categories": "bool",
+    "value_state": "string",
+    "value_as_written": "string",
     "numerator": "float64",
     "denominator": "float64",
     "value": "float64",

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._data.period_labels import MONTHS, QUARTER, SEMESTER, YEAR, period_label
+from .._data.period_labels import month_start as _month_start
 from .._data.project_model import LIFE_OF_PROJECT, Project
 from .._data.tables import TABLES
 from .._errors import PeriodError, Problem
 
-QUARTER, SEMESTER, YEAR, LIFE = "quarter", "semester", "year", LIFE_OF_PROJECT
-MONTHS = {QUARTER: 3, SEMESTER: 6, YEAR: 12}  # months in a period of each kind
+LIFE = LIFE_OF_PROJECT
 KIND_OF_FREQUENCY = {"quarterly": QUARTER, "semester": SEMESTER, "annual": YEAR}
 EPOCH = dt.date(1970, 1, 1)
 NS_PER_DAY = 86_400 * 10**9
@@ -57,10 +58,6 @@ def _month_index(date: dt.date) -> int:
     return date.year * 12 + date.month - 1
 
 
-def _month_start(month_index: int) -> dt.date:
-    return dt.date(month_index // 12, month_index % 12 + 1, 1)
-
-
 class ReportingCalendar:
     """The periods of one project, from its `reporting` settings and its span."""
 
@@ -80,16 +77,10 @@ class ReportingCalendar:
         return (_month_index(date) - (self.start_month - 1)) // MONTHS[kind]
 
     def _period(self, number: int, kind: str) -> Period:
-        first_month = number * MONTHS[kind] + self.start_month - 1
-        start = _month_start(first_month)
-        end = _month_start(first_month + MONTHS[kind]) - dt.timedelta(days=1)
-        year = (number * MONTHS[kind]) // 12 + (
-            1 if self.start_month > 1 else 0
-        )  # the year it ends
-        within = (number * MONTHS[kind]) % 12 // MONTHS[kind] + 1
-        label = f"{'FY' if self.is_fiscal else ''}{year}"
-        if kind != YEAR:
-            label += f"-{kind[0].upper()}{within}"
+        first = number * MONTHS[kind] + self.start_month - 1
+        start = _month_start(first)
+        end = _month_start(first + MONTHS[kind]) - dt.timedelta(days=1)
+        label = period_label(number, kind, self.start_month, self.is_fiscal)
         return Period(label, kind, max(start, self.start_date), min(end, self.end_date))
 
     @property

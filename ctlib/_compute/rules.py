@@ -184,13 +184,21 @@ def load_rules(data: ProjectData) -> list[Rule]:
     if problems:
         raise ProjectError(f"project.yaml: {len(problems)} problem(s) in quality_rules", problems)
     names = {rule.name for rule in rules}
-    defaults = [
-        rule
-        for rule in DEFAULT_RULES
-        if rule.name not in names and _tables(rule) <= set(data.tables)
-    ]
+    defaults = [rule for rule in DEFAULT_RULES if rule.name not in names and _has_data(rule, data)]
     return defaults + rules
 
 
-def _tables(rule: Rule) -> set[str]:
-    return {item.table for item in rule.left + rule.right if isinstance(item, Aggregate)}
+def _has_data(rule: Rule, data: ProjectData) -> bool:
+    """Whether the project's sources give every table and column a (default) rule reads."""
+    return all(
+        data.provides(item.table, column)
+        for item in rule.left + rule.right
+        if isinstance(item, Aggregate)
+        for column in [
+            TABLES[item.table].key or "indicator_id",
+            item.date,
+            item.column,
+            *(c.column for c in item.filter),
+        ]
+        if column
+    )

@@ -41,6 +41,7 @@ from .._errors import Problem
 from .periods import LIFE, Period, ReportingCalendar
 
 TOTAL = "total"
+LOWER_BOUND, INCOMPLETE = "lower_bound", "incomplete"  # value states of a roll-up (engine._roll_up)
 GRADED = ("ahead", "on track", "behind", "below range", "above range")
 STATUSES = (
     *GRADED,
@@ -50,6 +51,7 @@ STATUSES = (
     "not due",
     "no target",
     "no data",
+    INCOMPLETE,
 )
 COARSENESS = {"quarter": 1, "semester": 2, "year": 3, LIFE: 4}
 DUE_FROM = {"monthly": 1, "quarterly": 1, "semester": 2, "annual": 3, "end_of_project": 4}
@@ -300,6 +302,18 @@ def status(
     return graded
 
 
+def _bounded(graded: np.ndarray, direction: str, rows: pd.DataFrame) -> np.ndarray:
+    """Grades a value's state allows: a lower bound (a part the source suppressed) keeps only a
+    grade it cannot lose (ahead for an increase, behind for a decrease, above range); an
+    incomplete value (a part unavailable) has none."""
+    if "value_state" not in rows:
+        return graded
+    state = rows["value_state"].astype("string").fillna("").to_numpy(dtype=object)
+    kept = ("behind" if direction == "decrease" else "ahead", "above range")
+    uncertain = ((state == LOWER_BOUND) & ~np.isin(graded, kept)) | (state == INCOMPLETE)
+    return np.where(uncertain & np.isin(graded, GRADED), INCOMPLETE, graded)
+
+
 def grade(
     rows: pd.DataFrame, indicator: Indicator, selected: SelectedIndicator, grading: Grading
 ) -> pd.DataFrame:
@@ -323,7 +337,9 @@ def grade(
     by_progress = indicator.level in ("outcome", "impact") and indicator.unit != "count"
     progressed = progress(value, baseline, target) if by_progress else np.full(len(rows), np.nan)
     measure = np.where(~np.isnan(progressed), progressed, achieved)
-    graded = status(value, target, low, high, measure, direction, bands)
+    graded = _bounded(
+        status(value, target, low, high, measure, direction, bands), direction, rows
+    )
     provisional = np.array([grading.is_provisional(indicator, p) for p in periods], dtype=bool)
     to_date = np.array([grading.is_to_date(p) for p in periods], dtype=bool)
     later = np.array(

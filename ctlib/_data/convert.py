@@ -1,66 +1,144 @@
-"""Typed conversion of a column's values, once per distinct value."""
+"""Typed conversion of a column's values, once per distinct value.
+
+How a source writes its values is its `Reading`: the value map, the decimal mark, the markers of
+source-suppressed and unavailable figures, the order of day and month, and the separators of a
+multi-valued cell. Conversion never guesses silently: a value that could be read two ways is
+either read the way the source declares, or read the common way with a note saying so.
+
+Numbers: `2,315`, `2 315` and `2'315` (thousands grouped by three) are 2315; with the decimal
+comma declared (`numbers.decimal: ","`) `2.315` is 2315 and `2,5` is 2.5; `45%` is 45 in a
+number column (shares are in %). A number column's `<5` (any `<` before a number) is
+source-suppressed, and the unavailable markers (by default `..`, `…`, `-`, `–`, `—`, `:`,
+`n/a`, `NA`) are unavailable: neither is ever a number. Each comes back as its own state.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, STRING, Column, category_key
+from .tables import (
+    BOOLEAN,
+    CATEGORY,
+    COUNTRY,
+    DATE,
+    INTEGER,
+    MULTIPLE_SEPARATOR,
+    NUMBER,
+    SOURCE_SUPPRESSED,
+    STRING,
+    UNAVAILABLE,
+    Column,
+    category_key,
+)
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
 EARLIEST_DATE, LATEST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
-DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
+UNAVAILABLE_MARKERS = ("..", "...", "…", "-", "–", "—", ":", "n/a", "N/A", "NA", "na")
+MULTIPLE_SEPARATORS = ";,"  # between the values of a multi-valued cell, unless the source says
+DATE_ORDERS = {"DMY": "day/month/year", "MDY": "month/day/year", "YMD": "year/month/day"}
+NAMED_MONTH_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y")
+
+_SUPPRESSED = re.compile(r"^[<≤]\s*=?\s*\d+(?:[.,]\d+)?$")  # <5, < 3, ≤10
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = {  # thousands grouped by three with one separator, by decimal mark
+    ".": re.compile(r"^[+-]?\d{1,3}(?P<sep>[,\u00a0\u202f '’])\d{3}(?:(?P=sep)\d{3})*(\.\d+)?$"),
+    ",": re.compile(r"^[+-]?\d{1,3}(?P<sep>[.\u00a0\u202f '’])\d{3}(?:(?P=sep)\d{3})*(,\d+)?$"),
+}
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
+_ISO_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}.*$")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one source writes the values of one column (project.yaml, `sources.<table>`)."""
+
+    value_map: Mapping = field(default_factory=dict)
+    decimal: str = "."
+    suppressed: tuple[str, ...] = ()  # markers besides `<N`, e.g. "x" or "c"
+    unavailable: tuple[str, ...] = UNAVAILABLE_MARKERS
+    date_order: str = "auto"  # auto, DMY, MDY or YMD
+    separators: str = MULTIPLE_SEPARATORS  # multi-valued cells: any of these characters
+
+
+@dataclass
+class Converted:
+    """A column converted: typed values, the present values that could not be converted, the state
+    of each number (NA, source_suppressed or unavailable), and notes on how it was read."""
+
+    values: pd.Series
+    bad: np.ndarray
+    states: pd.Series | None = None
+    notes: list[tuple[str, int]] = field(default_factory=list)  # (message, first row position)
 
 
 # -- converting values ---------------------------------------------------------------------------------------
 
 
-def convert(raw: pd.Series, column: Column, value_map: dict, identifiers: bool = False):
-    """(typed series, mask of present values that could not be converted).
-
-    Values are converted once per distinct value, except identifiers, which are only tidied.
-    """
-    if raw.dtype == object:
-        raw = raw.map(tidy_number, na_action="ignore")
-    if identifiers and column.kind == STRING and not value_map:
-        text = (raw if raw.dtype == "string" else raw.astype("string")).str.strip()
-        return text.mask(text == ""), np.zeros(len(raw), dtype=bool)
+def convert(
+    raw: pd.Series, column: Column, reading: Reading = Reading(), identifiers: bool = False
+) -> Converted:
+    """The column's values typed, converted once per distinct value (identifiers are only tidied)."""
+    if identifiers and column.kind == STRING and not reading.value_map:
+        text = raw if raw.dtype == "string" else raw.map(tidy_number, na_action="ignore")
+        text = text.astype("string").str.strip()
+        return Converted(text.mask(text == ""), np.zeros(len(raw), dtype=bool))
     if isinstance(raw.dtype, pd.CategoricalDtype):
-        codes, uniques = (
-            raw.cat.codes.to_numpy(),
-            [*raw.cat.categories, None],
-        )  # code -1 (missing): the last
-    else:
-        codes, uniques = pd.factorize(
-            raw, use_na_sentinel=False
-        )  # missing values get a code of their own
+        codes = raw.cat.codes.to_numpy()
+        uniques = [*raw.cat.categories, None]  # code -1 (missing): the last
+    else:  # missing values get a code of their own
+        codes, uniques = pd.factorize(raw, use_na_sentinel=False)
         uniques = [None if missing else value for value, missing in zip(uniques, pd.isna(uniques))]
-    values = [None if is_blank(value) else value for value in uniques]
-    if value_map:
-        lookup = value_lookup(value_map)
-        values = [lookup(value) for value in values]
-    converted, bad = _CONVERTERS[column.kind](values, column)
-    return pd.Series(converted.take(codes), index=raw.index), bad[codes]
-
-
-def _to_category(values, column):
-    keys = {category_key(c): c for c in column.categories}
-    out = [None if v is None else keys.get(category_key(v)) for v in values]
-    return pd.array(out, dtype="string"), np.array(
-        [v is not None and o is None for v, o in zip(values, out)], dtype=bool
+    values = [None if is_blank(value) else tidy_number(value) for value in uniques]
+    lookup = value_lookup(reading.value_map, column)
+    if column.multiple:
+        converted, bad, states, notes = _to_multiple(values, column, reading, lookup)
+    else:
+        converted, bad, states, notes = _CONVERTERS[column.kind](
+            [lookup(v) for v in values], column, reading
+        )
+    first = {} if not notes else _first_positions(codes)
+    return Converted(
+        pd.Series(converted.take(codes), index=raw.index),
+        bad[codes],
+        None if states is None else pd.Series(states.take(codes), index=raw.index),
+        [(message, first[unique]) for message, unique in notes],
     )
 
 
-def _to_string(values, column):
+def _first_positions(codes: np.ndarray) -> dict[int, int]:
+    uniques, first = np.unique(codes, return_index=True)
+    return dict(zip(uniques.tolist(), first.tolist()))
+
+
+def _to_category(values, column, reading=None):
+    keys = {category_key(c): c for c in column.categories}
+    out = [None if v is None else keys.get(category_key(v)) for v in values]
+    bad = np.array([v is not None and o is None for v, o in zip(values, out)], dtype=bool)
+    return pd.array(out, dtype="string"), bad, None, []
+
+
+def _to_country(values, column, reading=None):
+    from .countries import country_code  # pycountry's tables load on first use
+
+    out = [None if v is None else country_code(v) for v in values]
+    bad = np.array([v is not None and o is None for v, o in zip(values, out)], dtype=bool)
+    return pd.array(out, dtype="string"), bad, None, []
+
+
+def _to_string(values, column, reading=None):
     out = [None if v is None else as_text(v) for v in values]
-    return pd.array(out, dtype="string"), np.zeros(len(values), dtype=bool)
+    return pd.array(out, dtype="string"), np.zeros(len(values), dtype=bool), None, []
 
 
-def _to_boolean(values, column):
+def _to_boolean(values, column, reading=None):
     def one(value):
         if value is None or isinstance(value, bool):
             return value
@@ -68,46 +146,198 @@ def _to_boolean(values, column):
         return True if word in TRUE_WORDS else False if word in FALSE_WORDS else "bad"
 
     out = [one(v) for v in values]
-    bad = np.array([o == "bad" and not isinstance(o, bool) for o in out], dtype=bool)
-    return pd.array([None if b else o for o, b in zip(out, bad)], dtype="boolean"), bad
+    bad = np.array([isinstance(o, str) for o in out], dtype=bool)
+    return pd.array([None if b else o for o, b in zip(out, bad)], dtype="boolean"), bad, None, []
 
 
-def _to_number(values, column):
-    present = np.array([v is not None for v in values], dtype=bool)
-    cleaned = [v.strip() if isinstance(v, str) else v for v in values]
-    numbers = pd.to_numeric(pd.Series(cleaned, dtype=object), errors="coerce").astype("Float64")
-    bad = present & numbers.isna().to_numpy()
-    if column.kind == INTEGER:
-        bad |= (numbers % 1 != 0).fillna(False).to_numpy()
-        return numbers.mask(bad).round().astype("Int64").array, bad
-    return numbers.mask(bad).array, bad
-
-
-def _to_date(values, column):
-    stamps = pd.Series(
-        [pd.Timestamp(v) if isinstance(v, (dt.date, np.datetime64)) else pd.NaT for v in values],
-        dtype=object,
+def _to_number(values, column, reading: Reading):
+    """Numbers as people write them; markers become states, never numbers."""
+    numbers = np.full(len(values), np.nan)
+    states = np.full(len(values), None, dtype=object)
+    bad = np.zeros(len(values), dtype=bool)
+    kinds = pd.Series([_number_kind(v) for v in values], dtype=object)
+    is_number = (kinds == "number").to_numpy()
+    numbers[is_number] = [float(v) for v, keep in zip(values, is_number) if keep]
+    bad |= (kinds == "bad").to_numpy()
+    texts = pd.Series(
+        [str(v).strip() if k == "text" else None for v, k in zip(values, kinds)], dtype=object
     )
+    is_text = texts.notna().to_numpy()
+    plain = np.zeros(len(values), dtype=bool)
+    if reading.decimal == "." and is_text.any():
+        plain[is_text] = texts[is_text].str.match(_PLAIN).to_numpy(dtype=bool)
+        numbers[plain] = texts[plain].astype(float).to_numpy()
+    unavailable, suppressed = set(reading.unavailable), set(reading.suppressed)
+    for i in np.flatnonzero(is_text & ~plain):
+        text = texts[i]
+        if text in unavailable:
+            states[i] = UNAVAILABLE
+        elif _SUPPRESSED.match(text) or text in suppressed:
+            states[i] = SOURCE_SUPPRESSED
+        else:
+            number = parse_number(text, reading.decimal, column.kind == NUMBER)
+            bad[i] = number is None
+            numbers[i] = np.nan if number is None else number
+    bad |= np.isinf(numbers)
+    if column.kind == INTEGER:
+        bad |= ~np.isnan(numbers) & ~np.isinf(numbers) & (numbers % 1 != 0)
+    numbers[bad] = np.nan
+    missing = np.isnan(numbers)
+    filled = np.where(missing, 0, numbers)
+    if column.kind == INTEGER:
+        return pd.arrays.IntegerArray(filled.astype("int64"), missing), bad, states, []
+    return pd.arrays.FloatingArray(filled, missing), bad, states, []
+
+
+def _number_kind(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_, dt.date, dt.time, pd.Timestamp)):
+        return "bad"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    return "text"
+
+
+def parse_number(text: str, decimal: str = ".", allow_percent: bool = True) -> float | None:
+    """A number as people write it (see the module docstring); None when it is not one."""
+    if allow_percent and text.endswith("%"):
+        text = text[:-1].rstrip()
+    if decimal == "." and _PLAIN.match(text):
+        return float(text)
+    grouped = _GROUPED[decimal].match(text)
+    if grouped:
+        text = text.replace(grouped["sep"], "")
+    elif decimal == "," and ("." in text or "e" in text.casefold()):
+        return None  # 2.5 in a source whose decimal mark is the comma: say so, never guess
+    if decimal == ",":
+        text = text.replace(",", ".")
+    return float(text) if _PLAIN.match(text) else None
+
+
+def _to_date(values, column, reading: Reading):
+    """Dates (vectorised: a column of date-times has nearly one distinct value per row)."""
+    dates = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ns]")
+    stamps = [
+        i for i, v in enumerate(values) if isinstance(v, (dt.date, np.datetime64, pd.Timestamp))
+    ]
+    if stamps:
+        dates[stamps] = _plausible(
+            pd.to_datetime([values[i] for i in stamps], errors="coerce", utc=False)
+        )
     texts = pd.Series([v.strip() if isinstance(v, str) else None for v in values], dtype=object)
-    dates = _plausible(pd.to_datetime(stamps, errors="coerce"))
-    for date_format in ("ISO8601", *DAY_FIRST_FORMATS):
-        left = texts.notna() & dates.isna()
+    texts = texts.str.replace(
+        _ISO_DATE_TIME, r"\1", regex=True
+    )  # a date and time: its date as written
+    parts = texts.str.extract(_NUMERIC_DATE)
+    numeric = parts[0].notna()
+    order, note = _date_order(parts[numeric], values, reading.date_order)
+    if numeric.any():
+        dates[numeric] = _numeric_dates(parts[numeric], order)
+    left = texts.notna() & ~numeric
+    for date_format in ("ISO8601", *NAMED_MONTH_FORMATS):
         if not left.any():
             break
-        dates = dates.fillna(
-            _plausible(pd.to_datetime(texts[left], format=date_format, errors="coerce"))
-        )
+        dates[left] = _plausible(pd.to_datetime(texts[left], format=date_format, errors="coerce"))
+        left &= dates.isna()
     present = np.array([v is not None for v in values], dtype=bool)
-    return dates.array, present & dates.isna().to_numpy()
+    return dates.array, present & dates.isna().to_numpy(), None, [note] if note else []
 
 
-def _plausible(dates: pd.Series) -> pd.Series:
-    """Dates between EARLIEST_DATE and LATEST_DATE (others are typos) as datetime64[ns]."""
-    return dates.where((dates >= EARLIEST_DATE) & (dates <= LATEST_DATE)).astype("datetime64[ns]")
+def _date_order(parts: pd.DataFrame, values, declared: str):
+    """The order of day and month of numeric dates (31/01/2025), and a note (message, position)
+    when the order was deduced or assumed."""
+    if declared != "auto" or parts.empty:
+        return declared, None
+    short = parts[0].str.len() <= 2
+    first, second = parts[0].where(short).astype(float), parts[1].where(short).astype(float)
+
+    def where(mask):
+        found = mask.to_numpy().nonzero()[0]
+        return (parts.index[found[0]], values[parts.index[found[0]]]) if len(found) else None
+
+    day_first, month_first = where(first > 12), where(second > 12)
+    ambiguous = where((first <= 12) & (second <= 12) & (first != second))
+    if day_first and month_first:
+        message = (
+            f"dates are written both day first ({day_first[1]}) and month first ({month_first[1]}): "
+            "write them one way, or set date_order (DMY or MDY) for the source"
+        )
+        return "mixed", (message, day_first[0])
+    if month_first:
+        message = (
+            f"dates are read month first (month/day/year), as {month_first[1]} shows; "
+            "set date_order: MDY for the source to say so"
+        )
+        return "MDY", (message, month_first[0])
+    if ambiguous and not day_first:
+        message = (
+            f"dates such as {ambiguous[1]} could be day/month or month/day: read as day/month/year; "
+            "set date_order (DMY or MDY) for the source to say which"
+        )
+        return "DMY", (message, ambiguous[0])
+    return "DMY", None
+
+
+def _numeric_dates(parts: pd.DataFrame, order: str) -> pd.Series:
+    """Dates from (a, b, c) numeric parts: a four-digit first part is the year; else by order."""
+    a, b, c = (parts[i].astype(int) for i in range(3))
+    year_first = parts[0].str.len() == 4
+    day = np.where(year_first, c, a if order == "DMY" else b)
+    month = np.where(year_first, b, b if order == "DMY" else a)
+    year = np.where(year_first, a, c)
+    year = np.where(
+        (~year_first) & (parts[2].str.len() == 2),
+        np.where(year < 69, 2000 + year, 1900 + year),
+        year,
+    )
+    valid = year_first | (parts[2].str.len().isin([2, 4]) & (order in ("DMY", "MDY")))
+    stamps = pd.to_datetime(
+        pd.DataFrame({"year": year, "month": month, "day": day}, index=parts.index).where(valid),
+        errors="coerce",
+    )
+    return _plausible(stamps)
+
+
+def _plausible(dates):
+    """Dates (no time) between EARLIEST_DATE and LATEST_DATE (others are typos), as datetime64[ns]."""
+    dates = pd.Series(dates)
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    dates = dates.where((dates >= EARLIEST_DATE) & (dates <= LATEST_DATE)).astype("datetime64[ns]")
+    return dates.dt.normalize().to_numpy()
+
+
+def _to_multiple(values, column, reading: Reading, lookup: Callable):
+    """Several values in a cell, each converted as the column's kind, joined by MULTIPLE_SEPARATOR
+    in the column's category order without repeats."""
+    split = re.compile(f"[{re.escape(reading.separators)}]")
+    cells = [
+        None if v is None else [p.strip() for p in split.split(as_text(v)) if p.strip()]
+        for v in values
+    ]
+    parts = sorted({p for cell in cells if cell for p in cell})
+    converted, part_bad, _, _ = _CONVERTERS[column.kind](
+        [lookup(p) for p in parts], column, reading
+    )
+    as_standard = dict(zip(parts, [None if b else c for c, b in zip(converted, part_bad)]))
+    order = {c: i for i, c in enumerate(column.categories)}
+    out, bad = [], np.zeros(len(values), dtype=bool)
+    for i, cell in enumerate(cells):
+        if not cell:
+            out.append(None)
+            continue
+        found = {as_standard[p] for p in cell}
+        bad[i] = None in found
+        found.discard(None)
+        ordered = sorted(found, key=lambda c: (order.get(c, len(order)), c))
+        out.append(None if bad[i] or not ordered else MULTIPLE_SEPARATOR.join(ordered))
+    return pd.array(out, dtype="string"), bad, None, []
 
 
 _CONVERTERS = {
     CATEGORY: _to_category,
+    COUNTRY: _to_country,
     STRING: _to_string,
     BOOLEAN: _to_boolean,
     INTEGER: _to_number,
@@ -116,8 +346,22 @@ _CONVERTERS = {
 }
 
 
-def conversion_message(column: Column):
+def conversion_message(column: Column, reading: Reading = Reading()):
     """(message for a bad value, rule) by the column's kind."""
+    if column.multiple:
+        single = conversion_message(
+            Column(column.name, column.kind, "", categories=column.categories), reading
+        )[0]
+        return (
+            lambda value: (
+                f"in {value!r}: "
+                + "; ".join(
+                    single(part)
+                    for part in re.split(f"[{re.escape(reading.separators)}]", as_text(value))
+                    if part.strip() and _not_standard(part.strip(), column, reading)
+                )
+            )
+        ), "category"
     if column.kind == CATEGORY:
         allowed = ", ".join(column.categories)
 
@@ -129,24 +373,68 @@ def conversion_message(column: Column):
             return f"unknown category {value!r}; allowed: {allowed}{hint} (or map it under values in project.yaml)"
 
         return unknown, "category"
+    if column.kind == COUNTRY:
+        from .countries import not_a_country
+
+        return not_a_country, "country"
     if column.kind == DATE:
         return (lambda value: f"{value!r} is not a date; write YYYY-MM-DD or DD/MM/YYYY"), "date"
-    expected = {BOOLEAN: "yes or no", INTEGER: "a whole number", NUMBER: "a number"}[column.kind]
-    return (lambda value: f"{value!r} is not {expected}"), "type"
+    if column.kind in (INTEGER, NUMBER):
+        return (lambda value: _number_message(value, column, reading)), "type"
+    return (lambda value: f"{value!r} is not yes or no"), "type"
 
 
-def value_lookup(value_map: dict):
-    """Their code -> standard value: exact match first, then ignoring case, spaces and punctuation."""
+def _not_standard(part: str, column: Column, reading: Reading) -> bool:
+    value = value_lookup(reading.value_map, column)(part)
+    _, bad, _, _ = _CONVERTERS[column.kind]([value], column, reading)
+    return bool(bad[0])
+
+
+def _number_message(value, column: Column, reading: Reading) -> str:
+    expected = "a whole number" if column.kind == INTEGER else "a number"
+    text = as_text(value)
+    if reading.decimal == "." and parse_number(text, ",", column.kind == NUMBER) is not None:
+        return f"{value!r} is not {expected}: if the comma is a decimal mark, set numbers: {{decimal: ','}} for the source"
+    if reading.decimal == "," and parse_number(text, ".") is not None:
+        return f"{value!r} is not {expected} with the decimal comma this source declares"
+    if column.kind == INTEGER and text.endswith("%"):
+        return f"{value!r} is a percentage, not {expected}"
+    return f"{value!r} is not {expected}"
+
+
+def value_lookup(value_map: Mapping, column: Column | None = None) -> Callable:
+    """Their code -> standard value. Numbers and dates match exactly (a key "<5" never matches 5);
+    text matches exactly first, then ignoring case, spaces and punctuation (see `loose_key_clashes`)."""
+    if not value_map:
+        return lambda value: value
     exact = {as_text(key): value for key, value in value_map.items()}
-    loose = {category_key(key): value for key, value in value_map.items()}
+    loose = (
+        {}
+        if column is not None and column.kind in (INTEGER, NUMBER, DATE)
+        else {category_key(key): value for key, value in value_map.items()}
+    )
 
     def lookup(value):
         if value is None:
             return None
         text = as_text(value)
-        return exact.get(text, loose.get(category_key(text), value))
+        if text in exact:
+            return exact[text]
+        return loose.get(category_key(text), value) if loose else value
 
     return lookup
+
+
+def loose_key_clashes(value_map: Mapping) -> list[tuple[str, str]]:
+    """Pairs of keys that compare equal ignoring case, spaces and punctuation but map to different
+    values (such a map would depend on the order of its keys)."""
+    seen, clashes = {}, []
+    for key, value in value_map.items():
+        loose = category_key(key)
+        if loose in seen and value_map[seen[loose]] != value:
+            clashes.append((seen[loose], key))
+        seen.setdefault(loose, key)
+    return clashes
 
 
 def tidy_number(value):

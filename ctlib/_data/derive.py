@@ -58,7 +58,7 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
         if c.name in typed
         else pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind])
         for c in table.columns
-        if not c.derived
+        if not c.derived or c.name in typed  # value states come from ingestion
     }
     columns.update(_derive(columns, table, project))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
@@ -329,3 +329,50 @@ def age_from_birth_date(typed: dict, table: Table, origin: Origin):
         "birth date",
         lambda _: "birth date after the table's date",
     )
+
+
+DERIVED_FROM = {  # a derived column -> the columns it needs (any one of the tuples, all of one)
+    "age_group": (("age",),),
+    "child_adult": (("age",),),
+    "is_presumed_child": (("age",), ("is_possibly_child",)),
+    "is_foreign_national": (("nationality",),),
+    "exploitation_types": (("exploitation_types",), ("exploitation_type",)),
+    "exploitation_group": (("exploitation_types",), ("exploitation_type",)),
+    "days_to_referral_acceptance": (("referral_date", "referral_accepted_date"),),
+    "days_to_reidentification": (("closure_date", "trafficking_status"),),
+    "is_completed_on_time": (("end_date", "planned_end_date"), ("is_completed",)),
+    "participants_total": (
+        ("participants_total",),
+        ("participants_female",),
+        ("participants_male",),
+    ),
+    "days_to_followup": (("followup_date", "completion_date"),),
+    "days_to_verdict": (("verdict_date", "investigation_date"),),
+    "days_from_charges_to_verdict": (("verdict_date", "prosecution_date"),),
+    "participation_end_date": (("withdrawal_date",), ("concluded_date",)),
+    "forced_labour_indicators": tuple((name,) for name in ILO_INDICATOR_NAMES),
+    "is_involuntary_work": tuple((name,) for name in ILO_INVOLUNTARINESS),
+    "is_under_menace_of_penalty": tuple((name,) for name in ILO_MENACE_OF_PENALTY),
+    "is_forced_labour": tuple((name,) for name in ILO_INDICATOR_NAMES),
+    "child_age_band": (("age",),),
+    "is_child_labour": (("age", "economic_activity_hours"),),
+    "value_state": (("value",),),
+    "value_as_written": (("value",),),
+}
+
+
+def provided_columns(read: set[str], table: Table) -> frozenset[str]:
+    """The table's columns a source gives: the ones read, the identifiers that take the record's
+    own id when empty (`OWN_ID_WHEN_EMPTY`), and the derived ones it can compute (DERIVED_FROM;
+    one derived from another table, such as a case's services, counts as given)."""
+    provided = (set(read) & set(table.column_names)) | set(OWN_ID_WHEN_EMPTY.get(table.name, {}))
+    if table.name == "victim_participation":
+        provided.add("person_id")  # the person of the case, else the participation (derive_linked)
+    for column in table.columns:
+        needs = DERIVED_FROM.get(column.name)
+        if needs is None:
+            if column.derived:
+                provided.add(column.name)
+        elif any(set(need) <= provided for need in needs):
+            provided.add(column.name)
+    return frozenset(provided)

@@ -11,13 +11,20 @@ Decisions:
 - prs_Gender: TransgenderFeminine counts as female and TransgenderMasculine as male (gender
   identity, as HTCDS records it; a separate category would also create small, re-identifiable
   cells); NonConforming is `other`, NonSpecifiedUnknown `unknown`.
-- Multi-select cells (`;` or `,` between values): the first value is the main exploitation type or
+- Multi-select cells (`;` or `,` between values): every type of exploitation goes to the
+  multi-valued `exploitation_types`; the first value is the main exploitation type or
   nationality; `exploitation_types_count` keeps how many types were recorded.
 - Ages: vic_AgeWhenTrafficked is the age when the trafficking began (`age_when_trafficked`); the
   age at identification (`age`) comes from prs_Birthdate (the birth date itself is not kept).
 - cas_ReferringOrganisation: the organisation that referred the case (`referring_organisation`).
-- identification_date: cas_CaseOpenDate; a sheet without it (like the bare template) uses
-  cas_IncomingReferralDate, the date the case reached the organisation.
+- prs_Citizenship: IOM's picklist writes country names ("Bolivia (Plurinational State of)"); they
+  are read into ISO 3166 codes (`countries`).
+- identification_date: the case's own open date, the day the organisation registered the case:
+  cas_CaseOpenDate, or cas_CreatedDate as a Salesforce-based system exports the Case's creation
+  date. HTCDS v2 itself has no such field; a sheet without one (like the bare template) uses
+  cas_IncomingReferralDate, the day the organisation accepted the case from a referring one,
+  and says so: a case the organisation identified itself has no incoming referral and must then
+  have its open date added.
 - referral_date: cas_OutgoingReferralDate; is_referred: an outgoing referral date or the status
   ClosedReferred.
 - case_id: cas_Id or cas_CaseNumber; a sheet without either gets `row-<n>` from its row numbers.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .countries import country_code
 from .tables import category_key
 
 PREFIXES = ("org_", "prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_")
@@ -37,7 +45,9 @@ FIELDS = {
     "cas_Id": "case_id",
     "cas_CaseNumber": "case_id",
     "cas_CaseOpenDate": "identification_date",
+    "cas_CreatedDate": "identification_date",
     "cas_CaseCloseDate": "closure_date",
+    "cas_ClosedDate": "closure_date",
     "cas_Status": "case_status",
     "cas_ReasonForCaseClosure": "closure_reason",
     "cas_OutgoingReferralDate": "referral_date",
@@ -88,6 +98,7 @@ VALUES = {
         "NonSpecifiedUnknown": "unknown",
     },
     "exploitation_type": {"ForcedMilitaryByNonStateActors": "forced_military"},
+    "exploitation_types": {"ForcedMilitaryByNonStateActors": "forced_military"},
     "trafficking_status": {
         "PossibleVictimOfTrafficking": "possible",
         "ActualVictimOfTrafficking": "actual",
@@ -98,7 +109,6 @@ VALUES = {
 OTHER_WHEN_UNKNOWN = {
     "closure_reason": "other"
 }  # free-text fields: a reason not in our list is 'other'
-MULTI_SELECT = ("exploitation_type", "nationality")
 
 
 def is_htcds_field(name) -> bool:
@@ -111,11 +121,27 @@ def looks_like_htcds(names) -> bool:
 
 
 def field_map(names) -> dict[str, str]:
-    """HTCDS field -> standard column for the fields of this header."""
+    """HTCDS field -> standard column for the fields of this header: where two fields give one
+    column (cas_CaseOpenDate and cas_CreatedDate), the first in FIELDS."""
     fields = dict(FIELDS)
-    if "cas_CaseOpenDate" not in names:
+    if not any(FIELDS.get(name) == "identification_date" for name in names):
         fields[IDENTIFICATION_FALLBACK] = "identification_date"
-    return {name: fields[name] for name in names if name in fields}
+    found = {}
+    for field in fields:
+        if field in names and fields[field] not in found.values():
+            found[field] = fields[field]
+    return found
+
+
+def identification_note(names) -> str | None:
+    """What the identification date is taken from, when it is not the case's open date."""
+    if IDENTIFICATION_FALLBACK in field_map(names) and IDENTIFICATION_FALLBACK in names:
+        return (
+            "no case open date field (cas_CaseOpenDate): identification dates are the incoming "
+            "referral dates (cas_IncomingReferralDate); add the open date for cases the "
+            "organisation identified itself"
+        )
+    return None
 
 
 def is_label_row(names, cells) -> bool:
@@ -137,13 +163,24 @@ def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         notes.append(
             "no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, row-4, ...)"
         )
-    for name in MULTI_SELECT:
-        if name in frame:
-            parts = frame[name].astype("string").str.strip().str.split(r"\s*[;,]\s*", regex=True)
-            frame[name] = parts.str[0]
-            if name == "exploitation_type":
-                frame["exploitation_types_count"] = parts.str.len().astype("Int64")
+    if "exploitation_type" in frame:
+        frame["exploitation_types"] = frame["exploitation_type"]  # every type; converted as such
+        parts = frame["exploitation_type"].astype("string").str.strip().str.split(r"\s*[;,]\s*")
+        frame["exploitation_type"] = parts.str[0]
+        frame["exploitation_types_count"] = parts.str.len().astype("Int64")
+    if "nationality" in frame:
+        frame["nationality"] = frame["nationality"].map(_first_country, na_action="ignore")
     return frame, notes
+
+
+def _first_country(cell) -> str:
+    """The first country of a multi-select cell: values are separated by ";" (commas belong to
+    names such as "Congo, Democratic Republic of the", unless every part is a country)."""
+    text = str(cell).strip()
+    if ";" in text:
+        return text.split(";")[0].strip()
+    parts = [part.strip() for part in text.split(",")]
+    return parts[0] if len(parts) > 1 and all(map(country_code, parts)) else text
 
 
 def complete(columns: dict[str, pd.Series]) -> dict[str, pd.Series]:

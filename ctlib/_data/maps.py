@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 
 from .._errors import Problem
-from . import htcds
+from . import forms, htcds
+from .convert import loose_key_clashes
 from .origin import Origin
 from .project_model import Source
-from .tables import DATE, STRING, Column, Table, category_key
+from .tables import CATEGORY, DATE, INTEGER, NUMBER, STRING, Column, Table, category_key
 
 BIRTH_DATE = Column(
     "birth_date", DATE, "Date of birth: turned into age at the table's date, never kept"
@@ -29,9 +31,21 @@ IDENTIFIER_NAMES = {
 }
 
 
+@dataclass
+class ColumnMap:
+    """Which of the user's columns is which standard column."""
+
+    mapping: dict[str, str] = field(default_factory=dict)  # their column -> standard column
+    options: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # their 0/1 column -> (multi-valued standard column, category)
+    metadata: dict[str, str] = field(default_factory=dict)  # kobo/odk: their column -> role
+
+
 def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Origin):
-    """The user's column -> standard column, with the problems of the header and of the column map."""
-    problems = []
+    """The user's columns -> standard columns (`ColumnMap`), with the problems of the header and
+    of the column and value maps."""
+    problems = value_map_problems(table, source)
     accepted = {c.name for c in table.input_columns} | (
         {BIRTH_DATE.name} if "age" in table.column_names else set()
     )
@@ -39,7 +53,10 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
     derived = {category_key(c.name): c.name for c in table.columns if c.derived}
     htcds_fields = htcds.field_map(names) if is_htcds else {}
     internal = set(source.internal_only_columns)
-    mapping, ignored, dropped = {}, [], []
+    layout = set(layout_columns(source))
+    found = ColumnMap(metadata=forms.metadata_roles(names, source.format))
+    candidates = {name: forms.short_names(name, source) for name in names if name}
+    given = {short for shorts in candidates.values() for short in shorts}
     for their, target in source.columns.items():
         if target not in accepted:
             problems.append(
@@ -52,7 +69,7 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
                     rule="column map",
                 )
             )
-        elif their not in names:
+        elif their not in given:
             problems.append(
                 origin.problem(
                     f"column {their!r} of the column map is not in the file; columns: "
@@ -62,22 +79,22 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
                     severity="warning",
                 )
             )
-    for target in source.values:
-        if target not in accepted:
-            problems.append(
-                Problem(
-                    f"{target!r} is not a column of {table.name}" + closest_hint(target, accepted),
-                    file="project.yaml",
-                    entry=f"sources.{table.name}.values.{target}",
-                    value=target,
-                    rule="value map",
-                )
-            )
+    option_columns = _option_columns(names, table, source, candidates)
+    mapping, ignored, dropped = {}, [], []
     for name in names:
-        if not name:
+        if not name or name in found.metadata or name in layout or name in option_columns:
             continue
-        target = (
-            source.columns.get(name) or htcds_fields.get(name) or by_key.get(category_key(name))
+        target = next(
+            (
+                source.columns.get(short)
+                or htcds_fields.get(short)
+                or by_key.get(category_key(short))
+                for short in candidates[name]
+                if source.columns.get(short)
+                or htcds_fields.get(short)
+                or by_key.get(category_key(short))
+            ),
+            None,
         )
         kind = (
             None if target == BIRTH_DATE.name else identifier_kind(name)
@@ -101,11 +118,11 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
             )
             continue
         if target not in accepted:
-            if category_key(name) in derived:
+            if category_key(candidates[name][-1]) in derived:
                 problems.append(
                     origin.problem(
                         f"column {name!r} is ignored: ctlib derives "
-                        f"{derived[category_key(name)]!r} itself",
+                        f"{derived[category_key(candidates[name][-1])]!r} itself",
                         column=name,
                         rule="derived column",
                         severity="warning",
@@ -125,6 +142,11 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
             )
             continue
         mapping[name] = target
+    for target, _ in option_columns.values():  # a summary column beside its option columns
+        summary = next((their for their, t in mapping.items() if t == target), None)
+        if summary is not None:  # (KoboToolbox's "both"): the option columns are read
+            del mapping[summary]
+    found.mapping, found.options = mapping, option_columns
     if len(set(n for n in names if n)) < len([n for n in names if n]):
         twice = sorted({n for n in names if n and names.count(n) > 1})
         problems.append(
@@ -149,7 +171,123 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
                 severity="warning",
             )
         )
-    return mapping, problems
+    problems += layout_problems(names, table, source, origin)
+    return found, problems
+
+
+def _option_columns(names, table: Table, source: Source, candidates) -> dict[str, tuple[str, str]]:
+    """Their 0/1 columns of multi-valued standard columns: declared under `options`, or named
+    `<column>/<category>` or `<column>.<category>` (KoboToolbox and ODK split select_multiple so)."""
+    multiple = {c.name: c for c in table.columns if c.multiple}
+    found = {
+        their: (target, category)
+        for target, columns in source.options.items()
+        for their, category in columns.items()
+        if their in names
+    }
+    if not multiple:
+        return found
+    by_key = {category_key(name): name for name in multiple}
+    for name in names:
+        if not name or name in found:
+            continue
+        for short in candidates[name]:
+            base, separator, option = max(
+                short.rpartition("/"), short.rpartition("."), key=lambda p: len(p[0])
+            )
+            if not separator:
+                continue
+            mapped = source.columns.get(base)
+            bases = forms.short_names(base, source)
+            target = mapped or next(
+                (by_key[category_key(b)] for b in bases if category_key(b) in by_key), None
+            )
+            if target in multiple:
+                found[name] = (target, option)
+                break
+    return found
+
+
+def layout_columns(source: Source) -> list[str]:
+    """Their columns the layout options read (filters, wide and period columns)."""
+    columns = list(source.filter)
+    if source.wide:
+        columns += list(source.wide.columns())
+    if source.period:
+        columns += [
+            c for c in (source.period.year, source.period.quarter, source.period.semester) if c
+        ]
+    return columns
+
+
+def layout_problems(names, table: Table, source: Source, origin: Origin):
+    """Layout options naming columns the file does not have."""
+    present = [str(n) for n in names if n]
+    options = [("filter", name) for name in source.filter]
+    if source.wide:
+        options += [("wide", name) for name in source.wide.columns()]
+    if source.period:
+        options += [("period", name) for name in source.period.columns()]
+    return [
+        origin.problem(
+            f"column {name!r} of sources.{table.name}.{option} is not in the file; columns: "
+            f"{', '.join(present)}" + closest_hint(name, present),
+            column=name,
+            rule=option,
+        )
+        for option, name in options
+        if name not in names
+    ]
+
+
+def value_map_problems(table: Table, source: Source) -> list[Problem]:
+    """Value maps of columns the table lacks, keys that collide once compared loosely, and
+    targets that are not categories of their column."""
+    accepted = {c.name for c in table.input_columns}
+    problems = []
+    for target, value_map in source.values.items():
+        entry = f"sources.{table.name}.values.{target}"
+        if target not in accepted:
+            problems.append(
+                Problem(
+                    f"{target!r} is not a column of {table.name}" + closest_hint(target, accepted),
+                    file="project.yaml",
+                    entry=entry,
+                    value=target,
+                    rule="value map",
+                )
+            )
+            continue
+        column = table.column(target)
+        if column.kind not in (INTEGER, NUMBER, DATE):
+            for first, second in loose_key_clashes(value_map):
+                problems.append(
+                    Problem(
+                        f"keys {first!r} and {second!r} are the same code once case, spaces and "
+                        f"punctuation are ignored, but map to {value_map[first]!r} and "
+                        f"{value_map[second]!r}: keep one of them",
+                        file="project.yaml",
+                        entry=f"{entry}.{second}",
+                        value=second,
+                        rule="value map",
+                    )
+                )
+        if column.kind == CATEGORY:
+            keys = {category_key(c) for c in column.categories}
+            for their, standard in value_map.items():
+                if standard is not None and category_key(standard) not in keys:
+                    problems.append(
+                        Problem(
+                            f"{their!r} is mapped to {standard!r}, which is not a category of "
+                            f"{target}; categories: {', '.join(column.categories)}"
+                            + closest_hint(str(standard), column.categories),
+                            file="project.yaml",
+                            entry=f"{entry}.{their}",
+                            value=standard,
+                            rule="value map",
+                        )
+                    )
+    return problems
 
 
 def reading_mode(table: Table, target: str, source: Source) -> str:

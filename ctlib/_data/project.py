@@ -28,10 +28,13 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from .._catalogue import Catalogue, load_catalogue
 from .._errors import Problem, ProjectError
 from . import templates
-from .project_model import CROSS, Project
+from .paths import allowed_folders, expand, is_inside, outside_message
+from .project_model import CROSS, Project, Source
 from .tables import TABLES
 
 PROJECT_FILE = "project.yaml"
+MAX_PROJECT_BYTES = 1 << 20  # a large project.yaml has a few dozen KiB
+MAX_EXPANDED_NODES = 100_000  # values once aliases are expanded (a large project: a few thousand)
 
 
 @dataclass
@@ -86,9 +89,38 @@ def load_project_file(project_dir: str | Path) -> ProjectFile:
         raise ProjectError(
             f"no {PROJECT_FILE} in {Path(project_dir)}: create one with `ctlib new {project_dir}`"
         )
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > MAX_PROJECT_BYTES:
+        raise ProjectError(
+            f"{path} cannot be read",
+            [
+                Problem(
+                    f"the file is larger than {MAX_PROJECT_BYTES // 1024} KiB: a project.yaml "
+                    "describes the project and points at its data files, it never holds the data",
+                    file=str(path),
+                    rule="yaml",
+                )
+            ],
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ProjectError(
+            f"{path} cannot be read",
+            [
+                Problem(
+                    f"not UTF-8 text ({error.reason} at byte {error.start})",
+                    file=str(path),
+                    rule="yaml",
+                )
+            ],
+        ) from None
     try:
         data = _yaml().load(text)
+    except RecursionError:
+        raise ProjectError(
+            f"{path} cannot be read",
+            [Problem("the YAML is nested too deeply", file=str(path), rule="yaml")],
+        ) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -97,6 +129,18 @@ def load_project_file(project_dir: str | Path) -> ProjectFile:
         raise ProjectError(
             f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]
         ) from None
+    if _expanded_size(data) > MAX_EXPANDED_NODES:
+        raise ProjectError(
+            f"{path} cannot be read",
+            [
+                Problem(
+                    f"its aliases (*name) expand to more than {MAX_EXPANDED_NODES:,} values: "
+                    "write the values out, or use fewer aliases",
+                    file=str(path),
+                    rule="yaml aliases",
+                )
+            ],
+        )
     if not isinstance(data, CommentedMap):
         raise ProjectError(
             f"{path} cannot be read",
@@ -210,6 +254,21 @@ def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
             f"{path} does not match the project.yaml layout ({len(problems)} problem(s))", problems
         ) from None
     catalogue_path = path.parent / project.catalogue if project.catalogue else None
+    folders = allowed_folders(path.parent, project.data_folders)
+    if catalogue_path and catalogue_path.is_file() and not is_inside(catalogue_path, folders):
+        raise ProjectError(
+            f"{path} names a catalogue file outside the project",
+            [
+                Problem(
+                    outside_message(project.catalogue, folders),
+                    file=str(path),
+                    entry="catalogue",
+                    row=_line(data, ("catalogue",)),
+                    value=project.catalogue,
+                    rule="inside the project",
+                )
+            ],
+        )
     if catalogue_path and not catalogue_path.is_file():
         raise ProjectError(
             f"{path} names a catalogue file that does not exist",
@@ -288,7 +347,11 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
                     dimension,
                     "disaggregation",
                 )
-    for table_name, source in project.sources.items():
+    folders = allowed_folders(directory, project.data_folders)
+    for index, folder in enumerate(project.data_folders):
+        if not (directory / folder).is_dir():
+            yield (("data_folders", index), f"no folder {folder!r}", folder, "folder exists")
+    for table_name, sources in project.sources.items():
         if table_name not in TABLES:
             yield (
                 ("sources", table_name),
@@ -297,12 +360,99 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
                 table_name,
                 "standard table",
             )
-        if not (directory / source.file).is_file():
+            continue
+        for position, source in enumerate(project.source_list(table_name)):
+            loc = ("sources", table_name) + ((position,) if isinstance(sources, list) else ())
+            yield from _source_problems(
+                source, TABLES[table_name], loc, project, directory, folders
+            )
+
+
+def _source_problems(source: Source, table, loc, project: Project, directory: Path, folders):
+    """(loc, message, value, rule) for one source's files and layout options."""
+    for index, written in enumerate(source.files):
+        where = loc + (("file", index) if isinstance(source.file, list) else ("file",))
+        _, problem = expand(written, directory, folders)
+        if problem:
+            rule = "inside the project" if "outside" in problem else "file exists"
+            yield where, problem, written, rule
+    inputs = {c.name for c in table.input_columns}
+    mapped = set(source.columns.values())
+    for name in source.constants:
+        if name not in inputs:
             yield (
-                ("sources", table_name, "file"),
-                f"data file {source.file!r} not found in {directory}",
-                source.file,
-                "file exists",
+                loc + ("constants", name),
+                f"{name!r} is not a column of {table.name}" + _closest(name, inputs),
+                name,
+                "constant",
+            )
+        elif name in mapped:
+            yield (
+                loc + ("constants", name),
+                f"{name!r} comes from a column of the file (columns) and from constants: keep one",
+                name,
+                "constant",
+            )
+    has = set(table.column_names)
+    if source.wide and not {"dimension", "category"} <= has:
+        yield (
+            loc + ("wide",),
+            f"wide tables are unpivoted into dimension and category rows, which {table.name} "
+            "does not have: use wide for reported_values",
+            None,
+            "wide",
+        )
+    if source.period and "period" not in has:
+        yield (
+            loc + ("period",),
+            f"{table.name} has no period column: period columns are for reported_values",
+            None,
+            "period",
+        )
+    multiple = {c.name for c in table.columns if c.multiple}
+    for option in ("separators", "options"):
+        for name in getattr(source, option):
+            if name not in multiple:
+                yield (
+                    loc + (option, name),
+                    f"{name!r} is not a multi-valued column of {table.name}; multi-valued: "
+                    f"{', '.join(sorted(multiple)) or 'none'}",
+                    name,
+                    option,
+                )
+    for name, separators in source.separators.items():
+        if not separators or any(c.isalnum() or c == "_" for c in separators):
+            yield (
+                loc + ("separators", name),
+                "separators are the characters between values, such as ';', ',' or ' '",
+                separators,
+                "separators",
+            )
+    is_export = source.format in ("kobo", "odk")
+    for option in ("repeat_of", "group_separator", "include_rejected"):
+        if getattr(source, option) not in (None, False) and not is_export:
+            yield (
+                loc + (option,),
+                f"{option} is an option of KoboToolbox and ODK Central exports (format: kobo or odk)",
+                getattr(source, option),
+                option,
+            )
+    if source.repeat_of:
+        links = {target.split(".")[0] for target in table.foreign_keys.values()}
+        if source.repeat_of not in links:
+            yield (
+                loc + ("repeat_of",),
+                f"{table.name} rows do not belong to {source.repeat_of!r}; "
+                f"{table.name} links to: {', '.join(sorted(links)) or 'no table'}",
+                source.repeat_of,
+                "repeat_of",
+            )
+        elif source.repeat_of not in project.sources:
+            yield (
+                loc + ("repeat_of",),
+                f"no source for {source.repeat_of!r}, the table this repeat group belongs to",
+                source.repeat_of,
+                "repeat_of",
             )
 
 
@@ -361,6 +511,34 @@ def _yaml() -> YAML:
     yaml.width = 4096
     yaml.preserve_quotes = True
     return yaml
+
+
+def _expanded_size(node) -> int:
+    """How many values the document holds once its aliases are expanded (counted without
+    expanding them: each shared node is sized once; a node that contains itself is unbounded)."""
+    sizes: dict[int, int] = {}
+
+    def size(item) -> int:
+        if not isinstance(item, (dict, list)):
+            return 1
+        if id(item) in sizes:
+            if sizes[id(item)] < 0:
+                return MAX_EXPANDED_NODES + 1  # an alias to a node that contains it
+            return sizes[id(item)]
+        sizes[id(item)] = -1
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                break
+        sizes[id(item)] = total
+        return total
+
+    try:
+        return size(node)
+    except RecursionError:
+        return MAX_EXPANDED_NODES + 1
 
 
 def _plain(node):

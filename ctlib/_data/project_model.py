@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .convert import UNAVAILABLE_MARKERS
+
 LIFE_OF_PROJECT = "life_of_project"  # the key of the life-of-project target and period
 CROSS = (
     " × "  # joins the dimensions of a cross-disaggregation ("sex × age_group") and its categories
@@ -195,10 +197,63 @@ class SelectedIndicator(_Strict):
         return None if target is None else target.total
 
 
+class Numbers(_Strict):
+    """How a source writes numbers (see `convert`)."""
+
+    decimal: Literal[".", ","] = "."  # the decimal mark; the other one may group thousands
+    source_suppressed: list[str] = Field(default_factory=list)  # markers besides <N, e.g. x, c
+    unavailable: list[str] = Field(
+        default_factory=lambda: list(UNAVAILABLE_MARKERS)
+    )  # replaces the defaults when given
+
+
+class Wide(_Strict):
+    """One column per category: each row of the file becomes one row per listed column."""
+
+    categories: dict[str, dict[str, str]] = Field(
+        default_factory=dict
+    )  # dimension -> {their column: category}
+    total: str | None = None  # their column holding the total (dimension and category empty)
+    value: Literal["value", "numerator", "denominator"] = "value"  # where the cells go
+
+    @model_validator(mode="after")
+    def _some_columns(self):
+        if not self.categories and not self.total:
+            raise ValueError("name the category columns (categories) or the total column (total)")
+        return self
+
+    def columns(self) -> dict[str, tuple[str, str]]:
+        """Their column -> (dimension, category); the total's dimension and category are ''."""
+        found = {name: ("", "") for name in [self.total] if name}
+        for dimension, categories in self.categories.items():
+            found.update({name: (dimension, category) for name, category in categories.items()})
+        return found
+
+
+class PeriodColumns(_Strict):
+    """The period written over columns: a year, and a quarter or semester within it."""
+
+    year: str  # their column holding the year (2025, FY2025)
+    quarter: str | None = None  # their column holding the quarter (1-4, Q1-Q4)
+    semester: str | None = None  # their column holding the semester (1-2, S1-S2)
+    fiscal_year_start_month: int | None = Field(
+        None, ge=1, le=12
+    )  # the source's own year; default: the project's
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.year, self.quarter, self.semester) if c]
+
+    @model_validator(mode="after")
+    def _one_part(self):
+        if self.quarter and self.semester:
+            raise ValueError("give a quarter or a semester column, not both")
+        return self
+
+
 class Source(_Strict):
-    file: str
-    format: Literal["auto", "csv", "xlsx", "parquet", "htcds"] = "auto"
-    sheet: str | None = None
+    file: str | list[str]  # a path, a pattern (data/q*.csv) or a list of them, in the project
+    format: Literal["auto", "csv", "xlsx", "parquet", "htcds", "kobo", "odk"] = "auto"
+    sheet: str | list[str] | None = None  # a sheet, a list of sheets, or "*" for every sheet
     header_row: int = Field(1, ge=1)  # 1-based row holding the column names
     encoding: str | None = None  # csv: detected when empty
     delimiter: str | None = None  # csv: detected when empty
@@ -211,6 +266,33 @@ class Source(_Strict):
     internal_only_columns: list[str] = Field(
         default_factory=list
     )  # identifier-like columns allowed in
+    constants: dict[str, Any] = Field(
+        default_factory=dict
+    )  # standard column -> the value of every row
+    filter: dict[str, Any] = Field(
+        default_factory=dict
+    )  # their column -> the value (or list of values) of the rows to keep
+    wide: Wide | None = None
+    period: PeriodColumns | None = None
+    numbers: Numbers = Field(default_factory=Numbers)
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = "auto"
+    separators: dict[str, str] = Field(
+        default_factory=dict
+    )  # multi-valued standard column -> characters between its values in a cell
+    options: dict[str, dict[str, str]] = Field(
+        default_factory=dict
+    )  # multi-valued standard column -> {their 0/1 column: category}
+    repeat_of: str | None = None  # kobo/odk: the table whose rows this repeat group belongs to
+    group_separator: str | None = None  # kobo/odk: between group and field names (/ and -)
+    include_rejected: bool = False  # kobo/odk: keep submissions marked not approved / rejected
+
+    @property
+    def files(self) -> list[str]:
+        return [self.file] if isinstance(self.file, str) else list(self.file)
+
+    @property
+    def sheets(self) -> list[str | None]:
+        return [self.sheet] if self.sheet is None or isinstance(self.sheet, str) else self.sheet
 
 
 class ContextValue(_Strict):
@@ -291,7 +373,13 @@ class Project(_Strict):
     context: dict[str, float | ContextValue] = Field(default_factory=dict)
     results_chain: ResultsChain
     indicators: list[SelectedIndicator] = Field(default_factory=list)
-    sources: dict[str, Source] = Field(default_factory=dict)  # standard table name -> source
+    sources: dict[str, Source | list[Source]] = Field(
+        default_factory=dict
+    )  # standard table name -> its source, or a list of sources appended
+    data_folders: list[str] = Field(
+        default_factory=list
+    )  # folders outside the project that sources may read (shared data); the project's own always
+
     catalogue: str | None = (
         None  # a YAML file of the team's own indicators, relative to the project
     )
@@ -302,6 +390,11 @@ class Project(_Strict):
     @property
     def id(self) -> str:
         return self.project.id
+
+    def source_list(self, table: str) -> list[Source]:
+        """The sources of a table, as a list (one source or several appended)."""
+        sources = self.sources.get(table, [])
+        return [sources] if isinstance(sources, Source) else list(sources)
 
     def indicator(self, indicator_id: str) -> SelectedIndicator:
         for selected in self.indicators:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 # Column kinds: how a column is stored once ingested.
-STRING, INTEGER, NUMBER, DATE, BOOLEAN, CATEGORY = (
+STRING, INTEGER, NUMBER, DATE, BOOLEAN, CATEGORY, COUNTRY = (
     "string",
     "integer",
     "number",
     "date",
     "boolean",
     "category",
+    "country",  # an ISO 3166-1 alpha-2 code, stored as text; country names are read into it
 )
 
 SEX = ("female", "male", "other", "unknown")
@@ -217,6 +218,9 @@ ILO_INDICATOR_NAMES = {
     "ilo_abusive_conditions": "abusive working and living conditions",
     "ilo_excessive_overtime": "excessive overtime",
 }
+SOURCE_SUPPRESSED, UNAVAILABLE = "source_suppressed", "unavailable"
+VALUE_STATES = (SOURCE_SUPPRESSED, UNAVAILABLE)  # a figure the source hid (<5) or did not have (..)
+MAXIMUM_AGE = 120  # an age above it is a typo or a code for "unknown"
 
 # joins the values of a multi-valued cell of a standard table: "forced_labour;sexual_exploitation"
 MULTIPLE_SEPARATOR = ";"
@@ -234,6 +238,7 @@ class Column:
     multiple: bool = False  # several values per row (select_multiple), joined by MULTIPLE_SEPARATOR
     derived: bool = False  # computed by ingestion, never read from a file
     minimum: float | None = None  # lowest allowed value of a number (e.g. 0 for counts)
+    maximum: float | None = None  # highest allowed value of a number (e.g. 120 for ages)
     references: str = ""  # HTCDS field(s) or other standard it aligns with
 
 
@@ -301,6 +306,7 @@ def _person_columns(prefix: str = "") -> tuple[Column, ...]:
             INTEGER,
             "Age in years at identification or at the event",
             minimum=0,
+            maximum=MAXIMUM_AGE,
             references="prs_Birthdate (age at the table's date)",
         ),
         _c(
@@ -371,13 +377,13 @@ CASES = Table(
         ),
         _c(
             "nationality",
-            STRING,
+            COUNTRY,
             "Citizenship, ISO 3166 alpha-2 code (the first one when there are several)",
             references="prs_Citizenship",
         ),
         _c(
             "nationalities",
-            STRING,
+            COUNTRY,
             "Every citizenship, ISO 3166 alpha-2 codes (several per person)",
             multiple=True,
             references="prs_Citizenship",
@@ -388,7 +394,12 @@ CASES = Table(
             "Citizen of another country than the project country",
             derived=True,
         ),
-        _c("country_of_exploitation", STRING, "ISO 3166 alpha-2 code", references="hte_Country"),
+        _c(
+            "country_of_exploitation",
+            COUNTRY,
+            "Country of exploitation, ISO 3166 alpha-2 code",
+            references="hte_Country",
+        ),
         _c("location", STRING, "Region or district where the case was identified"),
         _c(
             "exploitation_type",
@@ -686,7 +697,7 @@ LEGAL_CASES = Table(
         ),
         _c("investigation_date", DATE, "Date the investigation opened", required=True),
         _c("defendant_sex", CATEGORY, "Sex of the defendant", categories=SEX),
-        _c("defendant_nationality", STRING, "ISO 3166 alpha-2 code"),
+        _c("defendant_nationality", COUNTRY, "Defendant's citizenship, ISO 3166 alpha-2 code"),
         _c(
             "is_public_official",
             BOOLEAN,
@@ -979,10 +990,28 @@ REPORTED_VALUES = Table(
         _c("period", STRING, "Period label, e.g. 2026-Q1 or FY2026-Q1", required=True),
         _c("dimension", STRING, "Disaggregation dimension (empty for the total)"),
         _c("category", STRING, "Category within the dimension (empty for the total)"),
-        _c("value", NUMBER, "Reported value", required=True),
+        _c(
+            "value",
+            NUMBER,
+            "Reported value; a source-suppressed (<5) or unavailable (..) figure is empty here",
+            required=True,
+        ),
         _c("numerator", NUMBER, "Numerator, for shares and rates"),
         _c("denominator", NUMBER, "Denominator, for shares and rates"),
         _c("comment", STRING, "Note on the figure"),
+        _c(
+            "value_state",
+            CATEGORY,
+            "source_suppressed or unavailable when the source gave no number (empty otherwise)",
+            categories=VALUE_STATES,
+            derived=True,
+        ),
+        _c(
+            "value_as_written",
+            STRING,
+            "The value cell as the source wrote it (e.g. <5)",
+            derived=True,
+        ),
     ),
     key="",  # uniqueness is (indicator_id, period, dimension, category), checked by ingestion
 )
@@ -1049,6 +1078,7 @@ def empty_frame(name: str) -> pd.DataFrame:
 PANDAS_DTYPES = {
     STRING: "string",
     CATEGORY: "string",
+    COUNTRY: "string",
     INTEGER: "Int64",
     NUMBER: "Float64",
     DATE: "datetime64[ns]",

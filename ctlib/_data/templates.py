@@ -29,6 +29,7 @@ KIND_HINTS = {
     "date": "date (YYYY-MM-DD or DD/MM/YYYY)",
     "boolean": "yes / no",
     "category": "one of the listed values",
+    "country": "country: ISO 3166 code (NG) or name (Nigeria)",
 }
 
 

@@ -25,7 +25,7 @@ VALUE_SHARE = 0.2  # share of sampled values that makes a column look like ident
 def duplicate_problems(typed: dict, table: Table, origin: Origin):
     if table.name == "reported_values":
         key = ["indicator_id", "period", "dimension", "category"]
-        if not {"indicator_id", "period"} <= typed.keys():
+        if not {"indicator_id", "period"} <= set(typed):
             return []
         parts = pd.DataFrame({k: typed[k] if k in typed else pd.NA for k in key}).fillna("")
         duplicated = parts.duplicated(keep="first").to_numpy()

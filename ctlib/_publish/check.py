@@ -3,10 +3,11 @@ problems, the quality report, and their text, tables and chart."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._compute.engine import check as compute_check
 from .._compute.quality import OUTLIER_Z, QualityReport, check_quality
 from .._data.ingest import load_project_data
 from .._data.project_data import ProjectData
@@ -72,16 +73,18 @@ def completeness_summary(report: QualityReport) -> pd.DataFrame:
 
 @dataclass
 class CheckResult:
-    """A project checked: its validation problems and, when its data loaded, the quality report."""
+    """A project checked: its validation problems and, when its data loaded, what computing its
+    indicators refuses or reports (`engine.check`) and the quality report."""
 
     project_dir: str
     data: ProjectData | None
     validation: list[Problem]
     report: QualityReport | None
+    indicators: list[Problem] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
-        return self.validation + (self.report.problems if self.report else [])
+        return self.validation + self.indicators + (self.report.problems if self.report else [])
 
     @property
     def errors(self) -> list[Problem]:
@@ -123,7 +126,13 @@ class CheckResult:
                 f"{name} {len(frame):,} rows" for name, frame in self.data.tables.items()
             )
             lines.append(f"  ✓ {len(self.data.tables)} table(s) loaded: {counts}")
-        lines += [f"  {'✗' if p.severity == 'error' else '!'} {p}" for p in self.validation]
+        lines += [_marked(p) for p in self.validation]
+        if self.data is not None:
+            lines += ["", "Indicators"]
+            selected = len(self.data.project.indicators)
+            if not self.indicators:
+                lines.append(f"  ✓ {selected} selected indicator(s) can be computed from the data")
+            lines += [_marked(p) for p in self.indicators]
         if self.report is not None:
             lines += _report_sections(self.report)
         return "\n".join([*lines, "", f"Result: {self.verdict()}"])
@@ -136,13 +145,27 @@ def check_project(project_dir) -> CheckResult:
         data = load_project_data(project_dir)
     except CtlibError as error:
         return CheckResult(str(project_dir), None, error.problems or [Problem(error.summary)], None)
+    indicators = compute_check(data)
     try:
-        return CheckResult(str(project_dir), data, list(data.warnings), check_quality(data))
+        report = check_quality(data)
     except CtlibError as error:  # malformed quality rules
-        return CheckResult(str(project_dir), data, [*data.warnings, *error.problems], None)
+        return CheckResult(
+            str(project_dir), data, [*data.warnings, *error.problems], None, indicators
+        )
+    return CheckResult(str(project_dir), data, list(data.warnings), report, indicators)
+
+
+def _marked(problem: Problem) -> str:
+    return f"  {'✗' if problem.severity == 'error' else '!'} {problem}"
 
 
 def _report_sections(report: QualityReport) -> list[str]:
+    if not report.periods:
+        return [
+            "",
+            "No records yet: completeness, consistency, outliers and timeliness are checked "
+            "once the data files have rows dated in the project's periods.",
+        ]
     lines = [
         "",
         f"Periods checked: {report.periods[0]} … {report.periods[-1]} ({len(report.periods)})",

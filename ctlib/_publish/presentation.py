@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .._compute.targets import INCOMPLETE, LOWER_BOUND
+from .._data.tables import SOURCE_SUPPRESSED, UNAVAILABLE
 from .._format import is_missing, unit_text
 
 if TYPE_CHECKING:
@@ -61,11 +63,15 @@ STATUS_LOOKS = {  # every status of a results row, in the order legends and coun
     "not due": StatusLook("not due", "not due in this period", "#BBBBBB", "square", "F2F2F2"),
     "no target": StatusLook("no target", "without a target", "#999999", "square", "E6E6E6"),
     "no data": StatusLook("no data", "without data", "#E69F00", "diamond", "FBEACC"),
+    "incomplete": StatusLook(
+        "incomplete", "with incomplete source figures", "#56B4E9", "triangle-right", "DDF0FB"
+    ),
     "suppressed": StatusLook(
         "suppressed", "hidden to protect survivors", "#CC79A7", "cross", "F3DCEA"
     ),
 }
 STATUSES = tuple(STATUS_LOOKS)
+STATE_WORDS = {SOURCE_SUPPRESSED: "source", UNAVAILABLE: "source: not available"}
 UNKNOWN_STATUS = StatusLook("unknown", "of unknown status", "#666666", "square", "EEEEEE")
 UNIT_TITLES = {
     "count": "number",
@@ -158,16 +164,39 @@ class Presentation:
         like, whose hidden part is a count, not the value itself."""
         return f"<{self.k}" if unit == "count" else f"hidden (<{self.k})"
 
-    def value(self, value, unit: str, is_hidden: bool = False) -> str:
-        """A result's value: hidden, "no data", or the number in its unit."""
+    def value(
+        self, value, unit: str, is_hidden: bool = False, state=None, as_written=None
+    ) -> str:
+        """A result's value: hidden, "no data", or the number in its unit, with its state."""
         if is_hidden:
             return self.hidden(unit)
+        if not is_missing(state) and state:
+            return self.stated(self.number(value, unit), state, as_written)
         return "no data" if is_missing(value) else self.number(value, unit)
 
     def values(self, rows: pd.DataFrame) -> list[str]:
-        """`value` of each row of a results table (value, unit, suppressed)."""
+        """`value` of each row of a results table (value, unit, suppressed, value state)."""
         hidden = rows["suppressed"].astype("boolean").fillna(False)
-        return [self.value(v, u, bool(h)) for v, u, h in zip(rows["value"], rows["unit"], hidden)]
+        states = rows.get("value_state", pd.Series(pd.NA, index=rows.index))
+        written = rows.get("value_as_written", pd.Series(pd.NA, index=rows.index))
+        return [
+            self.value(v, u, bool(h), s, w)
+            for v, u, h, s, w in zip(rows["value"], rows["unit"], hidden, states, written)
+        ]
+
+    @staticmethod
+    def stated(text: str, state, as_written) -> str:
+        """A value's text with its state: `<5 (source)`, `.. (source: not available)`, `≥ 23` (a
+        lower bound: a part was suppressed by the source), `23 (incomplete)`; else the text."""
+        if is_missing(state) or not state:
+            return text
+        if state in STATE_WORDS:
+            return f"{as_written} ({STATE_WORDS[state]})"
+        if state == LOWER_BOUND:
+            return f"≥ {text}" if text else "(source suppressed)"
+        if state == INCOMPLETE:
+            return f"{text} (incomplete)" if text else "(incomplete)"
+        return text
 
     def target(self, value, unit: str, direction: str = "increase", low=None, high=None) -> str:
         """A target: "at most 5" where lower is better, "85–95%" for a range; "" when none."""

@@ -157,7 +157,10 @@ class QuarterlyReport:
         return f'<span class="status status-{css}">{html.escape(self.presentation.status(status))}</span>'
 
     def _value(self, row) -> str:
-        return html.escape(self.presentation.value(row.value, row.unit, bool(row.suppressed)))
+        shown = self.presentation.value(
+            row.value, row.unit, bool(row.suppressed), row.value_state, row.value_as_written
+        )
+        return html.escape(shown)
 
     def _target(self, value, indicator_id: str) -> str:
         entry = self.data.catalogue.get(indicator_id)

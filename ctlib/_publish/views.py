@@ -49,6 +49,8 @@ READ_COLUMNS = (
     "numerator",
     "denominator",
     "value",
+    "value_state",
+    "value_as_written",
     "target",
     "achievement",
     "status",
@@ -206,4 +208,11 @@ def formatted(table: pd.DataFrame, presentation: Presentation) -> pd.DataFrame:
             is_hidden = (table[status] == SUPPRESSED).to_numpy()
             for field in set(fields) & set(table.columns):
                 text.loc[is_hidden, field] = [presentation.hidden(u) for u in units[is_hidden]]
+    if "value_state" in table:
+        written = table.get("value_as_written", pd.Series(pd.NA, index=table.index))
+        text["value"] = [
+            presentation.stated(shown, state, as_written)
+            for shown, state, as_written in zip(text["value"], table["value_state"], written)
+        ]
+        text = text.drop(columns=[c for c in ("value_state", "value_as_written") if c in text])
     return text
