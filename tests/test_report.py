@@ -22,7 +22,7 @@ from ctlib._cli import main
 from ctlib._data.ingest import load_project_data
 from ctlib._errors import ReportError
 from ctlib._publish import report
-from ctlib._publish.report_sections import methodology_annex, prepare
+from ctlib._publish.report_sections import prepare
 from ctlib._publish.views import iptt
 
 PROJECTS = ("safe_journeys", "shelter_and_recovery")
@@ -374,7 +374,7 @@ def test_a_kernel_failing_twice_is_a_report_error(monkeypatch, tmp_path):
 def test_the_methodology_annex_prints_each_reference_sheet():
 
     report = prepare(SAMPLE_DIR / "shelter_and_recovery", "FY2026-Q4")
-    text = html.unescape(re.sub(r"<[^>]+>", " ", methodology_annex(report).data))
+    text = html.unescape(re.sub(r"<[^>]+>", " ", report.methodology_annex().data))
     flat = " ".join(text.split())
     for heading in (
         "Counting unit and double counting",
