@@ -28,8 +28,15 @@ import numpy as np
 import pandas as pd
 
 TOTAL = "total"
-CELL_KEY = ["indicator_id", "period_start_date", "period_end_date", "dimension", "category"]
-RELATION_COLUMNS = [*CELL_KEY, "period_kind", "rollup"]
+CELL_KEY = [
+    "indicator_id",
+    "period_start_date",
+    "period_end_date",
+    "period_kind",  # life of project to the end of the first quarter is not that quarter's row
+    "dimension",
+    "category",
+]
+RELATION_COLUMNS = [*CELL_KEY, "rollup"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def codes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 def _category_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarray]:
     """Per indicator × period span × dimension: the total row, then the dimension's categories."""
-    period = codes(rows, ["indicator_id", "period_start_date", "period_end_date"])
+    period = codes(rows, ["indicator_id", "period_start_date", "period_end_date", "period_kind"])
     is_total = (rows["dimension"] == TOTAL).to_numpy()
     total_of = np.full(period.max() + 1 if len(period) else 0, -1, dtype=np.int64)
     total_of[period[is_total]] = positions[is_total]

@@ -165,6 +165,7 @@ _KEY_TYPES = {
     "indicator_id": "string",
     "period_start_date": "datetime64[ns]",
     "period_end_date": "datetime64[ns]",
+    "period_kind": "string",
     "dimension": "string",
     "category": "string",
 }

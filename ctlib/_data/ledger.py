@@ -82,8 +82,8 @@ cells = sa.Table(
     sa.Column("period_end_date", sa.Date, primary_key=True),
     sa.Column("dimension", sa.String(100), primary_key=True),
     sa.Column("category", sa.String(200), primary_key=True),
+    sa.Column("period_kind", sa.String(20), primary_key=True),
     sa.Column("period", sa.String(40), nullable=False),
-    sa.Column("period_kind", sa.String(20), nullable=False),
     sa.Column("numerator", sa.Float),
     sa.Column("denominator", sa.Float),
     sa.Column("value", sa.Float),
@@ -354,6 +354,7 @@ def _history(connection: Connection, project_id: str, audience: str) -> pd.DataF
     )
     rows = connection.execute(query).mappings().all()
     frame = _with_dates(pd.DataFrame(rows, columns=HISTORY_COLUMNS), HISTORY_DATES)
+    frame["suppressed"] = frame["suppression"].notna()
     return frame.astype({c: "float64" for c in FIGURE_COLUMNS})
 
 
