@@ -141,6 +141,9 @@ def release(figures: dict, quarters: int) -> pd.DataFrame:
         suppressed=False,
         suppression=pd.NA,
         audience="internal",
+        counts="people",
+        currency="",
+        has_overlapping_categories=False,
     )[list(RESULT_COLUMNS)]
 
 

@@ -88,6 +88,9 @@ def release_table(
                     measure=measure,
                     unit="count" if measure == "count" else "percent",
                     rollup="sum" if measure == "count" else "recompute",
+                    counts="people",
+                    currency="",
+                    has_overlapping_categories=False,
                 )
             )
     return pd.DataFrame(rows)[list(RESULT_COLUMNS)]

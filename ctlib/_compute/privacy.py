@@ -261,7 +261,7 @@ class _Union:
         figures = np.column_stack(
             [self.cells[c].to_numpy(dtype=float, na_value=np.nan)[:n_keys] for c in FIGURES]
         )
-        is_known = np.r_[np.ones(n, dtype=bool), others["was_published"].to_numpy(dtype=bool)]
+        is_known = np.r_[~self.is_source, others["was_published"].to_numpy(dtype=bool)]
         found = relations(
             self.cells.iloc[:n_keys],
             eligible[:n_keys],
