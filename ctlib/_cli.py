@@ -348,6 +348,88 @@ def export_iati_command(project_dir, period, out_file, report_url):
     )
 
 
+@main.group()
+def release():
+    """Donor releases: list them, approve a period (its figures stand), revise an approved one."""
+
+
+LEDGER_OPTION = click.option(
+    "--ledger",
+    "ledger",
+    envvar="CTLIB_LEDGER_URL",
+    help="The release ledger's database URL (default: PROJECT_DIR/.ctlib/releases.sqlite, or "
+    "releases.database in project.yaml).",
+)
+PROJECT_ARGUMENT = click.argument(
+    "project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+
+
+@release.command("list")
+@PROJECT_ARGUMENT
+@LEDGER_OPTION
+@friendly_errors
+def release_list(project_dir, ledger):
+    """The project's donor releases, oldest first, with approvals and hidden cells by reason."""
+    from ._publish.releases import listing
+
+    table = listing(project_dir, ledger)
+    if table.empty:
+        click.echo(f"No donor release of {project_dir.name} yet: `ctlib report` records one.")
+        return
+    shown = table.assign(
+        released_at=table["released_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}"),
+        approved=[
+            "" if pd_isna(at) else f"{by}, {at:%Y-%m-%d}"
+            for by, at in zip(table["approved_by"], table["approved_at"])
+        ],
+        note=table["note"].fillna(""),
+    )
+    columns = ["release_id", "period", "kind", "released_at", "approved"]
+    columns += ["hidden_primary", "hidden_complementary", "hidden_source", "note"]
+    click.echo(shown[columns].to_string(index=False))
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+@release.command("approve")
+@PROJECT_ARGUMENT
+@click.option("--period", required=True, help="The period to approve, e.g. 2026-Q2.")
+@click.option("--by", "by", help="Who approves (default: the user's login name).")
+@LEDGER_OPTION
+@friendly_errors
+def release_approve(project_dir, period, by, ledger):
+    """Approve the latest donor release of PERIOD: later releases show its figures as they were."""
+    from ._publish.releases import approve
+
+    release_id = approve(project_dir, period, by, ledger)
+    click.echo(f"Approved {period} (release {release_id}): its figures now stand until revised.")
+
+
+@release.command("revise")
+@PROJECT_ARGUMENT
+@click.option("--period", required=True, help="The approved period to revise, e.g. 2026-Q2.")
+@click.option("--note", required=True, help="Why the figures change; every later report lists it.")
+@click.option("--by", "by", help="Who approves the revision (default: the user's login name).")
+@LEDGER_OPTION
+@friendly_errors
+def release_revise(project_dir, period, note, by, ledger):
+    """Publish PERIOD again from today's data, approved, with a note for the revisions annex."""
+    from ._publish.releases import revise
+
+    recorded = revise(project_dir, period, note, by, ledger)
+    changed = recorded.results.release.revisions
+    changed = changed[changed["period"].notna()]
+    click.echo(
+        f"Revised {recorded.period} (release {recorded.release_id}); "
+        f"{len(changed)} figure(s) of earlier periods changed so far in this project's revisions."
+    )
+
+
 @main.command()
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
 @click.option(

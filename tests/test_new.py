@@ -34,6 +34,7 @@ def test_new_project_loads_with_the_tables_its_indicators_need(tmp_path):
         p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
     )
     assert created == [
+        ".gitignore",
         "data/cases.csv",
         "data/cases.xlsx",
         "data/reported_values.csv",
@@ -42,7 +43,8 @@ def test_new_project_loads_with_the_tables_its_indicators_need(tmp_path):
         "data/services.xlsx",
         "project.yaml",
     ]
-    assert result.output.count("created ") == 7
+    assert result.output.count("created ") == 8
+    assert ".ctlib/" in (directory / ".gitignore").read_text().splitlines()  # the release ledger
     data = load_project_data(directory)
     assert {name: len(frame) for name, frame in data.tables.items()} == {
         "cases": 0,
@@ -62,6 +64,7 @@ def test_every_section_is_explained(tmp_path):
         "indicators:",
         "sources:",
         "privacy:",
+        "releases:",
     ):
         before = text.split(f"\n{section}")[0].rstrip().splitlines()[-1]
         assert before.startswith("#"), f"no comment above {section}"

@@ -85,6 +85,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,9 @@ from .._data.tables import MULTIPLE_SEPARATOR, SOURCE_SUPPRESSED, TABLES, UNAVAI
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
 from .targets import INCOMPLETE, LOWER_BOUND, Grading, data_as_of, grade
+
+if TYPE_CHECKING:
+    from .releases import ReleaseState
 
 TOTAL = "total"
 RESULT_COLUMNS = (
@@ -126,6 +130,7 @@ RESULT_COLUMNS = (
     "gap",
     "status",
     "suppressed",
+    "suppression",
     "audience",
     "period_kind",
     "measure",
@@ -150,6 +155,7 @@ class Results:
     periods: list[Period]  # the requested periods in order, then life of project to date
     table: pd.DataFrame  # RESULT_COLUMNS, one row per indicator × period × dimension × category
     problems: list[Problem] = field(default_factory=list)
+    release: ReleaseState | None = None  # a donor release's approvals and revisions (releases.py)
 
 
 class _MissingTable(Exception):
@@ -1412,8 +1418,10 @@ def _assemble(
         return pd.DataFrame(
             {c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in RESULT_COLUMNS}
         )
-    table = pd.concat(frames, ignore_index=True).assign(
-        project_id=project_id, suppressed=False, audience="internal"
+    table = (
+        pd.concat(frames, ignore_index=True)
+        .assign(project_id=project_id, suppressed=False, suppression=pd.NA, audience="internal")
+        .astype({"suppression": "string"})
     )
     dimension_order = {
         (s.id, d): i + 1 for s, _ in entries for i, d in enumerate(s.disaggregations)
@@ -1449,6 +1457,7 @@ _EMPTY_DTYPES = {
     "progress": "float64",
     "gap": "float64",
     "suppressed": "bool",
+    "suppression": "string",
     "period_start_date": "datetime64[ns]",
     "period_end_date": "datetime64[ns]",
 }

@@ -187,6 +187,12 @@ def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path
     os.replace(temporary, path)
 
 
+GITIGNORE = """# The release ledger (ctlib release): what donors were shown and which periods are approved.
+# Back it up with the data; it is a database, not a file to merge.
+.ctlib/
+"""
+
+
 def new_project(
     project_dir: str | Path, name: str | None = None, indicator_ids=(), today: dt.date | None = None
 ) -> list[Path]:
@@ -239,7 +245,12 @@ def new_project(
     )
     save_project(_yaml().load(text), target)
     load_project(directory)  # the scaffold must load as written
-    return [target, *files]
+    ignore = directory / ".gitignore"
+    written = [target, *files]
+    if not ignore.exists():
+        ignore.write_text(GITIGNORE, encoding="utf-8")
+        written.append(ignore)
+    return written
 
 
 # -- validation ----------------------------------------------------------------------------------------------

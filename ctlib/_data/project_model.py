@@ -308,6 +308,12 @@ class ContextValue(_Strict):
 
 class Privacy(_Strict):
     min_cell_size: int = Field(5, ge=1)
+    policy: Literal["suppression", "rounding"] = "suppression"  # how donor releases protect counts
+    rounding_base: Literal[3, 5] = 3  # with policy: rounding
+
+
+class Releases(_Strict):
+    database: str | None = None  # the release ledger's SQLAlchemy URL; default beside the data
 
 
 IATI_ORGANISATION_TYPES = {  # IATI's OrganisationType codelist
@@ -385,6 +391,7 @@ class Project(_Strict):
     )
     privacy: Privacy = Field(default_factory=Privacy)
     iati: Iati | None = None  # publishing results to IATI (optional)
+    releases: Releases = Field(default_factory=Releases)
     quality_rules: list[dict[str, Any]] = Field(default_factory=list)  # validated by ctlib.quality
 
     @property
