@@ -337,9 +337,7 @@ def grade(
     by_progress = indicator.level in ("outcome", "impact") and indicator.unit != "count"
     progressed = progress(value, baseline, target) if by_progress else np.full(len(rows), np.nan)
     measure = np.where(~np.isnan(progressed), progressed, achieved)
-    graded = _bounded(
-        status(value, target, low, high, measure, direction, bands), direction, rows
-    )
+    graded = _bounded(status(value, target, low, high, measure, direction, bands), direction, rows)
     provisional = np.array([grading.is_provisional(indicator, p) for p in periods], dtype=bool)
     to_date = np.array([grading.is_to_date(p) for p in periods], dtype=bool)
     later = np.array(

@@ -164,9 +164,7 @@ class Presentation:
         like, whose hidden part is a count, not the value itself."""
         return f"<{self.k}" if unit == "count" else f"hidden (<{self.k})"
 
-    def value(
-        self, value, unit: str, is_hidden: bool = False, state=None, as_written=None
-    ) -> str:
+    def value(self, value, unit: str, is_hidden: bool = False, state=None, as_written=None) -> str:
         """A result's value: hidden, "no data", or the number in its unit, with its state."""
         if is_hidden:
             return self.hidden(unit)
