@@ -25,6 +25,7 @@ from ctlib._compute.engine import compute
 from ctlib._compute.periods import ReportingCalendar
 from ctlib._compute.privacy import counts, known_cells, suppress
 from ctlib._compute.rounding import round_counts
+from ctlib._compute.targets import status_bands
 from ctlib._data.ingest import load_project_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,8 +39,7 @@ def releases_of(project_dir: Path) -> dict:
     latest = calendar.latest(data)
     labels = [p.label for p in calendar.periods() if p.end_date <= latest.end_date][:RELEASES]
     k = data.project.privacy.min_cell_size
-    is_decrease = {i.id: i.direction == "decrease" for i in data.catalogue}
-    bands = tuple(data.project.reporting.status_bands)
+    bands_of = status_bands(data.project)
     secret = secrets.token_hex(32)
     released, figures = [], []
     for n in range(1, len(labels) + 1):
@@ -50,7 +50,7 @@ def releases_of(project_dir: Path) -> dict:
         suppressed = suppress(table, k, earlier=earlier)
         seconds = time.perf_counter() - start
         released.append(suppressed)
-        rounded = round_counts(table, 3, secret, k, is_decrease, bands)
+        rounded = round_counts(table, 3, secret, k, bands_of)
         changed = with_counts & ~np.isclose(
             rounded["value"].to_numpy(dtype=float),
             table["value"].to_numpy(dtype=float),

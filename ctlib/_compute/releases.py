@@ -81,8 +81,7 @@ def for_donors(
     history: pd.DataFrame,
     protection: Protection,
     secret: str | None = None,
-    is_decrease: dict[str, bool] | None = None,
-    bands: tuple[float, float] = (85.0, 115.0),
+    bands_of: dict[str, tuple[float, float]] | None = None,
 ) -> Results:
     """`results` as a new donor release shows them (module docstring)."""
     earlier_policy = set(history["policy"]) if "policy" in history else set()
@@ -101,8 +100,7 @@ def for_donors(
             protection.rounding_base,
             secret,
             protection.min_cell_size,
-            is_decrease or {},
-            bands,
+            bands_of or {},
         )
         problems = results.problems
     else:

@@ -8,7 +8,8 @@ project's secret from the ledger), so every release that shows the same true fig
 rounded one: repeating a figure, in a report, the dashboard or a csv, tells nothing new, and no
 difference of two published figures (life of project now minus before) is exact. A share's
 numerator and its complement are rounded, the denominator is their sum, and the share is
-recomputed; achievement and status are recomputed from the rounded value.
+recomputed; achievement, progress and graded statuses are recomputed from the rounded value
+(`targets.regraded`; `bands_of`: each indicator's status bands).
 
 A mean or median of fewer than k values is still hidden (rounding the count does not protect
 the values), with `suppression` = primary; source-suppressed values stay hidden.
@@ -22,8 +23,9 @@ import hmac
 import numpy as np
 import pandas as pd
 
-from .engine import TOTAL, achievement, status
-from .privacy import HIDDEN_COLUMNS, SOURCE_SUPPRESSED, SUPPRESSED, counts
+from .._data.tables import SOURCE_SUPPRESSED
+from .privacy import HIDDEN_COLUMNS, SUPPRESSED, counts
+from .targets import regraded
 
 BASES = (3, 5)
 _KEY_COLUMNS = ["indicator_id", "period_start_date", "period_end_date", "dimension", "category"]
@@ -34,8 +36,7 @@ def round_counts(
     base: int,
     secret: str,
     k: int,
-    is_decrease: dict[str, bool],
-    bands: tuple[float, float],
+    bands_of: dict[str, tuple[float, float]],
 ) -> pd.DataFrame:
     """The donor table under fixed random rounding to `base` (module docstring)."""
     if base not in BASES:
@@ -59,15 +60,8 @@ def round_counts(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = numerator / denominator * _factor(table)
     value = np.where(is_ratio, np.where(denominator > 0, ratio, np.nan), value)
-    table = table.assign(numerator=numerator, denominator=denominator, value=value)
-    is_total = (table["dimension"] == TOTAL).to_numpy()
-    decrease = table["indicator_id"].map(is_decrease).fillna(False).to_numpy(dtype=bool)
-    achieved = np.where(is_total, achievement(value, table["target"], decrease), np.nan)
-    table["achievement"] = achieved
-    table["status"] = np.where(
-        table["status"] == "no target",
-        "no target",
-        status(value, table["target"], achieved, decrease, bands),
+    table = regraded(
+        table.assign(numerator=numerator, denominator=denominator, value=value), bands_of
     )
     applies, size = own["denominator"]
     few_values = applies & ~own["numerator"][0] & (size >= 1) & (size <= k - 1)

@@ -378,6 +378,50 @@ def grade(
     )
 
 
+def status_bands(project: Project) -> dict[str, tuple[float, float]]:
+    """Each selected indicator's status bands: its own, else the project's."""
+    default = tuple(project.reporting.status_bands)
+    return {s.id: tuple(s.status_bands or default) for s in project.indicators}
+
+
+def regraded(table: pd.DataFrame, bands_of: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """A results table whose values changed after grading (rounded): achievement, progress, gap,
+    full-target share and the graded statuses recomputed from each row's own targets, baseline
+    and direction (`bands_of`: the status bands per indicator)."""
+    value = table["value"].to_numpy(dtype=float, na_value=np.nan)
+    target = table["target"].to_numpy(dtype=float, na_value=np.nan)
+    decrease = (table["direction"] == "decrease").to_numpy(dtype=bool)
+    achieved = achievement(value, target, decrease)
+    had_progress = table["progress"].notna().to_numpy()
+    progressed = np.where(had_progress, progress(value, table["baseline"], target), np.nan)
+    measure = np.where(had_progress, progressed, achieved)
+    graded = table["status"].isin(GRADED).to_numpy()
+    status_now = table["status"].to_numpy(dtype=object).copy()
+    for indicator, rows in table.groupby("indicator_id", sort=False).indices.items():
+        rows = rows[graded[rows]]
+        if not len(rows):
+            continue
+        direction = str(table["direction"].iloc[rows[0]])
+        status_now[rows] = status(
+            value[rows],
+            target[rows],
+            table["target_low"].to_numpy(dtype=float, na_value=np.nan)[rows],
+            table["target_high"].to_numpy(dtype=float, na_value=np.nan)[rows],
+            measure[rows],
+            direction,
+            bands_of[indicator],
+        )
+    had_share = table["full_target_share"].notna().to_numpy()
+    share = np.where(had_share, achievement(value, table["full_target"], decrease), np.nan)
+    return table.assign(
+        achievement=np.where(table["achievement"].notna(), achieved, np.nan),
+        progress=progressed,
+        gap=np.where(table["gap"].notna(), value - target, np.nan),
+        full_target_share=share,
+        status=status_now,
+    )
+
+
 def missing_explanations(results, project: Project) -> list[Problem]:
     """Off-track totals (beyond ±`reporting.deviation_threshold` % of their target to date) of
     the reporting periods and life of project with no comment for that period in project.yaml."""

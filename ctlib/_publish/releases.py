@@ -27,6 +27,7 @@ from .. import __version__
 from .._compute.engine import Results, compute
 from .._compute.periods import ReportingCalendar
 from .._compute.releases import Protection, for_donors
+from .._compute.targets import status_bands
 from .._data.ingest import load_project_data
 from .._data.ledger import Ledger, LedgerError, Release, ledger_url
 from .._data.project_data import ProjectData
@@ -64,14 +65,12 @@ def period_labels(data: ProjectData, period: str) -> list[str]:
 
 def donor_results(data: ProjectData, labels: list[str], history: pd.DataFrame, secret, k=None):
     """Fresh results for `labels` as a donor release shows them, knowing `history`."""
-    is_decrease = {i.id: i.direction == "decrease" for i in data.catalogue}
     return for_donors(
         compute(data, periods=labels),
         history,
         protection(data, k),
         secret,
-        is_decrease,
-        tuple(data.project.reporting.status_bands),
+        status_bands(data.project),
     )
 
 
