@@ -486,11 +486,19 @@ class PickIndicatorsApp(App):
 
     @staticmethod
     def _indicator_entry(entry: dict) -> dict:
+        """An indicator's project.yaml entry: what the picker edits, and whatever else the loaded
+        project set (direction, bands, reference-sheet fields) as it was."""
+        kept = {k: v for k, v in _compact(entry).items() if k not in ("comments",)}
         result = {
+            **kept,
             "id": entry["id"],
             "result": entry["result"] or None,
-            "baseline": {**entry["baseline"], "value": _plain_number(entry["baseline"]["value"])},
-            "targets": {label: _plain_number(value) for label, value in entry["targets"].items()},
+            "baseline": {
+                **_compact(entry["baseline"]),
+                "value": _plain_number(entry["baseline"]["value"]),
+                "date": entry["baseline"].get("date"),
+            },
+            "targets": {label: _target_entry(value) for label, value in entry["targets"].items()},
             "disaggregations": list(entry["disaggregations"]),
         }
         if entry.get("comments"):
@@ -1097,4 +1105,25 @@ def _plain_number(value: float | None) -> float | int | None:
 
 
 def _text(value) -> str:
+    """A number or a target as the grid shows it: 10 · 85–95 (a range) · the total."""
+    if isinstance(value, dict):
+        if value.get("between"):
+            low, high = value["between"]
+            return f"{low:g}–{high:g}"
+        value = value.get("total")
     return "" if value is None else f"{value:g}"
+
+
+def _compact(mapping: dict) -> dict:
+    """A dumped model without its unset fields (None, empty mappings and lists)."""
+    return {k: v for k, v in mapping.items() if v is not None and v != {} and v != []}
+
+
+def _target_entry(value):
+    """A target as project.yaml writes it: a plain number for a total alone, else its mapping."""
+    if isinstance(value, dict):
+        compact = _compact(value)
+        if set(compact) <= {"total"}:
+            return _plain_number(compact.get("total"))
+        return compact
+    return _plain_number(value)
