@@ -10,7 +10,7 @@ from conftest import SAMPLE_DIR
 from test_engine import make_data, make_indicator, make_project, rows_of, values
 
 from ctlib._catalogue.model import Indicator
-from ctlib._compute.engine import compute
+from ctlib._compute.engine import check, compute
 from ctlib._compute.privacy import suppress
 from ctlib._compute.targets import is_flow, missing_explanations
 from ctlib._data.ingest import load_project_data
@@ -400,6 +400,12 @@ def test_off_track_values_without_an_explanation_are_listed():
     assert [(p.entry, p.period, p.rule) for p in found] == [
         ("T-FLOW", "2025-Q2", "explanation missing"),
         ("T-FLOW", "life_of_project", "explanation missing"),
+    ]
+    # ctlib check lists them too, as warnings (over every period: Q2 and the whole project)
+    checked = [p for p in check(make_data(project, [flow], reported_values=rows))]
+    assert [(p.period, p.severity) for p in checked if p.rule == "explanation missing"] == [
+        ("2025-Q2", "warning"),
+        ("life_of_project", "warning"),
     ]
 
 
