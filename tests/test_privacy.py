@@ -18,6 +18,32 @@ QUARTER_DATES = {
 }
 
 
+RESULT_DEFAULTS = dict(  # a results row's columns besides its cell, figures and counting
+    project_id="p",
+    indicator_id="X-1",
+    numerator=np.nan,
+    denominator=np.nan,
+    value_state=pd.NA,
+    value_as_written=pd.NA,
+    baseline=np.nan,
+    target=np.nan,
+    target_low=np.nan,
+    target_high=np.nan,
+    full_target=np.nan,
+    full_target_share=np.nan,
+    achievement=np.nan,
+    progress=np.nan,
+    gap=np.nan,
+    status="no target",
+    direction="increase",
+    suppressed=False,
+    suppression=pd.NA,
+    audience="internal",
+    currency="",
+    has_overlapping_categories=False,
+)
+
+
 def table(rows, measure="count", unit="count", rollup="sum", counts="people") -> pd.DataFrame:
     """A results table from (period, dimension, category, value) or dicts; life of project ends with the last quarter."""
     records = [
@@ -27,34 +53,7 @@ def table(rows, measure="count", unit="count", rollup="sum", counts="people") ->
     quarters = sorted({r["period"] for r in records} - {"life_of_project"})
     dates = {**QUARTER_DATES, "life_of_project": ("2025-01-01", QUARTER_DATES[quarters[-1]][1])}
     frame = pd.DataFrame(records)
-    defaults = dict(
-        project_id="p",
-        indicator_id="X-1",
-        numerator=np.nan,
-        denominator=np.nan,
-        value_state=pd.NA,
-        value_as_written=pd.NA,
-        baseline=np.nan,
-        target=np.nan,
-        target_low=np.nan,
-        target_high=np.nan,
-        full_target=np.nan,
-        full_target_share=np.nan,
-        achievement=np.nan,
-        progress=np.nan,
-        gap=np.nan,
-        status="no target",
-        direction="increase",
-        suppressed=False,
-        suppression=pd.NA,
-        audience="internal",
-        measure=measure,
-        unit=unit,
-        counts=counts,
-        currency="",
-        rollup=rollup,
-        has_overlapping_categories=False,
-    )
+    defaults = dict(RESULT_DEFAULTS, measure=measure, unit=unit, counts=counts, rollup=rollup)
     for column, default in defaults.items():
         frame[column] = frame[column] if column in frame else default
     frame["period_start_date"] = pd.to_datetime(frame["period"].map(lambda p: dates[p][0]))

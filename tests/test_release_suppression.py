@@ -15,6 +15,7 @@ import pytest
 from attacker import pinned, subtracted
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_privacy import RESULT_DEFAULTS
 
 from ctlib._compute.engine import RESULT_COLUMNS
 from ctlib._compute.privacy import known_cells, suppress
@@ -93,7 +94,9 @@ def release_table(
                     has_overlapping_categories=False,
                 )
             )
-    return pd.DataFrame(rows)[list(RESULT_COLUMNS)]
+    frame = pd.DataFrame(rows)
+    missing = {c: v for c, v in RESULT_DEFAULTS.items() if c not in frame}
+    return frame.assign(**missing)[list(RESULT_COLUMNS)]
 
 
 def releases_of(cross: dict, n_quarters: int, k: int, with_years: bool, measure="count"):
