@@ -7,7 +7,6 @@ sees a traceback for bad input.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 
@@ -30,20 +29,6 @@ def friendly_errors(command):
             sys.exit(2)
 
     return wrapper
-
-
-def _writable_folder(path: Path, option: str) -> None:
-    """A folder to write into, created when missing; a one-line error naming it otherwise."""
-    if path.exists() and not path.is_dir():
-        raise click.ClickException(f"{option} {path}: this is a file, not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise click.ClickException(
-            f"{option} {path}: cannot create it ({error.strerror})"
-        ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise click.ClickException(f"{option} {path}: this folder is not writable")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -490,7 +475,14 @@ def report(
 ):
     """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
     from ._errors import ReportError
-    from ._publish.report import index_name, one_line, run_batch, run_report, summary_table
+    from ._publish.report import (
+        index_name,
+        one_line,
+        run_batch,
+        run_report,
+        summary_table,
+        usable_out_dir,
+    )
 
     if (project_dir is None) == (data_dir is None):
         raise click.UsageError("give either PROJECT_DIR or --all DATA_DIR")
@@ -498,7 +490,7 @@ def report(
         raise click.UsageError(
             "--scheduler runs a batch (--all) on the cluster's workers: no --jobs"
         )
-    _writable_folder(out_dir, "--out")
+    usable_out_dir(out_dir)
     options = {"audience": audience, "min_cell_size": min_cell_size, "pdf": pdf}
     options |= {"timeout": timeout, "resume": resume}
     if project_dir is not None:

@@ -66,9 +66,16 @@ def results(
     periods="all",
     **rows,
 ):
-    """compute() of `indicators` (ids of the catalogue, or Indicator objects) over the tables."""
+    """compute() of `indicators` (ids of the catalogue, or Indicator objects) over the tables,
+    each due every quarter (these fixtures check recipes, not frequencies: a semester or annual
+    indicator's quarters are otherwise "not due" and show no value)."""
     the_project = the_project or project()
-    chosen = [load_catalogue().get(i) if isinstance(i, str) else i for i in indicators]
+    chosen = [
+        (load_catalogue().get(i) if isinstance(i, str) else i).model_copy(
+            update={"frequency": "quarterly"}
+        )
+        for i in indicators
+    ]
     selected = [{"id": i.id, "disaggregations": list(disaggregations)} for i in chosen]
     the_project = Project.model_validate({**the_project.model_dump(), "indicators": selected})
     data = ProjectData(

@@ -466,8 +466,8 @@ def test_source_suppressed_and_unavailable_reported_values_carry_their_state():
     )
     project = make_project(
         [
-            {"id": "T-UP", "targets": {"2025-Q2": 4, "life_of_project": 8}},
-            {"id": "T-DOWN", "targets": {"life_of_project": 8}},
+            {"id": "T-UP", "targets": {"2025-Q1": 4, "2025-Q2": 4, "life_of_project": 8}},
+            {"id": "T-DOWN", "targets": {"2025-Q1": 4, "2025-Q2": 4}},
             {"id": "T-SHARE", "targets": {"life_of_project": 50}},
         ]
     )
@@ -492,17 +492,16 @@ def test_source_suppressed_and_unavailable_reported_values_carry_their_state():
         "<5",
         "no data",
     ]
-    # life of project to Q2: 10 + <5 is at least 10: a lower bound; 10 / 8 = 125 % > 115 % is
-    # above target whatever the hidden part, so that grade stands
+    # life of project to Q2: 10 + <5 is at least 10: a lower bound; against its target to date
+    # (4 + 4) 10 / 8 = 125 % > 115 % is ahead whatever the hidden part, so that grade stands
     assert rows.loc["life_of_project", ["value", "value_state", "status"]].tolist() == [
         10,
         "lower_bound",
         "ahead",
     ]
-    assert (
-        pd.isna(rows.loc["2025-Q1", "value_state"]) and rows.loc["2025-Q1", "status"] == "no target"
-    )
-    # lower is better: a lower bound of 10 against a target of 8 (80 %) is below whatever the rest
+    assert pd.isna(rows.loc["2025-Q1", "value_state"]) and rows.loc["2025-Q1", "status"] == "ahead"
+    # lower is better: a lower bound of 10 against a target to date of 8 (80 %) is behind
+    # whatever the rest
     down_rows = rows_of(compute(data, periods=["2025-Q2"]), "T-DOWN").set_index("period")
     assert down_rows.loc["life_of_project", ["value", "status"]].tolist() == [10, "behind"]
     # the whole year: 10 + <5 + 7 + .. = 17 and more, with a part the source did not have
@@ -527,13 +526,13 @@ def test_source_suppressed_and_unavailable_reported_values_carry_their_state():
 
 def test_a_lower_bound_below_its_target_is_not_graded_below():
     up = make_indicator("T-UP", "reported", table=None, date=None)
-    project = make_project([{"id": "T-UP", "targets": {"life_of_project": 20}}])
+    project = make_project([{"id": "T-UP", "targets": {"2025-Q1": 10, "2025-Q2": 10}}])
     reported = [
         dict(indicator_id="T-UP", period="2025-Q1", value=10),
         dict(indicator_id="T-UP", period="2025-Q2", value=None, value_state="source_suppressed"),
     ]
     results = compute(make_data(project, [up], reported_values=reported), periods=["2025-Q2"])
-    # at least 10 of 20 (50 %): the hidden part may reach the target, so no grade
+    # at least 10 of 20 to date (50 %): the hidden part may reach the target, so no grade
     assert values(results, "T-UP", column="status")["life_of_project"] == "incomplete"
 
 

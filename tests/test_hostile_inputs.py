@@ -176,7 +176,11 @@ indicators:
   - {id: PROT-03, targets: *quarterly}
 """
     (tmp_path / "project.yaml").write_text(text, encoding="utf-8")
-    assert load_project_file(tmp_path).project.indicators[1].targets == {"2025-Q1": 5, "2025-Q2": 5}
+    selected = load_project_file(tmp_path).project.indicators[1]
+    assert {label: selected.target(label) for label in selected.targets} == {
+        "2025-Q1": 5,
+        "2025-Q2": 5,
+    }
 
 
 @pytest.mark.parametrize(

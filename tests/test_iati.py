@@ -100,17 +100,26 @@ def test_every_published_value_is_the_donor_result_and_every_other_cell_says_why
     document, report = exported[name]
     table = report.results.table
     catalogue = report.data.catalogue
-    starts = {
-        p.start_date.isoformat(): p.label
-        for p in report.results.periods
-        if p.label != "life_of_project"  # not an IATI period: it overlaps the others
+    spans = {
+        (p.start_date.isoformat(), p.end_date.isoformat()): p.label for p in report.results.periods
+    }
+    # an indicator's IATI periods: those of its frequency, whole ones, so that none overlap
+    # (life of project overlaps them all, a year its quarters, a year to date is not a year)
+    shown = {
+        i: {p.label for p in iati._iati_periods(report, catalogue.get(i))}
+        for i in set(table["indicator_id"])
     }
     published, comments = {}, {}
     for indicator in document.iter("indicator"):
         code = indicator.find("reference").get("code")
         comments[code] = [c.text.strip() for c in indicator.iter(etree.Comment)]
         for period in indicator.iter("period"):
-            label = starts[period.find("period-start").get("iso-date")]
+            label = spans[
+                (
+                    period.find("period-start").get("iso-date"),
+                    period.find("period-end").get("iso-date"),
+                )
+            ]
             for actual in period.iter("actual"):
                 dimension = actual.find("dimension")
                 key = (code, label) + (
@@ -120,18 +129,20 @@ def test_every_published_value_is_the_donor_result_and_every_other_cell_says_why
                 )
                 assert key not in published
                 published[key] = actual.get("value")
-    rows = table[table["period"] != "life_of_project"]
+    rows = table[[p in shown[i] for i, p in zip(table["indicator_id"], table["period"])]]
     for row in rows.itertuples():
         key = (row.indicator_id, row.period, row.dimension, row.category)
         where = "total" if row.dimension == "total" else f"{row.dimension} {row.category}"
-        if row.suppressed or row.value != row.value:  # suppressed or no data: never published
+        why = iati.left_out_because(row)  # suppressed, no data, not due, provisional ...
+        if why:
             assert key not in published
-            why = "suppressed (a small count of people)" if row.suppressed else "no data"
             assert (
                 f"actual {row.period} {where} left out: {why}" in comments[row.indicator_id]
                 or f"period {row.period} left out: no target and no actual to publish"
                 in comments[row.indicator_id]
             )
+            assert why != "no data" or row.value != row.value
+            assert not (row.suppressed and why != "suppressed (a small count of people)")
         else:
             unit = catalogue.get(row.indicator_id).unit
             assert published.pop(key) == data_number(row.value, unit)
@@ -159,7 +170,9 @@ def test_hand_checked_values_of_one_indicator(exported):
         for p in indicator.iter("period")
         if p.find("target") is not None
     }
-    assert targets["2025-12-31"] == data_number(selected.target("2025-Q4"), "count")
+    # PROS-15 is annual: its period is the year, whose target is its quarters' summed (a flow)
+    year_target = sum(selected.target(f"2025-Q{q}") for q in range(1, 5))
+    assert targets["2025-12-31"] == data_number(year_target, "count")
 
 
 def test_results_follow_the_results_chain(exported):

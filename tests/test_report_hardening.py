@@ -37,10 +37,10 @@ def test_an_unusable_out_is_a_one_line_error_naming_it(tmp_path):
     a_file.write_text("not a folder")
     assert f"{a_file} is a file" in one_line_error([project, "--out", str(a_file)])
     under_a_file = a_file / "reports"
-    assert f"cannot write reports to {under_a_file}" in one_line_error(
+    assert f"--out {under_a_file}: cannot write reports there" in one_line_error(
         [project, "--out", str(under_a_file)]
     )
-    assert "cannot write reports to /proc/ctlib-reports" in one_line_error(
+    assert "--out /proc/ctlib-reports: cannot write reports there" in one_line_error(
         [project, "--out", "/proc/ctlib-reports"]
     )
     assert a_file.read_text() == "not a folder"

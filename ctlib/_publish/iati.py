@@ -23,6 +23,7 @@ import pandas as pd
 from lxml import etree
 
 from .._catalogue.model import Indicator
+from .._compute.periods import ReportingCalendar
 from .._compute.targets import GRADED
 from .._data.project_model import Project
 from .._errors import ProjectError
@@ -199,10 +200,25 @@ def _indicator(result: etree._Element, report: QuarterlyReport, indicator: Indic
         etree.SubElement(element, "baseline", attributes)
     table = report.results.table
     rows = table[table["indicator_id"] == indicator.id]
-    for period in report.results.periods:
-        if period.kind == "life_of_project":  # overlaps the reporting periods: not an IATI period
-            continue
+    for period in _iati_periods(report, indicator):
         _period(element, rows[rows["period"] == period.label], period, selected, indicator.unit)
+
+
+def _iati_periods(report: QuarterlyReport, indicator: Indicator) -> list:
+    """The report's periods an IATI `period` can be of, for one indicator: the periods of its own
+    frequency (years for semester and annual indicators, else the report's quarters), whole ones
+    only (a year to date is not), so that no two overlap."""
+    calendar = ReportingCalendar(report.data.project)
+    kind = (
+        "year"
+        if indicator.frequency in ("semester", "annual")
+        else report.period_of(report.period).kind
+    )
+    return [
+        p
+        for p in report.results.periods
+        if p.kind == kind and p.end_date == calendar.parse(p.label).end_date
+    ]
 
 
 def _period(indicator: etree._Element, rows: pd.DataFrame, period, selected, unit: str) -> None:

@@ -310,7 +310,9 @@ def usable_out_dir(out_dir: Path | str) -> Path:
         probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".ctlib-probe-")
         probe.close()
     except OSError as error:
-        raise ReportError(f"cannot write reports to {out_dir}: {error.strerror or error}") from None
+        raise ReportError(
+            f"--out {out_dir}: cannot write reports there ({error.strerror or error})"
+        ) from None
     return out_dir
 
 
