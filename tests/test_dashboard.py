@@ -187,7 +187,7 @@ def test_no_case_id_reaches_the_page_or_the_downloads(app):
 
 def test_downloads_hold_the_selection_suppressed(app):
     app.project.value = "safe_journeys"
-    app.period.value = app.period.options[1][1]  # the period before the latest
+    app.period.value = "2025-Q4"  # a quarter with small counts of people (hidden)
     files = downloads(app)
     assert set(files) == {
         "safe_journeys_iptt_2026-Q3.xlsx",
