@@ -36,25 +36,29 @@ def _panels_axis_title(units: pd.Series, presentation: Presentation) -> str | No
     return presentation.unit_title(units.iloc[0]) if units.nunique() == 1 else None
 
 
-def _status_scale(attribute: str) -> alt.Scale:
-    return alt.Scale(
-        domain=list(STATUSES), range=[getattr(STATUS_LOOKS[s], attribute) for s in STATUSES]
-    )
+def _status_scale(attribute: str, statuses: pd.Series) -> alt.Scale:
+    """The statuses a chart shows, in legend order, each with its own colour or shape (the same
+    on every chart), so that the legend lists only what the chart holds."""
+    shown = [s for s in STATUSES if s in set(statuses)] or list(STATUSES)
+    return alt.Scale(domain=shown, range=[getattr(STATUS_LOOKS[s], attribute) for s in shown])
 
 
-def _status_colour() -> alt.Color:
+def _status_colour(statuses: pd.Series) -> alt.Color:
     return alt.Color(
         "status:N",
         title="Status",
-        scale=_status_scale("colour"),
+        scale=_status_scale("colour", statuses),
         legend=alt.Legend(orient="bottom"),
     )
 
 
-def _status_shape() -> alt.Shape:
+def _status_shape(statuses: pd.Series) -> alt.Shape:
     """A shape per status as well as a colour, merged into the same legend."""
     return alt.Shape(
-        "status:N", title="Status", legend=alt.Legend(orient="bottom"), scale=_status_scale("shape")
+        "status:N",
+        title="Status",
+        legend=alt.Legend(orient="bottom"),
+        scale=_status_scale("shape", statuses),
     )
 
 
@@ -110,7 +114,7 @@ def progress_chart(totals: pd.DataFrame, title: str, presentation: Presentation)
                 scale=x_scale,
             ),
             y=y,
-            color=_status_colour(),
+            color=_status_colour(data["status"]),
         )
     )
     target = (
@@ -192,7 +196,12 @@ def trend_panels(
         base.mark_line(color="#555555").transform_filter("isValid(datum.value)").encode(x=x, y=y),
         base.mark_point(filled=True, size=50)
         .transform_filter("isValid(datum.value) || datum.is_suppressed")
-        .encode(x=x, y="mark_y:Q", color=_status_colour(), shape=_status_shape()),
+        .encode(
+            x=x,
+            y="mark_y:Q",
+            color=_status_colour(data["status"]),
+            shape=_status_shape(data["status"]),
+        ),
         base.mark_text(dy=-10, fontSize=10).encode(x=x, y="mark_y:Q", text="label:N"),
         base.mark_tick(color="black", thickness=2.5, size=9)
         .transform_filter("isValid(datum.target)")
@@ -346,7 +355,12 @@ def trend_chart(
     points = (
         base.mark_point(filled=True, size=90)
         .transform_filter("isValid(datum.value)")
-        .encode(x=x, y="value:Q", color=_status_colour(), shape=_status_shape())
+        .encode(
+            x=x,
+            y="value:Q",
+            color=_status_colour(data["status"]),
+            shape=_status_shape(data["status"]),
+        )
     )
     labels = base.mark_text(dy=-12, fontSize=11).encode(x=x, y="label_y:Q", text="label:N")
     targets = (
@@ -464,7 +478,9 @@ def scorecard_chart(
     x = alt.X("indicators:Q", title="Indicators (number)", stack="zero", axis=axis)
     order = alt.Order("order:Q")
     base = alt.Chart(counts)
-    bars = base.mark_bar(height=22).encode(x=x, y=y, color=_status_colour(), order=order)
+    bars = base.mark_bar(height=22).encode(
+        x=x, y=y, color=_status_colour(counts["status"]), order=order
+    )
     labels = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
         x=alt.X("indicators:Q", stack="zero", bandPosition=0.5, axis=axis),
         y=y,
