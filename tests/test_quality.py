@@ -475,7 +475,8 @@ def test_completeness_chart_leaves_out_columns_never_filled():
     [
         (
             "justice_for_survivors",
-            "passed, 0 error(s), 6 warning(s)",
+            # 6 data warnings, 19 off-track results project.yaml does not explain yet
+            "passed, 0 error(s), 25 warning(s)",
             "is_palermo_compliant",
         ),  # completeness table
         ("broken", "failed, 1 error(s), 0 warning(s)", "is not a number"),  # problems table

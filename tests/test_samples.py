@@ -181,7 +181,12 @@ def test_ctlib_check_fails_when_a_rule_of_error_severity_fails(tmp_path):
     assert result.exit_code == 1
     assert "  ✗ thirty_investigations_a_quarter: 15 failed" in result.output
     assert "      2023-Q1: 12 >= 30 does not hold" in result.output
-    assert "Result: failed, 15 error(s), 6 warning(s)" in result.output
+    # 6 data warnings, and the off-track results project.yaml does not explain yet
+    unexplained = result.output.count("[explanation missing]")
+    assert (
+        unexplained
+        and f"Result: failed, 15 error(s), {6 + unexplained} warning(s)" in result.output
+    )
 
 
 def test_ctlib_check_reports_a_malformed_rule_as_an_error(tmp_path):

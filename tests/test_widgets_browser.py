@@ -57,7 +57,8 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
 
     saved = load_project(project_dir)
     assert [i.id for i in saved.indicators][-2:] == ["PROT-03", "PROT-04"]
-    assert saved.indicator("PROT-04").targets == {"life_of_project": 35}
+    assert saved.indicator("PROT-04").target("life_of_project") == 35
+    assert list(saved.indicator("PROT-04").targets) == ["life_of_project"]
     assert (project_dir / "project.yaml.bak").read_text() == (
         SAMPLE_DIR / "shelter_and_recovery" / "project.yaml"
     ).read_text()

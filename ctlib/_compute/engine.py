@@ -1405,13 +1405,14 @@ def compute(
 def check(data: ProjectData) -> list[Problem]:
     """Everything `compute` refuses or reports for the project's selected indicators over every
     period: what `ctlib check` shows, by the very path results and reports take; and the
-    off-track results that project.yaml does not explain yet (the report's quality annex lists
-    them too)."""
+    off-track results of the latest period and life of project that project.yaml does not
+    explain yet (what the next report's quality annex would list)."""
     try:
         results = compute(data, periods="all")
     except (PeriodError, ComputeError) as error:
         return error.problems or [Problem(error.summary)]
-    return [*results.problems, *missing_explanations(results, data.project)]
+    latest = compute(data, periods=ReportingCalendar(data.project).latest(data).label)
+    return [*results.problems, *missing_explanations(latest, data.project)]
 
 
 def _assemble(
