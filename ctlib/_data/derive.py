@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .maps import BIRTH_DATE
 from .origin import Origin
@@ -56,23 +58,37 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
     columns = {
         c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind])
         if c.name in typed
-        else pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind])
+        else empty_column(PANDAS_DTYPES[c.kind], index)
         for c in table.columns
         if not c.derived or c.name in typed  # value states come from ingestion
     }
     columns.update(_derive(columns, table, project))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
-        columns.setdefault(c.name, pd.Series(index=index, dtype=PANDAS_DTYPES[c.kind]))
+        columns.setdefault(c.name, empty_column(PANDAS_DTYPES[c.kind], index))
     frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
     frame.index.name = "row"
     return frame
+
+
+def empty_column(dtype: str, index: pd.Index) -> pd.Series:
+    """A column of missing values of a standard dtype, built without a value per row."""
+    size = len(index)
+    missing = np.ones(size, dtype=bool)
+    arrays = {
+        "string": lambda: pd.array(pa.nulls(size, pa.large_string()), dtype="string"),
+        "Int64": lambda: pd.arrays.IntegerArray(np.zeros(size, dtype="int64"), missing),
+        "Float64": lambda: pd.arrays.FloatingArray(np.zeros(size), missing),
+        "boolean": lambda: pd.arrays.BooleanArray(np.zeros(size, dtype=bool), missing),
+        "datetime64[ns]": lambda: np.full(size, np.datetime64("NaT"), dtype="datetime64[ns]"),
+    }
+    return pd.Series(arrays[dtype](), index=index, dtype=dtype, copy=False)
 
 
 def _derive(columns: dict, table: Table, project: Project) -> dict:
     """The derived columns of a table (and participants_total where it is missing) from its other columns."""
     names = table.column_names
     derived = {
-        name: columns[name].fillna(columns[own])
+        name: filled(columns[name], columns[own])
         for name, own in OWN_ID_WHEN_EMPTY.get(table.name, {}).items()
     }
     for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items():
@@ -112,6 +128,17 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
     return derived
 
 
+def filled(values: pd.Series, other: pd.Series) -> pd.Series:
+    """`values.fillna(other)`, without the work when nothing or everything is missing (a column no
+    source gives is missing whole)."""
+    missing = values.isna()
+    if not missing.any():
+        return values
+    if missing.all():
+        return other.astype(values.dtype)
+    return values.fillna(other)
+
+
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     """Whole days from `earlier` to `later` (rounded down like Timedelta.days); missing stays missing."""
     days = (later.to_numpy() - earlier.to_numpy()).astype("timedelta64[D]")
@@ -121,7 +148,7 @@ def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
 def _case_columns(columns: dict, person_id: pd.Series) -> dict:
     """A case's forms of exploitation (the main form when no other is recorded), their group, the
     presumption of minority, and the days from closure to the person's next identification."""
-    forms = columns["exploitation_types"].fillna(columns["exploitation_type"])
+    forms = filled(columns["exploitation_types"], columns["exploitation_type"])
     presumed = (columns["age"] < CHILD_AGE_LIMIT).fillna(False) | columns["is_possibly_child"].eq(
         True
     ).fillna(False)
@@ -150,20 +177,23 @@ def exploitation_group(cell) -> str:
 
 def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
     """Days from each closed case's closure to the same person's next identification, after it, as a
-    possible or actual victim; missing when the person was not identified again."""
+    possible or actual victim; missing when the person was not identified again. Only people with
+    more than one case can be (most have one: they are left out before matching)."""
     index = columns["case_id"].index
-    closed = pd.DataFrame(
-        {
-            "person": person_id.array,
-            "closure": columns["closure_date"].array,
-            "at": range(len(index)),
-        }
-    ).dropna(subset=["person", "closure"])
-    is_victim = columns["trafficking_status"].isin(VICTIM_STATUSES).fillna(False).to_numpy()
-    again = pd.DataFrame(
-        {"person": person_id.array, "identified": columns["identification_date"].array}
-    )[is_victim].dropna()
     result = pd.Series(pd.NA, index=index, dtype="Int64")
+    repeated = _repeated(person_id)
+    if not repeated.any():
+        return result
+    person = person_id.array
+    at = np.flatnonzero(repeated)
+    closed = pd.DataFrame(
+        {"person": person[at], "closure": columns["closure_date"].array[at], "at": at}
+    ).dropna(subset=["closure"])
+    is_victim = columns["trafficking_status"].isin(VICTIM_STATUSES).fillna(False).to_numpy()
+    again_at = np.flatnonzero(repeated & is_victim)
+    again = pd.DataFrame(
+        {"person": person[again_at], "identified": columns["identification_date"].array[again_at]}
+    ).dropna()
     if closed.empty or again.empty:
         return result
     matched = pd.merge_asof(
@@ -178,6 +208,22 @@ def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
     days = days_between(matched["identified"], matched["closure"])
     result.iloc[matched["at"].to_numpy()] = days.to_numpy()
     return result
+
+
+def _repeated(values: pd.Series) -> np.ndarray:
+    """Whether each value occurs more than once (a missing value never does), by sorting: faster
+    than hashing a column of (almost) unique identifiers."""
+    repeated = np.zeros(len(values), dtype=bool)
+    if len(values) < 2:
+        return repeated
+    array = pa.array(values.array)  # an Arrow-backed column: its own chunks, not copied
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    order = pc.sort_indices(array).to_numpy()
+    ordered = array.take(order)
+    same = pc.fill_null(pc.equal(ordered[1:], ordered[:-1]), False).to_numpy(zero_copy_only=False)
+    repeated[order] = np.concatenate([[False], same]) | np.concatenate([same, [False]])
+    return repeated
 
 
 def _forced_labour_columns(columns: dict) -> dict:

@@ -166,9 +166,9 @@ def option_cells(raw: pd.DataFrame, options: dict[str, tuple[str, str]], origin:
     for their, (target, option) in options.items():
         by_target.setdefault(target, []).append((their, option))
     for target, chosen in by_target.items():
-        picked = pd.DataFrame(index=raw.index)
+        picked = np.zeros((len(raw), len(chosen)), dtype=bool)
         answered = np.zeros(len(raw), dtype=bool)
-        for their, option in chosen:
+        for position, (their, _) in enumerate(chosen):
             cells = raw[their].map(lambda v: as_text(v).casefold() if pd.notna(v) else None)
             is_true = cells.isin(TRUE_WORDS).to_numpy()
             is_false = cells.isin(FALSE_WORDS).to_numpy()
@@ -181,10 +181,12 @@ def option_cells(raw: pd.DataFrame, options: dict[str, tuple[str, str]], origin:
                 lambda v: f"{v!r} in a choice column: expected 1 or 0 (chosen or not)",
             )
             answered |= is_true | is_false
-            picked[option] = is_true
-        joined = [
-            MULTIPLE_SEPARATOR.join(o for o, chosen_ in zip(picked.columns, row) if chosen_)
-            for row in picked.itertuples(index=False)
-        ]
-        columns[target] = pd.Series(joined, index=raw.index, dtype=object).where(answered)
+            picked[:, position] = is_true
+        options = [option for _, option in chosen]
+        joined = [[] for _ in range(len(raw))]
+        for row, position in zip(*(found.tolist() for found in np.nonzero(picked))):
+            joined[row].append(options[position])
+        columns[target] = pd.Series(
+            [MULTIPLE_SEPARATOR.join(parts) for parts in joined], index=raw.index, dtype=object
+        ).where(answered)
     return columns, problems

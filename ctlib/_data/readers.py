@@ -21,6 +21,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -310,23 +311,27 @@ class _SpreadsheetFile:
         self.long_rows = None
 
     def read(self, selected: dict[str, str], skip: int) -> pd.DataFrame:
-        positions = [self.names.index(name) for name in selected]
+        """The selected columns' cells (object arrays); blank cells, and null markers outside the
+        columns read as written, are None; rows with no selected value are left out.
+
+        Cells are judged once per distinct value of a column, as conversion is."""
         first = self.header_row + skip  # 0-based position of the first data row
-        nulls = [how != AS_WRITTEN for how in selected.values()]
-        kept, numbers = [], []
-        for number, cells in enumerate(self.rows[first:], start=first + 1):
-            values = [
-                None
-                if i >= len(cells) or is_blank(cells[i]) or (null and cells[i] in NULL_MARKERS)
-                else cells[i]
-                for i, null in zip(positions, nulls)
-            ]
-            if not all(v is None for v in values):
-                kept.append(values)
-                numbers.append(number)
-        self.rows = []  # let go of the sheet's cells
+        body, self.rows = self.rows[first:], []  # let go of the sheet's cells
+        cells = _cell_block(body, len(self.names))
+        columns, present = {}, np.zeros(len(body), dtype=bool)
+        for name, how in selected.items():
+            values = cells[:, self.names.index(name)]
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            blank = np.array(
+                [is_blank(v) or (how != AS_WRITTEN and _is_null_marker(v)) for v in uniques],
+                dtype=bool,
+            )[codes]
+            values[blank] = None
+            columns[name] = values
+            present |= ~blank
+        numbers = np.arange(first + 1, first + 1 + len(body), dtype="int64")[present]
         return pd.DataFrame(
-            kept,
+            {name: values[present] for name, values in columns.items()},
             columns=list(selected),
             index=pd.Index(numbers, name="row", dtype="int64"),
             dtype=object,
@@ -345,6 +350,24 @@ class _SpreadsheetFile:
             if letters in by_letters and int(row) > self.header_row:
                 found.append((reference, int(row), by_letters[letters], problem))
         return found
+
+
+def _cell_block(rows: list[list], width: int) -> np.ndarray:
+    """A sheet's rows as a 2-D object array at least `width` wide (calamine's rows are all as wide
+    as the sheet's used range; shorter ones are padded with empty cells)."""
+    width = max([width, *(len(row) for row in rows[:1])])
+    if rows and all(len(row) == width for row in rows):
+        block = np.empty((len(rows), width), dtype=object)
+        block[:] = rows
+        return block
+    block = np.full((len(rows), max([width, *map(len, rows)])), "", dtype=object)
+    for number, row in enumerate(rows):
+        block[number, : len(row)] = row
+    return block
+
+
+def _is_null_marker(value) -> bool:
+    return isinstance(value, str) and value in NULL_MARKERS
 
 
 def _column_letters(index: int) -> str:
