@@ -41,16 +41,54 @@ def main():
 @click.argument("project_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="The project's name (default: from the folder name).")
 @click.option(
-    "--indicators", default="", help="Catalogue ids, comma-separated, e.g. PROT-02,PROT-05."
+    "--indicators", default="", help="Catalogue ids, comma-separated, e.g. PROT-02,PROT-10."
+)
+@click.option(
+    "--xlsform",
+    is_flag=True,
+    help="Also write an XLSForm (KoboToolbox, ODK) per table the indicators need, in forms/; "
+    "on an existing project, write only the forms.",
 )
 @friendly_errors
-def new(project_dir, name, indicators):
+def new(project_dir, name, indicators, xlsform):
     """Scaffold a project: a commented project.yaml and blank data templates (csv and xlsx)."""
-    from ._data.project import new_project
+    from ._data.project import PROJECT_FILE, new_project
 
     ids = [i.strip() for i in indicators.split(",") if i.strip()]
-    for path in new_project(project_dir, name=name, indicator_ids=ids):
-        click.echo(f"created {path}")
+    exists = (project_dir / PROJECT_FILE).exists()
+    if exists and xlsform and (name or ids):
+        raise click.UsageError(
+            f"{project_dir / PROJECT_FILE} exists: --xlsform writes only its forms, for the "
+            "indicators it selects; --name and --indicators are for a new project"
+        )
+    if not (exists and xlsform):
+        for path in new_project(project_dir, name=name, indicator_ids=ids, forms=xlsform):
+            click.echo(f"created {path}")
+    if xlsform:
+        _write_forms(project_dir)
+
+
+def _write_forms(project_dir: Path) -> None:
+    from ._publish.xlsform import write_forms
+
+    written = write_forms(project_dir)
+    if not written:
+        click.echo("no form: project.yaml selects no indicator (add some, then run this again)")
+    for form in written:
+        if form.is_new:
+            click.echo(f"created {form.path}")
+        else:
+            click.echo(
+                f"kept {form.path}: a file of that name is there (move it away to write the form "
+                "anew)"
+            )
+    if any(form.is_new for form in written):
+        click.echo(
+            "Upload each form to KoboToolbox or ODK Central. Export the submissions (KoboToolbox: "
+            "xlsx or csv, 'XML values and headers'; ODK Central: csv) into the project and point "
+            "the table's source at the export, e.g. cases: {file: data/cases-export.xlsx, "
+            "format: kobo}, or format: odk: no column map is needed."
+        )
 
 
 @main.command()

@@ -146,6 +146,11 @@ BROWSER_SKIP = (
     "browser tests skipped: Debian's chromium is not installed; run `make test` as root "
     "(it installs chromium with apt-get) or `apt-get install chromium`"
 )
+ODK_VALIDATE_SKIP = (
+    "ODK Validate tests skipped: no Java to run it; run them through `scripts/test-environment`, "
+    "as `make test` does (it installs Debian's default-jre-headless), or `apt-get install "
+    "default-jre-headless`"
+)
 POSTGRES_SKIP = (
     "database tests skipped: no PostgreSQL server (CTLIB_TEST_POSTGRES_URL is not set); run them "
     "through `scripts/test-environment`, as `make test` does, or set it to your own server's URL"
@@ -168,7 +173,7 @@ def pytest_terminal_summary(terminalreporter):
         for report in terminalreporter.stats.get("skipped", [])
         if isinstance(report.longrepr, tuple)
     ]
-    for reason in (BROWSER_SKIP, POSTGRES_SKIP):
+    for reason in (BROWSER_SKIP, POSTGRES_SKIP, ODK_VALIDATE_SKIP):
         if reason in reasons:
             count = reasons.count(reason)
             terminalreporter.write_line(f"{reason} ({count} skipped)", yellow=True)
@@ -185,6 +190,14 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def odk_validate() -> bool:
+    """True: pyxform's ODK Validate (Java) can check forms; the tests that need it skip otherwise."""
+    if not shutil.which("java"):
+        pytest.skip(ODK_VALIDATE_SKIP)
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,13 @@ from .._catalogue.model import Condition, Indicator, Method, Part
 from .._data.origin import Origin, TableOrigin
 from .._data.project_data import ProjectData
 from .._data.project_model import CROSS, LIFE_OF_PROJECT, ContextValue, SelectedIndicator
-from .._data.tables import MULTIPLE_SEPARATOR, SOURCE_SUPPRESSED, TABLES, UNAVAILABLE
+from .._data.tables import (
+    MULTIPLE_SEPARATOR,
+    SOURCE_SUPPRESSED,
+    TABLES,
+    UNAVAILABLE,
+    dimension_categories,
+)
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
 from .targets import INCOMPLETE, LOWER_BOUND, Grading, data_as_of, grade, missing_explanations
@@ -1239,7 +1245,7 @@ def _reported_row_problems(
             f"{', '.join(chosen) or 'none'}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
         )
         return
-    allowed = _dimension_categories(dimension)
+    allowed = dimension_categories(dimension)
     if allowed is not None and category not in allowed:
         hint = difflib.get_close_matches(str(category), allowed, n=1)
         yield (
@@ -1252,15 +1258,6 @@ def _reported_row_problems(
 
 def _blank(value) -> bool:
     return pd.isna(value) or not str(value).strip()
-
-
-@functools.cache
-def _dimension_categories(dimension: str) -> tuple[str, ...] | None:
-    """The categories of a dimension that is a category column of a standard table (None: any)."""
-    for table in TABLES.values():
-        if dimension in table.column_names and table.column(dimension).categories:
-            return table.column(dimension).categories
-    return None
 
 
 def _unnamed_origin(table: pd.DataFrame) -> TableOrigin:

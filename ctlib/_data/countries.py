@@ -148,3 +148,17 @@ def not_a_country(value) -> str:
         f"{value!r} is not a country: write an ISO 3166 code (NG, NGA) or an English country "
         f"name{hint}; leave the cell empty when it is not known (or map it under values in project.yaml)"
     )
+
+
+@functools.cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """Every country as (alpha-2 code, its everyday English name), by name: the choices a form
+    offers (pycountry's common name where it has one, and Kosovo)."""
+    found = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    found["XK"] = "Kosovo"
+    return tuple(sorted(found.items(), key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in plain if not unicodedata.combining(c))

@@ -194,11 +194,16 @@ GITIGNORE = """# The release ledger (ctlib release): what donors were shown and 
 
 
 def new_project(
-    project_dir: str | Path, name: str | None = None, indicator_ids=(), today: dt.date | None = None
+    project_dir: str | Path,
+    name: str | None = None,
+    indicator_ids=(),
+    today: dt.date | None = None,
+    forms: bool = False,
 ) -> list[Path]:
     """Scaffold a project: a commented project.yaml and blank csv/xlsx templates; returns the files written.
 
-    Refuses to overwrite an existing project.yaml or data file.
+    Refuses to overwrite an existing project.yaml or data file. With `forms`, project.yaml says how
+    to read the exports of the XLSForms that `ctlib new --xlsform` writes.
     """
     directory = Path(project_dir)
     target = directory / PROJECT_FILE
@@ -242,6 +247,7 @@ def new_project(
         start.replace(year=start.year + 2, month=12, day=31),
         indicators,
         tables,
+        forms,
     )
     save_project(_yaml().load(text), target)
     load_project(directory)  # the scaffold must load as written

@@ -7,6 +7,7 @@ UNODC usage, written in snake_case.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -1042,6 +1043,15 @@ def table(name: str) -> Table:
         raise KeyError(
             f"unknown table {name!r}; standard tables are: {', '.join(TABLES)}"
         ) from None
+
+
+@functools.cache
+def dimension_categories(dimension: str) -> tuple[str, ...] | None:
+    """The categories of a dimension that is a category column of a standard table (None: any)."""
+    for declared in TABLES.values():
+        if dimension in declared.column_names and declared.column(dimension).categories:
+            return declared.column(dimension).categories
+    return None
 
 
 def category_key(text) -> str:

@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .tables import BOOLEAN, CATEGORY, TABLES, table
 
+FORMS_FOLDER = "forms"  # the XLSForms of `ctlib new --xlsform`, in the project folder
 TEMPLATE_ROWS = 5000  # rows below the header that get the drop-down lists
 BOOLEAN_CHOICES = ("yes", "no")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -113,9 +114,10 @@ def write_xlsx_template(table_name: str, path: Path) -> None:
 
 
 def project_yaml(
-    project_id: str, name: str, start: dt.date, end: dt.date, indicators, tables
+    project_id: str, name: str, start: dt.date, end: dt.date, indicators, tables, forms=False
 ) -> str:
-    """The text of a new project.yaml, every section explained in comments."""
+    """The text of a new project.yaml, every section explained in comments (and, with `forms`,
+    how to read the submissions of the XLSForms in forms/)."""
     q = json.dumps  # a JSON string is a valid double-quoted YAML scalar
     lines = [
         f"# project.yaml of {name}: what the project is, what it measures, and where its data is.",
@@ -194,6 +196,12 @@ def project_yaml(
             f"    file: data/{table_name}.xlsx  # or data/{table_name}.csv",
             f"    sheet: {table_name}",
         ]
+        if forms:
+            lines += [
+                f"    # collected with {FORMS_FOLDER}/{table_name}.xlsx? Then read the export instead:",
+                "    #   file: data/<the export>.xlsx, format: kobo   (KoboToolbox, XML values and headers)",
+                "    #   file: data/<the export>.csv, format: odk     (ODK Central)",
+            ]
     lines += [
         "",
         "# catalogue: my_indicators.yaml  # your team's own indicators, in the catalogue's YAML format",
