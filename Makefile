@@ -10,7 +10,7 @@ LOCK_EXTRAS := --extra dev --extra dask
 DATA ?= data/sample
 PERIOD ?= latest
 
-.PHONY: setup lock test report lab dashboard sample benchmarks clean
+.PHONY: setup lock test report lab dashboard sample benchmarks docs clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,10 @@ sample: $(STAMP)
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The data guide's reference parts (tables, columns, markers) from ctlib's own declarations.
+docs: $(STAMP)
+	$(BIN)/python -c "from ctlib._publish.data_guide import update_guide; update_guide('docs/data.md')"
 
 clean:
 	rm -rf $(VENV) reports/*/ reports/index.html .pytest_cache

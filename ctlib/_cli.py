@@ -103,14 +103,17 @@ def check(project_dir):
     sys.exit(0 if result.passed else 1)
 
 
-@main.group()
-@click.option(
+CATALOGUE_OPTION = click.option(
     "--catalogue",
     "catalogue_files",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="A YAML file of the team's own indicators, added to the built-in ones (repeatable).",
 )
+
+
+@main.group()
+@CATALOGUE_OPTION
 @click.pass_context
 def catalogue(ctx, catalogue_files):
     """Browse, read and export the indicator catalogue."""
@@ -187,6 +190,38 @@ def catalogue_export(ctx, fmt, out):
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
     click.echo(f"Wrote {len(loaded)} indicators to {out}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option(
+    "--markdown", is_flag=True, help="Print the data guide's markdown (docs/data.md) instead."
+)
+@CATALOGUE_OPTION
+@friendly_errors
+def tables(name, markdown, catalogue_files):
+    """The standard tables, or one table's columns: type, required, allowed values, meaning and
+    the indicators using each."""
+    import shutil
+
+    from ._catalogue import load_catalogue
+    from ._data.tables import TABLES
+    from ._publish.data_guide import table_markdown, table_text, tables_markdown, tables_text
+
+    loaded = load_catalogue(catalogue_files)
+    if name is not None and name not in TABLES:
+        import difflib
+
+        match = difflib.get_close_matches(name, list(TABLES), n=1)
+        hint = f"; did you mean {match[0]!r}?" if match else ""
+        raise click.UsageError(
+            f"{name!r} is not a standard table; tables: {', '.join(TABLES)}{hint}"
+        )
+    width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+    if markdown:
+        click.echo(table_markdown(name, loaded) if name else tables_markdown(loaded))
+    else:
+        click.echo(table_text(name, loaded, width) if name else tables_text(loaded, width))
 
 
 def kernel_limit_options(max_kernels: int):
