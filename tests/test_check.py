@@ -235,3 +235,60 @@ def test_the_empty_htcds_template_checks_clean(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "cases 0 rows" in result.output and "No records yet" in result.output
+
+
+def test_a_value_map_collision_is_said_once_at_its_line_in_project_yaml(tmp_path):
+    cases = "case_id,identification_date,sex,trafficking_status\nC1,2025-01-05,F,actual\n"
+    sources = """\
+    cases:
+      - file: [north.csv, south.csv]
+        values:
+          sex:
+            F: female
+            "f.": male
+      - file: west.csv
+    """
+    files = {"north.csv": "C1", "south.csv": "C2"}
+    project(
+        tmp_path,
+        "- {id: PROT-02}",
+        sources,
+        {name: cases.replace("C1", case) for name, case in files.items()}
+        | {"west.csv": cases.replace("C1", "C3").replace(",F,", ",female,")},
+    )
+    lines = (tmp_path / "project.yaml").read_text().splitlines()
+    [error] = check_project(tmp_path).errors  # once, though two files use the map
+    assert (error.file, error.row, error.column) == (
+        "project.yaml",
+        lines.index('          "f.": male') + 1,
+        None,
+    )
+    assert error.entry == "sources.cases[0].values.sex.f."
+    assert "keys 'F' and 'f.' are the same code" in error.message
+    assert [where(p) for p in compute_refuses(tmp_path)] == [where(error)]
+
+
+def test_nationalities_that_are_no_country_are_found_by_check_at_their_cell(tmp_path):
+    cases = (
+        "case_id,identification_date,trafficking_status,nationality\n"
+        "C1,2025-01-05,actual,Nigeria\n"  # a country's name: read as NG
+        "C2,2025-01-06,actual,West Africa\n"  # a region
+        "C3,2025-01-07,actual,Nigerria\n"  # a typo
+        "C4,2025-01-08,actual,BEN\n"  # an alpha-3 code: BJ
+    )
+    project(
+        tmp_path,
+        "- {id: PROT-02, disaggregations: [nationality]}",
+        "cases: {file: cases.csv}",
+        {"cases.csv": cases},
+    )
+    region, typo = check_project(tmp_path).errors
+    assert where(region) == ("cases.csv", 3, "nationality")
+    assert "'West Africa' is a region, not a country" in region.message
+    assert where(typo) == ("cases.csv", 4, "nationality") and "closest: 'Nigeria'" in typo.message
+    assert [where(p) for p in compute_refuses(tmp_path)] == [where(region), where(typo)]
+    (tmp_path / "cases.csv").write_text(
+        cases.replace("West Africa", "Benin").replace("Nigerria", "NG")
+    )
+    nationalities = load_project_data(tmp_path).tables["cases"]["nationality"].tolist()
+    assert nationalities == ["NG", "BJ", "NG", "BJ"]

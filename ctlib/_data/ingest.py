@@ -36,7 +36,14 @@ from .derive import (
     standard_frame,
 )
 from .layouts import filter_rows, option_cells, period_labels
-from .maps import BIRTH_DATE, ColumnMap, layout_columns, map_columns, reading_mode
+from .maps import (
+    BIRTH_DATE,
+    ColumnMap,
+    layout_columns,
+    map_columns,
+    reading_mode,
+    source_map_problems,
+)
 from .origin import Origin, TableOrigin
 from .paths import allowed_folders, expand, shown
 from .project import load_project_file
@@ -70,7 +77,7 @@ def load_project_data(project_dir: str | Path) -> ProjectData:
     problems = Problems()
     tables, origins, provided, failed, links, files = {}, {}, {}, set(), {}, []
     for table_name in _reading_order(project):
-        read = _read_table(project.source_list(table_name), table_name, directory, project, links)
+        read = _read_table(project.sources[table_name], table_name, directory, project, links)
         problems.extend(read.problems)
         tables[table_name], origins[table_name] = read.frame, read.origin
         provided[table_name], links[table_name] = read.provided, read.links
@@ -78,6 +85,7 @@ def load_project_data(project_dir: str | Path) -> ProjectData:
         if any(p.severity == "error" for p in read.problems):
             failed.add(table_name)
     problems.extend(foreign_key_problems(tables, origins, failed))
+    problems = Problems([project_file.located(p) for p in problems.items])
     problems.raise_if_errors(DataError, f"The data of project {project.id!r} cannot be used")
     tables = derive_linked(tables, project)
     input_files = [project_file.path]
@@ -101,7 +109,7 @@ def read_table(source: Source, table_name: str, project_dir: str | Path, project
     The frame has every standard column of the table with its declared dtype; its index (`row`) is
     the row the user sees in the file.
     """
-    read = _read_table([source], table_name, Path(project_dir), project, {})
+    read = _read_table(source, table_name, Path(project_dir), project, {})
     return read.frame, read.problems
 
 
@@ -129,11 +137,20 @@ class _Read:
     files: list[Path] = field(default_factory=list)
 
 
-def _read_table(sources: list[Source], table_name: str, directory: Path, project: Project, links):
+def _read_table(
+    sources: Source | list[Source], table_name: str, directory: Path, project: Project, links
+):
+    """A table from its source, or list of sources appended."""
     table = TABLES[table_name]
     folders = allowed_folders(directory, project.data_folders)
+    entries = [f"sources.{table_name}"]
+    if isinstance(sources, list):
+        entries = [f"sources.{table_name}[{position}]" for position in range(len(sources))]
+    else:
+        sources = [sources]
     parts, problems = [], []
-    for source in sources:
+    for source, entry in zip(sources, entries):
+        problems += source_map_problems(table, source, entry)
         for written in source.files:
             paths, why = expand(written, directory, folders)
             if why:

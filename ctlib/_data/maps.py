@@ -42,13 +42,38 @@ class ColumnMap:
     metadata: dict[str, str] = field(default_factory=dict)  # kobo/odk: their column -> role
 
 
-def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Origin):
-    """The user's columns -> standard columns (`ColumnMap`), with the problems of the header and
-    of the column and value maps."""
-    problems = value_map_problems(table, source)
-    accepted = {c.name for c in table.input_columns} | (
+def accepted_columns(table: Table) -> set[str]:
+    """The standard columns a file may give (with a birth date, for the tables with an age)."""
+    return {c.name for c in table.input_columns} | (
         {BIRTH_DATE.name} if "age" in table.column_names else set()
     )
+
+
+def source_map_problems(table: Table, source: Source, entry: str) -> list[Problem]:
+    """What is wrong with a source's column and value maps whatever its files hold, at their
+    place in project.yaml (`entry`: the source's path, e.g. `sources.cases[1]`)."""
+    accepted = accepted_columns(table)
+    problems = [
+        Problem(
+            f"{target!r} is not a column of {table.name}; columns: "
+            f"{', '.join(sorted(accepted))}" + closest_hint(target, accepted),
+            file="project.yaml",
+            entry=f"{entry}.columns.{their}",
+            value=target,
+            rule="column map",
+        )
+        for their, target in source.columns.items()
+        if target not in accepted
+    ]
+    return problems + value_map_problems(table, source, entry)
+
+
+def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Origin):
+    """The user's columns -> standard columns (`ColumnMap`), with the problems of the header and
+    of the column map against it (`source_map_problems` says what is wrong with the maps
+    themselves)."""
+    problems = []
+    accepted = accepted_columns(table)
     by_key = {category_key(name): name for name in accepted}
     derived = {category_key(c.name): c.name for c in table.columns if c.derived}
     htcds_fields = htcds.field_map(names) if is_htcds else {}
@@ -58,18 +83,7 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
     candidates = {name: forms.short_names(name, source) for name in names if name}
     given = {short for shorts in candidates.values() for short in shorts}
     for their, target in source.columns.items():
-        if target not in accepted:
-            problems.append(
-                Problem(
-                    f"{target!r} is not a column of {table.name}; columns: "
-                    f"{', '.join(sorted(accepted))}" + closest_hint(target, accepted),
-                    file="project.yaml",
-                    entry=f"sources.{table.name}.columns.{their}",
-                    value=target,
-                    rule="column map",
-                )
-            )
-        elif their not in given:
+        if target in accepted and their not in given:
             problems.append(
                 origin.problem(
                     f"column {their!r} of the column map is not in the file; columns: "
@@ -240,19 +254,19 @@ def layout_problems(names, table: Table, source: Source, origin: Origin):
     ]
 
 
-def value_map_problems(table: Table, source: Source) -> list[Problem]:
+def value_map_problems(table: Table, source: Source, entry: str) -> list[Problem]:
     """Value maps of columns the table lacks, keys that collide once compared loosely, and
     targets that are not categories of their column."""
     accepted = {c.name for c in table.input_columns}
     problems = []
     for target, value_map in source.values.items():
-        entry = f"sources.{table.name}.values.{target}"
+        place = f"{entry}.values.{target}"
         if target not in accepted:
             problems.append(
                 Problem(
                     f"{target!r} is not a column of {table.name}" + closest_hint(target, accepted),
                     file="project.yaml",
-                    entry=entry,
+                    entry=place,
                     value=target,
                     rule="value map",
                 )
@@ -267,7 +281,7 @@ def value_map_problems(table: Table, source: Source) -> list[Problem]:
                         f"punctuation are ignored, but map to {value_map[first]!r} and "
                         f"{value_map[second]!r}: keep one of them",
                         file="project.yaml",
-                        entry=f"{entry}.{second}",
+                        entry=f"{place}.{second}",
                         value=second,
                         rule="value map",
                     )
@@ -282,7 +296,7 @@ def value_map_problems(table: Table, source: Source) -> list[Problem]:
                             f"{target}; categories: {', '.join(column.categories)}"
                             + closest_hint(str(standard), column.categories),
                             file="project.yaml",
-                            entry=f"{entry}.{their}",
+                            entry=f"{place}.{their}",
                             value=standard,
                             rule="value map",
                         )

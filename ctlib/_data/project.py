@@ -10,6 +10,7 @@ supports, sources name standard tables and existing files. Period labels are che
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -75,6 +76,14 @@ class ProjectFile:
 
     def save(self, path: str | Path | None = None) -> None:
         save_project(self, path or self.path)
+
+    def located(self, problem: Problem) -> Problem:
+        """A problem of project.yaml (by its YAML path, `entry`) with the line it is on."""
+        if problem.file != PROJECT_FILE or problem.row is not None or not problem.entry:
+            return problem
+        return dataclasses.replace(
+            problem, row=_line(self.data, _entry_keys(self.data, problem.entry))
+        )
 
 
 def load_project(project_dir: str | Path) -> Project:
@@ -592,6 +601,26 @@ def _parse_yaml_path(text: str) -> list:
     return [
         int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)
     ]
+
+
+def _entry_keys(data, entry: str) -> list:
+    """The keys of a YAML path as the file holds them: `sources.cases[1].values.sex.f.` is
+    sources, cases, 1, values, sex and "f." (a key may hold dots: the longest key that fits)."""
+    keys, node, rest = [], data, entry
+    while rest:
+        index = re.match(r"\[(\d+)\]", rest)
+        if index and isinstance(node, list):
+            keys.append(int(index.group(1)))
+            node = node[int(index.group(1))] if int(index.group(1)) < len(node) else None
+            rest = rest[index.end() :].removeprefix(".")
+            continue
+        names = [str(k) for k in node] if isinstance(node, dict) else []
+        fitting = [k for k in names if rest == k or rest.startswith((f"{k}.", f"{k}["))]
+        key = max(fitting, key=len) if fitting else re.split(r"[.\[]", rest, maxsplit=1)[0]
+        keys.append(key)
+        node = node.get(_existing_key(node, key)) if isinstance(node, dict) else None
+        rest = rest[len(key) :].removeprefix(".")
+    return keys
 
 
 def _existing_key(node, key):
