@@ -209,7 +209,14 @@ def _tally_questions(form: Form, project: Project, catalogue) -> None:
     }
     if any(dimensions.values()):
         _dimension_questions(form, dimensions, columns)
-    form.survey.append({**_described(columns["value"]), "type": "decimal", "required": "yes"})
+    form.survey.append(
+        {
+            **_described(columns["value"]),
+            "hint": "The indicator's figure for the period (and the category, if one is chosen)",
+            "type": "decimal",
+            "required": "yes",
+        }
+    )
     shares = [indicator.id for _, indicator in reported if indicator.unit in SHARE_UNITS]
     if shares:
         relevant = _one_of("indicator_id", shares)
