@@ -1408,7 +1408,10 @@ def check(data: ProjectData) -> list[Problem]:
         results = compute(data, periods="all")
     except (PeriodError, ComputeError) as error:
         return error.problems or [Problem(error.summary)]
-    latest = compute(data, periods=ReportingCalendar(data.project).latest(data).label)
+    try:
+        latest = compute(data, periods=ReportingCalendar(data.project).latest(data).label)
+    except PeriodError:  # no record yet: nothing is off track
+        return results.problems
     return [*results.problems, *missing_explanations(latest, data.project)]
 
 
