@@ -670,3 +670,23 @@ def test_there_is_no_function_measure():
     """Every indicator is a declared recipe; what a recipe cannot say is a derived column."""
     with pytest.raises(ValidationError, match="measure"):
         Method.model_validate({"measure": "function", "function": "my_module.compute"})
+
+
+def test_the_built_in_files_read_the_same_with_libyaml_as_in_yaml_1_2():
+    """The built-in catalogue is parsed with the fast loader; a team's files as YAML 1.2."""
+    import yaml
+
+    from ctlib._catalogue import BUILTIN_FILES, FAST_LOADER
+
+    for path in BUILTIN_FILES:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=FAST_LOADER) == YAML(typ="safe", pure=True).load(text)
+
+
+def test_a_team_file_reads_no_as_a_word(tmp_path):
+    """YAML 1.2 for a team's files: `no` and `yes` stay words, as the catalogue's fields expect."""
+    from ctlib._catalogue import _parse
+    from ctlib._errors import Problems
+
+    entries = _parse("team.yaml", "- id: T-1\n  answer: no\n", Problems())
+    assert entries == [{"id": "T-1", "answer": "no"}]

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 from threadpoolctl import threadpool_limits
 
 from .relations import Relations
@@ -255,6 +254,8 @@ def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:
     below[np.arange(len(zeros)), zeros] = -1.0
     below[np.arange(len(zeros)), n_cells + np.arange(len(zeros))] = 1.0
     bounds = [(0.0, None) if z else (None, None) for z in zero] + [(0.0, 1.0)] * len(zeros)
+    from scipy.optimize import linprog  # imported when needed: 0.6 s, and most runs need none
+
     solved = linprog(
         objective,
         A_ub=below,
