@@ -93,8 +93,9 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def wait_ready(self, filled: int) -> float:
-        """Seconds until `filled` pre-heated kernels have started and the last one has run the notebook
-        (Voilà logs the start, not the end of the run: the end is when the kernels stop using CPU)."""
+        """Seconds until `filled` pre-heated kernels have started and the last one has run the
+        notebook (Voilà logs the start, not the end of the run: the end is when the kernels stop
+        using CPU)."""
         start = time.perf_counter()
         while self.pools_filled() < filled:
             assert self.process.poll() is None, self.log_path.read_text()
@@ -143,7 +144,8 @@ def time_switches(page, runs: int) -> list[float]:
         start = time.perf_counter()
         page.get_by_label("Project", exact=True).select_option(label=names[folder])
         page.wait_for_function(
-            "label => [...document.querySelectorAll('.vega-embed svg text')].some(t => t.textContent.startsWith(label))"
+            "label => [...document.querySelectorAll('.vega-embed svg text')]"
+            ".some(t => t.textContent.startsWith(label))"
             " && document.querySelector('.vega-embed svg .mark-rect path')",
             arg=SWITCHED_TO[folder],
             timeout=30_000,
@@ -182,8 +184,8 @@ def main(runs: int) -> dict:
                 outside += page.request_log.outside
                 page.close()
             print(
-                f"run {run}: dashboard first chart {first[-1]:.2f} s, empty notebook {blank[-1]:.2f} s, "
-                f"fresh kernel ready after {refill[-1]:.1f} s",
+                f"run {run}: dashboard first chart {first[-1]:.2f} s, empty notebook "
+                f"{blank[-1]:.2f} s, fresh kernel ready after {refill[-1]:.1f} s",
                 flush=True,
             )
     figures = {
@@ -199,8 +201,8 @@ def main(runs: int) -> dict:
         "requests_off_this_machine": len(outside),
     }
     print(
-        f"project switch: median {figures['project_switch_s']} s, max {figures['project_switch_max_s']} s "
-        f"over {len(switches)} switches"
+        f"project switch: median {figures['project_switch_s']} s, max "
+        f"{figures['project_switch_max_s']} s over {len(switches)} switches"
     )
     return figures
 

@@ -1,11 +1,15 @@
-"""Benchmark of the indicator engine on a generated project: 1,000,000 cases, 3,000,000 services, 8 quarters.
+"""Benchmark of the indicator engine on a generated project.
+
+The project: 1,000,000 cases, 3,000,000 services, 8 quarters.
 
 (a) Five representative indicators (people counted once by a single and a multi-valued column, a
     filtered count_distinct across a link, a share, a median, a pre/post change), two
     disaggregations each, 8 quarters + life of project: the engine's time against
-    hand-written pandas computing the same numbers (checked equal) in the same run. Target ≤ 1.5× each.
-(b) The whole project: every catalogue indicator on cases or services with all its disaggregations,
-    8 quarters + life of project, in a fresh process: wall time and peak memory. Target < 10 s, ≤ 3 GB.
+    hand-written pandas computing the same numbers (checked equal) in the same run.
+    Target ≤ 1.5× each.
+(b) The whole project: every catalogue indicator on cases or services with all its
+    disaggregations, 8 quarters + life of project, in a fresh process: wall time and peak memory.
+    Target < 10 s, ≤ 3 GB.
 
 The data is generated once into benchmarks/.data/ (seeded) and reused. The last line printed is a
 JSON object with the figures. Run: .venv/bin/python benchmarks/bench_engine.py
@@ -215,7 +219,7 @@ def make_data(tables, selected: dict[str, list[str]]) -> ProjectData:
     return ProjectData(DATA_DIR, project, load_catalogue(), tables)
 
 
-# -- hand-written pandas ----------------------------------------------------------------------------
+# -- hand-written pandas ---------------------------------------------------------------------------
 def _quarter(dates: pd.Series) -> pd.Series:
     return dates.dt.year * 10 + dates.dt.quarter
 
@@ -341,15 +345,18 @@ def representative(tables) -> dict:
             "cells": len(hand),
         }
         print(
-            f"(a) {indicator_id} by {' and '.join(dims):<24} engine {engine_seconds:6.3f} s · pandas "
-            f"{pandas_seconds:6.3f} s · ratio {ratio:4.2f} · {len(hand)} cells equal"
+            f"(a) {indicator_id} by {' and '.join(dims):<24} engine {engine_seconds:6.3f} s · "
+            f"pandas {pandas_seconds:6.3f} s · ratio {ratio:4.2f} · {len(hand)} cells equal"
         )
     return figures
 
 
-# -- the whole project ---------------------------------------------------------------------------------
+# -- the whole project -----------------------------------------------------------------------------
 def whole_project() -> dict:
-    """Run in a fresh process: load, compute every applicable indicator, report time and peak memory."""
+    """Run in a fresh process: load, compute every applicable indicator.
+
+    Report time and peak memory.
+    """
     started = time.perf_counter()
     tables = load_tables()
     load_seconds = time.perf_counter() - started
@@ -386,8 +393,8 @@ def main() -> None:
     figures["whole_project"] = whole
     print(
         f"(b) whole project: {whole['indicators']} indicators, {whole['rows']} result rows, "
-        f"compute {whole['compute_s']} s wall, {whole['compute_cpu_s']} s CPU (load {whole['load_s']} s), "
-        f"peak memory {whole['peak_rss_mb']} MB"
+        f"compute {whole['compute_s']} s wall, {whole['compute_cpu_s']} s CPU (load "
+        f"{whole['load_s']} s), peak memory {whole['peak_rss_mb']} MB"
     )
     ratios = [f["ratio"] for f in figures["representative"].values()]
     figures["targets_met"] = {

@@ -71,8 +71,8 @@ sources:
       Closure: closure_reason
     values:
       sex: {F: female, M: male, X: other, U: unknown}
-      exploitation_type: {SE: sexual_exploitation, FL: forced_labour, CL: child_labour, FM: forced_marriage,
-                          FB: forced_begging, OT: other}
+      exploitation_type: {SE: sexual_exploitation, FL: forced_labour, CL: child_labour,
+                          FM: forced_marriage, FB: forced_begging, OT: other}
       identified_by: {POL: police, NGO: ngo, HL: hotline, COM: community, SELF: self_identified}
       trafficking_status: {P: possible, A: actual, N: not_a_victim}
       has_consent: {Oui: true, Non: false}

@@ -7,7 +7,8 @@ the 11 releases before it (`suppress(..., earlier=known_cells(...))`), against t
 suppressed on its own (the single-release suppression ctlib did before releases were recorded).
 Target: at most 3 times, and under 2 seconds.
 
-The last line printed is a JSON object with the figures. Run: .venv/bin/python benchmarks/bench_privacy.py
+The last line printed is a JSON object with the figures.
+Run: .venv/bin/python benchmarks/bench_privacy.py
 """
 
 from __future__ import annotations

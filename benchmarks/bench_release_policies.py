@@ -1,13 +1,17 @@
-"""Suppression or rounding: what each policy costs donors on the sample projects (figures for notes).
+"""Suppression or rounding: what each policy costs donors on the sample projects.
+
+Figures for notes.
 
 For each sample project, quarterly releases are made in order (release n shows the project's first
 n quarters and life of project to date; up to 12 releases), each knowing the releases before it:
-- suppression (`privacy.suppress` with `known_cells`): cells hidden per release, and of them primary;
+- suppression (`privacy.suppress` with `known_cells`): cells hidden per release, and of them
+  primary;
 - rounding to base 3 (`rounding.round_counts`): cells hidden (means of few values), cells whose
   figure the rounding changed, and the mean absolute change of those.
 Counts are of rows with counts of people (totals and categories).
 
-The last line printed is a JSON object with the figures. Run: .venv/bin/python benchmarks/bench_release_policies.py
+The last line printed is a JSON object with the figures.
+Run: .venv/bin/python benchmarks/bench_release_policies.py
 """
 
 from __future__ import annotations
@@ -80,9 +84,10 @@ def main() -> dict:
     for name, project in results.items():
         rows = project["releases"]
         print(
-            f"{name} (k={project['k']}, {len(rows)} releases, {rows[-1]['cells']} cells with counts in the last): "
-            f"suppression hides {', '.join(str(r['suppression_hidden']) for r in rows)} "
-            f"(primary {', '.join(str(r['suppression_primary']) for r in rows)}); rounding hides "
+            f"{name} (k={project['k']}, {len(rows)} releases, {rows[-1]['cells']} cells with "
+            "counts in the last): suppression hides "
+            f"{', '.join(str(r['suppression_hidden']) for r in rows)} (primary "
+            f"{', '.join(str(r['suppression_primary']) for r in rows)}); rounding hides "
             f"{', '.join(str(r['rounding_hidden']) for r in rows)} and changes "
             f"{', '.join(str(r['rounding_changed']) for r in rows)}"
         )

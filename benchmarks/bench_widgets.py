@@ -26,8 +26,8 @@ TARGET_MS = 300.0
 
 
 def timed(change, repeat: int) -> float:
-    """Median milliseconds of `change(i)` over `repeat` calls; `change` may be a (prepare, change) pair
-    whose untimed `prepare(i)` runs first."""
+    """Median milliseconds of `change(i)` over `repeat` calls; `change` may be a (prepare, change)
+    pair whose untimed `prepare(i)` runs first."""
     prepare, change = change if isinstance(change, tuple) else (lambda i: None, change)
     times = []
     for i in range(repeat):

@@ -1,4 +1,6 @@
-"""How every figure and cell is written: the one number formatter, and cells that no spreadsheet runs.
+"""How every figure and cell is written.
+
+The one number formatter, and cells that no spreadsheet runs.
 
 `number_text` writes a plain number; `unit_text` writes a value in its indicator unit;
 `data_number` writes a value for another program to read (IATI files). The presentation layer

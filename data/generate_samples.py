@@ -1,4 +1,6 @@
-"""Write the synthetic sample projects under data/sample/, one folder each (project.yaml + data files).
+"""Write the synthetic sample projects under data/sample/, one folder each.
+
+Each folder holds project.yaml + data files.
 
 Seeded and deterministic: running it again writes byte-identical files. No real person's data:
 people are pseudonymous counters (C-000123), and no names, phone numbers or document numbers exist.
@@ -94,7 +96,10 @@ def ids(prefix: str, n: int) -> list[str]:
 
 
 def ramp(base: float, n: int, first_share: float = 0.5) -> np.ndarray:
-    """Expected volume per quarter: the first quarter at `first_share` of base (start-up), then base."""
+    """Expected volume per quarter.
+
+    The first quarter at `first_share` of base (start-up), then base.
+    """
     expected = np.full(n, float(base))
     expected[0] *= first_share
     return expected
@@ -117,7 +122,10 @@ def events(
     id_prefix,
     channel="in_person",
 ) -> pd.DataFrame:
-    """Events with participants counted by sex (no individual records): awareness events, meetings."""
+    """Events with participants counted by sex (no individual records).
+
+    Awareness events, meetings.
+    """
     dates = dates_in(rng, quarter_spans, rng.poisson(per_quarter))
     n = len(dates)
     total = rng.integers(size[0], size[1] + 1, n)
@@ -156,7 +164,9 @@ def learning_events(
     id_prefix,
     institutions=INSTITUTIONS,
 ):
-    """Trainings or sessions, one row per participant with pre/post test scores; returns (activities, participants).
+    """Trainings or sessions, one row per participant with pre/post test scores.
+
+    Returns (activities, participants).
 
     The activity's participant counts are those of its participant rows, so the two tables agree.
     """
@@ -262,7 +272,10 @@ def fill_sheet(sheet, frame: pd.DataFrame, first_row: int = 1, first_column: int
 
 
 def flow_style(node):
-    """The document with short lists and filter conditions written on one line (`[sex, location]`)."""
+    """The document with short lists and filter conditions written on one line.
+
+    E.g. `[sex, location]`.
+    """
     if isinstance(node, dict):
         mapping = CommentedMap((key, flow_style(value)) for key, value in node.items())
         if set(node) == {"column", "op", "value"}:
@@ -290,7 +303,10 @@ NP_DISTRICTS = {"Sindhupalchok": 3, "Makwanpur": 2, "Nuwakot": 2, "Dhading": 2, 
 
 
 def prevention_data(rng, spans) -> dict[str, pd.DataFrame]:
-    """Safe Journeys: events, media, a hotline, safer-migration sessions, trainings, district meetings, a survey."""
+    """The prevention data of Safe Journeys.
+
+    Events, media, a hotline, safer-migration sessions, trainings, district meetings, a survey.
+    """
     n = len(spans)
     awareness = events(
         rng,
@@ -413,8 +429,9 @@ def prevention_data(rng, spans) -> dict[str, pd.DataFrame]:
 
 
 def livelihood_support(rng, spans) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Vocational courses for returnees and young people at risk, kept in the livelihood team's own register
-    (appended after the outreach register, LV ids); income checked six months after the course."""
+    """Vocational courses for returnees and young people at risk, kept in the livelihood team's own
+    register (appended after the outreach register, LV ids); income checked six months after the
+    course."""
     courses, people = learning_events(
         rng,
         spans[1:],
@@ -456,8 +473,9 @@ ILO_SHARES = {  # how often each ILO indicator is present among screened returne
 
 
 def returnee_screening(rng, spans) -> pd.DataFrame:
-    """Returned migrant workers screened on the eleven ILO forced-labour indicators during the endline
-    fieldwork; workers found in forced labour are mostly referred. Recruitment channel asked too."""
+    """Returned migrant workers screened on the eleven ILO forced-labour indicators during the
+    endline fieldwork; workers found in forced labour are mostly referred. Recruitment channel asked
+    too."""
     start, end = spans[-1]
     n = 120
     exploited = rng.random(n) < 0.35  # a worker in a bad job shows several indicators
@@ -582,7 +600,8 @@ CASE_PROFILE = {  # column: weights of its categories for a typical case of the 
     },
     "trafficking_status": {"actual": 58, "possible": 37, "not_a_victim": 5},
 }
-RAID_PROFILE = {  # a labour raid on fishing vessels: adult men from Myanmar, identified by inspectors
+# a labour raid on fishing vessels: adult men from Myanmar, identified by inspectors
+RAID_PROFILE = {
     **CASE_PROFILE,
     "sex": {"male": 1},
     "nationality": {"MM": 4, "KH": 1},
@@ -613,7 +632,10 @@ def case_profiles(rng, dates: pd.Series, profile: dict, child_share: float) -> p
 
 
 def protection_cases(rng, spans, data_end, raid_quarter: int) -> pd.DataFrame:
-    """Several hundred cases: identification, referral, consent, guardians, wellbeing scores, closure."""
+    """Several hundred cases.
+
+    Identification, referral, consent, guardians, wellbeing scores, closure.
+    """
     n_quarters = len(spans)
     regular = case_profiles(
         rng, dates_in(rng, spans, rng.poisson(ramp(42, n_quarters, 0.6))), CASE_PROFILE, 0.22
@@ -773,7 +795,10 @@ def people_identified_again(rng, cases: pd.DataFrame) -> pd.Series:
 
 
 def follow_ups(rng, cases: pd.DataFrame, data_end) -> pd.DataFrame:
-    """Follow-up visits or calls 3, 6, 12 and 24 months after each closed case, up to the data's end."""
+    """Follow-up visits or calls 3, 6, 12 and 24 months after each closed case.
+
+    Up to the data's end.
+    """
     closed = cases[cases["closure_date"].notna()]
     frames = []
     for days in (90, 182, 365, 730):
@@ -805,7 +830,8 @@ def follow_ups(rng, cases: pd.DataFrame, data_end) -> pd.DataFrame:
     return visits
 
 
-SERVICE_PLANS = {  # service type: (days from identification to start, days it lasts, planned length)
+# service type: (days from identification to start, days it lasts, planned length)
+SERVICE_PLANS = {
     "shelter": ((0, 3), (5, 150), None),
     "medical": ((0, 10), (0, 0), None),
     "psychosocial": ((3, 30), (45, 160), 120),
@@ -963,8 +989,8 @@ def legal_cases(rng, spans, data_end, per_quarter: float) -> pd.DataFrame:
 
 
 def victims_in_proceedings(rng, defendants: pd.DataFrame, data_end, start) -> tuple:
-    """The victims of each case file (their own rows, not counts on each defendant) and the project's
-    register of them as cases; returns (cases, victim_participation)."""
+    """The victims of each case file (their own rows, not counts on each defendant) and the
+    project's register of them as cases; returns (cases, victim_participation)."""
     files = defendants.groupby("case_file_id", sort=True).agg(
         opened=("investigation_date", "min"),
         verdict=("verdict_date", "min"),
@@ -1073,7 +1099,10 @@ def milestones(rows: list[tuple], **columns) -> pd.DataFrame:
 
 
 def prosecution_data(rng, spans, data_end) -> dict[str, pd.DataFrame]:
-    """Justice for Survivors: law-enforcement and judicial trainings, legal cases, legal milestones."""
+    """Justice for Survivors.
+
+    Law-enforcement and judicial trainings, legal cases, legal milestones.
+    """
     trainings, trainees = learning_events(
         rng,
         spans,
@@ -1203,7 +1232,10 @@ def joint_inspections(rng, spans) -> pd.DataFrame:
 def monthly_meetings(
     rng, spans, *, location, target_group, action_share, id_prefix
 ) -> pd.DataFrame:
-    """A coordination body meeting on the last day of every month, sometimes agreeing on an action."""
+    """A coordination body meeting on the last day of every month.
+
+    Sometimes agreeing on an action.
+    """
     months = pd.date_range(spans[0][0], spans[-1][1], freq="ME")
     n = len(months)
     total = rng.integers(8, 19, n)
@@ -1253,7 +1285,10 @@ def with_people(rng, participants: pd.DataFrame, share: float = 0.1) -> pd.DataF
 
 
 def training_followups(rng, participants: pd.DataFrame, trainings: set, data_end) -> pd.DataFrame:
-    """A follow-up call to most trainees two to seven months after the training: do they apply it?"""
+    """A follow-up call to most trainees two to seven months after the training.
+
+    Do they apply it?
+    """
     trained = participants["activity_id"].isin(trainings) & participants["has_completed"]
     n = len(participants)
     date = participants["completion_date"] + pd.to_timedelta(rng.integers(60, 210, n), unit="D")
@@ -1393,7 +1428,10 @@ PARTICIPANTS_ADD_UP = rule(
 
 
 def own_format(frame: pd.DataFrame, source: dict) -> pd.DataFrame:
-    """A standard table written the project's own way: the inverse of the source's column and value maps."""
+    """A standard table written the project's own way.
+
+    The inverse of the source's column and value maps.
+    """
     frame = frame.copy()
     for column, codes in source.get("values", {}).items():
         frame[column] = (
@@ -1417,7 +1455,10 @@ def standard(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
 
 
 def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
-    """(a) Prevention in Nepal: outreach, safer-migration sessions, trainings, a hotline; calendar quarters."""
+    """(a) Prevention in Nepal; calendar quarters.
+
+    Outreach, safer-migration sessions, trainings, a hotline.
+    """
     document = identity(
         "safe_journeys",
         "Safe Journeys: safer labour migration from five hill districts",
@@ -1435,11 +1476,13 @@ def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
     document.update(
         {
             "results_chain": results_chain(
-                "Fewer people from the five hill districts are trafficked when they migrate for work.",
+                "Fewer people from the five hill districts are trafficked when they migrate for "
+                "work.",
                 [
                     (
                         "OC1",
-                        "Potential migrants and their families know the risks of trafficking and how to migrate safely",
+                        "Potential migrants and their families know the risks of trafficking "
+                        "and how to migrate safely",
                         [
                             (
                                 "OP1.1",
@@ -1447,13 +1490,15 @@ def safe_journeys(rng) -> tuple[dict, dict[str, bytes]]:
                             ),
                             (
                                 "OP1.2",
-                                "Safer-migration information sessions are held for potential migrants",
+                                "Safer-migration information sessions are held for potential "
+                                "migrants",
                             ),
                         ],
                     ),
                     (
                         "OC2",
-                        "Local officials, NGO staff and community leaders prevent trafficking and help people at risk",
+                        "Local officials, NGO staff and community leaders prevent trafficking "
+                        "and help people at risk",
                         [
                             ("OP2.1", "Local actors are trained in trafficking prevention"),
                             (
@@ -1674,7 +1719,10 @@ SERVICE_CODES = {
 
 
 def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
-    """(b) Protection in Thailand: cases, services, referrals, reintegration; US fiscal year (October)."""
+    """(b) Protection in Thailand; US fiscal year (October).
+
+    Cases, services, referrals, reintegration.
+    """
     document = identity(
         "shelter_and_recovery",
         "Shelter and Recovery: assistance to survivors of trafficking",
@@ -1704,7 +1752,8 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
     document.update(
         {
             "results_chain": results_chain(
-                "Survivors of trafficking identified in Thailand recover and rebuild their lives in safety.",
+                "Survivors of trafficking identified in Thailand recover and rebuild their "
+                "lives in safety.",
                 [
                     (
                         "OC1",
@@ -1712,11 +1761,13 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
                         [
                             (
                                 "OP1.1",
-                                "Partners identify and register presumed victims with their consent",
+                                "Partners identify and register presumed victims with their "
+                                "consent",
                             ),
                             (
                                 "OP1.2",
-                                "Referrals are made and accepted promptly, and case conferences follow them up",
+                                "Referrals are made and accepted promptly, and case conferences "
+                                "follow them up",
                             ),
                         ],
                     ),
@@ -1748,7 +1799,10 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
                     520,
                     ["sex", "child_adult", "nationality", "exploitation_type"],
                     {
-                        "FY2025-Q3": "A labour inspection of fishing vessels in Songkhla identified 55 men at once."
+                        "FY2025-Q3": (
+                            "A labour inspection of fishing vessels in Songkhla "
+                            "identified 55 men at once."
+                        )
                     },
                 ),
                 indicator(
@@ -1810,7 +1864,10 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
                     75,
                     ["sex"],
                     {
-                        "FY2024-Q1": "The wellbeing scale is used from FY2024-Q3; earlier intakes lack a score."
+                        "FY2024-Q1": (
+                            "The wellbeing scale is used from FY2024-Q3; earlier "
+                            "intakes lack a score."
+                        )
                     },
                 ),
                 indicator(
@@ -1867,8 +1924,9 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
                     per_quarter(labels, 60, 40),
                     480,
                     ["new_or_continuing", "sex", "child_adult"],
-                    target_rationale="Shelter places, counsellors and case workers funded per quarter; "
-                    "continuing survivors take part of the capacity from the second year.",
+                    target_rationale="Shelter places, counsellors and case workers funded per "
+                    "quarter; continuing survivors take part of the capacity from the second "
+                    "year.",
                 ),
                 indicator(
                     "PROT-31",
@@ -1964,7 +2022,10 @@ def shelter_and_recovery(rng) -> tuple[dict, dict[str, bytes]]:
 
 
 def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
-    """(c) Prosecution in Moldova: justice-sector training, legal cases to verdict, legal milestones."""
+    """(c) Prosecution in Moldova.
+
+    Justice-sector training, legal cases to verdict, legal milestones.
+    """
     document = identity(
         "justice_for_survivors",
         "Justice for Survivors: prosecuting trafficking, protecting witnesses",
@@ -1982,7 +2043,8 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
     document.update(
         {
             "results_chain": results_chain(
-                "Traffickers in Moldova are held to account while victims' rights are respected in criminal proceedings.",
+                "Traffickers in Moldova are held to account while victims' rights are respected "
+                "in criminal proceedings.",
                 [
                     (
                         "OC1",
@@ -1990,7 +2052,8 @@ def justice_for_survivors(rng) -> tuple[dict, dict[str, bytes]]:
                         [
                             (
                                 "OP1.1",
-                                "Laws, SOPs, guidelines and agreements are drafted with the justice sector",
+                                "Laws, SOPs, guidelines and agreements are drafted with the "
+                                "justice sector",
                             )
                         ],
                     ),
@@ -2207,7 +2270,8 @@ GT_CASE_PROFILE = {
     },
     "trafficking_status": {"actual": 55, "possible": 40, "not_a_victim": 5},
 }
-HTCDS_COLUMNS = (  # (field name, label): the HTCDS v2 Excel template's order, then the fields this team added
+# (field name, label): the HTCDS v2 Excel template's order, then the fields this team added
+HTCDS_COLUMNS = (
     ("prs_FirstName", "First Name"),
     ("prs_SecondName", "Second Name"),
     ("con_Consent", "Consent"),
@@ -2285,7 +2349,10 @@ def htcds_name(category) -> str | None:
 
 
 def htcds_cases(rng, spans, data_end) -> pd.DataFrame:
-    """Cases as an HTCDS case sheet holds them: field names as columns, picklist value names, some multi-select."""
+    """Cases as an HTCDS case sheet holds them.
+
+    Field names as columns, picklist value names, some multi-select.
+    """
     cases = case_profiles(
         rng, dates_in(rng, spans, rng.poisson(ramp(25, len(spans), 0.6))), GT_CASE_PROFILE, 0.35
     )
@@ -2391,7 +2458,10 @@ def htcds_cases(rng, spans, data_end) -> pd.DataFrame:
 
 
 def htcds_workbook(cases: pd.DataFrame) -> Workbook:
-    """The HTCDS v2 template layout: hidden row 1 of field names, row 2 labels, row numbers in column A."""
+    """The HTCDS v2 template layout.
+
+    Hidden row 1 of field names, row 2 labels, row numbers in column A.
+    """
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Case Sheet"
@@ -2417,7 +2487,10 @@ def titled_workbook(frame: pd.DataFrame, sheet_name: str, title: str) -> Workboo
 
 
 def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
-    """(d) A multi-pillar national programme in Guatemala: HTCDS cases, a Spanish training register, milestones."""
+    """(d) A multi-pillar national programme in Guatemala.
+
+    HTCDS cases, a Spanish training register, milestones.
+    """
     document = identity(
         "programa_nacional",
         "Programa Nacional contra la Trata de Personas (national programme)",
@@ -2527,8 +2600,8 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
     document.update(
         {
             "results_chain": results_chain(
-                "Guatemala prevents trafficking, protects its victims and prosecutes traffickers through a coordinated "
-                "national response.",
+                "Guatemala prevents trafficking, protects its victims and prosecutes "
+                "traffickers through a coordinated national response.",
                 [
                     (
                         "OC1",
@@ -2541,7 +2614,8 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                         [
                             (
                                 "OP2.1",
-                                "Social, health and emergency workers are trained to identify victims",
+                                "Social, health and emergency workers are trained to identify "
+                                "victims",
                             ),
                             ("OP2.2", "Identified victims are referred to specialised services"),
                         ],
@@ -2553,7 +2627,8 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                     ),
                     (
                         "OC4",
-                        "Institutions coordinate through a national referral mechanism and shared data",
+                        "Institutions coordinate through a national referral mechanism and "
+                        "shared data",
                         [
                             (
                                 "OP4.1",
@@ -2561,7 +2636,8 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
                             ),
                             (
                                 "OP4.2",
-                                "Procedures and agreements for referral and data sharing are adopted",
+                                "Procedures and agreements for referral and data sharing are "
+                                "adopted",
                             ),
                             ("OP4.3", "Survivors advise the programme"),
                         ],
@@ -2749,7 +2825,10 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
     register = own_format(
         standard(participants, "participants"), document["sources"]["participants"]
     )
-    title = "Registro de participantes en capacitaciones - Programa Nacional contra la Trata (datos sintéticos)"
+    title = (
+        "Registro de participantes en capacitaciones - Programa Nacional contra la Trata "
+        "(datos sintéticos)"
+    )
     return document, {
         "casos_htcds.xlsx": xlsx_bytes(htcds_workbook(cases)),
         "participantes.xlsx": xlsx_bytes(titled_workbook(register, "Registro", title)),
@@ -2870,7 +2949,10 @@ def programa_nacional(rng) -> tuple[dict, dict[str, bytes]]:
 
 
 def public_budget() -> pd.DataFrame:
-    """Anti-trafficking lines of the national and two municipal budgets, one row per line and year."""
+    """Anti-trafficking lines of the national and two municipal budgets.
+
+    One row per line and year.
+    """
     rows = [
         ("SVET", 2024, 42_000_000, 37_380_000),
         ("SVET", 2025, 45_500_000, 41_860_000),
@@ -2907,7 +2989,9 @@ def team_indicator(
         "unit": "count",
         "direction": "increase",
         "definition": definition,
-        "rationale": "Required by the donor's quarterly report; counted on the organisation's tally sheets.",
+        "rationale": (
+            "Required by the donor's quarterly report; counted on the organisation's tally sheets."
+        ),
         "data_source": "Quarterly tally sheet signed by the programme coordinator.",
         "frequency": "quarterly",
         "disaggregations": disaggregations,
@@ -2920,7 +3004,9 @@ def team_indicator(
         "reported_by": "The programme coordinator, who signs the quarterly tally sheet",
         "collection_timing": "Tallied daily, totalled at the end of each quarter",
         "reporting_lag": "15 days after the end of the quarter",
-        "data_limitations": "Tally sheets hold no names, so a person counted twice cannot be found.",
+        "data_limitations": (
+            "Tally sheets hold no names, so a person counted twice cannot be found."
+        ),
         "target_rationale": "The centre's staffing and the donor's agreed workplan.",
         "baseline_timeframe": "The last quarter before the grant.",
         "change_log": [{"date": dt.date(2024, 9, 15), "change": "Added for the small grant."}],
@@ -2935,8 +3021,8 @@ TEAM_CATALOGUE = [
         "Survivors assisted at the drop-in centre",
         "protection",
         "case management",
-        "People identified as (possible) victims of trafficking who received at least one service at the "
-        "drop-in centre during the quarter, counted once per quarter.",
+        "People identified as (possible) victims of trafficking who received at least one "
+        "service at the drop-in centre during the quarter, counted once per quarter.",
         ["sex", "child_adult"],
         "people",
         "one survivor assisted",
@@ -3044,7 +3130,10 @@ def tally_rows(rng, spans, labels) -> pd.DataFrame:
 
 
 def coast_outreach(rng) -> tuple[dict, dict[str, bytes]]:
-    """(e) A small NGO in Kenya that only keeps quarterly tally sheets (reported values); calendar quarters."""
+    """(e) A small NGO in Kenya that only keeps quarterly tally sheets; calendar quarters.
+
+    The tally sheets give reported values.
+    """
     document = identity(
         "coast_outreach",
         "Coast Survivors Outreach: drop-in centre and community dialogues",
@@ -3063,8 +3152,8 @@ def coast_outreach(rng) -> tuple[dict, dict[str, bytes]]:
     document.update(
         {
             "results_chain": results_chain(
-                "Survivors of trafficking on the coast are safe and supported, and communities recognise recruitment "
-                "risks.",
+                "Survivors of trafficking on the coast are safe and supported, and communities "
+                "recognise recruitment risks.",
                 [
                     (
                         "OC1",
@@ -3123,7 +3212,9 @@ def coast_outreach(rng) -> tuple[dict, dict[str, bytes]]:
                     3200,
                     ["sex"],
                     {
-                        "2025-Q2": "Sign-in sheets for April to June were lost when the office moved."
+                        "2025-Q2": (
+                            "Sign-in sheets for April to June were lost when the office moved."
+                        )
                     },
                 ),
                 indicator("PREV-17", "OP2.2", 0, "2024-09-30", per_quarter(labels, 2), 12),
@@ -3224,7 +3315,10 @@ PROJECTS = (
 
 
 def main(out_dir: Path = OUT_DIR) -> None:
-    """Write every sample project into its own folder under out_dir (its old files removed first)."""
+    """Write every sample project into its own folder under out_dir.
+
+    Its old files are removed first.
+    """
     for number, build in enumerate(PROJECTS):
         document, files = build(np.random.default_rng([SEED, number]))
         folder = Path(out_dir) / document["project"]["id"]

@@ -1,5 +1,6 @@
 """Small hand-made projects for the data-model and catalogue-fix tests, built through the real
-derivations (`derive.standard_frame`, `derive.derive_linked`) so that derived columns are ctlib's own."""
+derivations (`derive.standard_frame`, `derive.derive_linked`) so that derived columns are ctlib's
+own."""
 
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ def project(start="2025-01-01", end="2025-12-31", **settings) -> Project:
 
 
 def tables(the_project: Project, **rows) -> dict[str, pd.DataFrame]:
-    """Standard tables from lists of dicts: input columns typed, derived columns derived by ctlib."""
+    """Standard tables from lists of dicts.
+
+    Input columns typed, derived columns derived by ctlib.
+    """
     frames = {}
     for name, records in rows.items():
         table = TABLES[name]

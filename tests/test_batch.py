@@ -146,7 +146,10 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 
 def test_a_kernel_that_really_dies_is_started_again_once(tmp_path):
-    """The first kernel kills itself (a crash, not a cell error); the second one runs the notebook."""
+    """The first kernel kills itself (a crash, not a cell error).
+
+    The second one runs the notebook.
+    """
     book = one_cell_notebook(
         tmp_path / "crash.ipynb",
         "import os, pathlib\n"

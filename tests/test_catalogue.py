@@ -128,7 +128,7 @@ def raw_entries() -> list[tuple[str, dict]]:
     ]
 
 
-# --- the model -------------------------------------------------------------------------------------
+# --- the model ------------------------------------------------------------------------------------
 
 
 def test_model_accepts_a_complete_entry():
@@ -179,7 +179,7 @@ def test_model_rejects_bad_entries(change, message):
         Indicator.model_validate(valid_entry(**change))
 
 
-# --- the shipped entries ---------------------------------------------------------------------------
+# --- the shipped entries --------------------------------------------------------------------------
 
 
 def test_every_shipped_entry_writes_every_field_and_sits_in_its_pillar_file():
@@ -256,7 +256,8 @@ def test_shipped_units_and_rollups_follow_the_measure():
     for indicator in load_catalogue():
         measure = indicator.method.measure
         if measure == "share":
-            # only survey shares may describe the population at the latest round; others are recomputed
+            # only survey shares may describe the population at the latest round;
+            # others are recomputed
             rollups = (
                 ("recompute", "latest") if indicator.method.table == "surveys" else ("recompute",)
             )
@@ -349,7 +350,7 @@ def test_the_standard_donor_indicators():
     assert catalogue.get("PROS-15").direction == "decrease"
 
 
-# --- the API ---------------------------------------------------------------------------------------
+# --- the API --------------------------------------------------------------------------------------
 
 
 def test_the_builtin_load_is_cached_and_versioned():
@@ -411,8 +412,9 @@ def test_describe_method_in_plain_words():
     )
     assert describe_method(catalogue.get("PROT-03")) == (
         "Rate over rows in cases where trafficking_status is one of possible, actual: (distinct "
-        "person_id) ÷ (the project's population (from project.yaml context)) × 100,000, placed in "
-        "a period by identification_date; life of project: recomputed over all records of the project"
+        "person_id) ÷ (the project's population (from project.yaml context)) × 100,000, placed "
+        "in a period by identification_date; life of project: recomputed over all records of "
+        "the project"
     )
     assert describe_method(catalogue.get("PROS-02")) == (
         "Yes when a row in milestones where milestone_type is one of law_enacted, law_amended and "
@@ -451,7 +453,7 @@ def test_describe_condition(op, value, words):
     assert describe_condition(Condition(column="x", op=op, value=value)) == words
 
 
-# --- a team's own catalogue ------------------------------------------------------------------------
+# --- a team's own catalogue -----------------------------------------------------------------------
 
 
 def test_a_team_file_adds_its_indicators(tmp_path):
@@ -579,7 +581,8 @@ def test_missing_required_field(tmp_path):
                     "filter": [{"column": "sex", "op": "equals", "value": "f"}],
                 }
             },
-            "field method.filter[0].value: 'f' is not a category of 'sex'; allowed: female, male, other, unknown",
+            "field method.filter[0].value: 'f' is not a category of 'sex'; allowed: female, "
+            "male, other, unknown",
         ),
         ({"unit": "percent"}, "field unit: measure 'count_distinct' gives count, not 'percent'"),
         (

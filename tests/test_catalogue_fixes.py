@@ -59,7 +59,7 @@ def share(table, date, conditions, numerator, **parts):
     }
 
 
-# -- prevention ---------------------------------------------------------------------------------------------------
+# -- prevention ------------------------------------------------------------------------------------
 
 
 def test_prev_01_counts_attendances_with_a_sex_breakdown_and_prev_25_people():
@@ -299,7 +299,7 @@ def test_prev_18_needs_both_ilo_elements():
     assert value(results(["PREV-22"], surveys=surveys), "PREV-22") == 100  # W2 was referred
 
 
-# -- protection ---------------------------------------------------------------------------------------------------
+# -- protection ------------------------------------------------------------------------------------
 
 
 def test_prot_03_divides_each_breakdown_by_its_own_population():
@@ -567,7 +567,7 @@ def test_prot_21_counts_survivors_followed_up_six_to_twelve_months_after_closure
     assert new_value == 50  # survivors in the window: C1 yes, C2 no
 
 
-# -- prosecution --------------------------------------------------------------------------------------------------
+# -- prosecution -----------------------------------------------------------------------------------
 
 
 def milestone(milestone_id, kind, date, **columns):
@@ -765,7 +765,7 @@ def test_pros_16_and_17_count_investigations_not_suspects():
     assert both("PROS-17", old_17, **TWO_FILES) == (75, 50)
 
 
-# -- partnership ---------------------------------------------------------------------------------------------------
+# -- partnership -----------------------------------------------------------------------------------
 
 
 def test_part_02_counts_bodies_that_acted():
@@ -837,7 +837,7 @@ def test_an_amount_of_money_needs_the_projects_currency():
     assert "set reporting.currency" in result.problems[0].message
 
 
-# -- new outcome indicators -----------------------------------------------------------------------------------------
+# -- new outcome indicators ------------------------------------------------------------------------
 
 
 def test_re_trafficking_within_12_and_24_months_of_closure():

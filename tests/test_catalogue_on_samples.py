@@ -71,6 +71,7 @@ def test_every_indicator_runs_on_the_sample_projects_that_have_its_table(sample_
             ran.add(indicator.id)
             if rows["value"].notna().any():
                 valued.add(indicator.id)
-    # every entry ran on at least one sample project, and every one computed from data gave values there
+    # every entry ran on at least one sample project, and every one computed from data gave
+    # values there
     assert ran == set(catalogue.ids)
     assert valued >= {i.id for i in catalogue if i.method.measure != "reported"}

@@ -178,7 +178,8 @@ def test_trend_marks_targets_baseline_and_hidden_periods():
     assert len(re.findall(r'aria-roledescription="tick"', svg)) == 2
     assert "Value (number)" in svg
     assert chart.to_dict()["description"].startswith(
-        "Line chart of Victims referred per period, in number: 2025-Q3: 10; 2025-Q4: <5; 2026-Q1: 30."
+        "Line chart of Victims referred per period, in number: 2025-Q3: 10; 2025-Q4: <5; "
+        "2026-Q1: 30."
     )
 
 
@@ -299,8 +300,8 @@ def test_trend_panels_draw_one_panel_per_indicator(history):
     data = [row for rows in chart.to_dict()["datasets"].values() for row in rows]
     assert 3.0 not in [row["value"] for row in data]  # the hidden count is not in the page
     assert (
-        "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest ahead, target 10"
-        in chart.to_dict()["description"]
+        "PROT-03 · Victims referred (number): 2026-Q1 10, 2026-Q2 <5, 2026-Q3 12; latest ahead, "
+        "target 10" in chart.to_dict()["description"]
     )
 
 

@@ -222,8 +222,8 @@ def test_export_md_has_a_table_per_pillar(run, tmp_path):
     ]
     assert [row.split(" | ")[0][2:] for row in rows] == list(catalogue.ids)
     assert (
-        "| PROT-06 | Victims referred to protection services | referral | output | count | increase |"
-        in text
+        "| PROT-06 | Victims referred to protection services | referral | output | count | "
+        "increase |" in text
     )
 
 

@@ -97,7 +97,7 @@ def test_used_by_follows_links_and_derived_columns():
     assert cases["sex"].references == "prs_Gender"
 
 
-# -- ctlib tables --------------------------------------------------------------------------------------------
+# -- ctlib tables ----------------------------------------------------------------------------------
 
 
 def tables(*args):
@@ -143,7 +143,7 @@ def test_an_unknown_table_is_a_usage_error():
     assert result.exit_code == 2 and "did you mean 'cases'?" in result.output
 
 
-# -- the worked examples ---------------------------------------------------------------------------------------
+# -- the worked examples ---------------------------------------------------------------------------
 
 EXAMPLE = re.compile(
     r"<!-- example: (?P<name>[a-z-]+) -->\n(?P<body>.*?)<!-- end example -->", re.S

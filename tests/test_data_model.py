@@ -20,7 +20,7 @@ def case(case_id, date="2025-02-10", status="actual", **columns) -> dict:
     return dict(case_id=case_id, identification_date=date, trafficking_status=status, **columns)
 
 
-# -- people counted once ---------------------------------------------------------------------------------------
+# -- people counted once ---------------------------------------------------------------------------
 
 
 def test_a_person_identified_twice_is_counted_once():
@@ -100,7 +100,7 @@ def test_new_and_continuing_by_fiscal_year_of_the_first_service():
     assert value(result, "PROT-27", "FY2026-Q1", "new_or_continuing", "continuing") == 1
 
 
-# -- many values per person --------------------------------------------------------------------------------------
+# -- many values per person ------------------------------------------------------------------------
 
 
 def test_a_case_with_two_forms_counts_once_in_the_total_and_once_in_each_form():
@@ -199,7 +199,7 @@ def test_the_rows_behind_a_form_are_the_cases_holding_it():
     assert behind["case_id"].tolist() == ["C1", "C2"]
 
 
-# -- ages ------------------------------------------------------------------------------------------------------
+# -- ages ------------------------------------------------------------------------------------------
 
 
 def test_presumed_children():
@@ -234,7 +234,7 @@ def test_presumed_children():
     assert value(result, "PROT-24") == pytest.approx(100 / 3)  # before: 100 % (only C1)
 
 
-# -- court case files -------------------------------------------------------------------------------------------
+# -- court case files ------------------------------------------------------------------------------
 
 
 COURT = dict(
@@ -284,7 +284,7 @@ def test_a_court_case_with_three_defendants_and_two_victims():
     assert table["person_id"].tolist() == ["V1", "V2"]  # from the victims' cases
 
 
-# -- what is counted, and what privacy hides ---------------------------------------------------------------------
+# -- what is counted, and what privacy hides -------------------------------------------------------
 
 
 def test_a_meeting_count_of_two_is_shown_while_a_victim_count_of_two_is_hidden():

@@ -207,7 +207,10 @@ QUARTERS = ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "life_of_project"]
 
 
 def run(entries, selected=None, periods="all", **kwargs):
-    """compute() over the fixture for the catalogue `entries` (all selected, `selected` overrides by id)."""
+    """compute() over the fixture for the catalogue `entries`.
+
+    All selected; `selected` overrides by id.
+    """
     selected = selected or {}
     project = make_project(
         [{"id": i.id, **selected.get(i.id, {})} for i in entries], context={"population": 200000}
@@ -225,7 +228,8 @@ def run(entries, selected=None, periods="all", **kwargs):
 
 def test_count_by_quarter_with_no_data_and_lop_sum():
     results = run([make_indicator("T-COUNT")], {"T-COUNT": {"disaggregations": ["sex"]}})
-    # Q1: c1 c2 c3 = 3 · Q2: c4 c5 c6 = 3 · Q3: no case at all → no data · Q4: c7 = 1 · LoP 3+3+1 = 7
+    # Q1: c1 c2 c3 = 3 · Q2: c4 c5 c6 = 3 · Q3: no case at all → no data · Q4: c7 = 1
+    # · LoP 3+3+1 = 7
     assert values(results, "T-COUNT") == pytest.approx(
         {"2025-Q1": 3, "2025-Q2": 3, "2025-Q3": np.nan, "2025-Q4": 1, "life_of_project": 7},
         nan_ok=True,
@@ -424,7 +428,8 @@ def test_stock_takes_the_latest_period_for_life_of_project():
 
 
 def test_stock_life_of_project_is_the_last_period_with_data():
-    # Q3 has no record at all (no data); LoP to the end of Q3 = Q2's value (3), the last period with data
+    # Q3 has no record at all (no data); LoP to the end of Q3 = Q2's value (3), the last
+    # period with data
     results = run([make_indicator("T-STOCK", rollup="latest")], periods=["2025-Q3"])
     assert math.isnan(values(results, "T-STOCK")["2025-Q3"])
     assert values(results, "T-STOCK")["life_of_project"] == 3
@@ -546,7 +551,8 @@ def test_year_of_quarterly_reported_values_and_explicit_life_of_project_row():
     results = compute(
         make_data(make_project(["T-REP"]), [count], reported_values=reported), periods=["2025"]
     )
-    # the year sums its reported quarters: 2 + 5 = 7; the project's own LoP row (9) wins over the roll-up
+    # the year sums its reported quarters: 2 + 5 = 7; the project's own LoP row (9) wins over
+    # the roll-up
     assert values(results, "T-REP") == {"2025": 7, "life_of_project": 9}
 
 
@@ -636,7 +642,8 @@ def test_fiscal_quarters_in_the_engine():
         reporting={"calendar": "fiscal", "fiscal_year_start_month": 10},
     )
     results = compute(make_data(project, [count], cases=CASES), periods="all")
-    # FY2025 = Oct 2024 … Sep 2025: Q2 Jan–Mar (c1 c2 c3), Q3 Apr–Jun (c4 c5 c6), Q4 Jul–Sep (nothing)
+    # FY2025 = Oct 2024 … Sep 2025: Q2 Jan–Mar (c1 c2 c3), Q3 Apr–Jun (c4 c5 c6), Q4 Jul–Sep
+    # (nothing)
     assert values(results, "T-COUNT") == pytest.approx(
         {
             "FY2025-Q1": np.nan,

@@ -27,7 +27,10 @@ def pyproject_requirements(text: str) -> dict[str, SpecifierSet]:
 
 
 def conda_requirements(text: str) -> dict[str, SpecifierSet]:
-    """Conda dependencies (the nested `pip:` list and python/pip themselves left out), by normalised name."""
+    """Conda dependencies, by normalised name.
+
+    The nested `pip:` list and python/pip themselves left out.
+    """
     specs = {}
     for item in YAML(typ="safe", pure=True).load(text)["dependencies"]:
         if isinstance(item, dict):
@@ -103,7 +106,10 @@ def test_names_are_compared_normalised():
         '[project]\ndependencies = ["ruamel.yaml>=0.18,<0.20", "Vl_Convert-Python>=1.7"]\n'
         "[project.optional-dependencies]\ndev = []\n"
     )
-    environment = "dependencies:\n  - python>=3.11\n  - ruamel-yaml >=0.18,<0.20\n  - vl-convert-python>=1.7\n"
+    environment = (
+        "dependencies:\n  - python>=3.11\n  - ruamel-yaml >=0.18,<0.20\n"
+        "  - vl-convert-python>=1.7\n"
+    )
     assert drift(pyproject, environment) == []
 
 

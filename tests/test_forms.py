@@ -286,7 +286,7 @@ def test_a_repeat_row_whose_parent_is_missing(tmp_path):
     assert problem.message == "no cases row of the export has _index '9'"
 
 
-# -- ODK Central ---------------------------------------------------------------------------------------------
+# -- ODK Central -----------------------------------------------------------------------------------
 
 ODK_MAIN = (
     "SubmissionDate,intake-case_id,intake-identification_date,intake-sex,intake-age,"
@@ -294,7 +294,8 @@ ODK_MAIN = (
     "exploitation-exploitation_types/sexual_exploitation,exploitation-exploitation_types/forced_labour,"
     "meta-instanceID,KEY,SubmitterID,SubmitterName,AttachmentsPresent,AttachmentsExpected,"
     "Status,ReviewState,DeviceID,Edits,FormVersion\n"
-    "2025-03-01T10:00:00.000Z,O-1,2025-03-01,female,17,actual,sexual_exploitation forced_labour,1,1,"
+    "2025-03-01T10:00:00.000Z,O-1,2025-03-01,female,17,actual,sexual_exploitation "
+    "forced_labour,1,1,"
     "uuid:0001,uuid:0001,5,Enumerator One,0,0,,approved,collect:abc,0,1\n"
     "2025-03-02T10:00:00.000Z,O-2,2025-03-02,male,,possible,forced_labour,0,1,"
     "uuid:0002,uuid:0002,5,Enumerator One,0,0,,rejected,collect:abc,0,1\n"
@@ -385,7 +386,10 @@ def test_choice_columns_of_a_plain_csv_declared_under_options(tmp_path):
 
 
 def test_multi_valued_cells_with_a_declared_separator(tmp_path):
-    text = "case_id,identification_date,exploitation_types\nC1,2025-01-05,Forced labour | Sexual exploitation | forced labour\n"
+    text = (
+        "case_id,identification_date,exploitation_types\n"
+        "C1,2025-01-05,Forced labour | Sexual exploitation | forced labour\n"
+    )
     (tmp_path / "cases.csv").write_text(text, encoding="utf-8")
     write_project(tmp_path, "  cases: {file: cases.csv, separators: {exploitation_types: '|'}}\n")
     cases = load_project_data(tmp_path).tables["cases"]

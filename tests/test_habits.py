@@ -1,5 +1,6 @@
 """The habits of a maintained project, checked in the suite (and so in CI): ruff reports nothing,
-the notebooks hold no outputs, and the pre-commit hooks that do the same before a commit are valid."""
+the notebooks hold no outputs, and the pre-commit hooks that do the same before a commit are
+valid."""
 
 from __future__ import annotations
 

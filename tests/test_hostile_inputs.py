@@ -33,7 +33,7 @@ def one_error(problems):
     return problem
 
 
-# -- files that are not what their name says -------------------------------------------------------------------
+# -- files that are not what their name says -------------------------------------------------------
 
 
 def test_random_bytes_named_csv(tmp_path):
@@ -80,7 +80,7 @@ def test_an_xlsx_whose_sheet_xml_is_cut_off(tmp_path):
     assert problem.file == "cases.xlsx" and "cannot be read" in problem.message
 
 
-# -- text encodings --------------------------------------------------------------------------------------------
+# -- text encodings --------------------------------------------------------------------------------
 
 
 def test_a_utf8_file_with_one_cp1252_byte_is_refused_not_turned_into_mojibake(tmp_path):
@@ -111,7 +111,7 @@ def test_excel_unicode_text_is_read(tmp_path, encoding):
     assert frame["location"].tolist() == ["Lomé", "Łódź"] and frame.index.tolist() == [2, 3]
 
 
-# -- spreadsheets that hide their values -----------------------------------------------------------------------
+# -- spreadsheets that hide their values -----------------------------------------------------------
 
 
 def test_formulas_without_a_calculated_value_and_error_cells(tmp_path):
@@ -138,7 +138,7 @@ def test_formulas_without_a_calculated_value_and_error_cells(tmp_path):
     ]
 
 
-# -- project.yaml ----------------------------------------------------------------------------------------------
+# -- project.yaml ----------------------------------------------------------------------------------
 
 BOMB = """\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -211,7 +211,7 @@ def test_a_huge_project_yaml_is_refused(tmp_path):
     assert "larger than 1024 KiB" in raised.value.problems[0].message
 
 
-# -- outputs that cannot be written ----------------------------------------------------------------------------
+# -- outputs that cannot be written ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["a file", "under a file", "cannot be created"])

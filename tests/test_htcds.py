@@ -1,5 +1,5 @@
-"""HTCDS v2 case sheets import into `cases` with no mapping: fields, picklists (value names and labels),
-multi-select cells, ages, referrals, and identifiers that are never loaded.
+"""HTCDS v2 case sheets import into `cases` with no mapping: fields, picklists (value names and
+labels), multi-select cells, ages, referrals, and identifiers that are never loaded.
 
 The workbooks are built here with the template's real field names and layout (row 1 hidden field
 names, row 2 labels, column A row numbers, data from row 3); every person in them is invented.

@@ -1,4 +1,6 @@
-"""Ingestion: readers (encodings, delimiters, xlsx layouts, parquet), maps, derived columns, every validation rule.
+"""Ingestion: readers, maps, derived columns, every validation rule.
+
+Readers: encodings, delimiters, xlsx layouts, parquet.
 
 Expected values are worked out by hand from the small files written in each test.
 """
@@ -55,7 +57,7 @@ def only(problems, rule):
     return [p for p in problems if p.rule == rule]
 
 
-# -- readers -------------------------------------------------------------------------------------------------
+# -- readers ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -68,7 +70,10 @@ def only(problems, rule):
     ],
 )
 def test_csv_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter):
-    text = f"case_id{delimiter}identification_date{delimiter}location\nC1{delimiter}2024-01-05{delimiter}Lomé\n"
+    text = (
+        f"case_id{delimiter}identification_date{delimiter}location\n"
+        f"C1{delimiter}2024-01-05{delimiter}Lomé\n"
+    )
     frame, problems = read(tmp_path, "cases.csv", text.encode(encoding))
     assert errors(problems) == []
     assert frame.loc[2, "location"] == "Lomé"
@@ -288,7 +293,7 @@ def test_parquet_missing_values_of_every_kind_are_empty_not_errors(tmp_path):
     assert frame["is_referred"].tolist() == [True, pd.NA, False]
 
 
-# -- maps, types, derived columns ----------------------------------------------------------------------------
+# -- maps, types, derived columns ------------------------------------------------------------------
 
 
 def test_mapped_project_loads_with_hand_checked_values():
@@ -344,7 +349,8 @@ def test_dtypes_are_the_declared_ones():
 def test_standard_categories_match_ignoring_case_spaces_and_punctuation(tmp_path):
     text = (
         "case_id,identification_date,sex,exploitation_type,trafficking_status\n"
-        "C1,2024-01-05, Female ,Sexual exploitation,Possible\nC2,2024-01-05,MALE,FORCED-LABOUR,actual\n"
+        "C1,2024-01-05, Female ,Sexual exploitation,Possible\n"
+        "C2,2024-01-05,MALE,FORCED-LABOUR,actual\n"
     )
     frame, problems = read(tmp_path, "cases.csv", text)
     assert errors(problems) == []
@@ -371,7 +377,10 @@ def test_booleans_and_dates_in_every_accepted_form(tmp_path):
 
 
 def test_birth_date_gives_the_age_at_identification_and_is_not_kept(tmp_path):
-    text = "case_id,identification_date,Date of birth\nC1,2024-06-01,2006-06-02\nC2,2024-06-01,2006-06-01\n"
+    text = (
+        "case_id,identification_date,Date of birth\nC1,2024-06-01,2006-06-02\n"
+        "C2,2024-06-01,2006-06-01\n"
+    )
     frame, problems = read(tmp_path, "cases.csv", text, columns={"Date of birth": "birth_date"})
     assert errors(problems) == []
     assert frame["age"].tolist() == [17, 18]  # one day before and on the 18th birthday
@@ -400,7 +409,7 @@ def test_services_completed_on_time_and_activities_total(tmp_path):
     assert frame["participants_total"].tolist() == [20, 5, pd.NA, 30]
 
 
-# -- validation rules ----------------------------------------------------------------------------------------
+# -- validation rules ------------------------------------------------------------------------------
 
 
 def test_missing_required_column(tmp_path):
@@ -419,7 +428,10 @@ def test_empty_required_value(tmp_path):
 
 
 def test_wrong_types(tmp_path):
-    text = "case_id,identification_date,age,has_consent,wellbeing_intake_score\nC1,2024-01-05,17.5,maybe,high\n"
+    text = (
+        "case_id,identification_date,age,has_consent,wellbeing_intake_score\n"
+        "C1,2024-01-05,17.5,maybe,high\n"
+    )
     _, problems = read(tmp_path, "cases.csv", text)
     found = {(p.column, p.value): p.message for p in only(problems, "type")}
     assert found == {
@@ -508,7 +520,10 @@ def test_duplicate_reported_values_by_indicator_period_dimension_category(tmp_pa
 
 
 def test_negative_counts(tmp_path):
-    text = "activity_id,activity_date,activity_type,participants_female,reach\nA1,2024-01-05,training,-2,0\n"
+    text = (
+        "activity_id,activity_date,activity_type,participants_female,reach\n"
+        "A1,2024-01-05,training,-2,0\n"
+    )
     _, problems = read(tmp_path, "activities.csv", text, table="activities")
     [problem] = errors(problems)
     assert (problem.rule, problem.row, problem.column, problem.value) == (
@@ -564,7 +579,10 @@ def test_identifier_columns_are_refused_by_value_without_echoing_them(tmp_path):
     assert set(found) == {"location"}  # provider is not a column of cases: ignored, never read
     assert found["location"].startswith("values look like e-mail addresses (e.g. row 2)")
     assert "amina" not in str(problems)
-    text = "service_id,case_id,service_type,start_date,provider\nS1,C1,medical,2024-01-05,+234 803 123 4567\n"
+    text = (
+        "service_id,case_id,service_type,start_date,provider\n"
+        "S1,C1,medical,2024-01-05,+234 803 123 4567\n"
+    )
     _, problems = read(tmp_path, "services.csv", text, table="services")
     assert [(p.column, p.message[:30]) for p in errors(problems)] == [
         ("provider", "values look like phone numbers")
@@ -642,7 +660,10 @@ def test_service_of_an_unknown_case(tmp_path):
         {"cases": "cases.csv", "services": "services.csv"},
         {
             "cases.csv": CASES,
-            "services.csv": "service_id,case_id,service_type,start_date\nS1,C1,shelter,2024-01-05\nS2,C9,medical,2024-01-05\n",
+            "services.csv": (
+                "service_id,case_id,service_type,start_date\n"
+                "S1,C1,shelter,2024-01-05\nS2,C9,medical,2024-01-05\n"
+            ),
         },
     )
     with pytest.raises(DataError) as raised:
@@ -662,7 +683,9 @@ def test_every_problem_of_every_file_at_once_and_nothing_written(tmp_path):
         tmp_path,
         {"cases": "cases.csv", "activities": "activities.csv"},
         {
-            "cases.csv": "case_id,identification_date,sex\nC1,2024-01-05,femme\nC1,yesterday,male\n",
+            "cases.csv": (
+                "case_id,identification_date,sex\nC1,2024-01-05,femme\nC1,yesterday,male\n"
+            ),
             "activities.csv": "activity_id,activity_date\nA1,2024-01-05\n",
         },
     )
@@ -689,7 +712,7 @@ def test_a_table_with_an_error_is_never_partly_returned(tmp_path):
     assert list(frame.columns)[:3] == ["case_id", "identification_date", "sex"]
 
 
-# -- numbers as people write them; value maps that never corrupt values ---------------------------------------
+# -- numbers as people write them; value maps that never corrupt values ----------------------------
 
 REPORTED = "indicator_id,period,value\n"
 
@@ -738,7 +761,10 @@ def test_numbers_with_thousands_separators_and_percent_signs(tmp_path):
 
 
 def test_decimal_comma_sources(tmp_path):
-    text = "indicator_id;period;value\nPROT-12;2024-Q1;2.315\nPROT-12;2024-Q2;2,5\nPROT-12;2024-Q3;1.234,75\n"
+    text = (
+        "indicator_id;period;value\nPROT-12;2024-Q1;2.315\nPROT-12;2024-Q2;2,5\n"
+        "PROT-12;2024-Q3;1.234,75\n"
+    )
     frame, problems = read(
         tmp_path, "tally.csv", text, table="reported_values", numbers={"decimal": ","}
     )
@@ -858,7 +884,10 @@ def test_nationalities_are_iso_codes_from_codes_and_names(tmp_path):
 
 
 def test_regions_and_unknown_names_are_not_nationalities(tmp_path):
-    text = "case_id,identification_date,nationality\nC1,2024-01-05,Western Africa\nC2,2024-01-05,Nigerria\n"
+    text = (
+        "case_id,identification_date,nationality\nC1,2024-01-05,Western Africa\n"
+        "C2,2024-01-05,Nigerria\n"
+    )
     _, problems = read(tmp_path, "cases.csv", text)
     region, typo = errors(problems)
     assert (region.row, region.column, region.rule) == (2, "nationality", "country")

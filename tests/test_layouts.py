@@ -91,11 +91,11 @@ def results_by_period(directory: Path, periods="all"):
     }
 
 
-# -- a wide quarterly csv on a US fiscal year ----------------------------------------------------------------
+# -- a wide quarterly csv on a US fiscal year ------------------------------------------------------
 
-# One row per quarter of US fiscal year 2025 (October 2024 to September 2025); one column per form of
-# exploitation and one for the quarter's total. The "both" column is not a category of ours and is
-# left unmapped (its people are in the total).
+# One row per quarter of US fiscal year 2025 (October 2024 to September 2025); one column per form
+# of exploitation and one for the quarter's total. The "both" column is not a category of ours and
+# is left unmapped (its people are in the total).
 WIDE_CSV = """\
 state,fiscal_year,quarter,sex_trafficking,labor_trafficking,both_sex_and_labor,quarterly_total
 Ohio,FY2025,Q1,12,5,1,18
@@ -198,7 +198,7 @@ def test_layout_options_are_validated_with_their_yaml_path(tmp_path):
     assert "'sex' is not a multi-valued column of cases" in entries["sources.cases.separators.sex"]
 
 
-# -- a statistics-office workbook ------------------------------------------------------------------------------
+# -- a statistics-office workbook ------------------------------------------------------------------
 
 
 def statistics_workbook(path: Path) -> None:
@@ -291,9 +291,12 @@ def test_a_layout_column_the_file_lacks_is_named_with_the_columns_it_has(tmp_pat
     assert "columns: Country, Year, Total, Female, Male; did you mean 'Year'?" in problem.message
 
 
-# -- several files or sheets for one table ---------------------------------------------------------------------
+# -- several files or sheets for one table ---------------------------------------------------------
 
-QUARTER_CSV = "indicator_id,period,dimension,category,value\nT-VIC,{q},,,{total}\nT-VIC,{q},sex,female,{female}\n"
+QUARTER_CSV = (
+    "indicator_id,period,dimension,category,value\nT-VIC,{q},,,{total}\n"
+    "T-VIC,{q},sex,female,{female}\n"
+)
 
 
 def test_one_file_per_quarter_appended_each_named_in_its_problems(tmp_path):
@@ -368,14 +371,17 @@ def test_sources_of_different_layouts_and_every_sheet_of_a_workbook(tmp_path):
 
 
 def test_csv_banner_rows_above_the_header_are_found(tmp_path):
-    text = "Tally of victims identified\nPrepared 2025-07-01\n\nindicator_id,period,value\nT-VIC,2025-Q1,4\n"
+    text = (
+        "Tally of victims identified\nPrepared 2025-07-01\n\nindicator_id,period,value\n"
+        "T-VIC,2025-Q1,4\n"
+    )
     (tmp_path / "tally.csv").write_text(text, encoding="utf-8")
     write_project(tmp_path, "reported_values: {file: tally.csv}")
     data = load_project_data(tmp_path)
     assert data.tables["reported_values"].index.tolist() == [5]  # the file's own line
 
 
-# -- files outside the project ---------------------------------------------------------------------------------
+# -- files outside the project ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("how", ["absolute", "parent", "symlink", "pattern"])

@@ -1,4 +1,7 @@
-"""`ctlib new`: a commented project.yaml that loads, and blank csv/xlsx templates with drop-down lists."""
+"""`ctlib new`: a commented project.yaml that loads.
+
+And blank csv/xlsx templates with drop-down lists.
+"""
 
 from __future__ import annotations
 

@@ -131,7 +131,8 @@ def data_with(**tables):
 
 def test_latest_is_the_last_complete_period_before_the_latest_record():
     cal = calendar()
-    # latest record 2025-08-14 (a service), run on 2025-08-20: Q3 is not over, Q2 ended 06-30 → 2025-Q2
+    # latest record 2025-08-14 (a service), run on 2025-08-20: Q3 is not over,
+    # Q2 ended 06-30 → 2025-Q2
     data = data_with(
         cases=[dict(case_id="a", identification_date="2025-02-01")],
         services=[
@@ -139,7 +140,8 @@ def test_latest_is_the_last_complete_period_before_the_latest_record():
         ],
     )
     assert cal.latest(data, today=D(2025, 8, 20)).label == "2025-Q2"
-    # the same data run on 2025-10-07, after Q3 ended: the quarter holding the latest record → 2025-Q3
+    # the same data run on 2025-10-07, after Q3 ended: the quarter holding the latest
+    # record → 2025-Q3
     assert cal.latest(data, today=D(2025, 10, 7)).label == "2025-Q3"
     # a record on the last day of Q3 completes Q3 even while the run is on that day
     data = data_with(cases=[dict(case_id="a", identification_date="2025-09-30")])

@@ -45,7 +45,10 @@ RESULT_DEFAULTS = dict(  # a results row's columns besides its cell, figures and
 
 
 def table(rows, measure="count", unit="count", rollup="sum", counts="people") -> pd.DataFrame:
-    """A results table from (period, dimension, category, value) or dicts; life of project ends with the last quarter."""
+    """A results table from (period, dimension, category, value) or dicts.
+
+    Life of project ends with the last quarter.
+    """
     records = [
         dict(zip(("period", "dimension", "category", "value"), r)) if isinstance(r, tuple) else r
         for r in rows
@@ -79,8 +82,8 @@ def test_one_small_category_forces_a_second():
         ("2025-Q1", "age", "adult", 12),
     ]
     result = suppress(table(rows), k=5)
-    # female 3 < 5 is hidden; alone it would be 20 − 12 − 5, so the smallest other category (unknown 5) goes too;
-    # the age categories (8, 12) and the total stay
+    # female 3 < 5 is hidden; alone it would be 20 − 12 − 5, so the smallest other category
+    # (unknown 5) goes too; the age categories (8, 12) and the total stay
     assert hidden_cells(result) == {("2025-Q1", "sex", "female"), ("2025-Q1", "sex", "unknown")}
     hidden = result[result["suppressed"]]
     assert dict(zip(hidden["category"], hidden["suppression"])) == {
@@ -105,7 +108,8 @@ def test_zero_is_published_and_k_is_inclusive_of_small_counts_only():
         ("2025-Q1", "sex", "male", 5),
     ]
     assert hidden_cells(suppress(table(rows), k=5)) == set()
-    # with k = 6 both fives are hidden; the total 10 stays (10 ≥ 6, and 10 = a + b with both unknown)
+    # with k = 6 both fives are hidden; the total 10 stays (10 ≥ 6, and 10 = a + b with both
+    # unknown)
     assert hidden_cells(suppress(table(rows), k=6)) == {
         ("2025-Q1", "sex", "female"),
         ("2025-Q1", "sex", "male"),
@@ -139,8 +143,9 @@ def test_suppression_chains_across_categories_and_periods():
         ("life_of_project", "sex", "female", 13),
         ("life_of_project", "sex", "male", 9),
     ]
-    # Q1 male 3 hidden → Q1 female (10 − 3) hidden → female LoP 13 = 7 + Q2 female, so Q2 female (6) hidden
-    # → Q2 male (12 − 6) hidden. Totals and LoP categories stay: each relation now has two hidden cells.
+    # Q1 male 3 hidden → Q1 female (10 − 3) hidden → female LoP 13 = 7 + Q2 female,
+    # so Q2 female (6) hidden → Q2 male (12 − 6) hidden.
+    # Totals and LoP categories stay: each relation now has two hidden cells.
     assert hidden_cells(suppress(table(rows), k=5)) == {
         ("2025-Q1", "sex", "female"),
         ("2025-Q1", "sex", "male"),
@@ -162,7 +167,8 @@ def test_stock_life_of_project_follows_the_period_it_copies():
         ("life_of_project", "sex", "male", 6),
     ]
     hidden = hidden_cells(suppress(table(rows, rollup="latest"), k=5))
-    # female 3 is small in Q2 and in LoP (its copy); male 6 goes in Q2 (9 − 3) and so in LoP (= Q2 male)
+    # female 3 is small in Q2 and in LoP (its copy); male 6 goes in Q2 (9 − 3) and so in LoP
+    # (= Q2 male)
     assert {("2025-Q2", "sex", "male"), ("life_of_project", "sex", "male")} <= hidden
     assert {("2025-Q2", "sex", "female"), ("life_of_project", "sex", "female")} <= hidden
 
@@ -283,7 +289,10 @@ def test_a_donor_release_needs_k_of_at_least_3():
 
 
 def test_a_linear_combination_of_relations_is_caught():
-    """Every relation has two hidden cells, yet life of project minus the other quarters pins one."""
+    """Every relation has two hidden cells.
+
+    Yet life of project minus the other quarters pins one.
+    """
     rows = [
         ("2025-Q1", "total", "total", 20),
         ("2025-Q1", "sex", "female", 3),
@@ -307,7 +316,10 @@ def test_a_linear_combination_of_relations_is_caught():
 
 # -- property: nothing hidden can be recovered by subtraction ------------------------------------
 def recoverable(published: pd.DataFrame) -> set:
-    """Cells an attacker recovers from published values with total = Σ categories and LoP = Σ quarters."""
+    """Cells an attacker recovers from published values.
+
+    With total = Σ categories and LoP = Σ quarters.
+    """
     known = {
         (r.period, r.dimension, r.category): r.value
         for r in published.itertuples()

@@ -1,4 +1,7 @@
-"""project.yaml: load, validation with YAML paths and lines, semantic checks, faithful round trip, atomic save."""
+"""project.yaml: load, validate, round trip and save.
+
+Validation with YAML paths and lines, semantic checks, a faithful round trip, an atomic save.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +60,9 @@ def test_round_trip_keeps_the_text_byte_for_byte(project_dir):
 
 def test_round_trip_keeps_another_indentation_style(tmp_path):
     text = (
-        "project:\n    id: p  # four spaces\n    name: P\n    organisation: O\n    donor: D\n    country: NG\n"
-        "    start_date: 2024-01-01\n    end_date: 2025-12-31\nresults_chain:\n    objective: x\n    outcomes:\n"
+        "project:\n    id: p  # four spaces\n    name: P\n    organisation: O\n    donor: D\n"
+        "    country: NG\n    start_date: 2024-01-01\n    end_date: 2025-12-31\n"
+        "results_chain:\n    objective: x\n    outcomes:\n"
         "    - id: o1\n      statement: s\n"
     )
     (tmp_path / "project.yaml").write_text(text)

@@ -1,4 +1,7 @@
-"""ctlib._compute.quality on small hand-made tables: every figure below is worked out by hand in the comments."""
+"""ctlib._compute.quality on small hand-made tables.
+
+Every figure below is worked out by hand in the comments.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +62,10 @@ def data(tables: dict[str, list[dict]], rules=(), **reporting) -> ProjectData:
 
 
 def cases(*dates: str, **columns) -> list[dict]:
-    """Case rows identified on `dates`; each keyword is a list of values of that column, one per date."""
+    """Case rows identified on `dates`.
+
+    Each keyword is a list of values of that column, one per date.
+    """
     return [
         {"case_id": f"C-{i}", "identification_date": date, **{k: v[i] for k, v in columns.items()}}
         for i, date in enumerate(dates)
@@ -385,7 +391,10 @@ def test_modified_z_score():
 
 
 def dated_cases(per_quarter: list[int], last_date: str | None = None) -> list[dict]:
-    """`per_quarter[i]` cases on the 15th of the middle month of 2025-Q1, Q2, ... (2026 after Q4)."""
+    """`per_quarter[i]` cases on the 15th of the middle month of 2025-Q1, Q2, ...
+
+    2026 after Q4.
+    """
     months = pd.date_range("2025-02-15", periods=len(per_quarter), freq="3MS") + pd.Timedelta(
         days=14
     )
@@ -394,7 +403,8 @@ def dated_cases(per_quarter: list[int], last_date: str | None = None) -> list[di
 
 
 def test_outliers_flag_a_period_far_from_the_median():
-    # the final case on the last day completes 2026-Q2: six complete periods with 10, 11, 9, 10, 30, 10(+1)
+    # the final case on the last day completes 2026-Q2: six complete periods with 10, 11, 9,
+    # 10, 30, 10(+1)
     report = check_quality(
         data({"cases": dated_cases([10, 11, 9, 10, 30, 9], last_date="2026-06-30")})
     )

@@ -1,5 +1,5 @@
-"""The sample projects: the generator is deterministic, every project loads and passes `ctlib check`,
-and a broken copy fails with messages that say what to fix."""
+"""The sample projects: the generator is deterministic, every project loads and passes
+`ctlib check`, and a broken copy fails with messages that say what to fix."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def generator():
 
 
 def copy_project(name: str, destination):
-    """A copy of a sample project's files (regular files only: a running kernel may leave sockets)."""
+    """A copy of a sample project's files.
+
+    Regular files only: a running kernel may leave sockets.
+    """
     destination.mkdir()
     for path in (SAMPLE_DIR / name).iterdir():
         if path.is_file():
@@ -193,7 +196,8 @@ def test_ctlib_check_reports_a_malformed_rule_as_an_error(tmp_path):
     project = copy_project("coast_outreach", tmp_path / "bad_rule")
     with open(project / "project.yaml", "a", encoding="utf-8") as yaml:
         yaml.write(
-            "- name: typo\n  left: {table: reported_value, measure: count}\n  operator: '<='\n  right: 1\n"
+            "- name: typo\n  left: {table: reported_value, measure: count}\n  operator: '<='\n"
+            "  right: 1\n"
         )
     result = CliRunner().invoke(main, ["check", str(project)])
     assert result.exit_code == 1

@@ -98,8 +98,9 @@ def test_targets_to_date_of_a_flow_a_stock_and_a_share():
     # no life-of-project target is set: a stock's is the last target of the project (Q3: 15), and
     # the share of it "reached" is for flows only
     assert life["full_target"] == 15 and np.isnan(life["full_target_share"])
-    # share (outcome, baseline 30): life of project 18/40 = 45 % against the last target set (Q2: 45):
-    # progress (45 − 30) ÷ (45 − 30) = 100 % → on track; Q1 30 % against 40: progress 0 %, 10 points short
+    # share (outcome, baseline 30): life of project 18/40 = 45 % against the last target set
+    # (Q2: 45): progress (45 − 30) ÷ (45 − 30) = 100 % → on track;
+    # Q1 30 % against 40: progress 0 %, 10 points short
     share_rows = graded(results, "T-SHARE")
     life = share_rows.loc["life_of_project"]
     assert (life["value"], life["target"], life["progress"], life["status"]) == (
@@ -295,7 +296,8 @@ def test_a_14_day_window_makes_the_last_two_weeks_provisional():
     )
     results = compute(make_data(project, [accepted], cases=cases), periods=["2025-Q1", "2025-Q2"])
     statuses = values(results, "T-ACC", column="status")
-    # Q1 ended 98 days before the data were extracted: final (1 of 1 accepted in time, 100 % → ahead);
+    # Q1 ended 98 days before the data were extracted: final (1 of 1 accepted in time,
+    # 100 % → ahead);
     # Q2 ended 7 days before: its referrals' acceptance within 14 days cannot be known yet
     assert statuses == {
         "2025-Q1": "ahead",

@@ -107,7 +107,8 @@ def test_iptt_of_suppressed_results_shows_why_actual_is_empty():
 
 def test_pillar_summary_counts_statuses_per_pillar():
     summary = pillar_summary(quarter_results(), CATALOGUE).set_index("pillar")
-    # Q2: protection: T-COUNT above (3 of 2), T-REF below (3 of 10); prevention: T-TRAIN 1 (p5), no target
+    # Q2: protection: T-COUNT above (3 of 2), T-REF below (3 of 10); prevention: T-TRAIN 1
+    # (p5), no target
     assert summary.index.tolist() == ["prevention", "protection"]
     assert summary.loc["protection", ["ahead", "behind", "indicators"]].tolist() == [1, 1, 2]
     assert summary.loc["prevention", ["no target", "indicators"]].tolist() == [1, 1]
@@ -115,7 +116,8 @@ def test_pillar_summary_counts_statuses_per_pillar():
     life = pillar_summary(quarter_results(), CATALOGUE, period="life_of_project").set_index(
         "pillar"
     )
-    # count: 120 % of its target to date (ahead); referrals: the last target set (Q2: 10), 3 of 10 behind
+    # count: 120 % of its target to date (ahead); referrals: the last target set (Q2: 10), 3
+    # of 10 behind
     assert life.loc["protection", ["ahead", "behind"]].tolist() == [1, 1]
     with pytest.raises(PeriodError, match="was not computed"):
         pillar_summary(quarter_results(), CATALOGUE, period="2025-Q4")
@@ -189,7 +191,8 @@ def test_cli_results_table_hides_small_cells(project_dir):
         "status",
         "unit",
     ]
-    # total 12 of target 10 = 120 % → above; male 3 and unknown 1 are under 5 (two hidden: female 8 stays)
+    # total 12 of target 10 = 120 % → above; male 3 and unknown 1 are under 5 (two hidden:
+    # female 8 stays)
     assert lines[2].split() == [
         "PROT-02",
         "2025-Q1",

@@ -1,4 +1,7 @@
-"""The workbook Apps driven as a user would: set widget values, click buttons, read the page and files."""
+"""The workbook Apps driven as a user would.
+
+Set widget values, click buttons, read the page and files.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,10 @@ def read_yaml(path: Path) -> dict:
 
 @pytest.fixture
 def project_dir(tmp_path) -> Path:
-    """A scaffolded project: PROT-02 and PROT-10 selected, so it has sources for cases and services."""
+    """A scaffolded project: PROT-02 and PROT-10 selected.
+
+    So it has sources for cases and services.
+    """
     folder = tmp_path / "shelter_project"
     new_project(folder, name="Shelter project", indicator_ids=["PROT-02", "PROT-10"], today=TODAY)
     return folder
@@ -407,7 +413,7 @@ def test_page_parameters_come_from_voilas_query_string(monkeypatch):
     assert page_parameters(project_dir="../data") == {"project_dir": "../data"}
 
 
-# -- the explorer ------------------------------------------------------------------------------------
+# -- the explorer ----------------------------------------------------------------------------------
 
 
 def chart_data(chart: alt.JupyterChart) -> pd.DataFrame:
@@ -476,7 +482,10 @@ def test_explore_indicator_value_trend_and_every_disaggregation(explore):
 
 
 def rows_expected(rows, method) -> tuple:
-    """(numerator, denominator) the engine should report for these rows behind, by the recipe's measure."""
+    """(numerator, denominator) the engine should report for these rows behind.
+
+    By the recipe's measure.
+    """
 
     def part(flag, spec):
         chosen = rows[rows[flag]] if flag in rows else rows
@@ -668,7 +677,7 @@ def test_explore_without_projects_says_what_to_give(tmp_path):
     assert "No project folder" in app.message.value
 
 
-# -- the notebooks -----------------------------------------------------------------------------------
+# -- the notebooks ---------------------------------------------------------------------------------
 @pytest.mark.notebook
 @pytest.mark.parametrize(
     "name, parameters",

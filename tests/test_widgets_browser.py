@@ -1,4 +1,7 @@
-"""The workbooks served by Voilà and driven in headless Chromium, with every request outside 127.0.0.1 blocked."""
+"""The workbooks served by Voilà and driven in headless Chromium.
+
+Every request outside 127.0.0.1 is blocked.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,10 @@ LOAD_TIMEOUT_MS = 120_000  # kernel start, data loading and the first drawing
 
 
 def copy_project(source: Path, target: Path) -> None:
-    """A copy of a project folder's files (sockets or other special files a running kernel left are skipped)."""
+    """A copy of a project folder's files.
+
+    Sockets or other special files a running kernel left are skipped.
+    """
     shutil.copytree(
         source,
         target,
@@ -28,7 +34,10 @@ def copy_project(source: Path, target: Path) -> None:
 
 
 def voila(notebook: str, log_path: Path):
-    """`ctlib workbook NAME` serving one workbook on 127.0.0.1 (offline template, no sources); yields its URL."""
+    """`ctlib workbook NAME` serving one workbook on 127.0.0.1; yields its URL.
+
+    Offline template, no sources.
+    """
     return ctlib_server(log_path, "workbook", notebook.removesuffix(".ipynb"))
 
 

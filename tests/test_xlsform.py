@@ -53,7 +53,7 @@ def fields(form: Path) -> tuple[list[dict], dict]:
     return list(walk(survey["children"], [])), survey.get("choices", {})
 
 
-# -- the forms -----------------------------------------------------------------------------------------------
+# -- the forms -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_the_tally_form_offers_the_projects_indicators_periods_and_categories(
     assert survey["numerator"]["relevant"] == "${indicator_id} = 'PART-09'"
 
 
-# -- ctlib new --xlsform ---------------------------------------------------------------------------------------
+# -- ctlib new --xlsform ---------------------------------------------------------------------------
 
 
 def test_new_writes_a_form_per_table_the_indicators_need(tmp_path):
@@ -201,7 +201,7 @@ def test_a_project_selecting_no_indicator_gets_no_form(tmp_path):
     assert "no form: project.yaml selects no indicator" in new(tmp_path / "p", "--xlsform")
 
 
-# -- the round trip: submissions exported by the servers load with no column map ---------------------------
+# -- the round trip: submissions exported by the servers load with no column map -------------------
 
 
 def answers(questions, choices, number: int, given: dict) -> dict:

@@ -1,4 +1,6 @@
-"""The indicator catalogue: load and check the YAML definitions; get, filter, search, describe, export.
+"""The indicator catalogue: load and check the YAML definitions.
+
+Get, filter, search, describe and export its indicators.
 
 The built-in definitions live in `ctlib/catalogue/<pillar>.yaml`; a team may add its own files.
 Every problem in every file is collected and raised as one CatalogueError, so nothing is ever
@@ -90,7 +92,10 @@ class Catalogue:
         return tuple(self._by_id)
 
     def get(self, indicator_id: str) -> Indicator:
-        """The indicator with that id (case-insensitive); UnknownIndicatorError naming the closest ids."""
+        """The indicator with that id (case-insensitive).
+
+        UnknownIndicatorError naming the closest ids.
+        """
         key = indicator_id.strip().upper()
         if key in self._by_id:
             return self._by_id[key]
@@ -122,7 +127,10 @@ class Catalogue:
         ]
 
     def search(self, text: str) -> list[Indicator]:
-        """Indicators whose id, name, definition, area or references contain every word of `text`."""
+        """Indicators matching every word of `text`.
+
+        Matched in their id, name, definition, area or references.
+        """
         words = text.lower().split()
         return [i for i in self if all(word in _search_text(i) for word in words)]
 
@@ -144,7 +152,10 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when b
 
 
 def load_catalogue(extra: Sequence[str | Path] | str | Path = ()) -> Catalogue:
-    """The built-in catalogue plus a team's own YAML files; one CatalogueError lists every problem."""
+    """The built-in catalogue plus a team's own YAML files.
+
+    One CatalogueError lists every problem.
+    """
     builtin = _builtin_catalogue()
     if not extra:
         return builtin
@@ -310,14 +321,18 @@ def recipe_columns(table_name: str) -> dict[str, Column]:
 
 
 def check_recipe(indicator: Indicator, add: Callable) -> None:
-    """Report through `add(message, column=, value=, rule=)` what in the recipe does not fit the tables."""
+    """Report what in the recipe does not fit the tables.
+
+    Each problem goes through `add(message, column=, value=, rule=)`.
+    """
     method = indicator.method
     units = UNITS_BY_MEASURE.get(method.measure)
     if method.measure == "change":
         units = UNITS_BY_CHANGE_STATISTIC[method.statistic]
     if units and indicator.unit not in units:
         add(
-            f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not {indicator.unit!r}",
+            f"field unit: measure {method.measure!r} gives {' or '.join(units)}, not "
+            f"{indicator.unit!r}",
             rule="unit fits measure",
         )
     rollups = ("latest",) if method.until else ROLLUPS_BY_MEASURE.get(method.measure)
@@ -341,7 +356,8 @@ def check_recipe(indicator: Indicator, add: Callable) -> None:
         return
     if method.table not in TABLES:
         add(
-            f"field method.table: unknown table {method.table!r}; standard tables are: {', '.join(TABLES)}",
+            f"field method.table: unknown table {method.table!r}; standard tables are: "
+            f"{', '.join(TABLES)}",
             rule="known table",
         )
         return
@@ -408,7 +424,8 @@ class _TableCheck:
         )
         if part.project_value and not may_use_project:
             self.add(
-                f"field {field}.project_value: only a rate's denominator may come from the project's context",
+                f"field {field}.project_value: only a rate's denominator may come from the "
+                "project's context",
                 rule="project value",
             )
 
@@ -425,7 +442,8 @@ class _TableCheck:
         if condition.op == "range":
             if column.kind not in (*NUMERIC, DATE):
                 self.add(
-                    f"field {field}.op: 'range' needs a number or date column; {column.name!r} is {column.kind}",
+                    f"field {field}.op: 'range' needs a number or date column; {column.name!r} "
+                    f"is {column.kind}",
                     column=column.name,
                     rule="operator fits column",
                 )
@@ -434,8 +452,8 @@ class _TableCheck:
         for value in values:
             if column.kind == CATEGORY and value not in column.categories:
                 self.add(
-                    f"field {field}.value: {value!r} is not a category of {column.name!r}; allowed: "
-                    f"{', '.join(column.categories)}",
+                    f"field {field}.value: {value!r} is not a category of {column.name!r}; "
+                    f"allowed: {', '.join(column.categories)}",
                     column=column.name,
                     rule="known category",
                 )
@@ -556,7 +574,10 @@ MIN_NAME_WIDTH = 20
 
 
 def list_table(indicators: Sequence[Indicator], width: int = 100) -> str:
-    """An aligned table (id, pillar, area, level, unit, name), areas and names cut to fit `width`."""
+    """An aligned table (id, pillar, area, level, unit, name).
+
+    Areas and names cut to fit `width`.
+    """
     rows = [tuple(getattr(i, name) for name in LIST_COLUMNS) for i in indicators]
     widths = [
         max([len(name), *(len(row[k]) for row in rows)]) for k, name in enumerate(LIST_COLUMNS)
@@ -576,7 +597,10 @@ def _fit(text: str, width: int) -> str:
 
 
 def reference_sheet(indicator: Indicator, width: int = 88) -> str:
-    """A printable reference sheet: identity, meaning, recipe in plain words, roll-up and sources."""
+    """A printable reference sheet.
+
+    Identity, meaning, recipe in plain words, roll-up and sources.
+    """
     i = indicator
     title = f"{i.id}  {i.name}"
     facts = [
@@ -761,7 +785,10 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
 
 
 def catalogue_markdown(frame: pd.DataFrame) -> str:
-    """A markdown document with one table per pillar (id, name, area, level, unit, direction, method)."""
+    """A markdown document with one table per pillar.
+
+    Columns: id, name, area, level, unit, direction, method.
+    """
     columns = ["id", "name", "area", "level", "unit", "direction", "method"]
     lines = ["# Indicator catalogue", ""]
     for pillar in PILLARS:

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Pillar = Literal["prevention", "protection", "prosecution", "partnership"]
 Level = Literal["process", "output", "outcome", "impact"]
 Unit = Literal["count", "percent", "ratio", "rate", "yes_no", "score", "days", "months", "currency"]
-# What one counted unit is: privacy hides small counts of people and cases only; events
-# (meetings, trainings held), documents (laws, agreements), organisations and money are public facts.
+# What one counted unit is: privacy hides small counts of people and cases only; events (meetings,
+# trainings held), documents (laws, agreements), organisations and money are public facts.
 Counts = Literal["people", "cases", "events", "documents", "organisations", "money"]
 Direction = Literal["increase", "decrease", "none"]  # none: monitored, not graded
 Rollup = Literal["sum", "latest", "recompute"]

@@ -371,7 +371,10 @@ class _TableView:
         )
 
     def present(self, period_pass: _Pass, recipe_date: str) -> np.ndarray:
-        """Whether each period of the pass holds a record of this table (see the module docstring)."""
+        """Whether each period of the pass holds a record of this table.
+
+        See the module docstring.
+        """
         columns = sorted(
             {recipe_date, *TABLES[self.name].date_columns_in_period} & set(self.frame.columns)
         )
@@ -405,7 +408,10 @@ def _ordered(codes: np.ndarray, uniques: pd.Index) -> tuple[np.ndarray, list[str
 
 
 def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
-    """Position of each value among unique `keys` (-1 when absent); Arrow's hash lookup when it can."""
+    """Position of each value among unique `keys` (-1 when absent).
+
+    Arrow's hash lookup when it can.
+    """
     try:
         found = pc.index_in(pa.array(values.array), value_set=pa.array(keys.array))
     except (pa.ArrowException, TypeError):
@@ -939,7 +945,10 @@ def _overlapping(
 
 
 def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicator) -> pd.DataFrame:
-    """Rows (period, dimension, category, numerator, denominator, value) of one computed indicator."""
+    """Rows of one computed indicator.
+
+    Columns: period, dimension, category, numerator, denominator, value.
+    """
     method = indicator.method
     view = context.view(method.table)
     rows = view.mask(method.filter)
@@ -1026,7 +1035,10 @@ def _empty_total(label: str) -> pd.DataFrame:
 
 
 def _reported(context: _Context, indicator: Indicator) -> pd.DataFrame:
-    """Rows of a reported indicator: its own rows per period, else its reporting-kind rows rolled up."""
+    """Rows of a reported indicator.
+
+    Its own rows per period, else its reporting-kind rows rolled up.
+    """
     if "reported_values" not in context.tables:
         raise _MissingTable("reported_values")
     rows = _reported_rows(context.tables["reported_values"], indicator.id, context.calendar)
@@ -1220,8 +1232,8 @@ def _reported_row_problems(
         yield (
             "indicator_id",
             "reported value",
-            f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value would "
-            "contradict it: remove the row or pick the indicator's reported variant",
+            f"{indicator_id} is computed from data ({measures[indicator_id]}); a reported value "
+            "would contradict it: remove the row or pick the indicator's reported variant",
         )
         return
     try:
@@ -1323,7 +1335,9 @@ def compute(
     indicators: Iterable[str] | None = None,
     bands: tuple[float, float] | None = None,
 ) -> Results:
-    """Evaluate the project's selected indicators (narrowed to `indicators`) per period and disaggregation.
+    """Evaluate the project's selected indicators per period and disaggregation.
+
+    The selection is narrowed to `indicators` when given.
 
     `periods`: "latest", "all" (every period of the reporting kind), a label, or a list of labels;
     life of project to date is always added. `bands`: on-track band in % of target

@@ -73,7 +73,10 @@ class ReportingCalendar:
 
     # -- labels ---------------------------------------------------------------------------
     def _number(self, date: dt.date, kind: str) -> int:
-        """Absolute number of the period of `kind` containing `date` (months since year 0, shifted)."""
+        """Absolute number of the period of `kind` containing `date`.
+
+        Months since year 0, shifted.
+        """
         return (_month_index(date) - (self.start_month - 1)) // MONTHS[kind]
 
     def _period(self, number: int, kind: str) -> Period:
@@ -131,13 +134,19 @@ class ReportingCalendar:
         return 1 <= int(match["number"]) <= (4 if match["letter"] == "Q" else 2)
 
     def life_of_project(self, end_date: dt.date | None = None) -> Period:
-        """Life of project to date: from the project start to `end_date` (default: the project end)."""
+        """Life of project to date.
+
+        From the project start to `end_date` (default: the project end).
+        """
         end = min(end_date or self.end_date, self.end_date)
         return Period(LIFE_OF_PROJECT, LIFE, self.start_date, end)
 
     # -- dates -> periods -----------------------------------------------------------------
     def codes(self, dates, kind: str | None = None) -> np.ndarray:
-        """Position in `periods(kind)` of each date (int64; -1 for a missing date or one outside the span)."""
+        """Position in `periods(kind)` of each date.
+
+        int64; -1 for a missing date or one outside the span.
+        """
         days = (
             np.asarray(dates, dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY
         )  # NaT: far negative

@@ -49,11 +49,14 @@ PERIODIC_TABLES = (
 RULE_COLUMNS = ["rule", "period", "left", "operator", "right", "status", "severity", "description"]
 
 
-# --- periods ---------------------------------------------------------------------------------------
+# --- periods --------------------------------------------------------------------------------------
 
 
 class _Periods:
-    """The periods checked (project start to the period of the latest record) and record placement."""
+    """The periods checked and record placement.
+
+    The periods run from the project start to the period of the latest record.
+    """
 
     def __init__(self, data: ProjectData):
         self.calendar = ReportingCalendar(data.project)
@@ -76,11 +79,14 @@ class _Periods:
         return period.end_date <= self.latest_date
 
 
-# --- the checks ------------------------------------------------------------------------------------
+# --- the checks -----------------------------------------------------------------------------------
 
 
 def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
-    """Share of non-empty values of every input column of each table, per period (NaN: no records)."""
+    """Share of non-empty values of every input column of each table, per period.
+
+    NaN: no records.
+    """
     n = len(periods.labels)
     frames = []
     for name, frame in data.tables.items():
@@ -116,7 +122,9 @@ def completeness(data: ProjectData, periods: _Periods) -> pd.DataFrame:
 
 
 def aggregate(data: ProjectData, periods: _Periods, item: Aggregate) -> pd.Series:
-    """The aggregate's value per period label; NaN where no record of its table is dated in the period.
+    """The aggregate's value per period label.
+
+    NaN where no record of its table is dated in the period.
 
     Cumulative: every record up to the end of the period (those dated before the project start
     included), missing until the first record.
@@ -185,7 +193,10 @@ def record_counts(data: ProjectData, periods: _Periods) -> dict[str, np.ndarray]
 
 
 def modified_z_scores(counts: np.ndarray) -> np.ndarray | None:
-    """0.6745 (x - median) / MAD of each count; None when the MAD is 0 (no spread to compare with)."""
+    """0.6745 (x - median) / MAD of each count.
+
+    None when the MAD is 0 (no spread to compare with).
+    """
     median = np.median(counts)
     mad = np.median(np.abs(counts - median))
     return None if mad == 0 else 0.6745 * (counts - median) / mad
@@ -219,12 +230,15 @@ def gaps(counts: dict[str, np.ndarray], periods: _Periods) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "period", "period_start_date", "period_end_date"])
 
 
-# --- the report ------------------------------------------------------------------------------------
+# --- the report -----------------------------------------------------------------------------------
 
 
 @dataclass
 class QualityReport:
-    """What `check_quality` found; `problems` lists rule failures, outliers and gaps with their severity."""
+    """What `check_quality` found.
+
+    `problems` lists rule failures, outliers and gaps with their severity.
+    """
 
     project_id: str
     periods: list[str]
@@ -244,7 +258,10 @@ class QualityReport:
 
 
 def check_quality(data: ProjectData) -> QualityReport:
-    """Run every check on the project's data (see the module docstring); ProjectError for malformed rules."""
+    """Run every check on the project's data (see the module docstring).
+
+    ProjectError for malformed rules.
+    """
     rules = load_rules(data)
     periods = _Periods(data)
     results = [evaluate_rule(data, periods, rule) for rule in rules] if periods.labels else []

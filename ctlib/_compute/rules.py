@@ -45,7 +45,10 @@ class _Strict(BaseModel):
 
 
 class Aggregate(_Strict):
-    """One aggregate of a standard table per period: count rows, count distinct values or sum a column."""
+    """One aggregate of a standard table per period.
+
+    Count rows, count distinct values or sum a column.
+    """
 
     table: str
     measure: Literal["count", "count_distinct", "sum"] = "count"
@@ -125,7 +128,10 @@ class Rule(_Strict):
 def _count_rule(
     name: str, description: str, table: str, left: tuple[str, list], right: tuple[str, list]
 ) -> Rule:
-    """A built-in rule: left rows so far <= right rows so far, each counted by its own date, cumulatively."""
+    """A built-in rule: left rows so far <= right rows so far.
+
+    Each counted by its own date, cumulatively.
+    """
     sides = [
         Aggregate(table=table, date=date, filter=conditions, cumulative=True)
         for date, conditions in (left, right)
@@ -161,7 +167,10 @@ DEFAULT_RULES = (
 
 
 def load_rules(data: ProjectData) -> list[Rule]:
-    """The project's quality rules and the built-in defaults for its tables; ProjectError listing bad rules."""
+    """The project's quality rules and the built-in defaults for its tables.
+
+    ProjectError listing bad rules.
+    """
     rules, problems = [], []
     for position, raw in enumerate(data.project.quality_rules):
         try:

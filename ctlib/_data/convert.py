@@ -79,13 +79,16 @@ class Converted:
     notes: list[tuple[str, int]] = field(default_factory=list)  # (message, first row position)
 
 
-# -- converting values ---------------------------------------------------------------------------------------
+# -- converting values -----------------------------------------------------------------------------
 
 
 def convert(
     raw: pd.Series, column: Column, reading: Reading = Reading(), identifiers: bool = False
 ) -> Converted:
-    """The column's values typed, converted once per distinct value (identifiers are only tidied)."""
+    """The column's values typed, converted once per distinct value.
+
+    Identifiers are only tidied.
+    """
     if identifiers and column.kind == STRING and not reading.value_map:
         text = raw if raw.dtype == "string" else raw.map(tidy_number, na_action="ignore")
         text = text.astype("string").str.strip()
@@ -260,8 +263,9 @@ def _date_order(parts: pd.DataFrame, values, declared: str):
     ambiguous = where((first <= 12) & (second <= 12) & (first != second))
     if day_first and month_first:
         message = (
-            f"dates are written both day first ({day_first[1]}) and month first ({month_first[1]}): "
-            "write them one way, or set date_order (DMY or MDY) for the source"
+            f"dates are written both day first ({day_first[1]}) and month first "
+            f"({month_first[1]}): write them one way, or set date_order (DMY or MDY) for the "
+            "source"
         )
         return "mixed", (message, day_first[0])
     if month_first:
@@ -272,8 +276,8 @@ def _date_order(parts: pd.DataFrame, values, declared: str):
         return "MDY", (message, month_first[0])
     if ambiguous and not day_first:
         message = (
-            f"dates such as {ambiguous[1]} could be day/month or month/day: read as day/month/year; "
-            "set date_order (DMY or MDY) for the source to say which"
+            f"dates such as {ambiguous[1]} could be day/month or month/day: read as "
+            "day/month/year; set date_order (DMY or MDY) for the source to say which"
         )
         return "DMY", (message, ambiguous[0])
     return "DMY", None
@@ -300,7 +304,10 @@ def _numeric_dates(parts: pd.DataFrame, order: str) -> pd.Series:
 
 
 def _plausible(dates):
-    """Dates (no time) between EARLIEST_DATE and LATEST_DATE (others are typos), as datetime64[ns]."""
+    """Dates (no time) between EARLIEST_DATE and LATEST_DATE, as datetime64[ns].
+
+    Others are typos.
+    """
     dates = pd.Series(dates)
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
@@ -370,7 +377,10 @@ def conversion_message(column: Column, reading: Reading = Reading()):
                 str(value).strip().casefold(), column.categories, n=1, cutoff=0.5
             )
             hint = f"; closest: {closest[0]!r}" if closest else ""
-            return f"unknown category {value!r}; allowed: {allowed}{hint} (or map it under values in project.yaml)"
+            return (
+                f"unknown category {value!r}; allowed: {allowed}{hint} (or map it under "
+                "values in project.yaml)"
+            )
 
         return unknown, "category"
     if column.kind == COUNTRY:
@@ -394,7 +404,10 @@ def _number_message(value, column: Column, reading: Reading) -> str:
     expected = "a whole number" if column.kind == INTEGER else "a number"
     text = as_text(value)
     if reading.decimal == "." and parse_number(text, ",", column.kind == NUMBER) is not None:
-        return f"{value!r} is not {expected}: if the comma is a decimal mark, set numbers: {{decimal: ','}} for the source"
+        return (
+            f"{value!r} is not {expected}: if the comma is a decimal mark, set numbers: "
+            "{decimal: ','} for the source"
+        )
     if reading.decimal == "," and parse_number(text, ".") is not None:
         return f"{value!r} is not {expected} with the decimal comma this source declares"
     if column.kind == INTEGER and text.endswith("%"):
@@ -404,7 +417,8 @@ def _number_message(value, column: Column, reading: Reading) -> str:
 
 def value_lookup(value_map: Mapping, column: Column | None = None) -> Callable:
     """Their code -> standard value. Numbers and dates match exactly (a key "<5" never matches 5);
-    text matches exactly first, then ignoring case, spaces and punctuation (see `loose_key_clashes`)."""
+    text matches exactly first, then ignoring case, spaces and punctuation (see
+    `loose_key_clashes`)."""
     if not value_map:
         return lambda value: value
     exact = {as_text(key): value for key, value in value_map.items()}

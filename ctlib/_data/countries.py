@@ -146,7 +146,8 @@ def not_a_country(value) -> str:
     hint = f"; closest: {closest[0]!r}" if closest else ""
     return (
         f"{value!r} is not a country: write an ISO 3166 code (NG, NGA) or an English country "
-        f"name{hint}; leave the cell empty when it is not known (or map it under values in project.yaml)"
+        f"name{hint}; leave the cell empty when it is not known (or map it under values in "
+        "project.yaml)"
     )
 
 

@@ -50,11 +50,14 @@ DAYS_BETWEEN = {
     },
 }
 
-# -- derived columns -----------------------------------------------------------------------------------------
+# -- derived columns -------------------------------------------------------------------------------
 
 
 def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index) -> pd.DataFrame:
-    """Every standard column in declared order and dtype, derived ones filled; the ones the source lacks are empty."""
+    """Every standard column in declared order and dtype, derived ones filled.
+
+    The ones the source lacks are empty.
+    """
     columns = {
         c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind])
         if c.name in typed
@@ -85,7 +88,10 @@ def empty_column(dtype: str, index: pd.Index) -> pd.Series:
 
 
 def _derive(columns: dict, table: Table, project: Project) -> dict:
-    """The derived columns of a table (and participants_total where it is missing) from its other columns."""
+    """The derived columns of a table from its other columns.
+
+    Also participants_total where it is missing.
+    """
     names = table.column_names
     derived = {
         name: filled(columns[name], columns[own])
@@ -140,7 +146,10 @@ def filled(values: pd.Series, other: pd.Series) -> pd.Series:
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    """Whole days from `earlier` to `later` (rounded down like Timedelta.days); missing stays missing."""
+    """Whole days from `earlier` to `later` (rounded down like Timedelta.days).
+
+    Missing stays missing.
+    """
     days = (later.to_numpy() - earlier.to_numpy()).astype("timedelta64[D]")
     return pd.Series(pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)), index=later.index)
 
@@ -254,13 +263,13 @@ def _child_labour_columns(age: pd.Series, hours: pd.Series) -> dict:
     }
 
 
-# -- derived columns that need another table ------------------------------------------------------------
+# -- derived columns that need another table -------------------------------------------------------
 
 
 def derive_linked(tables: dict[str, pd.DataFrame], project: Project) -> dict[str, pd.DataFrame]:
     """The tables with the columns derived across tables: a case's services (kinds received, first
-    service, days to it), a service's new or continuing person, a follow-up's days since closure and a
-    victim's person in proceedings. A table not in `tables` derives nothing."""
+    service, days to it), a service's new or continuing person, a follow-up's days since closure and
+    a victim's person in proceedings. A table not in `tables` derives nothing."""
     tables = dict(tables)
     cases, services = tables.get("cases"), tables.get("services")
     if cases is not None and services is not None:

@@ -28,7 +28,8 @@ Decisions:
 - referral_date: cas_OutgoingReferralDate; is_referred: an outgoing referral date or the status
   ClosedReferred.
 - case_id: cas_Id or cas_CaseNumber; a sheet without either gets `row-<n>` from its row numbers.
-- cas_ReasonForCaseClosure is free text in HTCDS: a reason that is not one of ours counts as `other`.
+- cas_ReasonForCaseClosure is free text in HTCDS: a reason that is not one of ours counts as
+  `other`.
 """
 
 from __future__ import annotations
@@ -156,12 +157,16 @@ def is_label_row(names, cells) -> bool:
 
 
 def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Raw HTCDS cells (standard column names, index = sheet rows) made ready for typing, with notes for the user."""
+    """Raw HTCDS cells made ready for typing, with notes for the user.
+
+    Standard column names, index = sheet rows.
+    """
     frame, notes = frame.copy(), []
     if "case_id" not in frame:
         frame["case_id"] = "row-" + frame.index.astype("string")
         notes.append(
-            "no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, row-4, ...)"
+            "no cas_Id or cas_CaseNumber field: case ids are the sheet's row numbers (row-3, "
+            "row-4, ...)"
         )
     if "exploitation_type" in frame:
         frame["exploitation_types"] = frame["exploitation_type"]  # every type; converted as such
@@ -184,7 +189,10 @@ def _first_country(cell) -> str:
 
 
 def complete(columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Columns HTCDS implies once typed: is_referred from the outgoing referral or a ClosedReferred status."""
+    """Columns HTCDS implies once typed.
+
+    is_referred from the outgoing referral or a ClosedReferred status.
+    """
     if "is_referred" not in columns and ("referral_date" in columns or "case_status" in columns):
         referred = columns["referral_date"].notna() if "referral_date" in columns else False
         if "case_status" in columns:

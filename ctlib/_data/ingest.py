@@ -67,11 +67,14 @@ from .validate import (
 
 AGGREGATES = "reported_values"  # the table of figures reported directly (tally sheets, statistics)
 
-# -- public entry points -------------------------------------------------------------------------------------
+# -- public entry points ---------------------------------------------------------------------------
 
 
 def load_project_data(project_dir: str | Path) -> ProjectData:
-    """The project, its catalogue and its validated standard tables; DataError listing every problem."""
+    """The project, its catalogue and its validated standard tables.
+
+    DataError listing every problem.
+    """
     project_file = load_project_file(project_dir)
     project, directory = project_file.project, project_file.directory
     problems = Problems()
@@ -104,7 +107,9 @@ def load_project_data(project_dir: str | Path) -> ProjectData:
 
 
 def read_table(source: Source, table_name: str, project_dir: str | Path, project: Project):
-    """(standard DataFrame, problems) for one source; the frame is empty when any problem is an error.
+    """(standard DataFrame, problems) for one source.
+
+    The frame is empty when any problem is an error.
 
     The frame has every standard column of the table with its declared dtype; its index (`row`) is
     the row the user sees in the file.
@@ -122,7 +127,7 @@ def _reading_order(project: Project) -> list[str]:
     return sorted(order, key=lambda name: (bool(parents[name]), order.index(name)))
 
 
-# -- one table -----------------------------------------------------------------------------------------------
+# -- one table -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -198,7 +203,7 @@ def _sheets(source: Source, path: Path, problems: list, name: str) -> list[str |
         return []
 
 
-# -- one part (a file, or a sheet of a workbook) -------------------------------------------------------------
+# -- one part (a file, or a sheet of a workbook) ---------------------------------------------------
 
 
 def _read_part(
@@ -377,8 +382,9 @@ def _link_to_parent(raw, roles, source: Source, table: Table, export, links, ori
     if not keys:
         where = "a sheet of the same workbook" if export == forms.KOBO else "the same export"
         message = (
-            f"the {source.repeat_of} rows this repeat group belongs to were not read from {where}: "
-            f"the source of {source.repeat_of} must be the export's main table, with its {index} column"
+            f"the {source.repeat_of} rows this repeat group belongs to were not read from "
+            f"{where}: the source of {source.repeat_of} must be the export's main table, with "
+            f"its {index} column"
         )
         return raw, [origin.problem(message, rule="repeat_of")]
     parents = raw[roles["parent_index"]].map(as_text)
@@ -413,7 +419,7 @@ def _link_to_parent(raw, roles, source: Source, table: Table, export, links, ori
     return raw, problems
 
 
-# -- typing --------------------------------------------------------------------------------------------------
+# -- typing ----------------------------------------------------------------------------------------
 
 
 def _standardise(
@@ -531,7 +537,8 @@ def _conversion_problems(converted, values, column, reading, name, table, origin
     if fallback:
         return problems + [
             origin.problem(
-                f"{int(bad.sum())} value(s) that are not standard categories counted as {fallback!r}",
+                f"{int(bad.sum())} value(s) that are not standard categories counted as "
+                f"{fallback!r}",
                 column=origin.label(name),
                 rule="category",
                 severity="warning",

@@ -32,7 +32,7 @@ _YEAR = re.compile(r"^(?:FY\s*)?(\d{4})$", re.IGNORECASE)
 _WITHIN = re.compile(r"^(?:[QS]|quarter|semester|trimestre|semestre)?\s*([1-4])$", re.IGNORECASE)
 
 
-# -- row filters ---------------------------------------------------------------------------------------------
+# -- row filters -----------------------------------------------------------------------------------
 
 
 def filter_rows(raw: pd.DataFrame, source: Source, origin: Origin):
@@ -64,12 +64,13 @@ def filter_rows(raw: pd.DataFrame, source: Source, origin: Origin):
     return raw[keep], problems
 
 
-# -- periods over columns ------------------------------------------------------------------------------------
+# -- periods over columns --------------------------------------------------------------------------
 
 
 def period_labels(raw: pd.DataFrame, source: Source, project: Project, origin: Origin):
     """(the project's period label of each row, rows inside the project span, problems) from a year
-    column and a quarter or semester column, in the source's own year (`fiscal_year_start_month`)."""
+    column and a quarter or semester column, in the source's own year
+    (`fiscal_year_start_month`)."""
     spec = source.period
     reporting = project.reporting
     own_start = reporting.fiscal_year_start_month if reporting.calendar == "fiscal" else 1
@@ -147,15 +148,15 @@ def _label(key, kind, limit, source_start, own_start, is_fiscal):
             None,
             None,
             (
-                f"{kind} {within_text or year_text} of {year_text} ({span[0]:%b %Y} … {span[1]:%b %Y}) "
-                f"is not a {kind} of the project's calendar: check fiscal_year_start_month under the "
-                "source's period"
+                f"{kind} {within_text or year_text} of {year_text} ({span[0]:%b %Y} … "
+                f"{span[1]:%b %Y}) is not a {kind} of the project's calendar: check "
+                "fiscal_year_start_month under the source's period"
             ),
         )
     return period_label(number, kind, own_start, is_fiscal), span, None
 
 
-# -- one 0/1 column per choice -------------------------------------------------------------------------------
+# -- one 0/1 column per choice ---------------------------------------------------------------------
 
 
 def option_cells(raw: pd.DataFrame, options: dict[str, tuple[str, str]], origin: Origin):

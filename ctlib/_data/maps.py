@@ -19,8 +19,8 @@ BIRTH_DATE = Column(
 
 
 IDENTIFIER_NAMES = {
-    "a person's name": r"^(full_|first_|last_|given_|family_|middle_|second_|maiden_|nick_|victim_|client_|"
-    r"person_|survivor_|beneficiary_|participant_|respondent_|child_|guardian_)?names?$"
+    "a person's name": r"^(full_|first_|last_|given_|family_|middle_|second_|maiden_|nick_|"
+    r"victim_|client_|person_|survivor_|beneficiary_|participant_|respondent_|child_|guardian_)?names?$"
     r"|surname|forename|^nom$|^nombre|^prenom|^apellido",
     "an e-mail address": r"e_?mail",
     "a phone number": r"phone|mobile|telephone|(^|_)tel(_|$)|whatsapp|contact_(no|number)",
@@ -123,9 +123,9 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
         if kind and name not in internal and name not in accepted:
             problems.append(
                 origin.problem(
-                    f"column {name!r} looks like {kind}: direct identifiers are not loaded. Remove the column from "
-                    f"the file, or, if it holds no identifiers, list it under sources.{table.name}."
-                    f"internal_only_columns in project.yaml",
+                    f"column {name!r} looks like {kind}: direct identifiers are not loaded. "
+                    "Remove the column from the file, or, if it holds no identifiers, list it "
+                    f"under sources.{table.name}.internal_only_columns in project.yaml",
                     column=name,
                     rule="direct identifier",
                 )
@@ -191,7 +191,8 @@ def map_columns(names, table: Table, source: Source, is_htcds: bool, origin: Ori
 
 def _option_columns(names, table: Table, source: Source, candidates) -> dict[str, tuple[str, str]]:
     """Their 0/1 columns of multi-valued standard columns: declared under `options`, or named
-    `<column>/<category>` or `<column>.<category>` (KoboToolbox and ODK split select_multiple so)."""
+    `<column>/<category>` or `<column>.<category>` (KoboToolbox and ODK split select_multiple
+    so)."""
     multiple = {c.name: c for c in table.columns if c.multiple}
     found = {
         their: (target, category)
@@ -305,7 +306,10 @@ def value_map_problems(table: Table, source: Source, entry: str) -> list[Problem
 
 
 def reading_mode(table: Table, target: str, source: Source) -> str:
-    """How a csv column is read: 'verbatim' (text as written: ids, codes with a value map) or 'typed'."""
+    """How a csv column is read: 'verbatim' or 'typed'.
+
+    'verbatim' is text as written: ids, codes with a value map.
+    """
     kind = BIRTH_DATE.kind if target == BIRTH_DATE.name else table.column(target).kind
     return "verbatim" if kind == STRING or target in source.values else "typed"
 

@@ -37,7 +37,10 @@ def outside_message(written: str, folders: list[Path]) -> str:
 
 
 def expand(written: str, directory: Path, folders: list[Path]) -> tuple[list[Path], str | None]:
-    """The files a source's `file` entry names, in name order, and why none can be read (or None)."""
+    """The files a source's `file` entry names, in name order.
+
+    And why none can be read (or None).
+    """
     path = directory / written
     if glob.has_magic(written):
         matches = sorted(Path(found) for found in glob.glob(str(path), recursive=True))

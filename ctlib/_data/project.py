@@ -1,10 +1,12 @@
-"""Load, validate, edit and save project.yaml, keeping the user's comments and key order; scaffold new projects.
+"""Load, validate, edit and save project.yaml; scaffold new projects.
 
-Loading reports every problem at once, each with the YAML path (e.g. `indicators[2].targets.2026-Q1`)
-and the line. Checks beyond the schema: indicator ids exist in the catalogue (with the team's own
-file), each indicator's result is in the results chain, disaggregations are ones the indicator
-supports, sources name standard tables and existing files. Period labels are checked by
-`ctlib.periods`.
+Editing and saving keep the user's comments and key order.
+
+Loading reports every problem at once, each with the YAML path
+(e.g. `indicators[2].targets.2026-Q1`) and the line. Checks beyond the schema: indicator ids exist
+in the catalogue (with the team's own file), each indicator's result is in the results chain,
+disaggregations are ones the indicator supports, sources name standard tables and existing files.
+Period labels are checked by `ctlib.periods`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ MAX_EXPANDED_NODES = 100_000  # values once aliases are expanded (a large projec
 
 @dataclass
 class ProjectFile:
-    """project.yaml as loaded: the validated model, the commented map it came from, and its catalogue."""
+    """project.yaml as loaded.
+
+    The validated model, the commented map it came from, and its catalogue.
+    """
 
     path: Path
     data: CommentedMap
@@ -196,7 +201,8 @@ def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path
     os.replace(temporary, path)
 
 
-GITIGNORE = """# The release ledger (ctlib release): what donors were shown and which periods are approved.
+GITIGNORE = """\
+# The release ledger (ctlib release): what donors were shown and which periods are approved.
 # Back it up with the data; it is a database, not a file to merge.
 .ctlib/
 """
@@ -209,7 +215,9 @@ def new_project(
     today: dt.date | None = None,
     forms: bool = False,
 ) -> list[Path]:
-    """Scaffold a project: a commented project.yaml and blank csv/xlsx templates; returns the files written.
+    """Scaffold a project: a commented project.yaml and blank csv/xlsx templates.
+
+    Returns the files written.
 
     Refuses to overwrite an existing project.yaml or data file. With `forms`, project.yaml says how
     to read the exports of the XLSForms that `ctlib new --xlsform` writes.
@@ -268,7 +276,7 @@ def new_project(
     return written
 
 
-# -- validation ----------------------------------------------------------------------------------------------
+# -- validation ------------------------------------------------------------------------------------
 
 
 def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
@@ -459,7 +467,8 @@ def _source_problems(source: Source, table, loc, project: Project, directory: Pa
         if getattr(source, option) not in (None, False) and not is_export:
             yield (
                 loc + (option,),
-                f"{option} is an option of KoboToolbox and ODK Central exports (format: kobo or odk)",
+                f"{option} is an option of KoboToolbox and ODK Central exports (format: kobo or "
+                "odk)",
                 getattr(source, option),
                 option,
             )
@@ -528,7 +537,7 @@ def _closest(word: str, candidates) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
-# -- YAML helpers --------------------------------------------------------------------------------------------
+# -- YAML helpers ----------------------------------------------------------------------------------
 
 
 def _yaml() -> YAML:
@@ -568,7 +577,10 @@ def _expanded_size(node) -> int:
 
 
 def _plain(node):
-    """Plain Python values for pydantic (mapping keys as strings, so `2026:` is the label '2026')."""
+    """Plain Python values for pydantic.
+
+    Mapping keys as strings, so `2026:` is the label '2026'.
+    """
     if isinstance(node, dict):
         return {str(key): _plain(value) for key, value in node.items()}
     if isinstance(node, list):
@@ -624,7 +636,10 @@ def _entry_keys(data, entry: str) -> list:
 
 
 def _existing_key(node, key):
-    """The key of a mapping as written in the file (`2026:` is the int 2026, named "2026" in paths)."""
+    """The key of a mapping as written in the file.
+
+    `2026:` is the int 2026, named "2026" in paths.
+    """
     if isinstance(node, dict):
         return next((k for k in node if str(k) == str(key)), key)
     return key
@@ -649,7 +664,10 @@ def _line(data, loc) -> int | None:
 
 
 def _guess_indent(text: str) -> tuple[int, int, int]:
-    """(mapping indent, sequence indent, dash offset) as first used in the text; 2, 4, 2 otherwise."""
+    """(mapping indent, sequence indent, dash offset) as first used in the text.
+
+    2, 4, 2 otherwise.
+    """
     mapping, offset = None, None
     lines = [
         line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")

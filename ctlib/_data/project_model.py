@@ -1,4 +1,7 @@
-"""The typed model of project.yaml: identity, reporting, results chain, indicators, sources, privacy."""
+"""The typed model of project.yaml.
+
+Identity, reporting, results chain, indicators, sources, privacy.
+"""
 
 from __future__ import annotations
 

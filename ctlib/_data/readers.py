@@ -51,7 +51,7 @@ class Unreadable(Exception):
         self.rule = rule
 
 
-# -- readers -------------------------------------------------------------------------------------------------
+# -- readers ---------------------------------------------------------------------------------------
 
 
 def open_source(path: Path, source: Source, table: Table, sheet: str | None = None):
@@ -66,7 +66,8 @@ def open_source(path: Path, source: Source, table: Table, sheet: str | None = No
     if source.format == "csv" or suffix in TEXT_FILES:
         return _CsvFile(path, source, table)
     raise Unreadable(
-        f"cannot read {suffix or 'files without an extension'}: use csv, xlsx (xls, ods) or parquet",
+        f"cannot read {suffix or 'files without an extension'}: use csv, xlsx (xls, ods) or "
+        "parquet",
         rule="file format",
     )
 
@@ -134,8 +135,8 @@ class _CsvFile:
         )
 
     def _read(self, columns: list[str], dtype: dict, skip: int, nulls: list[str]) -> pd.DataFrame:
-        """The columns (in file order) under our names; pandas finds the header row itself (header=None with
-        skiprows and usecols reads several times slower)."""
+        """The columns (in file order) under our names; pandas finds the header row itself
+        (header=None with skiprows and usecols reads several times slower)."""
         positions = sorted(
             self.names.index(name) for name in columns
         )  # a name used twice: its first column

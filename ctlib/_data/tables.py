@@ -985,7 +985,8 @@ BUDGETS = Table(
 
 REPORTED_VALUES = Table(
     "reported_values",
-    "Aggregates the project reports directly (tally sheets), one row per indicator, period and category.",
+    "Aggregates the project reports directly (tally sheets), one row per indicator, period and "
+    "category.",
     (
         _c("indicator_id", STRING, "Catalogue id of the indicator", required=True),
         _c("period", STRING, "Period label, e.g. 2026-Q1 or FY2026-Q1", required=True),
@@ -1057,7 +1058,8 @@ def dimension_categories(dimension: str) -> tuple[str, ...] | None:
 def category_key(text) -> str:
     """The form in which names and category values are compared: lower-case letters and digits only.
 
-    "Sexual exploitation", "SexualExploitation" and "sexual_exploitation" share the key "sexualexploitation".
+    "Sexual exploitation", "SexualExploitation" and "sexual_exploitation" share the key
+    "sexualexploitation".
     """
     return re.sub(r"[^0-9a-z]", "", str(text).casefold())
 

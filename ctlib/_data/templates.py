@@ -35,7 +35,10 @@ KIND_HINTS = {
 
 
 def tables_needed(indicators) -> list[str]:
-    """The standard tables the indicators' recipes read, with the tables they link to, in TABLES order."""
+    """The standard tables the indicators' recipes read, in TABLES order.
+
+    With the tables they link to.
+    """
     needed = set()
     for indicator in indicators:
         method = indicator.method
@@ -53,7 +56,10 @@ def write_csv_template(table_name: str, path: Path) -> None:
 
 
 def write_xlsx_template(table_name: str, path: Path) -> None:
-    """An xlsx with a styled, frozen header, drop-down lists, and a `notes` sheet describing each column."""
+    """An xlsx with a styled, frozen header and drop-down lists.
+
+    And a `notes` sheet describing each column.
+    """
     columns = table(table_name).input_columns
     workbook = Workbook()
     sheet = workbook.active
@@ -121,7 +127,10 @@ def project_yaml(
     q = json.dumps  # a JSON string is a valid double-quoted YAML scalar
     lines = [
         f"# project.yaml of {name}: what the project is, what it measures, and where its data is.",
-        "# Written by `ctlib new`; replace the placeholders, keep the keys. Lines starting with # are notes.",
+        (
+            "# Written by `ctlib new`; replace the placeholders, keep the keys. Lines starting "
+            "with # are notes."
+        ),
         "",
         "# Who runs the project, for whom, where and when.",
         "project:",
@@ -129,19 +138,31 @@ def project_yaml(
         f"  name: {q(name)}",
         '  organisation: "Your organisation"',
         '  donor: "Your donor"',
-        "  country: XX  # ISO 3166 alpha-2 code of the project country, e.g. NG; decides is_foreign_national",
+        (
+            "  country: XX  # ISO 3166 alpha-2 code of the project country, e.g. NG; decides "
+            "is_foreign_national"
+        ),
         f"  start_date: {start.isoformat()}  # YYYY-MM-DD",
         f"  end_date: {end.isoformat()}",
         "",
         "# How results are grouped into periods. Targets below are keyed by these period labels:",
-        "# calendar quarters 2026-Q1 ... (fiscal: FY2026-Q1), semesters 2026-S1, years 2026, and life_of_project.",
+        (
+            "# calendar quarters 2026-Q1 ... (fiscal: FY2026-Q1), semesters 2026-S1, years 2026, "
+            "and life_of_project."
+        ),
         "reporting:",
         "  frequency: quarterly  # quarterly, semester or annual",
         "  calendar: calendar  # calendar, or fiscal (then set fiscal_year_start_month below)",
-        "  # fiscal_year_start_month: usg  # a fiscal year's first month: 1-12, or usg (October), uk (April) ...",
+        (
+            "  # fiscal_year_start_month: usg  # a fiscal year's first month: 1-12, or usg "
+            "(October), uk (April) ..."
+        ),
         "  # currency: USD  # ISO 4217 code of the amounts in your tables (budgets, compensation)",
         "",
-        "# Figures some indicators need besides your data, e.g. the population for rates per 100,000.",
+        (
+            "# Figures some indicators need besides your data, e.g. the population for rates per "
+            "100,000."
+        ),
         "# A rate by sex or age divides by that group's own population: give it under `by`, e.g.",
         "# {population: {total: 2500000, by: {sex: {female: 1270000, male: 1230000}}}}",
         "context: {}  # e.g. {population: 2500000}",
@@ -158,8 +179,14 @@ def project_yaml(
         '          statement: "The first output of outcome 1."',
         "",
         "# The indicators the project reports, chosen from the catalogue (`ctlib catalogue`).",
-        "# baseline: value and date before the project; targets: per period label and life_of_project;",
-        "# disaggregations: the breakdowns to report, from those the indicator supports (listed beside it).",
+        (
+            "# baseline: value and date before the project; targets: per period label and "
+            "life_of_project;"
+        ),
+        (
+            "# disaggregations: the breakdowns to report, from those the indicator supports "
+            "(listed beside it)."
+        ),
     ]
     if not indicators:
         lines.append("indicators: []")
@@ -174,16 +201,34 @@ def project_yaml(
             "    targets: {}  # e.g. {"
             + f"{start.year}-Q1: 10, {start.year}: 40, life_of_project: 120"
             + "}",
-            f"    disaggregations: []  # supports: {', '.join(indicator.disaggregations) or 'none'}",
+            (
+                "    disaggregations: []  # supports: "
+                f"{', '.join(indicator.disaggregations) or 'none'}"
+            ),
         ]
     lines += [
         "",
-        "# Where each standard table comes from. The templates in data/ have the standard columns; to use",
-        "# your own files instead, point `file` at them and map your names and codes to the standard ones:",
-        '#   columns: {"Date registered": identification_date, Sexe: sex}   your column -> standard column',
-        "#   values: {sex: {F: female, M: male}}                            standard column -> your code -> value",
+        (
+            "# Where each standard table comes from. The templates in data/ have the standard "
+            "columns; to use"
+        ),
+        (
+            "# your own files instead, point `file` at them and map your names and codes to the "
+            "standard ones:"
+        ),
+        (
+            '#   columns: {"Date registered": identification_date, Sexe: sex}   your column -> '
+            "standard column"
+        ),
+        (
+            "#   values: {sex: {F: female, M: male}}                            standard column -> "
+            "your code -> value"
+        ),
         "#   header_row: 3          the row holding the column names (xlsx and csv)",
-        '#   internal_only_columns: ["Caseworker phone"]   identifier-like columns you confirm may stay in the file',
+        (
+            '#   internal_only_columns: ["Caseworker phone"]   identifier-like columns you confirm '
+            "may stay in the file"
+        ),
         "# Files in the HTCDS v2 case-sheet layout are recognised and mapped without any of this.",
     ]
     if not tables:
@@ -198,29 +243,56 @@ def project_yaml(
         ]
         if forms:
             lines += [
-                f"    # collected with {FORMS_FOLDER}/{table_name}.xlsx? Then read the export instead:",
-                "    #   file: data/<the export>.xlsx, format: kobo   (KoboToolbox, XML values and headers)",
+                (
+                    f"    # collected with {FORMS_FOLDER}/{table_name}.xlsx? Then read the export "
+                    "instead:"
+                ),
+                (
+                    "    #   file: data/<the export>.xlsx, format: kobo   (KoboToolbox, XML values "
+                    "and headers)"
+                ),
                 "    #   file: data/<the export>.csv, format: odk     (ODK Central)",
             ]
     lines += [
         "",
-        "# catalogue: my_indicators.yaml  # your team's own indicators, in the catalogue's YAML format",
+        (
+            "# catalogue: my_indicators.yaml  # your team's own indicators, in the catalogue's "
+            "YAML format"
+        ),
         "",
-        "# Privacy: counts between 1 and min_cell_size - 1 are hidden in donor-facing outputs (at least 3),",
+        (
+            "# Privacy: counts between 1 and min_cell_size - 1 are hidden in donor-facing outputs "
+            "(at least 3),"
+        ),
         "# with other cells hidden so that none can be worked out from every release made so far.",
         "# policy: rounding rounds every count to a multiple of rounding_base (3 or 5) instead.",
         "privacy:",
         "  min_cell_size: 5",
         "  policy: suppression",
         "",
-        "# The release ledger records what each donor release published and which periods are approved",
-        "# (`ctlib release`). By default it is .ctlib/releases.sqlite in this folder: back it up with the",
-        "# data, and keep it out of git (.gitignore). An organisation may keep it in PostgreSQL instead:",
+        (
+            "# The release ledger records what each donor release published and which periods are "
+            "approved"
+        ),
+        (
+            "# (`ctlib release`). By default it is .ctlib/releases.sqlite in this folder: back it "
+            "up with the"
+        ),
+        (
+            "# data, and keep it out of git (.gitignore). An organisation may keep it in "
+            "PostgreSQL instead:"
+        ),
         "#   database: postgresql://user@host/dbname   (the password in ~/.pgpass, not here)",
         "releases: {}",
         "",
-        "# Publishing the results to IATI (`ctlib export iati`): the activity's identifier starts with",
-        "# the reporting organisation's ref; type is an IATI organisation type (21 International NGO,",
+        (
+            "# Publishing the results to IATI (`ctlib export iati`): the activity's identifier "
+            "starts with"
+        ),
+        (
+            "# the reporting organisation's ref; type is an IATI organisation type (21 "
+            "International NGO,"
+        ),
         "# 22 National NGO, 10 Government, 40 Multilateral, ...).",
         "# iati:",
         "#   identifier: XM-DAC-00000-my-project",

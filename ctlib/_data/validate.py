@@ -1,4 +1,7 @@
-"""Checks across rows: duplicate ids, dates outside the project, identifiers, links between tables."""
+"""Checks across rows.
+
+Duplicate ids, dates outside the project, identifiers, links between tables.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ VALUE_SAMPLE = 1000  # values per text column checked against IDENTIFIER_VALUES
 VALUE_SHARE = 0.2  # share of sampled values that makes a column look like identifiers
 
 
-# -- checks across rows --------------------------------------------------------------------------------------
+# -- checks across rows ----------------------------------------------------------------------------
 
 
 def duplicate_problems(typed: dict, table: Table, origin: Origin):
@@ -52,7 +55,10 @@ def duplicate_problems(typed: dict, table: Table, origin: Origin):
 
 
 def _increasing(values: pd.Series) -> bool:
-    """Each value greater than the one before, so none is repeated: a register in id order needs no hashing."""
+    """Each value greater than the one before, so none is repeated.
+
+    A register in id order needs no hashing.
+    """
     values = values.array
     return bool((values[1:] > values[:-1]).all())
 
@@ -76,7 +82,10 @@ def period_warnings(typed: dict, table: Table, project: Project, origin: Origin)
 
 
 def identifier_value_problems(typed: dict, table: Table, source: Source, origin: Origin):
-    """Text columns whose values look like e-mail addresses or phone numbers (a sample is checked)."""
+    """Text columns whose values look like e-mail addresses or phone numbers.
+
+    A sample is checked.
+    """
     internal = set(source.internal_only_columns)
     problems = []
     for name, values in typed.items():
@@ -88,9 +97,10 @@ def identifier_value_problems(typed: dict, table: Table, source: Source, origin:
             if len(sample) and len(matches) >= max(1, VALUE_SHARE * len(sample)):
                 problems.append(
                     origin.problem(
-                        f"values look like {what} (e.g. row {matches.index[0]}): direct identifiers are not loaded. "
-                        f"Replace them with pseudonymous codes, or, if they are not identifiers, list the column "
-                        f"under sources.{table.name}.internal_only_columns in project.yaml",
+                        f"values look like {what} (e.g. row {matches.index[0]}): direct "
+                        "identifiers are not loaded. Replace them with pseudonymous codes, or, "
+                        "if they are not identifiers, list the column under "
+                        f"sources.{table.name}.internal_only_columns in project.yaml",
                         column=origin.label(name),
                         rule="direct identifier",
                     )
@@ -99,7 +109,10 @@ def identifier_value_problems(typed: dict, table: Table, source: Source, origin:
 
 
 def foreign_key_problems(tables: dict, origins: dict, failed: set):
-    """Rows that point to a record missing from the linked table (e.g. a service of an unknown case)."""
+    """Rows that point to a record missing from the linked table.
+
+    E.g. a service of an unknown case.
+    """
     problems = []
     for name, frame in tables.items():
         for column, target in TABLES[name].foreign_keys.items():

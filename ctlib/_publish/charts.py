@@ -127,8 +127,8 @@ def progress_chart(totals: pd.DataFrame, title: str, presentation: Presentation)
     )
     counts = presentation.status_counts(data["status"])
     description = (
-        f"Bar chart: achievement against target, in percent, for {len(data)} indicators; "
-        f"a black line marks the target (100 %) and a grey band {low:g}–{high:g} %. Status: {counts}."
+        f"Bar chart: achievement against target, in percent, for {len(data)} indicators; a black "
+        f"line marks the target (100 %) and a grey band {low:g}–{high:g} %. Status: {counts}."
     )
     return alt.layer(band, bars, target, labels).properties(
         title=alt.Title(
@@ -240,8 +240,8 @@ def trend_panels(
                 title,
                 subtitle=[
                     "Marks: value (colour and shape = status; the latest written; a hidden "
-                    f"value {presentation.hidden('count')} is a cross at zero); black ticks: target; dashed line: "
-                    "baseline; unit in each panel title"
+                    f"value {presentation.hidden('count')} is a cross at zero); black ticks: "
+                    "target; dashed line: baseline; unit in each panel title"
                 ],
             ),
             description=f"Line charts per indicator and period. {'. '.join(described)}.",
@@ -439,8 +439,8 @@ def disaggregation_chart(
         f"{d} {c}: {lab}" for d, c, lab in zip(data["dimension"], data["category"], data["label"])
     ]
     description = (
-        f"Bar chart of {title} by {', '.join(dict.fromkeys(data['dimension']))}: {'; '.join(shown)}. "
-        f"{hidden} cell(s) are hidden to protect survivors."
+        f"Bar chart of {title} by {', '.join(dict.fromkeys(data['dimension']))}: "
+        f"{'; '.join(shown)}. {hidden} cell(s) are hidden to protect survivors."
     )
     return (
         alt.layer(bars, labels, data=data)
@@ -464,7 +464,9 @@ def disaggregation_chart(
 def scorecard_chart(
     statuses: pd.DataFrame, title: str, presentation: Presentation
 ) -> alt.LayerChart:
-    """Pillar scorecard: how many indicators of each pillar have each status (stacked bars + counts).
+    """Pillar scorecard: how many indicators of each pillar have each status.
+
+    Stacked bars + counts.
 
     `statuses`: one row per indicator (indicator_id, pillar, status).
     """
@@ -538,7 +540,8 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
     )
     description = (
         f"Heatmap of data completeness for {data['field'].nunique()} columns over "
-        f"{data['period'].nunique()} period(s), in percent of rows filled. Least complete: {lowest}."
+        f"{data['period'].nunique()} period(s), in percent of rows filled. Least complete: "
+        f"{lowest}."
     )
     return alt.layer(cells, labels).properties(
         title=title, description=description, width=alt.Step(72)
@@ -548,7 +551,10 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
 def crosstab_chart(
     counts: pd.DataFrame, table_name: str, rows: str, columns: str
 ) -> alt.LayerChart:
-    """Heatmap of a cross-tabulation of records (`widgets.crosstab`, totals left out), counts in the cells."""
+    """Heatmap of a cross-tabulation of records, counts in the cells.
+
+    From `widgets.crosstab`, totals left out.
+    """
     inner = counts.drop(index="total", columns="total").rename_axis(index="row", columns="column")
     tidy = inner.stack().rename("records").reset_index()
     check_aggregated(tidy, ("row", "column"), max_rows=None)
@@ -598,8 +604,8 @@ def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
         .properties(
             title="Projects compared on the indicators they share",
             width=420,
-            description="Bar chart: achievement against the life-of-project target per shared indicator, "
-            f"one bar per project ({', '.join(projects)}).",
+            description="Bar chart: achievement against the life-of-project target per shared "
+            f"indicator, one bar per project ({', '.join(projects)}).",
         )
     )
 

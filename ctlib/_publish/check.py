@@ -16,7 +16,10 @@ from .._format import number_text
 
 
 def completeness_chart(report: QualityReport, title: str | None = None):
-    """Heatmap (altair) of completeness per column and period, for the columns the project fills at all."""
+    """Heatmap (altair) of completeness per column and period.
+
+    For the columns the project fills at all.
+    """
     from .._publish.charts import completeness_chart as heatmap
 
     table = report.completeness
@@ -60,7 +63,10 @@ SUMMARY_COLUMNS = ["table", "column", "records", "filled", "filled %", "lowest %
 
 
 def completeness_summary(report: QualityReport) -> pd.DataFrame:
-    """Per table and column ever filled: records, filled values and %, and the least complete period."""
+    """Per table and column ever filled.
+
+    Records, filled values and %, and the least complete period.
+    """
     placed = report.completeness[report.completeness["records"] > 0]
     keys = ["table", "column"]
     summary = placed.groupby(keys, sort=False)[["records", "filled"]].sum()
@@ -96,7 +102,10 @@ class CheckResult:
 
     def verdict(self) -> str:
         warnings = len(self.problems) - len(self.errors)
-        return f"{'passed' if self.passed else 'failed'}, {len(self.errors)} error(s), {warnings} warning(s)"
+        return (
+            f"{'passed' if self.passed else 'failed'}, {len(self.errors)} error(s), "
+            f"{warnings} warning(s)"
+        )
 
     def problems_table(self) -> pd.DataFrame:
         return problems_table(self.problems)
@@ -199,7 +208,10 @@ def _report_sections(report: QualityReport) -> list[str]:
         marker = "✓" if failed.empty else ("✗" if failed["severity"].iloc[0] == "error" else "!")
         lines.append(f"  {marker} {name}: {tally}")
         lines += [
-            f"      {row.period}: {number_text(row.left)} {row.operator} {number_text(row.right)} does not hold"
+            (
+                f"      {row.period}: {number_text(row.left)} {row.operator} "
+                f"{number_text(row.right)} does not hold"
+            )
             for row in failed.itertuples()
         ]
     lines += ["", f"Outliers (records per period, modified z-score above {OUTLIER_Z})"]
@@ -207,7 +219,10 @@ def _report_sections(report: QualityReport) -> list[str]:
         ["  ✓ none"]
         if report.outliers.empty
         else [
-            f"  ! {row.table} {row.period}: {row.records:,} records (median {number_text(row.median)}, z {row.z_score:+.1f})"
+            (
+                f"  ! {row.table} {row.period}: {row.records:,} records (median "
+                f"{number_text(row.median)}, z {row.z_score:+.1f})"
+            )
             for row in report.outliers.itertuples()
         ]
     )

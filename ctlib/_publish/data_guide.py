@@ -35,7 +35,7 @@ GENERATED = re.compile(
 )
 
 
-# -- what is said about each column ----------------------------------------------------------------------------
+# -- what is said about each column ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def tables_using(catalogue: Catalogue) -> dict[str, list[str]]:
     return found
 
 
-# -- markdown ----------------------------------------------------------------------------------------------------
+# -- markdown --------------------------------------------------------------------------------------
 
 
 def _cell(text: str) -> str:
@@ -325,7 +325,8 @@ def generated_sections(catalogue: Catalogue) -> dict[str, str]:
         "multiple-separators": _words(MULTIPLE_SEPARATORS),
         "fiscal-presets": presets,
         "kobo-metadata": (
-            f"every column whose name starts with `_`, and the form's own {_words(sorted(forms.FORM_METADATA))}"
+            "every column whose name starts with `_`, and the form's own "
+            f"{_words(sorted(forms.FORM_METADATA))}"
         ),
         "htcds-fields": htcds_markdown(),
         "odk-metadata": _words(sorted(forms.ODK_METADATA)) + ", and the form's own as above",
@@ -356,7 +357,7 @@ def update_guide(path: str | Path) -> bool:
     return updated != text
 
 
-# -- text for the terminal ------------------------------------------------------------------------------------
+# -- text for the terminal -------------------------------------------------------------------------
 
 
 def tables_text(catalogue: Catalogue, width: int = 100) -> str:

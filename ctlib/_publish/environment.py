@@ -85,7 +85,10 @@ def locked_versions(path: Path) -> dict[str, str]:
 
 
 def lock_differences(path: Path, installed: dict[str, str]) -> list[str]:
-    """Where the installed packages ctlib needs differ from the lock, in words (empty: they match)."""
+    """Where the installed packages ctlib needs differ from the lock, in words.
+
+    Empty: they match.
+    """
     locked = locked_versions(path)
     return [
         f"{name} {version} installed, {locked.get(name, 'not')} locked"
