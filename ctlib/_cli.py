@@ -266,6 +266,29 @@ def kernel_limit_options(max_kernels: int):
     return decorate
 
 
+def token_option(envvar: str, is_required: bool):
+    """The --token option of a server (from `envvar` too); a required one is made when not given."""
+    made = " (default: a new one, printed with the address)" if is_required else ""
+    return click.option(
+        "--token",
+        default=None,
+        envvar=envvar,
+        help=f"Require this token{made}: open the page once with ?token=... (it sets a cookie); "
+        f"env {envvar} keeps it out of `ps`.",
+    )
+
+
+def _public_url(_ctx, _param, urls: tuple[str, ...]) -> tuple[str, ...]:
+    from ._apps.voila_access import public_origin
+
+    for url in urls:
+        try:
+            public_origin(url)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return urls
+
+
 @main.command()
 @click.argument("data_dir", default="data/sample", type=click.Path(file_okay=False))
 @click.option(
@@ -275,27 +298,34 @@ def kernel_limit_options(max_kernels: int):
     type=click.IntRange(1, 65535),
     help="Port on 127.0.0.1.",
 )
+@token_option("CTLIB_DASHBOARD_TOKEN", is_required=False)
 @click.option(
-    "--token",
-    default=None,
-    envvar="CTLIB_DASHBOARD_TOKEN",
-    help="Require this token (?token=... once; env CTLIB_DASHBOARD_TOKEN keeps it out of `ps`).",
+    "--public-url",
+    "public_urls",
+    multiple=True,
+    callback=_public_url,
+    metavar="https://NAME",
+    help="The address a reverse proxy serves the dashboard at: its name is answered as Host and "
+    "its pages as Origin, besides 127.0.0.1 and localhost (repeatable).",
 )
 @kernel_limit_options(max_kernels=KernelLimits().max_kernels)
 @friendly_errors
-def dashboard(data_dir, port, token, limits):
+def dashboard(data_dir, port, token, public_urls, limits):
     """Serve the donor dashboard of every project in DATA_DIR with Voilà, on 127.0.0.1 only."""
     from ._apps.dashboard import serve
 
-    serve(data_dir, port=port, token=token, limits=limits)
+    serve(data_dir, port=port, token=token, limits=limits, public_urls=public_urls)
 
 
-WORKBOOKS = ("pick_indicators", "explore")
+WORKBOOKS = {  # each workbook, and the parameter that says what it opens
+    "pick_indicators": "project_dir=/path/to/project",
+    "explore": "data_dir=/path/to/projects",
+}
 WORKBOOK_MAX_KERNELS = 4  # a workbook has one user, an evaluator, with a few pages at most
 
 
 @main.command()
-@click.argument("name", type=click.Choice(WORKBOOKS))
+@click.argument("name", type=click.Choice(list(WORKBOOKS)))
 @click.option(
     "--port",
     default=8867,
@@ -303,17 +333,20 @@ WORKBOOK_MAX_KERNELS = 4  # a workbook has one user, an evaluator, with a few pa
     type=click.IntRange(1, 65535),
     help="Port on 127.0.0.1.",
 )
+@token_option("CTLIB_WORKBOOK_TOKEN", is_required=True)
 @kernel_limit_options(max_kernels=WORKBOOK_MAX_KERNELS)
 @friendly_errors
-def workbook(name, port, limits):
+def workbook(name, port, token, limits):
     """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only); its parameters come from the URL.
 
-    For example http://127.0.0.1:8867/?project_dir=/path/to/project for pick_indicators.
+    The workbooks show case-level, unsuppressed data: the page needs the token. For example
+    http://127.0.0.1:8867/?token=...&project_dir=/path/to/project for pick_indicators.
     """
     from ._apps.voila_server import serve
     from ._resources import notebook
 
-    serve(notebook(name), port, limits=limits)
+    click.echo(f"{name}: add &{WORKBOOKS[name]} to the address below.")
+    serve(notebook(name), port, token, limits=limits, token_required=True)
 
 
 @main.command("results")

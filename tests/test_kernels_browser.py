@@ -110,9 +110,10 @@ def test_requests_beyond_the_cap_get_the_busy_page(page, tmp_path):
 
 
 def test_simultaneous_requests_beyond_the_cap_of_a_workbook_get_the_busy_page(tmp_path):
-    query = f"/?data_dir={quote(str(SAMPLE_DIR))}"
+    query = f"/?token={TOKEN}&data_dir={quote(str(SAMPLE_DIR))}"
     log = tmp_path / "explore.log"
-    with ctlib_server_process(log, "workbook", "explore", "--max-kernels", "1") as (url, server):
+    options = ("--token", TOKEN, "--max-kernels", "1")
+    with ctlib_server_process(log, "workbook", "explore", *options) as (url, server):
         with ThreadPoolExecutor(3) as pool:
             answers = list(pool.map(lambda _: get(url, query), range(3)))
         assert sorted(status for status, _, _ in answers) == [200, 503, 503]

@@ -17,6 +17,7 @@ from ctlib._data.project import load_project
 
 pytestmark = pytest.mark.browser
 LOAD_TIMEOUT_MS = 120_000  # kernel start, data loading and the first drawing
+TOKEN = "evaluator-token-for-the-tests"
 
 
 def copy_project(source: Path, target: Path) -> None:
@@ -34,11 +35,11 @@ def copy_project(source: Path, target: Path) -> None:
 
 
 def voila(notebook: str, log_path: Path):
-    """`ctlib workbook NAME` serving one workbook on 127.0.0.1; yields its URL.
+    """`ctlib workbook NAME --token TOKEN` serving one workbook on 127.0.0.1; yields its URL.
 
     Offline template, no sources.
     """
-    return ctlib_server(log_path, "workbook", notebook.removesuffix(".ipynb"))
+    return ctlib_server(log_path, "workbook", notebook.removesuffix(".ipynb"), "--token", TOKEN)
 
 
 def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
@@ -46,7 +47,7 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
     copy_project(SAMPLE_DIR / "shelter_and_recovery", project_dir)
     protection = sum(i.id.startswith("PROT-") for i in load_project(project_dir).indicators)
     with voila("pick_indicators.ipynb", tmp_path / "voila.log") as url:
-        page.goto(f"{url}/?project_dir={quote(str(project_dir))}")
+        page.goto(f"{url}/?token={TOKEN}&project_dir={quote(str(project_dir))}")
         page.get_by_text(f"Opened {project_dir / 'project.yaml'}").wait_for(timeout=LOAD_TIMEOUT_MS)
 
         page.get_by_role("tab", name="3 Indicators").click()
@@ -76,7 +77,9 @@ def test_pick_two_protection_indicators_set_a_target_and_save(page, tmp_path):
 
 def test_explore_draws_interactive_charts_offline(page, tmp_path):
     with voila("explore.ipynb", tmp_path / "voila.log") as url:
-        page.goto(f"{url}/?data_dir={quote(str(SAMPLE_DIR))}&project=shelter_and_recovery")
+        page.goto(
+            f"{url}/?token={TOKEN}&data_dir={quote(str(SAMPLE_DIR))}&project=shelter_and_recovery"
+        )
         page.get_by_text("Internal — unsuppressed").wait_for(timeout=LOAD_TIMEOUT_MS)
         page.locator(".vega-embed svg, .vega-embed canvas").first.wait_for(timeout=LOAD_TIMEOUT_MS)
         assert "PROT-02" in page.locator(".ctlib-card").first.inner_text()

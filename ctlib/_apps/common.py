@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import logging
 import os
+import re
+import sys
+from typing import TextIO
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
@@ -31,11 +35,66 @@ def page_parameters(**defaults):
 
 
 def _query_string() -> str:
-    if "VOILA_PREHEAT" not in os.environ:  # not under Voilà, or a test setting QUERY_STRING
+    if not is_served_by_voila():  # not under Voilà, or a test setting QUERY_STRING
         return os.environ.get("QUERY_STRING", "")
     from voila.utils import get_query_string
 
-    return get_query_string() or ""
+    from .voila_access import kernel_query_url
+
+    return get_query_string(kernel_query_url()) or ""
+
+
+def is_served_by_voila() -> bool:
+    """Whether this kernel was started by Voilà for a page (VOILA_PREHEAT is set for them all)."""
+    return "VOILA_PREHEAT" in os.environ
+
+
+PAGE_ERROR = "This could not be done; the server's log says why."
+
+
+def keep_tracebacks_off_the_page() -> None:
+    """In a kernel Voilà serves, an exception that a page's message raises (a widget given a state
+    it refuses, a callback failing) reaches the page as its type and `PAGE_ERROR`: its traceback,
+    with the server's paths and maybe values of the data, goes to the server's log instead, and
+    so do the kernel's log records and warnings.
+
+    ipywidgets reports such exceptions with the shell's `showtraceback`, and ipykernel's comm
+    manager logs them, both to every client of the kernel; Voilà's show_tracebacks=False covers
+    only the notebook's own cells.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if not is_served_by_voila() or shell is None or getattr(shell, "is_page_quiet", False):
+        return
+    server_log = _server_log()
+    handler = logging.StreamHandler(server_log)
+    handler.setFormatter(logging.Formatter("[%(name)s] %(levelname)s | %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.captureWarnings(True)
+    send = shell._showtraceback
+
+    def to_the_log(etype, _evalue, structured_traceback):
+        server_log.write(_ANSI_COLOURS.sub("", "\n".join(structured_traceback)) + "\n")
+        send(etype, PAGE_ERROR, [])
+
+    shell._showtraceback = to_the_log
+    shell.is_page_quiet = True
+
+
+_ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _server_log() -> TextIO:
+    """The kernel process's own stderr, which the server's log gets. ipykernel points file
+    descriptor 2 at the page's stream; its stderr's fileno() is the saved original."""
+    try:
+        descriptor = sys.stderr.fileno()
+    except (AttributeError, OSError):  # io.UnsupportedOperation: a stream without a descriptor
+        descriptor = sys.__stderr__.fileno()
+    return open(  # noqa: SIM115 (open for the kernel's life)
+        descriptor, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False
+    )
 
 
 def on_screen(method):
@@ -61,12 +120,18 @@ class App:
     It owns the root widget's display, the message line and how errors read there, and it is the
     only way an App registers a callback: `on(control, handler)` and `on_click(button, handler)`
     wrap every handler in `errors_on_screen` (a CtlibError or OSError becomes a message in the
-    page, never a traceback) and skip it while the App changes its own widgets (`quiet`).
+    page, never a traceback) and skip it while the App changes its own widgets (`quiet`). Under
+    Voilà, any other exception a page's message raises reaches the page without its traceback
+    (`keep_tracebacks_off_the_page`).
     """
 
     audience = "internal"  # how problems read in the message line (the dashboard: "donor")
     widget: widgets.Widget
     message: widgets.HTML
+
+    def __new__(cls, *_args, **_kwargs):
+        keep_tracebacks_off_the_page()  # before any of its widgets exists
+        return super().__new__(cls)
 
     # -- callbacks --------------------------------------------------------------------------------
     def on(self, control: widgets.Widget, handler, names: str = "value") -> None:

@@ -778,11 +778,13 @@ def serve(
     token: str | None = None,
     notebook: Path = NOTEBOOK,
     limits: voila_server.KernelLimits = voila_server.DEFAULT_LIMITS,
+    public_urls: tuple[str, ...] = (),
 ) -> None:
     """Serve `notebook` with Voilà until interrupted; its kernel reads `data_dir` from CTLIB_DATA_DIR.
 
     One kernel is kept pre-heated (the notebook already run), so a visitor does not wait for the
     projects to be computed; the pool refills after each visit, with the data as it is then.
+    `public_urls`: the addresses a reverse proxy serves it at (https://name), answered too.
     """
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
@@ -796,4 +798,5 @@ def serve(
         preheat=True,
         variables={DATA_DIR_ENV: str(data_dir)},
         limits=limits,
+        public_urls=public_urls,
     )

@@ -15,17 +15,37 @@
   for every request of the page, so anyone who reaches the port could exhaust the memory. Beyond
   `max_kernels` visitors' kernels (pre-heated ones not counted), a request gets a short "busy,
   try again in a minute" page with HTTP 503 instead of a kernel.
+- **Who may talk to it** (`voila_access`): requests from other names or other sites' pages are
+  refused before any handler (`ForeignRequests`, the router's first rule), the token is taken
+  out of the visit's query string before the kernel gets it (`PageHandler`), and the socket
+  where pre-heated kernels learn their query string answers only the server's own kernels
+  (`KernelQuerySocket`, with the key `GuardedKernelManager` gives each kernel it starts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
+import secrets
 
+from jupyter_server.log import log_request
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Integer
+from tornado.routing import Rule
+from traitlets import Integer, List, Unicode
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
+
+from .voila_access import (
+    KERNEL_KEY_ENV,
+    Addresses,
+    ForeignRequests,
+    KernelQuerySocket,
+    RefusedHandler,
+    without_token,
+)
 
 RETRY_AFTER_S = 60
 PREHEATED = ("VOILA_PREHEAT", "True")  # in the environment of the kernels Voilà starts for its pool
@@ -62,7 +82,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 
     Voilà builds its pool of pre-heated kernels on top of this class. A visitor's kernel is any
     kernel not waiting in that pool (a pool kernel still starting counts as a visitor's for the
-    second it takes, so the cap errs on the safe side).
+    second it takes, so the cap errs on the safe side). Every kernel it starts gets
+    `kernel_key` in its environment, to be answered on the kernels' query socket.
     """
 
     max_kernels = Integer(
@@ -78,6 +99,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._starting: set[str] = set()  # visitors' kernels being started
+        self.kernel_key = secrets.token_urlsafe(32)
 
     def waiting_kernel_ids(self) -> set[str]:
         """The pre-heated kernels waiting in Voilà's pool for a visitor."""
@@ -102,7 +124,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 
     async def start_kernel(self, *, kernel_id: str | None = None, **kwargs) -> str:
         """Start a kernel; a visitor's raises KernelLimit when the cap is reached."""
-        if PREHEATED in kwargs.get("env", {}).items():
+        kwargs["env"] = {**kwargs.get("env", os.environ), KERNEL_KEY_ENV: self.kernel_key}
+        if PREHEATED in kwargs["env"].items():
             return await super().start_kernel(kernel_id=kernel_id, **kwargs)
         if self.is_full():
             raise KernelLimit(self.max_kernels)
@@ -133,7 +156,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 
 
 class PageHandler(TornadoVoilaHandler):
-    """Voilà's page, sent with the `_xsrf` cookie its shutdown beacon needs, or the busy page."""
+    """Voilà's page, sent with the `_xsrf` cookie its shutdown beacon needs, or the busy page;
+    its kernel gets the visit's query string without the token."""
 
     @web.authenticated
     async def get(self, path=None):
@@ -142,6 +166,7 @@ class PageHandler(TornadoVoilaHandler):
         if self.kernel_manager.is_full():
             raise KernelLimit(self.kernel_manager.max_kernels)
         self.xsrf_token  # noqa: B018 (setting the cookie is the point)
+        without_token(self.request)  # checked by now (prepare), and no business of the kernel
         waiting = self.kernel_manager.waiting_kernel_ids()
         try:
             await super().get(path)
@@ -160,16 +185,34 @@ class PageHandler(TornadoVoilaHandler):
 
 
 class GuardedVoila(Voila):
-    """Voilà with the guarded kernel manager and page handler."""
+    """Voilà with the guarded kernel manager, page handler and query socket, answering only its
+    own names and pages."""
+
+    public_urls = List(
+        Unicode(),
+        config=True,
+        help="Addresses a reverse proxy serves this server at (https://name): their Host and "
+        "Origin are answered too.",
+    )
 
     def initialize(self, argv=None):
         super().initialize(argv)
         self.voila_configuration.multi_kernel_manager_class = GuardedKernelManager
 
     def init_handlers(self) -> list:
+        replaced = {TornadoVoilaHandler: PageHandler, RequestInfoSocketHandler: KernelQuerySocket}
         return [
-            (pattern, PageHandler, *rest)
-            if handler is TornadoVoilaHandler
-            else (pattern, handler, *rest)
+            (pattern, replaced.get(handler, handler), *rest)
             for pattern, handler, *rest in super().init_handlers()
         ]
+
+    def listen(self):
+        """Refuse requests from other names and sites (before any handler), log requests with
+        their secrets scrubbed (jupyter_server's access log: `?token=[secret]`), then listen."""
+        addresses = Addresses.of(self.port, self.public_urls)
+        self.app.settings.update(addresses.jupyter_settings())
+        self.app.settings["log_function"] = functools.partial(
+            log_request, record_prometheus_metrics=False
+        )
+        self.app.default_router.rules.insert(0, Rule(ForeignRequests(addresses), RefusedHandler))
+        super().listen()

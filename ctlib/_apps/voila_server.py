@@ -4,12 +4,17 @@ The `offline` template (ctlib/_apps/jupyter/voila/templates/offline) is Voilà's
 its CDN links (Font Awesome, mermaid), so the browser asks nothing of other hosts. In
 single-notebook mode Voilà has no tree or contents API, and the file denylist makes its
 `/voila/files/` handler answer 403 for every path. The server is `voila_guards.GuardedVoila`:
-closed pages release their kernel, unused kernels are shut down and `KernelLimits` caps them.
+closed pages release their kernel, unused kernels are shut down and `KernelLimits` caps them; it
+answers only its own names and pages (`voila_access`). A server that shows case-level data
+requires a token: `serve(token_required=True)` makes one when none is given and prints the
+address with it.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +50,11 @@ DEFAULT_LIMITS = KernelLimits()
 
 
 def voila_arguments(
-    notebook: Path, port: int, token: str | None = None, limits: KernelLimits = DEFAULT_LIMITS
+    notebook: Path,
+    port: int,
+    token: str | None = None,
+    limits: KernelLimits = DEFAULT_LIMITS,
+    public_urls: Sequence[str] = (),
 ) -> list[str]:
     """Voilà's command line: one notebook on 127.0.0.1, no sources, no tracebacks, no files."""
     arguments = [
@@ -61,6 +70,7 @@ def voila_arguments(
     ]
     if token:
         arguments.append(f"--Voila.token={token}")
+    arguments += [f"--GuardedVoila.public_urls={url}" for url in public_urls]
     return [*arguments, *limits.arguments()]
 
 
@@ -73,6 +83,12 @@ def voila_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     return environ
 
 
+def address_line(port: int, token: str | None, is_token_shown: bool) -> str:
+    """What a server prints on start: its address, with the token when it made it."""
+    query = f"?token={token if is_token_shown else '…'}" if token else ""
+    return f"Open http://127.0.0.1:{port}/{query}"
+
+
 def serve(
     notebook: Path,
     port: int,
@@ -80,13 +96,21 @@ def serve(
     preheat: bool = False,
     variables: dict[str, str] | None = None,
     limits: KernelLimits = DEFAULT_LIMITS,
+    token_required: bool = False,
+    public_urls: Sequence[str] = (),
 ) -> None:
-    """Serve `notebook` with Voilà until interrupted; `variables` reach its kernel as environment."""
+    """Serve `notebook` with Voilà until interrupted; `variables` reach its kernel as environment.
+
+    With `token_required` and no `token`, a token is made; the address printed on start holds
+    it (a token given is not printed: it may come from the environment to stay private).
+    """
     if not notebook.is_file():
         raise ProjectError(f"The workbook is missing: {notebook}")
+    is_token_made = token_required and not token
+    token = secrets.token_urlsafe(32) if is_token_made else token
+    print(address_line(port, token, is_token_made), flush=True)
     os.environ.update(voila_environment({**os.environ, **(variables or {})}))
     from .voila_guards import GuardedVoila
 
-    GuardedVoila.launch_instance(
-        argv=[*voila_arguments(notebook, port, token, limits), *(PREHEAT if preheat else [])]
-    )
+    arguments = voila_arguments(notebook, port, token, limits, public_urls)
+    GuardedVoila.launch_instance(argv=[*arguments, *(PREHEAT if preheat else [])])
