@@ -87,3 +87,22 @@ def test_explore_draws_interactive_charts_offline(page, tmp_path):
         page.get_by_text("records by").first.wait_for()
         page.screenshot(path=tmp_path / "explore.png", full_page=True)
     assert page.request_log.outside == []
+
+
+def test_without_its_token_a_workbook_asks_for_it_and_opens_with_it(page, tmp_path):
+    project_dir = tmp_path / "shelter_and_recovery"
+    copy_project(SAMPLE_DIR / "shelter_and_recovery", project_dir)
+    with voila("pick_indicators.ipynb", tmp_path / "voila.log") as url:
+        page.goto(f"{url}/?project_dir={quote(str(project_dir))}")  # the token left out
+        page.get_by_role("heading", name="This page needs its token").wait_for()
+        assert "jupyter server list" not in page.content()
+        page.get_by_label("Token").fill("a guess")
+        page.get_by_role("button", name="Open").click()
+        page.get_by_text("That is not this page's token.").wait_for()
+        page.screenshot(path=tmp_path / "token_page.png")
+
+        page.get_by_label("Token").fill(TOKEN)
+        page.get_by_role("button", name="Open").click()
+        page.get_by_text(f"Opened {project_dir / 'project.yaml'}").wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert TOKEN not in page.url and TOKEN not in page.content()
+    assert page.request_log.outside == []

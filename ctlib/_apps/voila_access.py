@@ -11,6 +11,9 @@
 - **The token stays with the server.** The page handler takes the token out of the visit's
   query string (`without_token`) before the kernel gets it, so no kernel, page or socket can
   show it back.
+- **The token page** (`TokenPageHandler`): a visit without the token gets a short page that says
+  where the token is and takes it, instead of jupyter_server's login page (which speaks of
+  `jupyter server list` and passwords, neither of which applies here).
 - **The kernels' query socket** (`KernelQuerySocket`). A pre-heated kernel learns its visit's
   query string over a websocket at `/voila/query/<kernel id>`; Voilà answers anyone there, and
   keeps every visit's query string for the next one who asks. Here only the server's own kernels
@@ -30,8 +33,12 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
 from tornado import httputil, web
+from tornado.escape import url_escape
 from tornado.routing import Matcher
 from voila.request_info_handler import RequestInfoSocketHandler
+from voila.voila_identity_provider import VoilaLoginHandler
+
+from .server_pages import token_page
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 KERNEL_KEY_ENV = "CTLIB_KERNEL_KEY"  # in the environment of the kernels a server starts
@@ -106,6 +113,17 @@ class RefusedHandler(web.RequestHandler):
             headers.get("Origin"),
         )
         raise web.HTTPError(403)
+
+
+class TokenPageHandler(VoilaLoginHandler):
+    """Voilà's login form (`/login`, where a visit without the token is sent) as the token page."""
+
+    def _render(self, message=None) -> None:
+        after = url_escape(self.get_argument("next", default=self.base_url))
+        page = token_page(
+            f"{self.base_url}login?next={after}", self.xsrf_form_html(), bool(message)
+        )
+        self.write(page)
 
 
 def without_token(request: httputil.HTTPServerRequest) -> None:

@@ -19,7 +19,8 @@
   refused before any handler (`ForeignRequests`, the router's first rule), the token is taken
   out of the visit's query string before the kernel gets it (`PageHandler`), and the socket
   where pre-heated kernels learn their query string answers only the server's own kernels
-  (`KernelQuerySocket`, with the key `GuardedKernelManager` gives each kernel it starts).
+  (`KernelQuerySocket`, with the key `GuardedKernelManager` gives each kernel it starts); a
+  visit without the token gets a page that says where the token is (`TokenPageHandler`).
 """
 
 from __future__ import annotations
@@ -37,36 +38,21 @@ from traitlets import Integer, List, Unicode
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.voila_identity_provider import VoilaLoginHandler
 
+from .server_pages import busy_page
 from .voila_access import (
     KERNEL_KEY_ENV,
     Addresses,
     ForeignRequests,
     KernelQuerySocket,
     RefusedHandler,
+    TokenPageHandler,
     without_token,
 )
 
 RETRY_AFTER_S = 60
 PREHEATED = ("VOILA_PREHEAT", "True")  # in the environment of the kernels Voilà starts for its pool
-
-BUSY_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{retry}">
-<title>Busy: try again in a minute</title>
-<style>
-body {{ font-family: system-ui, sans-serif; background: #f7f9fb; color: #1a1a1a; margin: 0; }}
-main {{ max-width: 34em; margin: 15vh auto; background: white; border: 1px solid #c9d3dc;
-       border-left: 6px solid #0072B2; border-radius: 6px; padding: 14px 22px; }}
-h1 {{ font-size: 20px; color: #0b3d5c; }}
-a {{ color: #0b3d5c; }}
-</style></head>
-<body><main>
-<h1>Busy: try again in a minute</h1>
-<p>This server already shows this page to as many visitors as it can hold ({limit}). A place
-frees up when someone closes the page.</p>
-<p>This page tries again by itself in a minute, or <a href="">try again now</a>.</p>
-</main></body></html>
-"""
 
 
 class KernelLimit(web.HTTPError):
@@ -181,7 +167,7 @@ class PageHandler(TornadoVoilaHandler):
             return super().write_error(status_code, **kwargs)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Retry-After", str(RETRY_AFTER_S))
-        self.finish(BUSY_PAGE.format(retry=RETRY_AFTER_S, limit=error.limit))
+        self.finish(busy_page(error.limit, RETRY_AFTER_S))
 
 
 class GuardedVoila(Voila):
@@ -200,7 +186,11 @@ class GuardedVoila(Voila):
         self.voila_configuration.multi_kernel_manager_class = GuardedKernelManager
 
     def init_handlers(self) -> list:
-        replaced = {TornadoVoilaHandler: PageHandler, RequestInfoSocketHandler: KernelQuerySocket}
+        replaced = {
+            TornadoVoilaHandler: PageHandler,
+            RequestInfoSocketHandler: KernelQuerySocket,
+            VoilaLoginHandler: TokenPageHandler,
+        }
         return [
             (pattern, replaced.get(handler, handler), *rest)
             for pattern, handler, *rest in super().init_handlers()
