@@ -1,8 +1,8 @@
 """Names that carry markup or formulas, from the project and a team catalogue, on every surface.
 
-A project named with an `<img onerror=...>`, a `<script>` and an `<svg onload=...>` (its name, donor,
-objective, and an indicator of its team catalogue), and an organisation written as a spreadsheet
-formula: the report, the dashboard and the explorer show the names as text in
+A project named with an `<img onerror=...>`, a `<script>` and an `<svg onload=...>` (its name,
+donor, objective, and an indicator of its team catalogue), and an organisation written as a
+spreadsheet formula: the report, the dashboard and the explorer show the names as text in
 headless Chromium and run none of them; the report's xlsx holds the formula as text (the csv holds
 ids and categories only; its writer's own tests attack it, tests/test_exports.py).
 """
@@ -46,7 +46,9 @@ def data_dir(tmp_path_factory) -> Path:
         folder / "coast_outreach",
         {
             name: quoted(NAME),
-            "organisation: Coast Survivors Outreach (synthetic)": f"organisation: {quoted(FORMULA)}",
+            "organisation: Coast Survivors Outreach (synthetic)": (
+                f"organisation: {quoted(FORMULA)}"
+            ),
             "donor: Small Grants Facility (synthetic)": f"donor: {quoted(SVG + 'Small Grants')}",
             "objective: Survivors": f"objective: {SCRIPT}Survivors",
         },

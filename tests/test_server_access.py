@@ -121,7 +121,7 @@ def accepted(server: Server, path: str, **headers: str) -> bool | int:
     return asyncio.run(trying())
 
 
-# -- Host -------------------------------------------------------------------------------------------
+# -- Host ------------------------------------------------------------------------------------------
 
 
 FOREIGN_HOSTS = [
@@ -161,7 +161,7 @@ def test_a_workbook_has_no_public_name():
     assert result.exit_code == 2 and "No such option '--public-url'" in result.output
 
 
-# -- Origin -----------------------------------------------------------------------------------------
+# -- Origin ----------------------------------------------------------------------------------------
 
 
 def test_a_kernel_websocket_from_another_site_is_refused(server, kernel):
@@ -194,7 +194,7 @@ def test_the_dashboards_public_origin_is_accepted_behind_its_proxy(dashboard):
     assert accepted(dashboard, channels, Host=public, Origin=f"http://{public}") == 403
 
 
-# -- the token --------------------------------------------------------------------------------------
+# -- the token -------------------------------------------------------------------------------------
 
 
 def refused(answer: tuple[int, dict, str]) -> bool:
@@ -260,7 +260,7 @@ def test_the_dashboard_prints_its_address_and_its_log_hides_a_given_token(dashbo
     assert "403 GET /?token=[secret]" in text
 
 
-# -- the kernels' query socket ----------------------------------------------------------------------
+# -- the kernels' query socket ---------------------------------------------------------------------
 
 
 def test_the_query_socket_answers_the_servers_kernels_only(dashboard):
@@ -290,7 +290,8 @@ def test_the_kernel_gets_the_visits_query_string_without_the_token(tmp_path, pre
     port, token = free_port(), "query-test-token"
     launch = (
         "import sys; from pathlib import Path; from ctlib._apps.voila_server import serve; "
-        "serve(Path(sys.argv[1]), int(sys.argv[2]), token=sys.argv[3], preheat=sys.argv[4] == 'yes')"
+        "serve(Path(sys.argv[1]), int(sys.argv[2]), token=sys.argv[3], "
+        "preheat=sys.argv[4] == 'yes')"
     )
     command = [sys.executable, "-c", launch, str(book), str(port), token, "yes" if preheat else ""]
     with server_process(tmp_path / "server.log", command, port):
@@ -302,7 +303,7 @@ def test_the_kernel_gets_the_visits_query_string_without_the_token(tmp_path, pre
     assert token not in text
 
 
-# -- crafted widget messages ------------------------------------------------------------------------
+# -- crafted widget messages -----------------------------------------------------------------------
 
 
 def message(msg_type: str, content: dict) -> str:
@@ -399,7 +400,7 @@ def test_crafted_widget_messages_get_no_traceback_and_run_no_code(server, kernel
     )
 
 
-# -- no file API ------------------------------------------------------------------------------------
+# -- no file API -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", FILE_PATHS)
