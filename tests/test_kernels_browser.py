@@ -33,7 +33,10 @@ def kernel_ids(server) -> set[str]:
 
 
 def settled(server, at_most: int, timeout_s: float = 90) -> set[str]:
-    """The server's kernel ids once they are down to `at_most` (or as they are after `timeout_s`)."""
+    """The server's kernel ids once they are down to `at_most`.
+
+    Or as they are after `timeout_s`.
+    """
     deadline = time.monotonic() + timeout_s
     while len(ids := kernel_ids(server)) > at_most and time.monotonic() < deadline:
         time.sleep(0.5)

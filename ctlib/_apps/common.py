@@ -25,7 +25,8 @@ def page_parameters(**defaults):
 
     Voilà puts the request's query string in the kernel's QUERY_STRING variable, so
     `.../pick_indicators.ipynb?project_dir=/data/my_project` opens that folder (a pre-heated
-    kernel waits for the visit to know it). Values take the type of their default (str, int or float).
+    kernel waits for the visit to know it). Values take the type of their default (str, int or
+    float).
     """
     query = parse_qs(_query_string())
     return {
@@ -187,7 +188,10 @@ class App:
 
     # -- the page ---------------------------------------------------------------------------------
     def show_message(self, text: str, kind: str = "info") -> None:
-        """Show `text` (HTML) above the app: kind is "error", "ok" or "info"; empty text clears it."""
+        """Show `text` (HTML) above the app.
+
+        `kind` is "error", "ok" or "info"; empty text clears it.
+        """
         self.message.value = f"<div class='ctlib-message-{kind}'>{text}</div>" if text else ""
 
     def error_html(self, summary: str, problems: list[Problem]) -> str:

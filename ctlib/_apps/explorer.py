@@ -1,4 +1,7 @@
-"""The evaluator's explorer (ExploreApp): indicators, rows behind a result, cross-tabs, comparison; its charts."""
+"""The evaluator's explorer (ExploreApp).
+
+Indicators, rows behind a result, cross-tabs, comparison; its charts.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ class ExploreApp(App):
             self.other_project.value = compare_with if compare_with in folders else ""
         self._on_project()
 
-    # -- building -------------------------------------------------------------------------------------
+    # -- building ----------------------------------------------------------------------------------
     def _build(self) -> None:
         self.message = widgets.HTML()
         self.project = widgets.Dropdown(description="Project", layout=widgets.Layout(width="380px"))
@@ -200,7 +203,7 @@ class ExploreApp(App):
             ]
         )
 
-    # -- data -----------------------------------------------------------------------------------------
+    # -- data --------------------------------------------------------------------------------------
     def data(self, folder: str) -> ProjectData:
         """The loaded data of a project folder (loaded once)."""
         if folder not in self._data:
@@ -210,8 +213,9 @@ class ExploreApp(App):
     def results(
         self, folder: str, labels: tuple[str, ...] | str, indicator_ids: tuple[str, ...] = ()
     ) -> Results:
-        """Unsuppressed results of a project's indicators (all, or those given) for the period labels (or
-        "latest"), with every disaggregation each indicator supports; computed once."""
+        """Unsuppressed results of a project's indicators (all, or those given) for the period
+        labels (or "latest"), with every disaggregation each indicator supports; computed once.
+        """
         key = (folder, labels, indicator_ids)
         if key not in self._results:
             data = self.data(folder)
@@ -235,7 +239,10 @@ class ExploreApp(App):
         return Presentation.of(self.data(folder), "internal")
 
     def _chart(self, key: tuple, make) -> dict:
-        """The spec of the chart `make()` makes for these inputs; made once (drawing it again is free)."""
+        """The spec of the chart `make()` makes for these inputs.
+
+        Made once (drawing it again is free).
+        """
         if key not in self._charts:
             self._charts[key] = _spec(make())
         return self._charts[key]
@@ -250,7 +257,10 @@ class ExploreApp(App):
 
     @on_screen
     def _on_project(self, change=None) -> None:
-        """A new project: its periods (to the latest with data), indicators and tables fill the controls."""
+        """A new project.
+
+        Its periods (to the latest with data), indicators and tables fill the controls.
+        """
         if not self.project.value:
             return
         self.show_message("")
@@ -315,7 +325,7 @@ class ExploreApp(App):
         chosen = [calendar.parse(label) for label in self.requested_labels()]
         return [*chosen, calendar.life_of_project(chosen[-1].end_date)]
 
-    # -- redraw ---------------------------------------------------------------------------------------
+    # -- redraw ------------------------------------------------------------------------------------
     def _redraw(self) -> None:
         """Redraw the controls that depend on others, then the content of the open tab."""
         if not self.project.value:
@@ -482,7 +492,10 @@ class ExploreApp(App):
 
 
 def _choose(dropdown: widgets.Dropdown, options: list, default=None) -> None:
-    """Give a dropdown its options, keeping its value when still offered, else `default`, else the first."""
+    """Give a dropdown its options.
+
+    Its value is kept when still offered, else `default`, else the first.
+    """
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     current = dropdown.value
     if list(dropdown.options) != list(options):
@@ -499,7 +512,10 @@ def _chart_widget() -> alt.JupyterChart:
 
 
 def enable_offline_charts() -> None:
-    """Draw altair charts as interactive widgets with the JavaScript bundled by vl-convert: no CDN."""
+    """Draw altair charts as interactive widgets with the JavaScript bundled by vl-convert.
+
+    No CDN.
+    """
     alt.renderers.enable("jupyter", offline=True)
     alt.JupyterChart.enable_offline(True)
 
@@ -510,10 +526,10 @@ def project_folders(data_dir: Path) -> list[str]:
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict:
-    """The vega-lite spec of a chart, with tooltips on every mark showing the data under the pointer.
+    """The vega-lite spec of a chart, with tooltips on every mark.
 
-    Not validated again here: the chart builders are validated by their tests, and validating
-    takes longer than everything else a redraw does.
+    The tooltips show the data under the pointer. Not validated again here: the chart builders are
+    validated by their tests, and validating takes longer than everything else a redraw does.
     """
     return chart.configure_mark(tooltip={"content": "data"}).to_dict(validate=False)
 
@@ -601,4 +617,7 @@ def _compared(table: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
 def _frame_html(frame: pd.DataFrame, shown: Presentation, index: bool = False) -> str:
     """A table as HTML that scrolls sideways, every cell as the presentation writes it."""
     text = formatted(frame.reset_index() if index else frame, shown)
-    return f"<div class='ctlib-scroll'>{text.to_html(index=False, classes='ctlib-table', border=0)}</div>"
+    return (
+        "<div class='ctlib-scroll'>"
+        f"{text.to_html(index=False, classes='ctlib-table', border=0)}</div>"
+    )

@@ -61,7 +61,10 @@ def _number(text: str) -> float | None:
 
 
 def _download_link(path: Path, label: str) -> str:
-    """An <a download> link holding the file's bytes: works offline and in Voilà, no server route needed."""
+    """An <a download> link holding the file's bytes.
+
+    Works offline and in Voilà, no server route needed.
+    """
     mime = (
         "text/csv"
         if path.suffix == ".csv"
@@ -81,7 +84,10 @@ def _template_links(table_name: str) -> str:
         )
         write_csv_template(table_name, csv_path)
         write_xlsx_template(table_name, xlsx_path)
-        return f"{_download_link(xlsx_path, f'{table_name}.xlsx')} · {_download_link(csv_path, f'{table_name}.csv')}"
+        return (
+            f"{_download_link(xlsx_path, f'{table_name}.xlsx')} · "
+            f"{_download_link(csv_path, f'{table_name}.csv')}"
+        )
 
 
 class PickIndicatorsApp(App):
@@ -208,9 +214,10 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "Type the folder of your project. If it already holds a <code>project.yaml</code>, press "
-                    "<b>Open project</b>. To start a new project, fill in the form below and press <b>Start a new "
-                    "project</b>: the folder is created with a project.yaml and a data folder."
+                    "Type the folder of your project. If it already holds a "
+                    "<code>project.yaml</code>, press <b>Open project</b>. To start a new project, "
+                    "fill in the form below and press <b>Start a new project</b>: the folder is "
+                    "created with a project.yaml and a data folder."
                 ),
                 self.folder,
                 widgets.HBox([self.open_button, self.create_button]),
@@ -235,9 +242,10 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "Write the results chain: the <b>objective</b>, the <b>outcomes</b> (changes the project "
-                    "expects among people or institutions) and under each outcome the <b>outputs</b> (what the "
-                    "project delivers). Each indicator you pick in step 3 measures one of them."
+                    "Write the results chain: the <b>objective</b>, the <b>outcomes</b> (changes "
+                    "the project expects among people or institutions) and under each outcome the "
+                    "<b>outputs</b> (what the project delivers). Each indicator you pick in step 3 "
+                    "measures one of them."
                 ),
                 self.objective,
                 self.chain_box,
@@ -275,9 +283,9 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "Browse the catalogue pillar by pillar. Open <i>More</i> on a card to see the data it needs. "
-                    "Tick <b>Select</b> on the indicators your project will report and choose the outcome or "
-                    "output each one measures."
+                    "Browse the catalogue pillar by pillar. Open <i>More</i> on a card to see the "
+                    "data it needs. Tick <b>Select</b> on the indicators your project will report "
+                    "and choose the outcome or output each one measures."
                 ),
                 widgets.HBox([self.search, self.level_filter, self.unit_filter]),
                 self.computable_filter,
@@ -286,7 +294,10 @@ class PickIndicatorsApp(App):
         )
 
     def _use_catalogue(self, catalogue) -> None:
-        """Browse `catalogue`: the built-in one, with the project's own indicators when it has a team file."""
+        """Browse `catalogue`.
+
+        The built-in one, with the project's own indicators when it has a team file.
+        """
         self.catalogue = catalogue
         for indicator in catalogue:
             if indicator.id not in self._cards:
@@ -325,7 +336,8 @@ class PickIndicatorsApp(App):
             [
                 [
                     "Data needed",
-                    f"table <b>{html.escape(table or 'none')}</b>: {html.escape(', '.join(columns))}",
+                    f"table <b>{html.escape(table or 'none')}</b>: "
+                    f"{html.escape(', '.join(columns))}",
                 ],
                 ["How it is computed", html.escape(describe_recipe(indicator))],
                 ["Means of verification", html.escape(indicator.data_source)],
@@ -337,7 +349,8 @@ class PickIndicatorsApp(App):
         return (
             f"<div><b>{indicator.id}</b> · {html.escape(indicator.name)}</div><div>{badges}"
             f"</div><div>{html.escape(indicator.definition)}</div>"
-            f"<details><summary>More: data needed, disaggregations, references</summary>{facts}</details>"
+            "<details><summary>More: data needed, disaggregations, references</summary>"
+            f"{facts}</details>"
         )
 
     def _build_checklist(self) -> widgets.VBox:
@@ -346,9 +359,9 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "A good indicator has a baseline, a target for every period, a source of data, and is "
-                    "reported by sex and age when it counts people. Tick the breakdowns to report; the warnings "
-                    "say what is still missing."
+                    "A good indicator has a baseline, a target for every period, a source of data, "
+                    "and is reported by sex and age when it counts people. Tick the breakdowns to "
+                    "report; the warnings say what is still missing."
                 ),
                 self.checklist_summary,
                 self.checklist_box,
@@ -361,9 +374,10 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "Type the <b>baseline</b> (the value before the project, and when it was measured) and the "
-                    "<b>target</b> of each period. Leave a cell empty when there is no target. Press Enter or "
-                    "click elsewhere after typing. Scroll sideways for later periods."
+                    "Type the <b>baseline</b> (the value before the project, and when it was "
+                    "measured) and the <b>target</b> of each period. Leave a cell empty when there "
+                    "is no target. Press Enter or click elsewhere after typing. Scroll sideways "
+                    "for later periods."
                 ),
                 self.targets_note,
                 widgets.Box([self.targets_grid], layout=widgets.Layout(overflow="auto")),
@@ -382,9 +396,10 @@ class PickIndicatorsApp(App):
         return widgets.VBox(
             [
                 _guide(
-                    "Check the summary, download blank templates for the tables your project must collect, then "
-                    "save. The previous project.yaml is kept as <code>project.yaml.bak</code>; nothing is written "
-                    "while the project has a problem."
+                    "Check the summary, download blank templates for the tables your project must "
+                    "collect, then save. The previous project.yaml is kept as "
+                    "<code>project.yaml.bak</code>; nothing is written while the project has a "
+                    "problem."
                 ),
                 self.save_button,
                 self.review_status,
@@ -410,7 +425,10 @@ class PickIndicatorsApp(App):
 
     @on_screen
     def create_project(self) -> None:
-        """Scaffold a new project in the folder (never over an existing one), then save the form into it."""
+        """Scaffold a new project in the folder, then save the form into it.
+
+        Never over an existing one.
+        """
         folder = self.folder.value.strip()
         if not folder:
             raise ProjectError(
@@ -506,9 +524,10 @@ class PickIndicatorsApp(App):
         return result
 
     def build_project(self) -> Project:
-        """The project as the widgets describe it, checked against the model; ProjectError listing what to fix.
+        """The project as the widgets describe it, checked against the model.
 
-        Links between sections (an indicator's result, catalogue ids) are checked when saving.
+        ProjectError lists what to fix. Links between sections (an indicator's result, catalogue
+        ids) are checked when saving.
         """
         base = self.project_file.project.model_dump() if self.project_file else {}
         try:
@@ -527,7 +546,10 @@ class PickIndicatorsApp(App):
 
     @on_screen
     def save(self) -> None:
-        """Validate, keep the previous file as project.yaml.bak, and write project.yaml atomically."""
+        """Validate and write project.yaml atomically.
+
+        The previous file is kept as project.yaml.bak.
+        """
         if self.project_file is None:
             raise ProjectError(
                 "Open the project folder, or start a new project, in step 1 before saving"
@@ -540,7 +562,10 @@ class PickIndicatorsApp(App):
         )
 
     def _write(self) -> None:
-        """Apply the sections to a fresh copy of project.yaml (comments kept), validate, then write."""
+        """Apply the sections to a fresh copy of project.yaml, validate, then write.
+
+        Comments are kept.
+        """
         self.build_project()
         project_file = load_project_file(self.project_file.directory)
         _lift_trailing_comments(project_file.data)
@@ -562,9 +587,12 @@ class PickIndicatorsApp(App):
         save_project(project_file, path)
         self.project_file = project_file
 
-    # -- results chain ------------------------------------------------------------------------------
+    # -- results chain -----------------------------------------------------------------------------
     def add_outcome(self) -> None:
-        """A new empty outcome with one empty output, numbered the way the chain already is (OC2, outcome-2)."""
+        """A new empty outcome with one empty output.
+
+        Numbered the way the chain already is (OC2, outcome-2).
+        """
         ids = [o["id"] for o in self.chain]
         outcome = {"id": _next_id(ids, _id_prefix(ids, "outcome-")), "statement": "", "outputs": []}
         self.chain.append(outcome)
@@ -582,7 +610,10 @@ class PickIndicatorsApp(App):
         self._redraw()
 
     def remove_result(self, result_id: str) -> None:
-        """Remove an outcome (with its outputs) or an output; indicators that measured it are unlinked."""
+        """Remove an outcome (with its outputs) or an output.
+
+        Indicators that measured it are unlinked.
+        """
         removed = {result_id}
         for outcome in list(self.chain):
             if outcome["id"] == result_id:
@@ -631,7 +662,7 @@ class PickIndicatorsApp(App):
         result["statement"] = text.strip()
         self._redraw()
 
-    # -- selection, checklist and targets ------------------------------------------------------------
+    # -- selection, checklist and targets ----------------------------------------------------------
     def _on_select(self, indicator_id: str, is_selected: bool) -> None:
         if is_selected and indicator_id not in self.selected:
             indicator = self.catalogue.get(indicator_id)
@@ -720,7 +751,8 @@ class PickIndicatorsApp(App):
             (
                 "Measures an outcome or output",
                 bool(entry["result"]),
-                "Choose the outcome or output it measures (step 3), so readers see why it is tracked.",
+                "Choose the outcome or output it measures (step 3), so readers see why it is "
+                "tracked.",
             ),
             (
                 "Has a baseline",
@@ -737,18 +769,22 @@ class PickIndicatorsApp(App):
             (
                 "Has a source of data",
                 not missing_tables,
-                f"The project has no {' or '.join(missing_tables)} table yet: download the blank template in step 6 "
-                "and add it under sources in project.yaml.",
+                f"The project has no {' or '.join(missing_tables)} table yet: download the blank "
+                "template in step 6 and add it under sources in project.yaml.",
             ),
             (
                 "Reported by sex and age",
                 reports or not supports,
-                "Tick sex and an age breakdown above: survivors' needs differ by sex and age, and donors ask for it.",
+                "Tick sex and an age breakdown above: survivors' needs differ by sex and age, and "
+                "donors ask for it.",
             ),
         ]
 
     def _period_labels(self) -> list[str]:
-        """Period labels of the project span plus life of project; empty while the dates are invalid."""
+        """Period labels of the project span plus life of project.
+
+        Empty while the dates are invalid.
+        """
         try:
             project = self.build_project()
         except ProjectError:
@@ -803,14 +839,17 @@ class PickIndicatorsApp(App):
         self.show_message("")
         self._redraw()
 
-    # -- redraw ---------------------------------------------------------------------------------------
+    # -- redraw ------------------------------------------------------------------------------------
     def _go(self, step: int) -> None:
         self.steps.selected_index = min(
             max(self.steps.selected_index + step, 0), len(self.STEPS) - 1
         )
 
     def _redraw(self) -> None:
-        """Redraw everything that depends on the state: cards, checklist, targets grid and review."""
+        """Redraw everything that depends on the state.
+
+        Cards, checklist, targets grid and review.
+        """
         self.back_button.disabled = not self.steps.selected_index
         self.next_button.disabled = self.steps.selected_index == len(self.STEPS) - 1
         self.reporting["fiscal_year_start_month"].disabled = (
@@ -917,10 +956,11 @@ class PickIndicatorsApp(App):
         self.checklist_summary.value = (
             "<i>Select indicators in step 3 first.</i>"
             if not self.selected
-            else f"<span class='ctlib-ok'>All {len(self.selected)} indicator(s) pass every check.</span>"
+            else f"<span class='ctlib-ok'>All {len(self.selected)} indicator(s) "
+            "pass every check.</span>"
             if not problems
-            else f"<span class='ctlib-warn'>{problems} point(s) to improve across {len(self.selected)} "
-            "indicator(s).</span>"
+            else f"<span class='ctlib-warn'>{problems} point(s) to improve across "
+            f"{len(self.selected)} indicator(s).</span>"
         )
 
     def _draw_targets(self) -> None:
@@ -954,7 +994,8 @@ class PickIndicatorsApp(App):
             ids = [i for i in chosen if i.pillar == pillar]
             listed = (
                 "<br>".join(
-                    f"{i.id} {html.escape(i.name)} → {self.selected[i.id]['result'] or 'no result yet'}"
+                    f"{i.id} {html.escape(i.name)} → "
+                    f"{self.selected[i.id]['result'] or 'no result yet'}"
                     for i in ids
                 )
                 or "<i>none</i>"
@@ -965,7 +1006,8 @@ class PickIndicatorsApp(App):
         for table_name in tables_needed(chosen):
             users = ", ".join(i.id for i in chosen if table_name in tables_needed([i]))
             have = (
-                f"<span class='ctlib-ok'>✓ {html.escape(', '.join(self._source_files(table_name)))}</span>"
+                f"<span class='ctlib-ok'>✓ "
+                f"{html.escape(', '.join(self._source_files(table_name)))}</span>"
                 if table_name in sources
                 else "<span class='ctlib-warn'>not yet</span>"
             )
@@ -1020,10 +1062,11 @@ def _close(widget: widgets.Widget) -> None:
 
 
 def _merge(node, value):
-    """`value` written into the existing YAML node, so that comments and styles of what stays are kept.
+    """`value` written into the existing YAML node.
 
-    List items are matched by their `id`; new mappings and lists of plain values are written in
-    flow style (`targets: {2026-Q1: 10}`), as `ctlib new` writes them.
+    Comments and styles of what stays are kept. List items are matched by their `id`; new mappings
+    and lists of plain values are written in flow style (`targets: {2026-Q1: 10}`), as `ctlib new`
+    writes them.
     """
     if isinstance(node, dict) and isinstance(value, dict):
         for key in [k for k in node if k not in value]:
