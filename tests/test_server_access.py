@@ -18,6 +18,7 @@ import re
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -96,6 +97,13 @@ def explore_kernel(explore) -> str:
     return explore.page()[0]
 
 
+def run_apart(coroutine):
+    """Run a coroutine to its end on its own event loop, in a thread of its own: the browser
+    tests (Playwright's sync API) leave an event loop running in the tests' thread."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 async def connect(server: Server, path: str, headers: dict[str, str]):
     """Open a websocket on `server` with these headers (Host and Origin as given); returns
     the connection, or the HTTP status that refused it."""
@@ -118,7 +126,7 @@ def accepted(server: Server, path: str, **headers: str) -> bool | int:
         answer.close()
         return True
 
-    return asyncio.run(trying())
+    return run_apart(trying())
 
 
 # -- Host ------------------------------------------------------------------------------------------
@@ -378,7 +386,7 @@ def kernel_answers(server: Server, kernel: str, marker: Path) -> list[dict]:
         connection.close()
         return answers
 
-    return asyncio.run(attack())
+    return run_apart(attack())
 
 
 def test_crafted_widget_messages_get_no_traceback_and_run_no_code(server, kernel, tmp_path):
