@@ -45,7 +45,9 @@ report: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# The dashboard shows what the donor reports released: the reports run first (kept when unchanged).
 dashboard: $(STAMP)
+	$(BIN)/ctlib report --all $(DATA) --period $(PERIOD) --out reports --resume
 	$(BIN)/ctlib dashboard $(DATA)
 
 sample: $(STAMP)
@@ -58,5 +60,6 @@ benchmarks: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -c "from ctlib._publish.data_guide import update_guide; update_guide('docs/data.md')"
 
+# The samples' release ledgers go too (a real project's ledger is the record of what it published).
 clean:
-	rm -rf $(VENV) reports/*/ reports/index.html .pytest_cache
+	rm -rf $(VENV) reports/*/ reports/index.html .pytest_cache data/sample/*/.ctlib

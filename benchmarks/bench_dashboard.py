@@ -7,7 +7,9 @@
     a visitor waits when the pool has just been used).
 (b) Project switch: time from choosing another project to the updated chart drawn. Target ≤ 1 s.
 
-Uses data/sample. The last line printed is a JSON object with the figures.
+Serves copies of data/sample, each with a donor release of its latest period recorded (what
+`ctlib report` records: the dashboard shows releases). The last line printed is a JSON object
+with the figures.
 Run: .venv/bin/python benchmarks/bench_dashboard.py [--runs N]
 """
 
@@ -30,7 +32,13 @@ from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import CHROMIUM_ARGS, SAMPLE_DIR, RequestLog, chromium_path  # noqa: E402
+from conftest import (  # noqa: E402
+    CHROMIUM_ARGS,
+    SAMPLE_DIR,
+    RequestLog,
+    chromium_path,
+    released_samples,
+)
 
 from ctlib._data.project import load_project_file  # noqa: E402
 
@@ -67,11 +75,11 @@ def empty_notebook(folder: Path) -> Path:
 class Server:
     """`ctlib._apps.dashboard.serve` of one notebook in a subprocess, with its log."""
 
-    def __init__(self, notebook: Path, log_path: Path):
+    def __init__(self, notebook: Path, log_path: Path, data_dir: Path):
         self.port, self.log_path = free_port(), log_path
         code = (
             f"from pathlib import Path; from ctlib._apps.dashboard import serve; "
-            f"serve({str(SAMPLE_DIR)!r}, {self.port}, notebook=Path({str(notebook)!r}))"
+            f"serve({str(data_dir)!r}, {self.port}, notebook=Path({str(notebook)!r}))"
         )
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
@@ -156,10 +164,11 @@ def time_switches(page, runs: int) -> list[float]:
 
 def main(runs: int) -> dict:
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        data_dir = released_samples(Path(folder) / "data")
         dashboard = Server(
-            REPO / "notebooks" / "donor_dashboard.ipynb", Path(folder) / "dashboard.log"
+            REPO / "notebooks" / "donor_dashboard.ipynb", Path(folder) / "dashboard.log", data_dir
         )
-        empty = Server(empty_notebook(Path(folder)), Path(folder) / "empty.log")
+        empty = Server(empty_notebook(Path(folder)), Path(folder) / "empty.log", data_dir)
         stack.callback(dashboard.close)
         stack.callback(empty.close)
         playwright = stack.enter_context(sync_playwright())

@@ -289,6 +289,15 @@ def _public_url(_ctx, _param, urls: tuple[str, ...]) -> tuple[str, ...]:
     return urls
 
 
+LEDGER_OPTION = click.option(
+    "--ledger",
+    "ledger",
+    envvar="CTLIB_LEDGER_URL",
+    help="The release ledger's database URL (default: PROJECT_DIR/.ctlib/releases.sqlite, or "
+    "releases.database in project.yaml).",
+)
+
+
 @main.command()
 @click.argument("data_dir", default="data/sample", type=click.Path(file_okay=False))
 @click.option(
@@ -374,33 +383,71 @@ def workbook(name, port, token, limits):
     show_default=True,
     type=click.Choice(["results", "iptt", "summary"]),
 )
+@LEDGER_OPTION
 @friendly_errors
-def results_command(project_dir, period, audience, fmt, view):
-    """Compute a project's indicators and print the results, the IPTT or the pillar summary."""
-    from ._compute.engine import compute
-    from ._compute.privacy import suppress
-    from ._data.ingest import load_project_data
+def results_command(project_dir, period, audience, fmt, view, ledger):
+    """Print a project's results, IPTT or pillar summary: for donors as they were published (the
+    release ledger: approved figures, drafts, every report's protection), internally computed now."""
     from ._format import csv_safe_frame
-    from ._publish.presentation import Presentation
     from ._publish.views import formatted, iptt, pillar_summary, results_table
 
-    data = load_project_data(project_dir)
-    presentation = Presentation.of(data, audience)
-    results = suppress(compute(data, periods=period), presentation.k, audience)
+    if audience == "donor":
+        results, project, catalogue, presentation, said = _published_results(
+            project_dir, period, ledger
+        )
+    else:
+        from ._compute.engine import compute
+        from ._compute.privacy import suppress
+        from ._data.ingest import load_project_data
+        from ._publish.presentation import Presentation
+
+        data = load_project_data(project_dir)
+        project, catalogue = data.project, data.catalogue
+        presentation = Presentation.of(data, audience)
+        results = suppress(compute(data, periods=period), presentation.k, audience)
+        said = ", ".join(p.label for p in results.periods)
     for problem in results.problems:
         click.echo(f"{problem.severity.capitalize()}: {problem}", err=True)
     full_table = fmt == "csv"  # csv of the results view: every column, audience included
     shown = {
         "results": lambda: results.table if full_table else results_table(results),
-        "iptt": lambda: iptt(results, data.catalogue),
-        "summary": lambda: pillar_summary(results, data.catalogue),
+        "iptt": lambda: iptt(results, catalogue),
+        "summary": lambda: pillar_summary(results, catalogue),
     }[view]()
     if fmt == "csv":
         click.echo(csv_safe_frame(shown).to_csv(index=False), nl=False)
         return
-    periods = ", ".join(p.label for p in results.periods)
-    click.echo(f"{data.project.project.name} · {periods} · {presentation.audience_note()}")
+    click.echo(f"{project.project.name} · {said} · {presentation.audience_note()}")
     click.echo(formatted(shown, presentation).to_string(index=False))
+
+
+def _published_results(project_dir: Path, period: str, ledger: str | None):
+    """(results, project, catalogue, presentation, what they are) of the donor figures as
+    published."""
+    from ._data.project import load_project_file
+    from ._errors import CtlibError
+    from ._publish.presentation import Presentation
+    from ._publish.releases import published
+
+    if period == "all":
+        period = "latest"  # a release holds every period up to its own
+    loaded = load_project_file(project_dir, with_data_files=False)
+    project, catalogue = loaded.project, loaded.catalogue
+    results = published(project_dir, project, period, ledger)
+    if results is None:
+        which = "" if period == "latest" else f" of {period}"
+        raise CtlibError(
+            f"no donor release{which} of {project_dir.name} yet: `ctlib report {project_dir}` "
+            "publishes one (and records it); --audience internal shows the live figures"
+        )
+    drafted = set(results.table.loc[results.table["is_draft"], "period"])
+    drafts = [p.label for p in results.periods if p.label in drafted]
+    said = (
+        f"as published in release {results.release.release_id} "
+        f"({', '.join(p.label for p in results.periods)}"
+        + (f"; draft: {', '.join(drafts)})" if len(drafts) else "; all approved)")
+    )
+    return results, project, catalogue, Presentation.of_project(project, catalogue), said
 
 
 @main.group()
@@ -414,7 +461,7 @@ def export():
     "--period",
     default="latest",
     show_default=True,
-    help="The last reporting period to publish (every period up to it is), e.g. 2026-Q2.",
+    help="The released period to publish (every period up to it is), e.g. 2026-Q2; latest: the last one released.",
 )
 @click.option(
     "--out",
@@ -429,14 +476,15 @@ def export():
     show_default=True,
     help="Where donors read the report: https://... or an address relative to the XML file.",
 )
+@LEDGER_OPTION
 @friendly_errors
-def export_iati_command(project_dir, period, out_file, report_url):
-    """Write PROJECT_DIR's results as an IATI 2.03 activity file (donor figures: suppressed)."""
+def export_iati_command(project_dir, period, out_file, report_url, ledger):
+    """Write PROJECT_DIR's published results as an IATI 2.03 activity file (the donor figures its
+    reports released, from the release ledger)."""
     from ._publish.iati import export_iati
 
-    click.echo(
-        f"IATI activity file written to {export_iati(project_dir, period, out_file, report_url)}"
-    )
+    written = export_iati(project_dir, period, out_file, report_url, ledger)
+    click.echo(f"IATI activity file written to {written}")
 
 
 @main.group()
@@ -444,13 +492,6 @@ def release():
     """Donor releases: list them, approve a period (its figures stand), revise an approved one."""
 
 
-LEDGER_OPTION = click.option(
-    "--ledger",
-    "ledger",
-    envvar="CTLIB_LEDGER_URL",
-    help="The release ledger's database URL (default: PROJECT_DIR/.ctlib/releases.sqlite, or "
-    "releases.database in project.yaml).",
-)
 PROJECT_ARGUMENT = click.argument(
     "project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
@@ -565,6 +606,14 @@ def release_revise(project_dir, period, note, by, ledger):
     help="Keep each report whose inputs, parameters and code are unchanged since its last success.",
 )
 @click.option("--pdf", is_flag=True, help="Also print report.pdf with the local Chromium.")
+@click.option(
+    "--approve",
+    is_flag=True,
+    help="Approve the report's figures: later reports show them as they are now, until revised "
+    "(ctlib release revise). Donor reports only.",
+)
+@click.option("--by", "by", help="Who approves with --approve (default: the user's login name).")
+@LEDGER_OPTION
 @friendly_errors
 def report(
     project_dir,
@@ -578,8 +627,14 @@ def report(
     timeout,
     resume,
     pdf,
+    approve,
+    by,
+    ledger,
 ):
-    """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR."""
+    """Run the quarterly report of PROJECT_DIR, or of every project with --all DATA_DIR.
+
+    A donor report is a release: recorded in the project's release ledger when it is published,
+    its small counts hidden consistently with every earlier release (see `ctlib release`)."""
     from ._errors import ReportError
     from ._publish.report import (
         index_name,
@@ -596,9 +651,17 @@ def report(
         raise click.UsageError(
             "--scheduler runs a batch (--all) on the cluster's workers: no --jobs"
         )
+    if by and not approve:
+        raise click.UsageError("--by names who approves: give --approve too")
+    if approve and audience != "donor":
+        raise click.UsageError("--approve approves a donor report's figures: not an internal one")
     usable_out_dir(out_dir)
     options = {"audience": audience, "min_cell_size": min_cell_size, "pdf": pdf}
-    options |= {"timeout": timeout, "resume": resume}
+    options |= {"timeout": timeout, "resume": resume, "ledger": ledger}
+    if approve:
+        from ._publish.releases import who
+
+        options["approved_by"] = by or who()
     if project_dir is not None:
         try:
             run = run_report(project_dir, period, out_dir, **options)

@@ -138,6 +138,17 @@ def one_cell_notebook(path: Path, source: str) -> Path:
     return path
 
 
+def released_samples(folder: Path, names=None) -> Path:
+    """Copies of the sample projects in `folder`, each with a donor release of its latest period
+    recorded in its ledger (what `ctlib report` records), for the pages that show releases."""
+    from ctlib._publish import releases
+
+    for name in names or sorted(p.name for p in SAMPLE_DIR.iterdir()):
+        shutil.copytree(SAMPLE_DIR / name, folder / name)
+        releases.record(folder / name, "latest")
+    return folder
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import pytest
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, released_samples
 from traitlets.traitlets import ObserveHandler
 
 from ctlib import DonorDashboardApp, ExploreApp, PickIndicatorsApp
@@ -50,11 +50,14 @@ def app_callbacks(widget: widgets.Widget) -> list:
 
 
 @pytest.fixture(scope="module")
-def apps():
+def apps(tmp_path_factory):
+    released = released_samples(
+        tmp_path_factory.mktemp("released"), ["coast_outreach", "safe_journeys"]
+    )
     return {
         "picker": PickIndicatorsApp(SAMPLE_DIR / "shelter_and_recovery"),
         "explorer": ExploreApp(SAMPLE_DIR, project="shelter_and_recovery"),
-        "dashboard": DonorDashboardApp(SAMPLE_DIR),
+        "dashboard": DonorDashboardApp(released),
     }
 
 

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_DIR, one_cell_notebook
+from test_releases import PROJECT as TINY_PROJECT
 from test_report import BROKEN
 
 from ctlib._cli import main
@@ -201,10 +202,11 @@ def test_resume_keeps_an_unchanged_report_and_runs_a_changed_one(tmp_path):
     assert resume.changes_since(manifest, project, wanted, qr) == [f"{data_file.name} changed"]
 
 
-def test_resume_names_every_kind_of_change(tmp_path):
+def test_resume_names_every_kind_of_change(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTLIB_LEDGER_URL", raising=False)
     project = tmp_path / "p"
     project.mkdir()
-    (project / "project.yaml").write_text("project: {}\n")
+    (project / "project.yaml").write_text(TINY_PROJECT)  # its data file is not looked at
     qr = notebook("quarterly_report")
     wanted = {"project": project.name, "audience": "donor", "min_cell_size": None}
     manifest = {
@@ -216,6 +218,7 @@ def test_resume_names_every_kind_of_change(tmp_path):
             "notebook_sha256": resume.file_sha256(qr),
             "dependencies": resume.dependency_versions(),
         },
+        "release": {"release_id": 1, "ledger_state": "last release 0, 0 approved"},
     }
     assert resume.changes_since(manifest, project, wanted, qr) == []
     changed = {**manifest, "inputs": {**manifest["inputs"], "cases.csv": "0" * 64}}
@@ -226,6 +229,7 @@ def test_resume_names_every_kind_of_change(tmp_path):
         "notebook_sha256": "2" * 64,
         "dependencies": {"pandas": "2.0"},
     }
+    changed["release"] = {"release_id": 4, "ledger_state": "last release 4, 1 approved"}
     assert resume.changes_since(changed, project, wanted, qr) == [
         "audience was 'internal', is 'donor'",
         "cases.csv is gone",
@@ -233,6 +237,11 @@ def test_resume_names_every_kind_of_change(tmp_path):
         "ctlib's code, catalogue or notebooks changed",
         "the notebook quarterly_report.ipynb changed",
         "the installed packages changed",
+        "the release ledger changed (last release 4, 1 approved, now last release 0, 0 approved)",
+    ]
+    unrecorded = {k: v for k, v in manifest.items() if k != "release"}
+    assert resume.changes_since(unrecorded, project, wanted, qr) == [
+        "the report was not recorded as a release"
     ]
 
 

@@ -1,13 +1,17 @@
-"""The donor dashboard App driven in-process: suppressed tiles, a broken project, downloads, redraws."""
+"""The donor dashboard App driven in-process: it shows the projects' releases (recorded as donor
+reports record them) and reads no data file; tiles, drafts and revisions, a project without a
+release, a broken one, downloads, redraws."""
 
 from __future__ import annotations
 
 import base64
 import functools
+import html
 import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -15,14 +19,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_DIR
+from test_releases import PROJECT as TINY_PROJECT
+from test_releases import cases as tiny_cases
 
-from ctlib._apps.dashboard import TABS, DonorDashboardApp
+from ctlib._apps.dashboard import NOT_PUBLISHED, TABS, DonorDashboardApp
 from ctlib._cli import main
-from ctlib._compute.engine import compute
 from ctlib._compute.periods import ReportingCalendar
-from ctlib._compute.privacy import suppress
 from ctlib._data.ingest import load_project_data
 from ctlib._data.project_model import LIFE_OF_PROJECT
+from ctlib._publish import releases
 
 SHELTER_NAME = (
     "'Shelter and Recovery: assistance to survivors of trafficking'"  # as project.yaml writes it
@@ -59,15 +64,34 @@ def break_cases(project_dir: Path) -> None:
     cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def release_last_quarters(project_dir: Path, approved: int = 1) -> list[str]:
+    """Donor releases of the project's last two periods, in order, as reports record them: the
+    earlier one approved; their labels."""
+    data = load_project_data(project_dir)
+    calendar = ReportingCalendar(data.project)
+    latest = calendar.latest(data)
+    labels = [p.label for p in calendar.periods() if p.end_date <= latest.end_date][-2:]
+    for n, label in enumerate(labels):
+        releases.record(project_dir, label, approve_by="M&E officer" if n < approved else None)
+    return labels
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
+    """Two projects with releases (the earlier period approved), one whose data is broken (so
+    no report could release it) and one whose project.yaml is."""
     folder = tmp_path_factory.mktemp("projects")
-    copy_project(SAMPLE_DIR / "coast_outreach", folder / "coast_outreach")
-    copy_project(SAMPLE_DIR / "safe_journeys", folder / "safe_journeys")
+    for name in ("coast_outreach", "safe_journeys"):
+        release_last_quarters(copy_project(SAMPLE_DIR / name, folder / name))
     broken = copy_project(
         SAMPLE_DIR / "shelter_and_recovery", folder / "broken_shelter", {SHELTER_NAME: BROKEN_NAME}
     )
     break_cases(broken)
+    copy_project(
+        SAMPLE_DIR / "justice_for_survivors",
+        folder / "bad_settings",
+        {"- id: PROS-15\n": "- id: PROS-999\n"},
+    )
     return folder
 
 
@@ -88,12 +112,8 @@ def sample_case_ids() -> frozenset[str]:
 
 
 def donor_results(project_dir: Path) -> pd.DataFrame:
-    """A project's suppressed life-of-project totals, computed here without the dashboard."""
-    data = load_project_data(project_dir)
-    latest = ReportingCalendar(data.project).latest(data)
-    table = suppress(
-        compute(data, periods=latest.label), data.project.privacy.min_cell_size, "donor"
-    ).table
+    """A project's published life-of-project totals, read from its ledger here."""
+    table = releases.published(project_dir).table
     return table[(table["dimension"] == "total") & (table["period"] == LIFE_OF_PROJECT)].set_index(
         "indicator_id"
     )
@@ -141,12 +161,13 @@ def test_tiles_sum_the_suppressed_life_of_project_totals(app, data_dir):
 
 @pytest.mark.parametrize("k", [300, 20000])
 def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
-    copy_project(
+    project = copy_project(
         SAMPLE_DIR / "safe_journeys",
         tmp_path / "safe_journeys",
         {"min_cell_size: 5": f"min_cell_size: {k}"},
     )
-    life = donor_results(tmp_path / "safe_journeys")
+    releases.record(project, "latest")
+    life = donor_results(project)
     app = DonorDashboardApp(tmp_path)
     shown = tiles(app)
     trained = life.loc[["PREV-08", "PREV-16"]]
@@ -156,14 +177,18 @@ def test_tiles_leave_out_hidden_figures_and_hide_small_totals(tmp_path, k):
     assert all(value == 0 or value >= k for value, _ in count_cells(app.portfolio.value))
 
 
-def test_a_broken_project_is_listed_with_its_problem_without_quoting_case_values(app):
+def test_a_project_without_a_release_says_so_and_a_broken_one_is_listed_with_its_problem(app):
     assert [v.folder for v in app.shown] == ["coast_outreach", "safe_journeys"]
     notice, cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)
-    assert BROKEN_NAME in notice  # under the tiles
-    assert BROKEN_NAME in cards and "did not pass the checks" in cards
-    assert "cases.csv, column &#x27;case_id&#x27;: an identifier is used more than once" in cards
-    assert DUPLICATED_CASE not in page_text(app)
-    assert BROKEN_NAME not in [label for label, _ in app.project.options]
+    assert BROKEN_NAME not in notice and BROKEN_NAME in cards  # its data is not the dashboard's
+    unpublished = cards[cards.index(BROKEN_NAME) :].split("</div></div>", 1)[0]
+    assert html.escape(NOT_PUBLISHED) in unpublished and "could not" not in unpublished
+    assert "bad_settings" in notice and "could not be read" in cards
+    assert "project.yaml: the check “indicator id” did not pass" in cards
+    assert "PROS-999" not in page_text(app) and DUPLICATED_CASE not in page_text(app)
+    assert "1 more could not be read; 1 more not published yet" in app.portfolio.value
+    options = [label for label, _ in app.project.options]
+    assert BROKEN_NAME not in options and "bad_settings" not in options
 
 
 def test_no_case_id_reaches_the_page_or_the_downloads(app):
@@ -226,8 +251,10 @@ def test_selectors_redraw_tables_chart_downloads_and_footer(app):
     assert "Coast Survivors Outreach" in app.footer.value and "CSO-02" in app.table.value
     assert app.period.value == "2026-Q1"  # kept: the new project has it too
     assert (
-        app.period.options[0] == ("2026-Q3 (Jul–Sep 2026, latest)", "2026-Q3")
-        and app.period.options[-1][1] == LIFE_OF_PROJECT
+        app.period.options[0] == ("2026-Q3 (Jul–Sep 2026, latest, draft)", "2026-Q3")
+        and app.period.options[1] == ("2026-Q2 (Apr–Jun 2026)", "2026-Q2")  # approved
+        and app.period.options[2] == ("2026-Q1 (Jan–Mar 2026, draft)", "2026-Q1")
+        and app.period.options[-1] == ("life of project to date (draft)", LIFE_OF_PROJECT)
     )
 
     app.period.value = "2025-Q2"
@@ -274,10 +301,10 @@ def test_donors_narrow_the_portfolio_by_donor_country_and_pillar(data_dir, monke
     app = DonorDashboardApp.for_page(data_dir)
     assert [v.folder for v in app.shown] == ["safe_journeys"]
     assert [folder for _, folder in app.project.options] == ["safe_journeys"]
-    assert "1 projects (of 3)" in app.portfolio.value
+    assert "1 projects (of 4)" in app.portfolio.value
     cards = app.portfolio.value.split("<div class='ctlib-cards'>", 1)[1]
     assert "Safe Journeys" in cards and "Coast Survivors Outreach" not in cards
-    assert BROKEN_NAME in cards  # a project that cannot be read is still listed
+    assert BROKEN_NAME in cards and "bad_settings" in cards  # listed, without figures
     app.donor.value = ""
     app.pillar.value = "protection"
     assert [v.folder for v in app.shown] == ["coast_outreach"]
@@ -285,3 +312,84 @@ def test_donors_narrow_the_portfolio_by_donor_country_and_pillar(data_dir, monke
     app.pillar.value = ""
     app.country.value = "NP"
     assert [v.folder for v in app.shown] == ["safe_journeys"]
+
+
+# -- releases, not live data ---------------------------------------------------------------------
+_OPENED: list[str] | None = None  # the files opened while a test watches (an audit hook)
+
+
+def _audit(event: str, args: tuple) -> None:
+    """Files opened by Python (`open`) and databases by SQLite (`sqlite3.connect`)."""
+    if event in ("open", "sqlite3.connect") and _OPENED is not None:
+        if isinstance(args[0], (str, Path)):
+            _OPENED.append(str(Path(args[0]).absolute()))
+
+
+@functools.cache
+def _watching() -> None:
+    sys.addaudithook(_audit)  # once per process: audit hooks cannot be removed
+
+
+def opened_while(make) -> tuple[object, list[str]]:
+    """What `make()` returns, and every file it opened."""
+    global _OPENED
+    _watching()
+    _OPENED = []
+    try:
+        return make(), _OPENED
+    finally:
+        _OPENED = None
+
+
+@pytest.fixture
+def revised(tmp_path, monkeypatch) -> Path:
+    """The tiny shelter of test_releases: 2025-Q1 released and approved, then a case re-classified,
+    2025-Q1 revised with a note and 2025-Q2 released; then its data file is deleted."""
+    monkeypatch.delenv("CTLIB_LEDGER_URL", raising=False)
+    project = tmp_path / "data" / "tiny"
+    project.mkdir(parents=True)
+    (project / "project.yaml").write_text(TINY_PROJECT)
+    (project / "cases.csv").write_text(tiny_cases({"2025-02": (6, 7), "2025-05": (8, 9)}))
+    releases.record(project, "2025-Q1", approve_by="M&E officer")
+    (project / "cases.csv").write_text(tiny_cases({"2025-02": (5, 8), "2025-05": (8, 9)}))
+    releases.revise(project, "2025-Q1", note="a case re-classified", by="M&E officer")
+    releases.record(project, "2025-Q2")
+    (project / "cases.csv").unlink()
+    return project
+
+
+def test_the_dashboard_shows_the_releases_and_opens_no_data_file(revised):
+    app, opened = opened_while(lambda: DonorDashboardApp(revised.parent))
+    inside = {Path(p).relative_to(revised).as_posix() for p in opened if p.startswith(str(revised))}
+    assert inside <= {"project.yaml", ".ctlib/releases.sqlite"}
+    assert "project.yaml" in inside and ".ctlib/releases.sqlite" in inside
+    assert [label for label, _ in app.period.options] == [
+        "2025-Q2 (Apr–Jun 2025, latest, draft)",
+        "2025-Q1 (Jan–Mar 2025)",
+        "life of project to date (draft)",
+    ]
+    app.period.value = "2025-Q1"
+    app.tabs.selected_index = TABS.index("disaggregation")
+    breakdown = app.table.value
+    female = breakdown[breakdown.index("female") :].split("</tr>", 1)[0]
+    assert ">5</span>" in female and "Revised: a case re-classified" in female
+    assert "revised" in app.footer.value
+    app.period.value = "2025-Q2"  # female 8, male 9: nothing hidden, nothing revised
+    assert "ctlib-revised" not in app.table.value and "ctlib-hidden" not in app.table.value
+    published = releases.published(revised).table
+    q1 = published[(published["period"] == "2025-Q1") & (published["dimension"] == "total")]
+    assert q1["value"].tolist() == [13.0] and not q1["is_draft"].any()
+
+
+def test_labels_say_why_a_figure_is_hidden(tmp_path, monkeypatch):
+    monkeypatch.delenv("CTLIB_LEDGER_URL", raising=False)
+    project = tmp_path / "data" / "tiny"
+    project.mkdir(parents=True)
+    (project / "project.yaml").write_text(TINY_PROJECT)
+    (project / "cases.csv").write_text(tiny_cases({"2025-02": (2, 9)}))
+    releases.record(project, "2025-Q1")
+    app = DonorDashboardApp(project.parent)
+    app.tabs.selected_index = TABS.index("disaggregation")
+    cells = dict(re.findall(r"<td>(female|male)</td><td class=\"num\">(.*?)</td>", app.table.value))
+    assert ">&lt;5</span>" in cells["female"] and "fewer than 5 people" in cells["female"]
+    assert ">hidden</span>" in cells["male"] and "may itself be 5 or more" in cells["male"]

@@ -20,8 +20,7 @@ from ctlib._data.project_model import Iati
 from ctlib._data.templates import project_yaml
 from ctlib._errors import ProjectError
 from ctlib._format import data_number
-from ctlib._publish import iati
-from ctlib._publish.report_sections import prepare
+from ctlib._publish import iati, releases
 
 SCHEMA_DIR = Path(__file__).parent / "fixtures" / "iati"
 EXPORTS = {  # project: the period asked for
@@ -72,19 +71,21 @@ def ruleset_problems(document: etree._ElementTree) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> dict[str, tuple[etree._ElementTree, object]]:
-    """Each sample project exported with the command, and its donor results."""
-    out_dir = tmp_path_factory.mktemp("iati")
+def exported(tmp_path_factory) -> dict[str, tuple[etree._ElementTree, iati.Publication]]:
+    """Each sample project (a copy) released by a donor report's release, exported with the
+    command, and its published results."""
+    data_dir, out_dir = tmp_path_factory.mktemp("projects"), tmp_path_factory.mktemp("iati")
     files = {}
     for name, period in EXPORTS.items():
+        project = shutil.copytree(SAMPLE_DIR / name, data_dir / name)
+        releases.record(project, period)  # what `ctlib report` records
         out = out_dir / f"{name}.xml"
         result = CliRunner().invoke(
-            main,
-            ["export", "iati", str(SAMPLE_DIR / name), "--period", period, "--out", str(out)],
+            main, ["export", "iati", str(project), "--period", period, "--out", str(out)]
         )
         assert result.exit_code == 0, result.output
         assert f"IATI activity file written to {out}" in result.output
-        files[name] = (etree.parse(out), prepare(SAMPLE_DIR / name, period, "donor"))
+        files[name] = (etree.parse(out), iati.publication(project, period))
     return files
 
 
@@ -99,14 +100,14 @@ def test_the_files_validate_against_the_iati_schema(exported, schema, name):
 def test_every_published_value_is_the_donor_result_and_every_other_cell_says_why(exported, name):
     document, report = exported[name]
     table = report.results.table
-    catalogue = report.data.catalogue
+    catalogue = report.catalogue
     spans = {
         (p.start_date.isoformat(), p.end_date.isoformat()): p.label for p in report.results.periods
     }
     # an indicator's IATI periods: those of its frequency, whole ones, so that none overlap
     # (life of project overlaps them all, a year its quarters, a year to date is not a year)
     shown = {
-        i: {p.label for p in iati._iati_periods(report, catalogue.get(i))}
+        i: {p.label for p in report.iati_periods(catalogue.get(i))}
         for i in set(table["indicator_id"])
     }
     published, comments = {}, {}
@@ -130,6 +131,9 @@ def test_every_published_value_is_the_donor_result_and_every_other_cell_says_why
                 assert key not in published
                 published[key] = actual.get("value")
     rows = table[[p in shown[i] for i, p in zip(table["indicator_id"], table["period"])]]
+    assert len(rows) and rows["is_draft"].all()  # nothing approved: every actual says draft
+    drafts = [a.findtext("comment/narrative") for a in document.iter("actual")]
+    assert drafts and all(d.startswith("Draft: not approved yet") for d in drafts)
     for row in rows.itertuples():
         key = (row.indicator_id, row.period, row.dimension, row.category)
         where = "total" if row.dimension == "total" else f"{row.dimension} {row.category}"
@@ -153,14 +157,13 @@ def test_every_published_value_is_the_donor_result_and_every_other_cell_says_why
 def test_hand_checked_values_of_one_indicator(exported):
     """justice_for_survivors in project.yaml: PROS-15 decreases; its baseline and targets."""
     document, report = exported["justice_for_survivors"]
-    selected = report.data.project.indicator("PROS-15")
+    selected = report.project.indicator("PROS-15")
     indicator = next(
         i for i in document.iter("indicator") if i.find("reference").get("code") == "PROS-15"
     )
     assert indicator.get("ascending") == "0"
     assert (
-        indicator.get("measure")
-        == iati.MEASURE_CODES[report.data.catalogue.get("PROS-15").iati_measure]
+        indicator.get("measure") == iati.MEASURE_CODES[report.catalogue.get("PROS-15").iati_measure]
     )
     baseline = indicator.find("baseline")
     assert baseline.get("value") == data_number(selected.baseline.value, "count")
@@ -177,7 +180,7 @@ def test_hand_checked_values_of_one_indicator(exported):
 
 def test_results_follow_the_results_chain(exported):
     document, report = exported["shelter_and_recovery"]
-    chain = report.data.project.results_chain
+    chain = report.project.results_chain
     kinds = {o.statement: "2" for o in chain.outcomes}
     kinds |= {p.statement: "1" for o in chain.outcomes for p in o.outputs}
     results = document.findall(".//result")
@@ -188,17 +191,17 @@ def test_results_follow_the_results_chain(exported):
         codes = [i.find("reference").get("code") for i in result.iter("indicator")]
         statements = {o.id: o.statement for o in chain.outcomes}
         statements |= {p.id: p.statement for o in chain.outcomes for p in o.outputs}
-        assert all(statements[report.data.project.indicator(c).result] == title for c in codes)
+        assert all(statements[report.project.indicator(c).result] == title for c in codes)
     activity = document.find("iati-activity")
-    project = report.data.project
+    project = report.project
     assert activity.findtext("iati-identifier") == project.iati.identifier
     assert activity.find("reporting-org").get("type") == project.iati.reporting_org.type
     assert activity.find("document-link").get("url") == "report.html"
     assert activity.find("recipient-country").get("code") == project.project.country
 
 
-def test_provisional_not_due_and_unknown_states_are_left_out(schema):
-    report = prepare(SAMPLE_DIR / "justice_for_survivors", "2025-Q4", "donor")
+def test_provisional_not_due_and_unknown_states_are_left_out(exported, schema):
+    report = exported["justice_for_survivors"][1]
     table = report.results.table.copy()
     totals = table.index[(table["dimension"] == "total") & table["value"].notna()]
     changed = dict(zip(totals[:3], ["provisional", "not due", "awaiting review"]))
@@ -281,3 +284,23 @@ def test_the_new_project_template_has_an_iati_example_that_loads(tmp_path):
     lines[start : start + 3] = [line.removeprefix("# ") for line in lines[start : start + 3]]
     (tmp_path / "project.yaml").write_text("\n".join(lines) + "\n")
     assert load_project(tmp_path).iati.reporting_org.ref == "XM-DAC-00000"
+
+
+def test_only_what_was_released_is_exported_and_drafts_say_so(tmp_path):
+    project = shutil.copytree(SAMPLE_DIR / "justice_for_survivors", tmp_path / "p")
+    out = tmp_path / "iati.xml"
+    before = CliRunner().invoke(main, ["export", "iati", str(project), "--out", str(out)])
+    assert before.exit_code == 2 and "no donor release of p yet" in before.output
+    assert not out.exists() and not (project / ".ctlib").exists()
+    releases.record(project, "2025-Q3", approve_by="M&E officer")  # Q3 approved, locked
+    releases.record(project, "2025-Q4")  # a draft, with Q3's locked figures
+    assert iati.export_iati(project, "latest", out) == out
+    said = {
+        p.find("period-end").get("iso-date"): {
+            (a.findtext("comment/narrative") or "").startswith("Draft") for a in p.iter("actual")
+        }
+        for p in etree.parse(out).iter("period")
+        if p.find("actual") is not None
+    }
+    assert said.pop("2025-09-30") == {False} and "2025-12-31" in said
+    assert all(drafts == {True} for drafts in said.values())

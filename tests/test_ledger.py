@@ -15,7 +15,17 @@ import sqlalchemy as sa
 from test_release_suppression import release_table
 
 from ctlib._compute.privacy import suppress
-from ctlib._data.ledger import LEDGER_ENV, Ledger, LedgerError, Release, ledger_url
+from ctlib._data.ledger import (
+    LEDGER_ENV,
+    SCHEMA_2_COLUMNS,
+    SCHEMA_VERSION,
+    Ledger,
+    LedgerError,
+    Release,
+    ledger_url,
+    no_history,
+    state_text,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -174,3 +184,47 @@ def test_hidden_figures_never_reach_the_ledger(ledger):
         recording.record(a_release(), leaked)
     stored = ledger.cells("p")
     assert stored.loc[stored["suppression"].notna(), "value"].isna().all()
+
+
+def test_a_schema_1_ledger_is_upgraded_in_place(ledger):
+    with ledger.recording("p") as recording:
+        recording.record(a_release(), published_table())
+    with ledger.engine.begin() as connection:  # the ledger as schema 1 made it
+        for column in SCHEMA_2_COLUMNS:
+            connection.exec_driver_sql(f"ALTER TABLE cells DROP COLUMN {column}")
+        connection.exec_driver_sql("UPDATE ledger_info SET value = '1'")
+    ledger.close()
+    upgraded = Ledger(ledger.url)
+    try:
+        before = upgraded.cells("p")
+        assert len(before) == len(published_table()) and before["value_as_written"].isna().all()
+        table = published_table().assign(value_state="source_suppressed", value_as_written="<5")
+        with upgraded.recording("p") as recording:
+            recording.record(a_release(period="2025-Q3"), table)
+        after = upgraded.cells("p")
+        assert after.loc[after["release_period"] == "2025-Q3", "value_as_written"].eq("<5").all()
+        with upgraded.engine.connect() as connection:
+            version = connection.exec_driver_sql(
+                "SELECT value FROM ledger_info WHERE key = 'schema_version'"
+            ).scalar()
+        assert version == SCHEMA_VERSION == "2"
+    finally:
+        upgraded.close()
+
+
+def test_the_state_changes_with_every_release_and_approval_and_a_withdrawal_undoes_one(ledger):
+    assert ledger.state("p") == state_text(0, 0)
+    assert list(no_history().columns) == list(ledger.cells("p").columns)
+    with ledger.recording("p") as recording:
+        first = recording.record(a_release(), published_table())
+    with ledger.recording("p") as recording:
+        recording.approve(first, "M&E officer")
+        second = recording.record(a_release(period="2025-Q3"), published_table())
+        assert recording.state() == state_text(second, 1)
+    ledger.withdraw(second, "p")
+    assert ledger.releases("p")["release_id"].tolist() == [first]
+    assert set(ledger.cells("p")["release_id"]) == {first}
+    with pytest.raises(LedgerError, match="no release 99 to withdraw"):
+        ledger.withdraw(99, "p")
+    with pytest.raises(LedgerError, match="no release"):
+        ledger.withdraw(first, "other project")

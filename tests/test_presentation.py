@@ -1,9 +1,9 @@
 """The presentation layer: how figures read, and that every surface reads them the same.
 
 A tiny tally project reports one indicator of each unit (a score of 7.333, a share of 45.26 %, a
-rate, a yes/no milestone, a count of 12 and one of 3, hidden for donors). The report, the
-dashboard, the CLI, the explorer, the xlsx and the charts must all write them as the
-presentation does: 7.33 · 45.3% · 0.12 · yes · 12 · <5.
+rate, a yes/no milestone, a count of 12, one of 3, hidden for donors, and one its source wrote as
+"<5"). The report, the dashboard, the CLI, the explorer, the xlsx and the charts must all write
+them as the presentation does: 7.33 · 45.3% · 0.12 · yes · 12 · <5 · <5 (source).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 import textwrap
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -21,7 +22,7 @@ from ctlib import DonorDashboardApp, ExploreApp
 from ctlib._cli import main
 from ctlib._compute.periods import Period
 from ctlib._errors import Problem
-from ctlib._publish import charts
+from ctlib._publish import charts, releases
 from ctlib._publish.exports import write_iptt_xlsx
 from ctlib._publish.presentation import Presentation
 from ctlib._publish.report_sections import prepare
@@ -35,6 +36,7 @@ UNITS = {  # indicator -> (unit, reported value, how every surface writes it for
     "TST-YES": ("yes_no", 1, "yes"),
     "TST-COUNT": ("count", 12, "12"),
     "TST-FEW": ("count", 3, "<5"),
+    "TST-SRC": ("count", "<5", "<5 (source)"),  # suppressed by the tally sheet itself
 }
 
 
@@ -76,7 +78,8 @@ def project(tmp_path_factory):
     folder.mkdir()
     (folder / "team.yaml").write_text("".join(_entry(i, u) for i, (u, _, _) in UNITS.items()))
     indicators = "".join(
-        f"- id: {i}\n  targets: {{{PERIOD}: {v * 2}}}\n" for i, (_, v, _) in UNITS.items()
+        f"- id: {i}\n  targets: {{{PERIOD}: {v * 2 if not isinstance(v, str) else 10}}}\n"
+        for i, (_, v, _) in UNITS.items()
     )
     (folder / "project.yaml").write_text(
         textwrap.dedent("""\
@@ -105,7 +108,7 @@ def project(tmp_path_factory):
 
 def test_numbers_units_and_hidden_cells():
     shown = Presentation(k=5)
-    assert [shown.number(v, u) for u, v, _ in UNITS.values()][:4] == [
+    assert [shown.number(v, u) for u, v, _ in list(UNITS.values())[:4]] == [
         "7.33",
         "45.3%",
         "0.12",
@@ -117,6 +120,32 @@ def test_numbers_units_and_hidden_cells():
     assert shown.value(float("nan"), "count") == "no data"
     assert shown.target(5, "count", "decrease") == "at most 5" and shown.target(None, "count") == ""
     assert shown.achievement(84.6) == "85%" and shown.achievement(None) == ""
+
+
+def test_a_hidden_figure_reads_as_what_it_hides():
+    shown = Presentation(k=5)
+    assert shown.value(None, "count", True, reason="primary") == "<5"
+    assert shown.value(None, "percent", True, reason="primary") == "hidden (<5)"
+    assert shown.value(None, "count", True, reason="complementary") == "hidden"  # may be 8 or 10
+    assert shown.value(None, "percent", True, reason="complementary") == "hidden"
+    assert shown.value(None, "count", True, "source_suppressed", "<5", "source") == "<5 (source)"
+    assert shown.value(None, "count", True, "source_suppressed", "x", "source") == "x (source)"
+    assert shown.value(None, "count", False, "source_suppressed", "<5") == "<5 (source)"  # internal
+    cell = shown.value_html(None, "count", True, True, "complementary", None, "late records")
+    assert ">hidden</span>" in cell and "may itself be 5 or more" in cell
+    assert "class='ctlib-revised' title='Revised: late records'" in cell
+    reasons = pd.Series(["primary", "primary", "complementary", "source", pd.NA, pd.NA])
+    assert shown.hidden_summary(reasons) == (
+        "4 figures are hidden to protect survivors: 2 small counts, fewer than 5 people or cases "
+        "(shown as <5); 1 hidden so that a small count cannot be worked out (shown as “hidden”); "
+        "1 suppressed by the data's source (shown as the source wrote it)."
+    )
+    assert shown.hidden_summary(pd.Series(["complementary"])).startswith("1 figure is hidden")
+    assert shown.hidden_summary(pd.Series([pd.NA])) == "No figure is hidden."
+    assert Presentation("internal").hidden_summary(reasons) == ""
+    rounding = Presentation(k=5, policy="rounding", rounding_base=3)
+    assert "rounded at random to a multiple of 3" in rounding.suppression_rule()
+    assert rounding.audience_note() == "donor: counts rounded to multiples of 3"
 
 
 def test_periods_read_with_their_months():
@@ -169,6 +198,7 @@ def _cells(page: str, indicator_id: str) -> list[str]:
 
 
 def test_every_surface_writes_each_figure_the_same(project, tmp_path):
+    releases.record(project, PERIOD)  # what a donor report records; the dashboard shows it
     report = prepare(project, PERIOD)
     table = report.iptt_table().data
     app = DonorDashboardApp(project.parent)
@@ -213,6 +243,8 @@ def test_every_surface_writes_each_figure_the_same(project, tmp_path):
 def test_the_explorer_writes_unsuppressed_figures_in_the_same_units(project):
     app = ExploreApp(project.parent, project="units")
     for indicator_id, (unit, value, text) in UNITS.items():
+        if isinstance(value, str):
+            continue  # no figure: the source suppressed it
         app.indicator.value = indicator_id
         app.period.value = PERIOD
         internal = Presentation("internal").number(value, unit)

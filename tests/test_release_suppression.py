@@ -92,6 +92,15 @@ def release_table(
                     counts="people",
                     currency="",
                     has_overlapping_categories=False,
+                    value_state=pd.NA,
+                    value_as_written=pd.NA,
+                    target_low=np.nan,
+                    target_high=np.nan,
+                    full_target=np.nan,
+                    full_target_share=np.nan,
+                    progress=np.nan,
+                    gap=np.nan,
+                    direction="increase",
                 )
             )
     frame = pd.DataFrame(rows)

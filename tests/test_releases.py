@@ -122,10 +122,13 @@ def test_a_small_count_stays_hidden_in_every_later_release(project):
     second = releases.record(project, "2025-Q2")
     hidden = second.results.table[second.results.table["suppressed"]]
     reasons = {(r.period, r.category): r.suppression for r in hidden.itertuples()}
-    # Q2 female 2; Q1 was published, so life of project female (6 + Q2) must go, and with it male
+    # Q2 female 2; Q1 was published, so life of project and the year to date female (6 + Q2)
+    # must go, and with them male
     assert reasons == {
         ("2025-Q2", "female"): "primary",
         ("2025-Q2", "male"): "complementary",
+        ("2025", "female"): "complementary",
+        ("2025", "male"): "complementary",
         ("life_of_project", "female"): "complementary",
         ("life_of_project", "male"): "complementary",
     }

@@ -19,9 +19,10 @@ from click.testing import CliRunner
 from conftest import SAMPLE_DIR, one_cell_notebook
 
 from ctlib._cli import main
+from ctlib._compute.engine import RESULT_COLUMNS
 from ctlib._data.ingest import load_project_data
 from ctlib._errors import ReportError
-from ctlib._publish import report
+from ctlib._publish import releases, report
 from ctlib._publish.report_sections import prepare
 from ctlib._publish.views import iptt
 
@@ -114,12 +115,21 @@ def test_index_links_every_report_with_its_status(batch):
 
 
 @pytest.mark.parametrize("name", PROJECTS)
-def test_indicators_csv_equals_the_engine(batch, name):
+def test_indicators_csv_is_the_release_the_ledger_recorded(batch, name):
     folder = batch["folders"][name]
-    expected = prepare(batch["data_dir"] / name, folder.name).results.table
+    project_dir = batch["data_dir"] / name
+    listed = releases.listing(project_dir)
+    assert listed["period"].tolist() == [folder.name] and listed["kind"].tolist() == ["report"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["release"] == {
+        "release_id": int(listed["release_id"].iloc[0]),
+        "ledger_state": releases.ledger_state(project_dir),
+    }
+    expected = releases.published(project_dir).table
     written = pd.read_csv(folder / "indicators.csv", keep_default_na=False, na_values=[""])
     assert len(written) == len(expected)
-    assert list(written.columns) == list(expected.columns)
+    assert list(written.columns) == [*RESULT_COLUMNS, "is_draft"]
+    assert written["is_draft"].all()  # not approved
     for column in ("indicator_id", "period", "dimension", "category", "status"):
         assert written[column].astype(str).tolist() == expected[column].astype(str).tolist()
     for column in ("numerator", "denominator", "value", "target", "achievement"):
@@ -130,7 +140,10 @@ def test_indicators_csv_equals_the_engine(batch, name):
             rtol=1e-12,
         )
     assert written["suppressed"].tolist() == expected["suppressed"].tolist()
+    assert written["suppression"].fillna("").tolist() == expected["suppression"].fillna("").tolist()
     assert set(written["audience"]) == {"donor"}
+    again = prepare(project_dir, folder.name).results.table  # a report now: the same figures
+    assert again["value"].equals(expected["value"].astype(again["value"].dtype))
 
 
 def test_iptt_xlsx_has_the_pillar_sheets_and_the_engine_values(batch):
@@ -149,9 +162,11 @@ def test_iptt_xlsx_has_the_pillar_sheets_and_the_engine_values(batch):
             cells = dict(zip(header, row))
             want = expected.loc[cells["indicator_id"]]
             if want[f"{period} status"] == "suppressed":
-                assert cells[f"{period} actual"] == prepared.presentation.hidden(want["unit"])
-            elif pd.isna(want[f"{period} actual"]):  # no data, or not due: an empty cell
-                assert cells[f"{period} actual"] is None
+                why = want[f"{period} hidden because"]
+                assert cells[f"{period} actual"] == prepared.presentation.hidden(want["unit"], why)
+                assert cells[f"{period} actual"] in ("<5", "hidden", "hidden (<5)")
+            elif pd.isna(want[f"{period} actual"]):
+                assert cells[f"{period} actual"] is None  # no data: an empty cell
             else:
                 assert cells[f"{period} actual"] == pytest.approx(want[f"{period} actual"])
             assert cells[f"{period} status"] == want[f"{period} status"]
@@ -234,9 +249,10 @@ def test_report_html_shows_no_code_prompts_or_tracebacks(batch):
         "Indicator performance tracking table",
         "Results by pillar",
         "Disaggregations",
-        "Annex A: data quality",
-        "Annex B: methodology",
-        "Annex C: provenance",
+        "Annex A: revisions to earlier periods",
+        "Annex B: data quality",
+        "Annex C: methodology",
+        "Annex D: provenance",
     ):
         assert heading in page
     svgs = re.findall(r"<svg [^>]*>", page)

@@ -11,6 +11,7 @@ from test_engine import REFERRED, make_indicator, run
 from ctlib._catalogue import Catalogue
 from ctlib._compute.privacy import suppress
 from ctlib._errors import PeriodError
+from ctlib._publish import releases
 from ctlib._publish.views import iptt, pillar_summary, portfolio
 
 COUNT = make_indicator("T-COUNT", name="Cases identified")
@@ -173,11 +174,20 @@ def invoke(*args):
     return CliRunner().invoke(main, ["results", *map(str, args)])
 
 
-def test_cli_results_table_hides_small_cells(project_dir):
+def test_cli_results_for_donors_are_the_published_release(project_dir, monkeypatch):
+    monkeypatch.delenv("CTLIB_LEDGER_URL", raising=False)
+    before = invoke(project_dir, "--period", "2025-Q1")
+    assert before.exit_code == 2 and "no donor release of 2025-Q1" in before.output
+    assert not (project_dir / ".ctlib").exists()  # reading made no ledger
+    releases.record(project_dir, "2025-Q1")
+    (project_dir / "cases.csv").unlink()  # donors' figures come from the ledger, not the data
     result = invoke(project_dir, "--period", "2025-Q1")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "CLI test · 2025-Q1, life_of_project · donor: counts under 5 hidden"
+    assert lines[0] == (
+        "CLI test · as published in release 1 (2025-Q1, 2025, life_of_project; draft: 2025-Q1, "
+        "2025, life_of_project) · donor: counts under 5 hidden"
+    )
     assert lines[1].split() == [
         "indicator_id",
         "period",
@@ -189,43 +199,27 @@ def test_cli_results_table_hides_small_cells(project_dir):
         "target",
         "achievement",
         "status",
+        "suppression",
         "unit",
     ]
-    # total 12 of target 10 = 120 % → above; male 3 and unknown 1 are under 5 (two hidden:
-    # female 8 stays)
-    assert lines[2].split() == [
-        "PROT-02",
-        "2025-Q1",
-        "total",
-        "total",
-        "12",
-        "12",
-        "10",
-        "120%",
-        "ahead",
-        "count",
-    ]
-    assert lines[3].split() == [
-        "PROT-02",
-        "2025-Q1",
-        "sex",
-        "female",
-        "8",
-        "8",
-        "no",
-        "target",
-        "count",
-    ]
-    assert lines[4].split() == [
-        "PROT-02",
-        "2025-Q1",
-        "sex",
-        "male",
-        "<5",
-        "<5",
-        "<5",
-        "suppressed",
-        "count",
+    rows = [line.split() for line in lines[2:] if " 2025-Q1 " in line]
+    # total 12 of target 10 = 120 % → ahead; male 3 and unknown 1 are under 5 (female 8 stays)
+    assert rows == [
+        ["PROT-02", "2025-Q1", "total", "total", "12", "12", "10", "120%", "ahead", "count"],
+        ["PROT-02", "2025-Q1", "sex", "female", "8", "8", "no", "target", "count"],
+        ["PROT-02", "2025-Q1", "sex", "male", "<5", "<5", "<5", "suppressed", "primary", "count"],
+        [
+            "PROT-02",
+            "2025-Q1",
+            "sex",
+            "unknown",
+            "<5",
+            "<5",
+            "<5",
+            "suppressed",
+            "primary",
+            "count",
+        ],
     ]
 
 
@@ -234,9 +228,10 @@ def test_cli_internal_csv_and_iptt(project_dir):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("project_id,indicator_id,period,")
     assert ",male,False,3.0," in result.output and ",internal," in result.output
-    result = invoke(project_dir, "--period", "2025-Q1", "--view", "iptt")
+    internal = ("--period", "2025-Q1", "--audience", "internal")
+    result = invoke(project_dir, *internal, "--view", "iptt")
     assert "life_of_project actual" in result.output.splitlines()[1]
-    result = invoke(project_dir, "--period", "2025-Q1", "--view", "summary", "--format", "csv")
+    result = invoke(project_dir, *internal, "--view", "summary", "--format", "csv")
     header, protection = result.output.splitlines()[:2]
     counts = dict(zip(header.split(","), protection.split(",")))
     assert counts["ahead"] == "1" and counts["indicators"] == "1" and counts["period"] == "2025-Q1"
@@ -244,7 +239,7 @@ def test_cli_internal_csv_and_iptt(project_dir):
 
 
 def test_cli_bad_period_is_a_one_line_error(project_dir):
-    result = invoke(project_dir, "--period", "2030-Q1")
+    result = invoke(project_dir, "--period", "2030-Q1", "--audience", "internal")
     assert result.exit_code == 2
     assert "outside the project span 2025-01-01 … 2025-12-31" in result.output
     assert "Traceback" not in result.output

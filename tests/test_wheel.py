@@ -101,6 +101,8 @@ def test_a_report_from_the_installed_package(installed):
 def test_the_dashboard_from_the_installed_package_draws_charts(installed, page, tmp_path):
     arguments = ("dashboard", "projects")
     ctlib = installed["bin"] / "ctlib"
+    report = [str(ctlib), "report", f"projects/{PROJECT}", "--period", PERIOD, "--out", "out"]
+    run(*report, "--resume", cwd=installed["cwd"])  # the dashboard shows the report's release
     with ctlib_server(
         tmp_path / "dashboard.log", *arguments, ctlib=ctlib, cwd=installed["cwd"]
     ) as url:

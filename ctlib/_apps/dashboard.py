@@ -1,11 +1,14 @@
 """The donor dashboard: a portfolio of projects for donors, and the Voilà server that shows it.
 
-`DonorDashboardApp(data_dir)` loads every project folder under `data_dir` once, computes its
-results for every period up to its latest and suppresses them for the donor audience; from then
-on it holds no case-level table, and its charts receive only those aggregated, suppressed rows.
-A project whose data fails validation is listed with its problems in words that quote no value,
-date, identifier or path (the presentation's donor redaction). Every figure, status and label is
-written by each project's `Presentation`.
+`DonorDashboardApp(data_dir)` shows what each project under `data_dir` has published: the
+releases its donor reports recorded in the project's release ledger (`releases.published`), as
+they stand — approved periods with their approved (or revised) figures, the others labelled
+draft, revised figures marked with their reason. It reads each project.yaml (and the team's own
+catalogue file) and the ledger, never a data file: the dashboard computes nothing, so it shows
+exactly what the reports published, and nothing a report did not. A project without a release
+yet says so; one whose project.yaml cannot be read is listed with its problems in words that
+quote no value, date, identifier or path (the presentation's donor redaction). Every figure,
+status and label is written by each project's `Presentation`.
 
 Donors narrow the portfolio by donor, country and pillar (also from the page's address:
 `?donor=...&country=...&pillar=...`, so a donor's link opens on its own projects).
@@ -31,11 +34,9 @@ import pandas as pd
 
 from .. import __version__
 from .._catalogue import Catalogue
-from .._compute.engine import TOTAL, Results, compute
-from .._compute.periods import ReportingCalendar
-from .._compute.privacy import SUPPRESSED_COUNTS, suppress
+from .._compute.engine import TOTAL, Results
+from .._compute.privacy import SUPPRESSED_COUNTS
 from .._compute.targets import GRADED
-from .._data.ingest import load_project_data
 from .._data.project import load_project_file
 from .._data.project_model import LIFE_OF_PROJECT, Project
 from .._data.tables import PILLARS
@@ -44,6 +45,7 @@ from .._publish import charts
 from .._publish.exports import write_indicators_csv, write_iptt_xlsx
 from .._publish.html_table import html_table
 from .._publish.presentation import PAGE_STYLE, STATUSES, Presentation
+from .._publish.releases import published
 from .._publish.views import iptt
 from .._resources import notebook
 from . import voila_server
@@ -64,7 +66,22 @@ TREND_PERIODS = 4  # periods shown in the indicator table's trend column
 EVERY = ""  # the filters' "all" choice
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_PROJECT = "<p>The data folder holds no project folder (a folder with a project.yaml).</p>"
+NOT_PUBLISHED = (
+    "No figures have been published for this project yet. They appear here once the project "
+    "team publishes its first report."
+)
 EMBED_OPTIONS = {"renderer": "svg", "actions": False}  # svg marks (tests read them); no menu out
+BREAKDOWN_COLUMNS = (  # what a breakdown chart needs: values, and how hidden ones read
+    "indicator_id",
+    "period",
+    "dimension",
+    "category",
+    "value",
+    "suppressed",
+    "suppression",
+    "value_state",
+    "value_as_written",
+)
 
 
 @dataclass(frozen=True)
@@ -101,37 +118,49 @@ HEADLINES = (
 
 @dataclass
 class ProjectView:
-    """One project as the dashboard shows it: donor (suppressed) results, or the problems that kept it out."""
+    """One project as the dashboard shows it: its published results, or why there are none
+    (`problems`: its project.yaml cannot be read; none and no results: nothing published yet)."""
 
     folder: str
     name: str
     project: Project | None = None
     catalogue: Catalogue | None = None
     results: Results | None = None
-    latest: str | None = None  # label of the latest complete period with data
+    latest: str | None = None  # label of the period of the release shown
     problems: list[str] = field(default_factory=list)  # in words a donor may read
 
     @property
     def presentation(self) -> Presentation:
-        return Presentation(
-            "donor",
-            self.project.privacy.min_cell_size,
-            tuple(self.project.reporting.status_bands),
-            self.catalogue,
-        )
+        return Presentation.of_project(self.project, self.catalogue)
 
     @property
     def k(self) -> int:
         return self.project.privacy.min_cell_size
 
+    @property
+    def is_unpublished(self) -> bool:
+        """Readable, but no release yet."""
+        return self.results is None and not self.problems
+
     def periods(self) -> list[str]:
-        """The computed period labels, latest first, then life of project."""
-        labels = [p.label for p in self.results.periods if p.label != LIFE_OF_PROJECT]
+        """The released periods of the release's own kind (quarters, say), latest first, then life
+        of project."""
+        kind = self._period(self.latest).kind
+        labels = [p.label for p in self.results.periods if p.kind == kind]
         return [*reversed(labels), LIFE_OF_PROJECT]
 
+    def is_draft(self, label: str) -> bool:
+        """Whether the period's figures are not approved yet."""
+        table = self.results.table
+        return bool(table.loc[table["period"] == label, "is_draft"].any())
+
     def period_text(self, label: str) -> str:
-        period = next(p for p in self.results.periods if p.label == label)
-        return self.presentation.period(period, latest=self.latest)
+        return self.presentation.period(
+            self._period(label), latest=self.latest, is_draft=self.is_draft(label)
+        )
+
+    def _period(self, label: str):
+        return next(p for p in self.results.periods if p.label == label)
 
     def pillars(self) -> list[str]:
         """The pillars the project measures, in pillar order."""
@@ -139,11 +168,11 @@ class ProjectView:
         return [p for p in PILLARS if p in measured]
 
     def rows(self, period: str | None = None, is_total: bool = True) -> pd.DataFrame:
-        """Total (or disaggregated) rows of one period (all periods when None), with pillar and order."""
+        """Total (or disaggregated) rows of one period (of every period shown when None), with
+        pillar and order."""
         table = self.results.table
         rows = table[(table["dimension"] == TOTAL) == is_total]
-        if period is not None:
-            rows = rows[rows["period"] == period]
+        rows = rows[rows["period"].isin(self.periods() if period is None else [period])]
         order = {s.id: n for n, s in enumerate(self.project.indicators)}
         return rows.assign(
             pillar=[self.catalogue.get(i).pillar for i in rows["indicator_id"]],
@@ -166,34 +195,26 @@ def load_portfolio(data_dir: Path) -> list[ProjectView]:
 
 
 def load_project_view(directory: Path) -> ProjectView:
-    """Load one project, compute every period up to its latest and suppress for donors; never raises CtlibError."""
+    """One project's published results (project.yaml and the release ledger, no data file);
+    never raises CtlibError."""
     try:
-        data = load_project_data(directory)
-        calendar = ReportingCalendar(data.project)
-        latest = calendar.latest(data)
-        labels = [p.label for p in calendar.periods() if p.end_date <= latest.end_date]
-        results = suppress(
-            compute(data, periods=labels), data.project.privacy.min_cell_size, "donor"
-        )
+        loaded = load_project_file(directory, with_data_files=False)
+        results = published(directory, loaded.project)
     except CtlibError as error:
-        said = Presentation("donor").problems(error.problems)
-        summary = f"Its data did not pass the checks ({len(error.problems) or 1} problem(s))."
-        return ProjectView(directory.name, _project_name(directory), problems=[summary, *said])
+        said = Presentation("donor").problems(error.problems) or [
+            Presentation("donor").error(error)
+        ]
+        summary = f"Its settings could not be read ({len(error.problems) or 1} problem(s))."
+        return ProjectView(directory.name, directory.name, problems=[summary, *said])
+    project = loaded.project
     return ProjectView(
         directory.name,
-        data.project.project.name,
-        data.project,
-        data.catalogue,
+        project.project.name,
+        project,
+        loaded.catalogue,
         results,
-        latest.label,
+        results.release.period if results is not None else None,
     )
-
-
-def _project_name(directory: Path) -> str:
-    try:
-        return load_project_file(directory).project.project.name
-    except CtlibError:
-        return directory.name
 
 
 def download_links(view: ProjectView, period: str) -> str:
@@ -404,18 +425,18 @@ class DonorDashboardApp(App):
         if not self.views:
             ending = NO_PROJECT
         elif not self.readable:
-            ending = "<p>No project can be shown: see the problems on the cards.</p>"
+            ending = "<p>No project has published figures to show yet: see the cards.</p>"
         elif not shown:
             ending = (
                 "<p>No project matches these filters: choose another donor, country or pillar.</p>"
             )
         else:
             ending = "<div class='ctlib-section'>Project results</div>"
-        failed = [v for v in self.views if v.results is None]
+        failed = [v for v in self.views if v.results is None]  # unreadable, or unpublished
         self.portfolio.value = (
             self._header_html(shown)
             + self._tiles_html(shown)
-            + self._notice_html(failed)
+            + self._notice_html([v for v in failed if v.problems])
             + "<div class='ctlib-section'>Projects</div><div class='ctlib-cards'>"
             + "".join(self._card_html(v) for v in [*shown, *failed])
             + "</div>"
@@ -525,16 +546,21 @@ class DonorDashboardApp(App):
     def _tiles_html(self, shown: list[ProjectView]) -> str:
         statuses = pd.concat([self._statuses(v) for v in shown]) if shown else pd.Series(dtype=str)
         with_target = statuses[statuses.isin(GRADED)]
-        failed = len(self.views) - len(self.readable)
+        failed = sum(bool(v.problems) for v in self.views)
+        unpublished = sum(v.is_unpublished for v in self.views)
         tiles = [
             (
                 "Projects",
                 f"{len(shown)}",
-                f"{failed} more could not be read"
-                if failed
-                else "every project in the data folder"
-                if len(shown) == len(self.views)
-                else "that match the filters",
+                "; ".join(
+                    [f"{failed} more could not be read"] * bool(failed)
+                    + [f"{unpublished} more not published yet"] * bool(unpublished)
+                )
+                or (
+                    "every project in the data folder"
+                    if len(shown) == len(self.views)
+                    else "that match the filters"
+                ),
             ),
             (
                 "Indicators on track",
@@ -584,18 +610,26 @@ class DonorDashboardApp(App):
         names = ", ".join(html.escape(v.name) for v in failed)
         return (
             f"<div class='ctlib-notice'><b>{len(failed)} project(s) could not be shown:</b> {names}. "
-            "Their data did not pass the checks; the problems are listed on their cards below. "
+            "Their settings could not be read; the problems are listed on their cards below. "
             "The other projects are not affected.</div>"
         )
 
     def _card_html(self, view: ProjectView) -> str:
+        if view.is_unpublished:
+            identity = view.project.project
+            return (
+                f"<div class='ctlib-card'><h3>{html.escape(identity.name)}</h3>"
+                f"<div class='ctlib-muted'>{html.escape(identity.organisation)} · "
+                f"{html.escape(identity.country)} · funded by {html.escape(identity.donor)}</div>"
+                f"<div style='margin:6px 0'>{html.escape(NOT_PUBLISHED)}</div></div>"
+            )
         if view.results is None:
             items = "".join(f"<li>{html.escape(line)}</li>" for line in view.problems[1:])
             return (
                 f"<div class='ctlib-card ctlib-card-failed'><h3>{html.escape(view.name)}</h3>"
                 f"<div><b>Not shown. {html.escape(view.problems[0])}</b></div><ul>{items}</ul>"
                 "<div class='ctlib-muted'>The project team can correct its files; the project "
-                "appears here once its data passes the checks.</div></div>"
+                "appears here once they can be read.</div></div>"
             )
         identity, chain, shown = view.project.project, view.project.results_chain, view.presentation
         counts = self._statuses(view).value_counts()
@@ -633,17 +667,14 @@ class DonorDashboardApp(App):
             )
             entry = view.catalogue.get(row.indicator_id)
             recent = history[history["indicator_id"] == row.indicator_id].tail(TREND_PERIODS)
-            trend = " → ".join(
-                shown.value_html(r.value, r.unit, bool(r.suppressed), is_count)
-                for r in recent.itertuples()
-            )
+            trend = " → ".join(_value_html(shown, r, is_count) for r in recent.itertuples())
             body.append(
                 [
                     html.escape(row.indicator_id),
                     html.escape(shown.indicator_name(row.indicator_id)),
                     html.escape(shown.number(row.baseline, row.unit)),
                     html.escape(shown.target(row.target, row.unit, entry.direction)),
-                    shown.value_html(row.value, row.unit, bool(row.suppressed), is_count),
+                    _value_html(shown, row, is_count),
                     shown.achievement(row.achievement),
                     shown.status_html(row.status),
                     trend,
@@ -709,7 +740,7 @@ class DonorDashboardApp(App):
             [
                 f"<b>{html.escape(shown.category(r.dimension))}</b>" if first else "",
                 html.escape(shown.category(r.category)),
-                shown.value_html(r.value, r.unit, bool(r.suppressed), is_count),
+                _value_html(shown, r, is_count),
             ]
             for r, first in zip(rows.itertuples(), is_first)
         ]
@@ -723,7 +754,7 @@ class DonorDashboardApp(App):
             return None
         shown, entry = view.presentation, view.catalogue.get(self.indicator.value)
         return charts.disaggregation_chart(
-            rows[["indicator_id", "period", "dimension", "category", "value", "suppressed"]],
+            rows[[*BREAKDOWN_COLUMNS]],
             f"{shown.indicator(entry.id, 70)}, {view.period_text(period)}",
             entry.unit,
             shown,
@@ -747,11 +778,27 @@ class DonorDashboardApp(App):
             )
         return (
             f"<div class='ctlib-footer'>{shown}Data: {len(self.views)} project folders in "
-            f"“{html.escape(self.data_dir.resolve().name)}”, read {self.loaded_at:%d %b %Y %H:%M}. "
-            "All figures are totals: no record about a person is shown. To protect survivors, numbers "
-            f"below each project's minimum ({ks}) are hidden and shown as &lt;k, and so are figures "
-            "they could be worked out from.</div>"
+            f"“{html.escape(self.data_dir.resolve().name)}”, releases read "
+            f"{self.loaded_at:%d %b %Y %H:%M}. "
+            "All figures are totals, as the projects' reports published them: no record about a "
+            f"person is shown. To protect survivors, numbers below each project's minimum ({ks}) "
+            "are hidden and shown as &lt;k, and figures they could be worked out from read "
+            "“hidden”. Periods marked draft are not approved yet and may change; a figure marked "
+            "revised was corrected after approval (its reason on hover).</div>"
         )
+
+
+def _value_html(shown: Presentation, row, is_count: bool) -> str:
+    """A published row's value as HTML: hidden by why, a source's own words, revised marked."""
+    return shown.value_html(
+        row.value,
+        row.unit,
+        bool(row.suppressed),
+        is_count,
+        row.suppression,
+        row.value_as_written,
+        row.revision_note,
+    )
 
 
 def _filter(name: str, choices: list[str], chosen: str, label=str) -> widgets.Dropdown:

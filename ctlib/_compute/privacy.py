@@ -63,6 +63,7 @@ HIDDEN_COLUMNS = [
     "full_target_share",
 ]
 FIGURES = ["value", "numerator", "denominator"]
+EXPOSED_RULE = "consistent suppression"  # a hidden cell earlier releases give away
 SUPPRESSED_COUNTS = ("people", "cases")  # what small counts are hidden of (the results' counts)
 EARLIER_COLUMNS = [
     *RELATION_COLUMNS,
@@ -153,7 +154,7 @@ def _exposed_problem(row) -> Problem:
         f"{row.dimension} {row.category}: hidden, but figures released earlier give it away; "
         "no cell left to hide can protect it",
         entry=row.indicator_id,
-        rule="consistent suppression",
+        rule=EXPOSED_RULE,
         severity="warning",
     )
 

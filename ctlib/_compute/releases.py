@@ -16,23 +16,37 @@ shows, given every earlier donor release of the project (`history`: the ledger's
 
 `revisions(history)` lists, for the "Revisions to earlier periods" annex, every cell a revision
 changed: old and new figures (or hidden), the note and the date.
+
+`released(project_id, history)` is what donors have been shown, as it stands, for the pages that
+show releases instead of computing (the dashboard, `ctlib results`, IATI): the cells of the latest
+release of the last period released, each approved period's standing figures in place (those of
+a revision recorded later), `is_draft` where no approval locks a cell and `revision_note` where a
+revision changed it. Every figure comes from a release, so showing them tells nothing new.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .._errors import CtlibError
-from .engine import Results
+from .engine import RESULT_COLUMNS, Results
+from .periods import Period
 from .privacy import known_cells, suppress
 from .relations import CELL_KEY
 from .rounding import round_counts
 
 POLICIES = ("suppression", "rounding")
+KIND_ORDER = {
+    "quarter": 0,
+    "semester": 1,
+    "year": 2,
+    "life_of_project": 3,
+}  # same end: shorter first
 LOCKED_COLUMNS = [
     "numerator",
     "denominator",
@@ -45,6 +59,9 @@ LOCKED_COLUMNS = [
 ]
 REVISION_COLUMNS = [
     "period",
+    "period_start_date",
+    "period_end_date",
+    "period_kind",
     "indicator_id",
     "dimension",
     "category",
@@ -74,6 +91,8 @@ class ReleaseState:
     rounding_base: int | None
     approved: pd.DataFrame  # period, release_id, approved_by, approved_at, kind
     revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REVISION_COLUMNS))
+    period: str = ""  # of the release shown (`released`)
+    release_id: int | None = None  # the release shown
 
 
 def for_donors(
@@ -144,8 +163,7 @@ def _with_locks(table: pd.DataFrame, locked: pd.DataFrame):
             np.zeros(len(table), dtype=bool),
             pd.Series(pd.NA, index=table.index, dtype="string"),
         )
-    keys = pd.MultiIndex.from_frame(locked[CELL_KEY].astype(_KEY_TYPES))
-    position = keys.get_indexer(pd.MultiIndex.from_frame(table[CELL_KEY].astype(_KEY_TYPES)))
+    position = positions(table, locked)
     is_locked = position >= 0
     source = locked.iloc[position[is_locked]]
     table = table.copy()
@@ -157,6 +175,14 @@ def _with_locks(table: pd.DataFrame, locked: pd.DataFrame):
     reasons = pd.Series(pd.NA, index=table.index, dtype="string")
     reasons[is_locked] = source["suppression"].to_numpy()
     return table, is_locked, reasons
+
+
+def positions(table: pd.DataFrame, cells: pd.DataFrame) -> np.ndarray:
+    """Per row of `table`, the position of the same cell (CELL_KEY) in `cells`; -1 when absent."""
+    if cells.empty:
+        return np.full(len(table), -1, dtype=np.int64)
+    keys = pd.MultiIndex.from_frame(cells[CELL_KEY].astype(_KEY_TYPES))
+    return keys.get_indexer(pd.MultiIndex.from_frame(table[CELL_KEY].astype(_KEY_TYPES)))
 
 
 _KEY_TYPES = {
@@ -202,6 +228,9 @@ def revisions(history: pd.DataFrame) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "period": rows["period_new"].fillna(rows["period_old"]),
+                    "period_start_date": rows["period_start_date"],
+                    "period_end_date": rows["period_end_date"],
+                    "period_kind": rows["period_kind"],
                     "indicator_id": rows["indicator_id"],
                     "dimension": rows["dimension"],
                     "category": rows["category"],
@@ -215,3 +244,59 @@ def revisions(history: pd.DataFrame) -> pd.DataFrame:
             )
         )
     return pd.concat(found, ignore_index=True)[REVISION_COLUMNS]
+
+
+def released(
+    project_id: str, history: pd.DataFrame, period_end_date: dt.date | None = None
+) -> Results | None:
+    """What donors have been shown of the project, as it stands (module docstring), from the
+    latest release of the last period released (of the period ending on `period_end_date`);
+    None before its first release (of that period)."""
+    ends = history["release_period_end_date"]
+    own = history if period_end_date is None else history[ends == pd.Timestamp(period_end_date)]
+    if own.empty:
+        return None
+    last_end = own["release_period_end_date"].max()
+    base_id = own.loc[own["release_period_end_date"] == last_end, "release_id"].max()
+    base = history[history["release_id"] == base_id].reset_index(drop=True)
+    locked = locked_cells(history)
+    position = positions(base, locked)
+    is_locked = position >= 0
+    standing = locked.iloc[position[is_locked]].set_axis(np.flatnonzero(is_locked))
+    table = pd.concat([base[~is_locked], standing]).sort_index()
+    table = table.assign(
+        project_id=project_id,
+        audience="donor",
+        suppressed=table["suppression"].notna(),
+        is_draft=~is_locked,
+        revision_note=_revision_notes(table, history),
+    ).reindex(columns=[*RESULT_COLUMNS, "is_draft", "revision_note"])
+    periods = sorted(
+        (
+            Period(label, kind, start.date(), end.date())
+            for label, kind, start, end in table[
+                ["period", "period_kind", "period_start_date", "period_end_date"]
+            ]
+            .drop_duplicates()
+            .itertuples(index=False)
+        ),
+        key=lambda p: (p.end_date, KIND_ORDER.get(p.kind, 0), p.start_date),
+    )
+    state = ReleaseState(  # the release's own, not the ledger's columns
+        base["policy"].iloc[0],
+        None,
+        approved_periods(history),
+        revisions(history),
+        base["release_period"].iloc[0],
+        int(base_id),
+    )
+    return Results(project_id, periods, table, [], state)
+
+
+def _revision_notes(table: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """Per row, the note of the last revision that changed its cell; NA when none did."""
+    notes = revisions(history).drop_duplicates(CELL_KEY, keep="last").reset_index(drop=True)
+    found = positions(table, notes)
+    text = pd.Series(pd.NA, index=table.index, dtype="string")
+    text[found >= 0] = notes["note"].to_numpy()[found[found >= 0]]
+    return text

@@ -35,8 +35,9 @@ from .._errors import CtlibError
 LEDGER_ENV = "CTLIB_LEDGER_URL"
 DEFAULT_FOLDER = ".ctlib"
 DEFAULT_FILE = "releases.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 KINDS = ("report", "revision")
+READING = "ctlib_reading"  # execution option of a connection that only reads
 
 metadata = sa.MetaData()
 ledger_info = sa.Table(
@@ -96,12 +97,36 @@ cells = sa.Table(
     sa.Column("unit", sa.String(20), nullable=False),
     sa.Column("rollup", sa.String(20), nullable=False),
     sa.Column("counts", sa.String(20)),
+    # schema 2: what the pages need to show a cell as it was published
+    sa.Column("value_state", sa.String(30)),
+    sa.Column("value_as_written", sa.String(100)),  # a source's own "<5" or ".."
+    sa.Column("target_low", sa.Float),
+    sa.Column("target_high", sa.Float),
+    sa.Column("full_target", sa.Float),
+    sa.Column("full_target_share", sa.Float),
+    sa.Column("progress", sa.Float),
+    sa.Column("gap", sa.Float),
+    sa.Column("direction", sa.String(20)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("has_overlapping_categories", sa.Boolean),
+    sa.Column("position", sa.Integer),  # the cell's row in its release, which keeps their order
 )
 CELL_COLUMNS = [c.name for c in cells.columns if c.name != "release_id"]
 RELEASE_COLUMNS = [c.name for c in releases.columns]
 DATE_COLUMNS = ("period_start_date", "period_end_date")
 HISTORY_DATES = (*DATE_COLUMNS, "release_period_end_date")
-FIGURE_COLUMNS = ("numerator", "denominator", "value", "baseline", "target", "achievement")
+TARGET_COLUMNS = ("baseline", "target", "target_low", "target_high", "full_target")
+HIDDEN_FIGURES = (  # never stored for a hidden cell: what would tell its count
+    "numerator",
+    "denominator",
+    "value",
+    "achievement",
+    "full_target_share",
+    "progress",
+    "gap",
+)
+FIGURE_COLUMNS = (*HIDDEN_FIGURES, *TARGET_COLUMNS)
+SCHEMA_2_COLUMNS = CELL_COLUMNS[CELL_COLUMNS.index("value_state") :]  # cells' columns since 2
 
 
 class LedgerError(CtlibError):
@@ -139,6 +164,21 @@ def ledger_url(
     return f"sqlite:///{(Path(project_dir).absolute() / DEFAULT_FOLDER / DEFAULT_FILE).as_posix()}"
 
 
+def is_absent(url: str) -> bool:
+    """Whether `url` is a SQLite file that does not exist yet: a ledger nothing was recorded in
+    (reading it need not create it)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return False
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and bool(parsed.database)
+        and parsed.database != ":memory:"
+        and not Path(parsed.database).exists()
+    )
+
+
 def _engine(url: str) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
@@ -160,7 +200,10 @@ def _engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock from the start
+            if connection.get_execution_options().get(READING):
+                connection.exec_driver_sql("BEGIN")  # a reader waits for no writer
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock from the start
 
         return engine
     try:
@@ -185,6 +228,8 @@ class Ledger:
                     connection.execute(
                         ledger_info.insert().values(key="schema_version", value=SCHEMA_VERSION)
                     )
+                elif version == "1":
+                    _upgrade_from_1(connection)
                 elif version != SCHEMA_VERSION:
                     raise LedgerError(
                         f"the release ledger at {self.where} has schema version {version}; this ctlib "
@@ -219,10 +264,25 @@ class Ledger:
         with self._reading() as connection:
             return _secret(connection, project_id)
 
+    def project_secret(self, project_id: str) -> str:
+        """The project's rounding secret, the project being added to the ledger when new."""
+        self._ensure_project(project_id)
+        return self.secret(project_id)
+
+    def state(self, project_id: str) -> str:
+        """What a release recorded later must not have changed (`Recording.state`)."""
+        with self._reading() as connection:
+            return _state(connection, project_id)
+
+    def withdraw(self, release_id: int, project_id: str) -> None:
+        """Remove a release that could not be published (its cells too), in one transaction."""
+        with self.recording(project_id) as recording:
+            recording.withdraw(release_id)
+
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as connection:
+            with self.engine.connect().execution_options(**{READING: True}) as connection:
                 yield connection
         except sa.exc.SQLAlchemyError as error:
             raise LedgerError(
@@ -285,6 +345,18 @@ class Recording:
     def secret(self) -> str:
         return _secret(self.connection, self.project_id)
 
+    def state(self) -> str:
+        """The project's releases and approvals so far, as one string: a release worked out
+        against this state may be recorded while it is unchanged."""
+        return _state(self.connection, self.project_id)
+
+    def withdraw(self, release_id: int) -> None:
+        mine = (releases.c.release_id == release_id) & (releases.c.project_id == self.project_id)
+        if self.connection.execute(sa.select(releases.c.release_id).where(mine)).first() is None:
+            raise LedgerError(f"{self.project_id} has no release {release_id} to withdraw")
+        self.connection.execute(cells.delete().where(cells.c.release_id == release_id))
+        self.connection.execute(releases.delete().where(mine))
+
     def record(self, release: Release, table: pd.DataFrame) -> int:
         """Record a release and its cells (results-shaped rows; hidden figures are not stored); the
         release's id."""
@@ -319,6 +391,18 @@ class Recording:
         )
 
 
+def _upgrade_from_1(connection: Connection) -> None:
+    """Schema 1 → 2: the cells' columns that show a cell as published (NULL in older cells)."""
+    for column in (c for c in cells.columns if c.name in SCHEMA_2_COLUMNS):
+        kind = column.type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE cells ADD COLUMN {column.name} {kind}")
+    connection.execute(
+        ledger_info.update()
+        .where(ledger_info.c.key == "schema_version")
+        .values(value=SCHEMA_VERSION)
+    )
+
+
 def _releases(connection: Connection, project_id: str) -> pd.DataFrame:
     query = (
         sa.select(releases)
@@ -350,11 +434,32 @@ def _history(connection: Connection, project_id: str, audience: str) -> pd.DataF
         sa.select(cells, *HISTORY_RELEASE)
         .join(releases)
         .where(releases.c.project_id == project_id, releases.c.audience == audience)
-        .order_by(releases.c.release_id)
+        .order_by(releases.c.release_id, cells.c.position)
     )
     rows = connection.execute(query).mappings().all()
     frame = _with_dates(pd.DataFrame(rows, columns=HISTORY_COLUMNS), HISTORY_DATES)
     frame["suppressed"] = frame["suppression"].notna()
+    return frame.astype({c: "float64" for c in FIGURE_COLUMNS})
+
+
+def _state(connection: Connection, project_id: str) -> str:
+    last, approved = connection.execute(
+        sa.select(sa.func.max(releases.c.release_id), sa.func.count(releases.c.approved_at)).where(
+            releases.c.project_id == project_id
+        )
+    ).one()
+    return state_text(last or 0, approved)
+
+
+def state_text(last_release: int, approved: int) -> str:
+    """A ledger's state for a project: its last release and how many are approved."""
+    return f"last release {last_release}, {approved} approved"
+
+
+def no_history() -> pd.DataFrame:
+    """The history (`Ledger.cells`) of a project that has no release."""
+    frame = _with_dates(pd.DataFrame(columns=HISTORY_COLUMNS), HISTORY_DATES)
+    frame["suppressed"] = pd.Series(dtype=bool)
     return frame.astype({c: "float64" for c in FIGURE_COLUMNS})
 
 
@@ -366,10 +471,12 @@ def _secret(connection: Connection, project_id: str) -> str | None:
 
 def _cell_rows(table: pd.DataFrame) -> list[dict]:
     """The rows to store: each cell's published figures, or none when hidden."""
-    frame = table.reindex(columns=CELL_COLUMNS)
+    frame = table.reindex(columns=CELL_COLUMNS).assign(position=range(len(table)))
     hidden = table["suppressed"].to_numpy(dtype=bool)
-    for column in ("numerator", "denominator", "value", "achievement"):
-        frame[column] = frame[column].astype("float64").where(~hidden)
+    for column in FIGURE_COLUMNS:
+        frame[column] = frame[column].astype("float64")
+    for column in HIDDEN_FIGURES:
+        frame[column] = frame[column].where(~hidden)
     for column in DATE_COLUMNS:
         frame[column] = pd.to_datetime(frame[column]).dt.date
     frame = frame.astype(object).where(frame.notna(), None)

@@ -96,8 +96,11 @@ def load_project(project_dir: str | Path) -> Project:
     return load_project_file(project_dir).project
 
 
-def load_project_file(project_dir: str | Path) -> ProjectFile:
-    """project.yaml of a folder, validated, with its commented map kept for a faithful save."""
+def load_project_file(project_dir: str | Path, with_data_files: bool = True) -> ProjectFile:
+    """project.yaml of a folder, validated, with its commented map kept for a faithful save.
+
+    `with_data_files=False`: the data files it names are not looked for (a page that shows only
+    releases never touches them)."""
     path = Path(project_dir) / PROJECT_FILE
     if not path.is_file():
         raise ProjectError(
@@ -166,7 +169,7 @@ def load_project_file(project_dir: str | Path) -> ProjectFile:
                 )
             ],
         )
-    project, catalogue = _validate(data, path)
+    project, catalogue = _validate(data, path, with_data_files)
     return ProjectFile(path, data, project, catalogue, _guess_indent(text))
 
 
@@ -279,7 +282,9 @@ def new_project(
 # -- validation ------------------------------------------------------------------------------------
 
 
-def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
+def _validate(
+    data: CommentedMap, path: Path, with_data_files: bool = True
+) -> tuple[Project, Catalogue]:
     try:
         project = Project.model_validate(_plain(data))
     except ValidationError as error:
@@ -327,15 +332,20 @@ def _validate(data: CommentedMap, path: Path) -> tuple[Project, Catalogue]:
             value=value,
             rule=rule,
         )
-        for loc, message, value, rule in _semantic_problems(project, catalogue, path.parent)
+        for loc, message, value, rule in _semantic_problems(
+            project, catalogue, path.parent, with_data_files
+        )
     ]
     if problems:
         raise ProjectError(f"{path} is inconsistent ({len(problems)} problem(s))", problems)
     return project, catalogue
 
 
-def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
-    """(loc, message, value, rule) for everything the schema alone cannot check."""
+def _semantic_problems(
+    project: Project, catalogue: Catalogue, directory: Path, with_data_files: bool = True
+):
+    """(loc, message, value, rule) for everything the schema alone cannot check (the data files
+    and folders it names too, `with_data_files`)."""
     result_ids = project.results_chain.result_ids()
     for index, result_id in enumerate(result_ids):
         if result_id in result_ids[:index]:
@@ -383,7 +393,7 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
                 )
     folders = allowed_folders(directory, project.data_folders)
     for index, folder in enumerate(project.data_folders):
-        if not (directory / folder).is_dir():
+        if with_data_files and not (directory / folder).is_dir():
             yield (("data_folders", index), f"no folder {folder!r}", folder, "folder exists")
     for table_name, sources in project.sources.items():
         if table_name not in TABLES:
@@ -398,13 +408,15 @@ def _semantic_problems(project: Project, catalogue: Catalogue, directory: Path):
         for position, source in enumerate(project.source_list(table_name)):
             loc = ("sources", table_name) + ((position,) if isinstance(sources, list) else ())
             yield from _source_problems(
-                source, TABLES[table_name], loc, project, directory, folders
+                source, TABLES[table_name], loc, project, directory, folders, with_data_files
             )
 
 
-def _source_problems(source: Source, table, loc, project: Project, directory: Path, folders):
-    """(loc, message, value, rule) for one source's files and layout options."""
-    for index, written in enumerate(source.files):
+def _source_problems(
+    source: Source, table, loc, project: Project, directory: Path, folders, with_data_files=True
+):
+    """(loc, message, value, rule) for one source's files (`with_data_files`) and layout options."""
+    for index, written in enumerate(source.files if with_data_files else ()):
         where = loc + (("file", index) if isinstance(source.file, list) else ("file",))
         _, problem = expand(written, directory, folders)
         if problem:

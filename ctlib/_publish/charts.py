@@ -24,7 +24,7 @@ import vl_convert as vlc
 from .._compute.privacy import check_aggregated
 from .._data.tables import PILLARS
 from .._format import unit_text
-from .presentation import STATUS_LOOKS, STATUSES, Presentation, readable, shorten
+from .presentation import HIDDEN_WORD, STATUS_LOOKS, STATUSES, Presentation, readable, shorten
 
 WIDTH = 520
 LABEL_CHARACTERS = 48
@@ -144,9 +144,15 @@ def _panel_labels(rows: pd.DataFrame, suffix: pd.Series, presentation: Presentat
     return _indicator_labels(rows, presentation) + suffix
 
 
-def _value_labels(rows: pd.DataFrame, presentation: Presentation) -> list[str]:
-    """Each row's value as text: hidden, no data, or the number in its unit."""
-    return presentation.values(rows.rename(columns={"is_suppressed": "suppressed"}))
+def _value_labels(data: pd.DataFrame, rows: pd.DataFrame, presentation: Presentation) -> list[str]:
+    """Each row's value as text (a chart's `data`, made of results `rows` in the same order):
+    hidden (as why it is hidden reads), no data, or the number in its unit, with its state."""
+    missing = pd.Series(pd.NA, index=rows.index)
+    told = {c: rows.get(c, missing).to_numpy() for c in ("suppression", *STATE_COLUMNS)}
+    return presentation.values(data.rename(columns={"is_suppressed": "suppressed"}).assign(**told))
+
+
+STATE_COLUMNS = ("value_state", "value_as_written")
 
 
 def trend_panels(
@@ -175,9 +181,8 @@ def trend_panels(
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA
     is_last = ~data.duplicated("panel", keep="last")
-    data["label"] = pd.Series(_value_labels(data, presentation), index=data.index).where(
-        is_last, ""
-    )  # the latest
+    labels = pd.Series(_value_labels(data, rows, presentation), index=data.index)
+    data["label"] = labels.where(is_last, "")  # the latest
     data["mark_y"] = data["value"].fillna(
         0
     )  # a hidden period's mark (a cross: suppressed) sits at zero
@@ -216,9 +221,7 @@ def trend_panels(
             if pd.isna(last["target"])
             else f"target {presentation.number(last['target'], last['unit'])}"
         )
-        series = ", ".join(
-            f"{p} {lab}" for p, lab in zip(group["period"], _value_labels(group, presentation))
-        )
+        series = ", ".join(f"{p} {lab}" for p, lab in zip(group["period"], labels[group.index]))
         described.append(
             f"{panel}: {series}; latest {presentation.status(last['status'])}, {target}"
         )
@@ -240,8 +243,8 @@ def trend_panels(
                 title,
                 subtitle=[
                     "Marks: value (colour and shape = status; the latest written; a hidden "
-                    f"value {presentation.hidden('count')} is a cross at zero); black ticks: "
-                    "target; dashed line: baseline; unit in each panel title"
+                    "value is a cross at zero); black ticks: target; dashed line: baseline; unit "
+                    "in each panel title"
                 ],
             ),
             description=f"Line charts per indicator and period. {'. '.join(described)}.",
@@ -271,7 +274,7 @@ def disaggregation_panels(
         }
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
-    data["label"] = _value_labels(data, presentation)
+    data["label"] = _value_labels(data, rows, presentation)
     data["label_x"] = data["value"].fillna(0)
     # an invisible mark at max(largest value, 1) keeps a panel of hidden cells or zeros readable
     data["extent"] = data.groupby("panel")["label_x"].transform("max").clip(lower=1)
@@ -336,7 +339,7 @@ def trend_chart(
             "is_suppressed": rows["suppressed"].astype("boolean").fillna(False).to_numpy(),
         }
     )
-    data["label"] = _value_labels(data.assign(unit=unit), presentation)
+    data["label"] = _value_labels(data.assign(unit=unit), rows, presentation)
     data["label_y"] = data["value"].fillna(0)
     periods = list(data["period"])
     x = alt.X(
@@ -416,7 +419,7 @@ def disaggregation_chart(
         }
     )
     data.loc[data["is_suppressed"], "value"] = pd.NA  # never drawn, whatever the input held
-    data["label"] = _value_labels(data.assign(unit=unit), presentation)
+    data["label"] = _value_labels(data.assign(unit=unit), rows, presentation)
     data["label_x"] = data["value"].fillna(0)
     y = alt.Y("category:N", title=None, sort=list(dict.fromkeys(data["category"])))
     x_scale = alt.Scale(domain=[0, max(float(data["value"].fillna(0).max()), 1.0)], nice=True)
@@ -614,7 +617,10 @@ def _hidden_note(presentation: Presentation) -> str:
     """The subtitle of a chart of categories: what a hidden cell looks like."""
     if presentation.is_internal:
         return "Internal view: no cell is hidden"
-    return f"Small counts are hidden ({presentation.hidden('count')}) and get no bar"
+    return (
+        f"Hidden figures get no bar: {presentation.hidden('count')} is a small count, "
+        f"“{HIDDEN_WORD}” a figure that could give one away"
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -28,6 +29,15 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def input_hashes(data) -> dict[str, str]:
+    """sha256 of every input file of a loaded project (`ProjectData`: project.yaml and data
+    files), keyed by path within the project."""
+    return {
+        Path(os.path.relpath(path, data.directory)).as_posix(): file_sha256(path)
+        for path in data.input_files
+    }
 
 
 def _requirements(name: str, extras: frozenset[str]) -> list[tuple[str, frozenset[str]]]:

@@ -21,6 +21,7 @@ from .._compute.privacy import SUPPRESSED, check_aggregated
 from .._data.tables import PILLARS
 from .._format import csv_safe_frame, xlsx_cell
 from .presentation import ACHIEVEMENT_EXCEL_FORMAT, Presentation, status_look
+from .views import PERIOD_FIELDS
 
 RESULT_KEY = ("project_id", "indicator_id", "period", "dimension", "category")
 COLUMN_WIDTHS = {
@@ -63,8 +64,10 @@ def _value_columns(columns) -> list[str]:
 
 
 def _write_sheet(sheet, rows: pd.DataFrame, presentation: Presentation) -> None:
-    """One pillar's IPTT rows: bold frozen header, unit formats, status as words and fill."""
-    columns = [c for c in rows.columns if c != "pillar"]
+    """One pillar's IPTT rows: bold frozen header, unit formats, status as words and fill; a
+    hidden actual reads as why it is hidden (the columns saying why are not written)."""
+    helpers = tuple(f" {PERIOD_FIELDS[n]}" for n in ("suppression", "value_as_written"))
+    columns = [c for c in rows.columns if c != "pillar" and not c.endswith(helpers)]
     header = _append(sheet, columns)
     for cell in sheet[header]:
         cell.font = Font(bold=True)
@@ -74,9 +77,13 @@ def _write_sheet(sheet, rows: pd.DataFrame, presentation: Presentation) -> None:
         line = []
         for column in columns:
             value = record[column]
-            hidden = column.endswith(" actual") and record[f"{column[:-7]} status"] == SUPPRESSED
+            period = column.removesuffix(" actual")
+            hidden = column.endswith(" actual") and record[f"{period} status"] == SUPPRESSED
             if hidden:
-                value = presentation.hidden(record["unit"])
+                why, written = (record.get(f"{period}{suffix}") for suffix in helpers)
+                value = presentation.hidden(
+                    record["unit"], why if isinstance(why, str) else "primary", written
+                )
             elif column.endswith(" status") and isinstance(value, str):
                 value = presentation.status(value)
             line.append(None if not isinstance(value, str) and pd.isna(value) else value)

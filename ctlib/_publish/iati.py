@@ -6,9 +6,11 @@ measure (from the catalogue), `ascending` (from its direction), baseline, and on
 reporting period up to the one asked for, with the target and the actual value (totals, and one
 actual per disaggregation category as a `dimension`).
 
-Only donor-facing figures are written: the results are suppressed for the donor audience first.
-A suppressed cell, a cell not final yet (provisional, not due, or any state this module does not
-know) and a cell without data are left out with an XML comment saying why: never a "<5".
+Only what the project published for donors is written: the figures as its reports released them,
+read from the release ledger (`releases.published`: approved periods as approved or revised, the
+others drafts, whose actuals say "Draft" in their comment), never computed here. A suppressed
+cell, a cell not final yet (provisional, not due, or any state this module does not know) and a
+cell without data are left out with an XML comment saying why: never a "<5".
 """
 
 from __future__ import annotations
@@ -16,19 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 from lxml import etree
 
+from .._catalogue import Catalogue
 from .._catalogue.model import Indicator
+from .._compute.engine import Results
 from .._compute.periods import ReportingCalendar
 from .._compute.targets import GRADED
+from .._data.project import load_project_file
 from .._data.project_model import Project
-from .._errors import ProjectError
+from .._errors import ProjectError, ReportError
 from .._format import data_number, is_missing
-from .report_sections import QuarterlyReport, prepare
+from .releases import published
 
 IATI_VERSION = "2.03"
 MEASURE_CODES = {"unit": "1", "percentage": "2", "nominal": "3", "ordinal": "4", "qualitative": "5"}
@@ -40,16 +46,61 @@ ROLE_FUNDING, ROLE_IMPLEMENTING = "1", "4"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
+@dataclass
+class Publication:
+    """What an IATI file publishes: a project's released results of one period (`period`)."""
+
+    project: Project
+    catalogue: Catalogue
+    results: Results
+    period: str
+
+    def iati_periods(self, indicator: Indicator) -> list:
+        """The released periods an IATI `period` can be of, for one indicator: the periods of its
+        own frequency (years for semester and annual indicators, else the release's quarters),
+        whole ones only (a year to date is not), so that no two overlap."""
+        calendar = ReportingCalendar(self.project)
+        kind = (
+            "year"
+            if indicator.frequency in ("semester", "annual")
+            else next(p.kind for p in self.results.periods if p.label == self.period)
+        )
+        return [
+            p
+            for p in self.results.periods
+            if p.kind == kind and p.end_date == calendar.parse(p.label).end_date
+        ]
+
+
+def publication(project_dir: Path | str, period: str, ledger: str | None = None) -> Publication:
+    """The project's published results of `period` (`latest`: of the last period released)."""
+    loaded = load_project_file(project_dir, with_data_files=False)
+    if loaded.project.iati is None:
+        raise ProjectError(
+            f"{loaded.path} has no iati section: add iati: identifier and reporting_org "
+            "{ref, type, name} (see `ctlib new` for a commented example)"
+        )
+    results = published(project_dir, loaded.project, period, ledger)
+    if results is None:
+        which = "" if period == "latest" else f" of {period}"
+        raise ReportError(
+            f"no donor release{which} of {Path(project_dir).name} yet: `ctlib report "
+            f"{project_dir}` publishes one; the IATI file holds what the reports published"
+        )
+    return Publication(loaded.project, loaded.catalogue, results, results.release.period)
+
+
 def export_iati(
     project_dir: Path | str,
     period: str,
     out_file: Path | str,
     report_url: str = "report.html",
+    ledger: str | None = None,
 ) -> Path:
-    """Write the IATI activity file of a project's results up to `period`; returns its path."""
+    """Write the IATI activity file of a project's published results up to `period`; its path."""
     check_report_url(report_url)
-    report = prepare(project_dir, period, audience="donor")
-    document = iati_document(report, report_url, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    found = publication(project_dir, period, ledger)
+    document = iati_document(found, report_url, dt.datetime.now(dt.UTC).replace(microsecond=0))
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out_file.name}.", dir=out_file.parent)
@@ -74,15 +125,10 @@ def check_report_url(url: str) -> None:
 
 
 def iati_document(
-    report: QuarterlyReport, report_url: str, generated: dt.datetime
+    report: Publication, report_url: str, generated: dt.datetime
 ) -> etree._ElementTree:
-    """The `iati-activities` document of one project's suppressed results."""
-    project = report.data.project
-    if project.iati is None:
-        raise ProjectError(
-            f"{report.data.directory / 'project.yaml'} has no iati section: add iati: identifier "
-            "and reporting_org {ref, type, name} (see `ctlib new` for a commented example)"
-        )
+    """The `iati-activities` document of one project's published results (`publication`)."""
+    project = report.project
     stamp = generated.isoformat()
     root = etree.Element("iati-activities", version=IATI_VERSION)
     root.set("generated-datetime", stamp)
@@ -91,7 +137,7 @@ def iati_document(
     activity.set(XML_LANG, "en")
     _identity(activity, project, report)
     _document_link(activity, report, report_url)
-    for result_type, title, ids in result_groups(project, report.data.catalogue):
+    for result_type, title, ids in result_groups(project, report.catalogue):
         _result(activity, report, result_type, title, ids)
     return etree.ElementTree(root)
 
@@ -107,7 +153,7 @@ def _comment(parent: etree._Element, text: str) -> None:
     parent.append(etree.Comment(f" {text.replace('--', '-')} "))
 
 
-def _identity(activity: etree._Element, project: Project, report: QuarterlyReport) -> None:
+def _identity(activity: etree._Element, project: Project, report: Publication) -> None:
     identity, iati = project.project, project.iati
     etree.SubElement(activity, "iati-identifier").text = iati.identifier
     org = iati.reporting_org
@@ -129,9 +175,9 @@ def _identity(activity: etree._Element, project: Project, report: QuarterlyRepor
     etree.SubElement(activity, "recipient-country", code=identity.country, percentage="100")
 
 
-def _document_link(activity: etree._Element, report: QuarterlyReport, report_url: str) -> None:
+def _document_link(activity: etree._Element, report: Publication, report_url: str) -> None:
     link = etree.SubElement(activity, "document-link", url=report_url, format="text/html")
-    name = report.data.project.project.name
+    name = report.project.project.name
     _narrative(link, "title", f"Quarterly report {report.period}: {name}")
     etree.SubElement(link, "category", code=RESULTS_DOCUMENT)
     etree.SubElement(link, "language", code="en")
@@ -161,7 +207,7 @@ def result_groups(project: Project, catalogue) -> list[tuple[str, str, list[str]
 
 def _result(
     activity: etree._Element,
-    report: QuarterlyReport,
+    report: Publication,
     kind: str,
     title: str,
     indicator_ids: list[str],
@@ -169,7 +215,7 @@ def _result(
     result = etree.Element("result", type=RESULT_TYPE_CODES[kind])
     _narrative(result, "title", title)
     for indicator_id in indicator_ids:
-        indicator = report.data.catalogue.get(indicator_id)
+        indicator = report.catalogue.get(indicator_id)
         if indicator.iati_measure is None:
             _comment(result, f"{indicator_id} left out: the catalogue gives it no IATI measure")
             continue
@@ -180,7 +226,7 @@ def _result(
         activity.append(etree.Comment(f" result left out, no indicator to publish: {title} "))
 
 
-def _indicator(result: etree._Element, report: QuarterlyReport, indicator: Indicator) -> None:
+def _indicator(result: etree._Element, report: Publication, indicator: Indicator) -> None:
     element = etree.SubElement(
         result,
         "indicator",
@@ -190,35 +236,18 @@ def _indicator(result: etree._Element, report: QuarterlyReport, indicator: Indic
     _narrative(element, "title", indicator.name)
     _narrative(element, "description", indicator.definition)
     etree.SubElement(element, "reference", vocabulary=REPORTING_ORG_VOCABULARY, code=indicator.id)
-    selected = report.data.project.indicator(indicator.id)
+    selected = report.project.indicator(indicator.id)
     baseline = selected.baseline
     if baseline.value is not None:
-        year = (baseline.date or report.data.project.project.start_date).year
+        year = (baseline.date or report.project.project.start_date).year
         attributes = {"year": str(year), "value": data_number(baseline.value, indicator.unit)}
         if baseline.date is not None:
             attributes["iso-date"] = baseline.date.isoformat()
         etree.SubElement(element, "baseline", attributes)
     table = report.results.table
     rows = table[table["indicator_id"] == indicator.id]
-    for period in _iati_periods(report, indicator):
+    for period in report.iati_periods(indicator):
         _period(element, rows[rows["period"] == period.label], period, selected, indicator.unit)
-
-
-def _iati_periods(report: QuarterlyReport, indicator: Indicator) -> list:
-    """The report's periods an IATI `period` can be of, for one indicator: the periods of its own
-    frequency (years for semester and annual indicators, else the report's quarters), whole ones
-    only (a year to date is not), so that no two overlap."""
-    calendar = ReportingCalendar(report.data.project)
-    kind = (
-        "year"
-        if indicator.frequency in ("semester", "annual")
-        else report.period_of(report.period).kind
-    )
-    return [
-        p
-        for p in report.results.periods
-        if p.kind == kind and p.end_date == calendar.parse(p.label).end_date
-    ]
 
 
 def _period(indicator: etree._Element, rows: pd.DataFrame, period, selected, unit: str) -> None:
@@ -239,8 +268,13 @@ def _period(indicator: etree._Element, rows: pd.DataFrame, period, selected, uni
         actual = etree.SubElement(element, "actual", value=data_number(row.value, unit))
         if row.dimension != "total":
             etree.SubElement(actual, "dimension", name=row.dimension, value=row.category)
-        elif comment:
-            _narrative(actual, "comment", comment)
+        said = [
+            *(["Draft: not approved yet, may still change."] if row.is_draft else []),
+            *([f"Revised: {row.revision_note}."] if not is_missing(row.revision_note) else []),
+            *([comment] if comment and row.dimension == "total" else []),
+        ]
+        if said:
+            _narrative(actual, "comment", " ".join(said))
     if element.find("target") is not None or element.find("actual") is not None:
         indicator.append(element)
     else:

@@ -6,7 +6,12 @@ category labels, period texts, what a donor may see of a problem, and the page s
 from here, so the same figure reads the same everywhere.
 
 A `Presentation` holds what decides how a view reads: the audience (`donor` or `internal`), the
-minimum cell size `k`, the status bands and the catalogue (for indicator names).
+minimum cell size `k`, the status bands, the catalogue (for indicator names) and how donor
+releases protect small counts (`policy`: suppression, or rounding to `rounding_base`).
+
+A hidden figure reads as what it hides (`hidden`): a small count (primary suppression) `<k`;
+a figure hidden only so that another cannot be worked out (complementary) "hidden"; a figure the
+data's source suppressed as the source wrote it, "<5 (source)".
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ STATUS_LOOKS = {  # every status of a results row, in the order legends and coun
 }
 STATUSES = tuple(STATUS_LOOKS)
 STATE_WORDS = {SOURCE_SUPPRESSED: "source", UNAVAILABLE: "source: not available"}
+PRIMARY, COMPLEMENTARY, SOURCE = "primary", "complementary", "source"  # why a figure is hidden
+HIDDEN_WORD = "hidden"
+DRAFT_WORD = "draft"
 UNKNOWN_STATUS = StatusLook("unknown", "of unknown status", "#666666", "square", "EEEEEE")
 UNIT_TITLES = {
     "count": "number",
@@ -113,6 +121,8 @@ RULE_WORDS = {  # what a donor reads for a problem's rule, instead of its messag
     "column map": "the column map does not fit the file",
     "value map": "the value map does not fit the table",
     "explanation missing": "an off-track figure has no explanation yet",
+    "consistent suppression": "a hidden figure is less protected than the others by figures "
+    "released earlier",
 }
 
 
@@ -138,16 +148,27 @@ class Presentation:
     k: int = 5
     bands: tuple[float, float] = (85.0, 115.0)
     catalogue: Catalogue | None = None
+    policy: str = "suppression"
+    rounding_base: int = 3
 
     @classmethod
     def of(cls, data, audience: str = "donor", k: int | None = None) -> Presentation:
         """The presentation of a loaded project (`ProjectData`) for an audience."""
-        project = data.project
+        return cls.of_project(data.project, data.catalogue, audience, k)
+
+    @classmethod
+    def of_project(
+        cls, project, catalogue, audience: str = "donor", k: int | None = None
+    ) -> Presentation:
+        """The presentation of a project (its project.yaml's `Project`) for an audience."""
+        privacy = project.privacy
         return cls(
             audience,
-            k or project.privacy.min_cell_size,
+            k or privacy.min_cell_size,
             tuple(project.reporting.status_bands),
-            data.catalogue,
+            catalogue,
+            privacy.policy,
+            privacy.rounding_base,
         )
 
     @property
@@ -159,27 +180,50 @@ class Presentation:
         """A value in its unit: 1,234 · 45.5% · yes; "" when missing."""
         return unit_text(value, unit)
 
-    def hidden(self, unit: str) -> str:
-        """How a suppressed value reads: `<k` for counts; "hidden (<k)" for shares, rates and the
-        like, whose hidden part is a count, not the value itself."""
+    def hidden(self, unit: str, reason=PRIMARY, as_written=None) -> str:
+        """How a suppressed value reads, by why it is hidden (module docstring): `<k` for a small
+        count ("hidden (<k)" for a share, rate or the like, whose hidden part is a count, not the
+        value itself); "hidden" when hidden to protect another figure; as the source wrote it."""
+        if reason == COMPLEMENTARY:
+            return HIDDEN_WORD
+        if reason == SOURCE:
+            return self.stated("", SOURCE_SUPPRESSED, as_written)
         return f"<{self.k}" if unit == "count" else f"hidden (<{self.k})"
 
-    def value(self, value, unit: str, is_hidden: bool = False, state=None, as_written=None) -> str:
-        """A result's value: hidden, "no data", or the number in its unit, with its state."""
+    def hidden_title(self, reason=PRIMARY) -> str:
+        """Why a figure is hidden, for a hover text or a note."""
+        if reason == COMPLEMENTARY:
+            return (
+                "hidden so that a small count elsewhere cannot be worked out from it; it may "
+                f"itself be {self.k} or more"
+            )
+        if reason == SOURCE:
+            return "suppressed by the data's source, shown as the source wrote it"
+        return f"built on fewer than {self.k} people: hidden to protect survivors"
+
+    def value(
+        self, value, unit: str, is_hidden: bool = False, state=None, as_written=None, reason=None
+    ) -> str:
+        """A result's value: hidden (as `hidden` writes it, by `reason`), "no data", or the
+        number in its unit, with its state."""
         if is_hidden:
-            return self.hidden(unit)
+            return self.hidden(unit, PRIMARY if is_missing(reason) else reason, as_written)
         if not is_missing(state) and state:
             return self.stated(self.number(value, unit), state, as_written)
         return "no data" if is_missing(value) else self.number(value, unit)
 
     def values(self, rows: pd.DataFrame) -> list[str]:
-        """`value` of each row of a results table (value, unit, suppressed, value state)."""
+        """`value` of each row of a results table (value, unit, suppressed and why, value state)."""
         hidden = rows["suppressed"].astype("boolean").fillna(False)
-        states = rows.get("value_state", pd.Series(pd.NA, index=rows.index))
-        written = rows.get("value_as_written", pd.Series(pd.NA, index=rows.index))
+        missing = pd.Series(pd.NA, index=rows.index)
+        states = rows.get("value_state", missing)
+        written = rows.get("value_as_written", missing)
+        reasons = rows.get("suppression", missing)
         return [
-            self.value(v, u, bool(h), s, w)
-            for v, u, h, s, w in zip(rows["value"], rows["unit"], hidden, states, written)
+            self.value(v, u, bool(h), s, w, r)
+            for v, u, h, s, w, r in zip(
+                rows["value"], rows["unit"], hidden, states, written, reasons
+            )
         ]
 
     @staticmethod
@@ -189,7 +233,8 @@ class Presentation:
         if is_missing(state) or not state:
             return text
         if state in STATE_WORDS:
-            return f"{as_written} ({STATE_WORDS[state]})"
+            written = HIDDEN_WORD if is_missing(as_written) or not as_written else as_written
+            return f"{written} ({STATE_WORDS[state]})"
         if state == LOWER_BOUND:
             return f"≥ {text}" if text else "(source suppressed)"
         if state == INCOMPLETE:
@@ -256,12 +301,12 @@ class Presentation:
     def category(self, code) -> str:
         return readable(code)
 
-    def period(self, period: Period, latest: str | None = None) -> str:
-        """'FY2026-Q4 (Jul–Sep 2026)', with ', latest' when it is `latest`; a period clipped to the
-        project span gives its days ('2025-Q1 (15 Feb–31 Mar 2025)'); life of project reads
-        'life of project to date'."""
+    def period(self, period: Period, latest: str | None = None, is_draft: bool = False) -> str:
+        """'FY2026-Q4 (Jul–Sep 2026)', with ', latest' when it is `latest` and ', draft' when its
+        figures are not approved yet; a period clipped to the project span gives its days
+        ('2025-Q1 (15 Feb–31 Mar 2025)'); life of project reads 'life of project to date'."""
         if period.kind == "life_of_project":
-            return "life of project to date"
+            return f"life of project to date{' (draft)' if is_draft else ''}"
         start, end = period.start_date, period.end_date
         whole = start.day == 1 and (end + dt.timedelta(days=1)).day == 1  # whole months
         first = f"{start:%b}" if whole else f"{start.day} {start:%b}"
@@ -269,7 +314,8 @@ class Presentation:
         last = f"{end:%b %Y}" if whole else f"{end.day} {end:%b %Y}"
         one_month = whole and (start.year, start.month) == (end.year, end.month)
         span = last if one_month else f"{first}–{last}"
-        return f"{period.label} ({span}{', latest' if period.label == latest else ''})"
+        span += ", latest" if period.label == latest else ""
+        return f"{period.label} ({span}{', ' + DRAFT_WORD if is_draft else ''})"
 
     # -- rules in words -------------------------------------------------------------------------
     def suppression_rule(self) -> str:
@@ -278,9 +324,50 @@ class Presentation:
                 "none: an internal view with unsuppressed figures, not for sharing outside "
                 "the project"
             )
+        if self.policy == "rounding":
+            return (
+                f"counts of people and cases are rounded at random to a multiple of "
+                f"{self.rounding_base} (each figure the same way in every release), so that no "
+                f"small count can be worked out; a mean of fewer than {self.k} values is hidden "
+                f"(<{self.k})"
+            )
         return (
-            f"counts from 1 to {self.k - 1} are hidden and shown as <{self.k}, with "
-            "complementary cells hidden so that they cannot be worked out from totals"
+            f"counts of people and cases from 1 to {self.k - 1} are hidden and shown as "
+            f"<{self.k}; figures from which one could be worked out (totals, other periods, "
+            "earlier releases) are hidden too and shown as “hidden”; a figure the data's source "
+            "suppressed is shown as the source wrote it"
+        )
+
+    def hidden_summary(self, reasons: pd.Series) -> str:
+        """How many figures are hidden and why, one sentence (`reasons`: the rows' `suppression`);
+        "" for the internal audience."""
+        if self.is_internal:
+            return ""
+        counts = pd.Series(reasons).dropna().value_counts()
+        parts = [
+            (PRIMARY, f"small counts, fewer than {self.k} people or cases (shown as <{self.k})"),
+            (
+                COMPLEMENTARY,
+                "hidden so that a small count cannot be worked out (shown as “hidden”)",
+            ),
+            (SOURCE, "suppressed by the data's source (shown as the source wrote it)"),
+        ]
+        said = [
+            f"{counts[r]} {words.replace('small counts', 'small count') if counts[r] == 1 else words}"
+            for r, words in parts
+            if counts.get(r, 0)
+        ]
+        if not said:
+            return "No figure is hidden."
+        total = int(counts.sum())
+        figures = "figure is" if total == 1 else "figures are"
+        return f"{total} {figures} hidden to protect survivors: {'; '.join(said)}."
+
+    def draft_rule(self) -> str:
+        """What "draft" means on a donor page."""
+        return (
+            "figures of a period marked draft are not approved yet and may still change; "
+            "approved figures stand unless revised, and revisions are listed with their reason"
         )
 
     def bands_rule(self) -> str:
@@ -295,6 +382,8 @@ class Presentation:
         """The audience in a few words, for a title line."""
         if self.is_internal:
             return "internal: unsuppressed, not for sharing"
+        if self.policy == "rounding":
+            return f"donor: counts rounded to multiples of {self.rounding_base}"
         return f"donor: counts under {self.k} hidden"
 
     def internal_banner(self) -> str:
@@ -357,17 +446,35 @@ class Presentation:
             f"style='background:{look.colour}'></span>{number}{html.escape(look.word)}</span>"
         )
 
-    def value_html(self, value, unit: str, is_hidden: bool = False, is_count: bool = False) -> str:
-        """`value` as HTML: a hidden value says why on hover; counts of people carry `ctlib-count`."""
+    def value_html(
+        self,
+        value,
+        unit: str,
+        is_hidden: bool = False,
+        is_count: bool = False,
+        reason=None,
+        as_written=None,
+        revision_note=None,
+    ) -> str:
+        """`value` as HTML: a hidden value reads by why (`hidden`) and says why on hover; counts
+        of people carry `ctlib-count`; a revised figure is marked, its reason on hover."""
+        revised = (
+            ""
+            if is_missing(revision_note)
+            else f" <span class='ctlib-revised' title='{html.escape(f'Revised: {revision_note}')}'>"
+            "revised</span>"
+        )
         if is_hidden:
+            reason = PRIMARY if is_missing(reason) else reason
             return (
-                f"<span class='ctlib-hidden' title='built on fewer than {self.k} people: hidden "
-                f"to protect survivors'>{html.escape(self.hidden(unit))}</span>"
+                f"<span class='ctlib-hidden' title='{html.escape(self.hidden_title(reason))}'>"
+                f"{html.escape(self.hidden(unit, reason, as_written))}</span>{revised}"
             )
         if is_missing(value):
-            return "<span class='ctlib-muted'>no data</span>"
+            return f"<span class='ctlib-muted'>no data</span>{revised}"
         text = html.escape(self.number(value, unit))
-        return f"<span class='ctlib-count' data-k='{self.k}'>{text}</span>" if is_count else text
+        shown = f"<span class='ctlib-count' data-k='{self.k}'>{text}</span>" if is_count else text
+        return shown + revised
 
 
 def _status_fills() -> str:
@@ -395,6 +502,10 @@ PAGE_STYLE = """<style>
 .ctlib-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px;
   vertical-align: baseline; }
 .ctlib-hidden { color: #555; font-style: italic; }
+.ctlib-revised, .ctlib-draft { font-size: 11px; border-radius: 3px; padding: 0 4px; margin-left: 2px;
+  white-space: nowrap; }
+.ctlib-revised { background: #fff4d6; border: 1px solid #E69F00; }
+.ctlib-draft { background: #eef4fb; border: 1px solid #56B4E9; }
 .ctlib-muted { color: #555; font-size: 12px; }
 .ctlib-note { color: #555; font-size: 12.5px; }
 .ctlib-notice { background: #fdf3ee; border-left: 4px solid #D55E00; padding: 6px 10px; margin: 6px 0; }

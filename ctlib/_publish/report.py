@@ -3,8 +3,12 @@
 One report is built in a temporary folder next to its destination `OUT/<project>/<period>/`
 (report.ipynb, report.html, indicators.csv, iptt.xlsx, manifest.json, optionally report.pdf) and
 moved into place only when every step succeeded, so a failed run leaves the previous report as it
-was. A batch runs every project of a folder, serially, on spawned workers that die with it, or on
-any `concurrent.futures` executor (a Dask cluster's), and writes `OUT/index.html`. A report can be
+was. A donor report is a release: once every file is built, the release the notebook worked out
+is recorded in the project's ledger (`releases.commit`), then the folder is published; when
+publishing fails, the release is withdrawn again. A failed report records nothing, and nothing is
+published that the ledger does not know. A batch runs every project of a folder, serially, on
+spawned workers that die with it, or on any `concurrent.futures` executor (a Dask cluster's), and
+writes `OUT/index.html`. A report can be
 given a time budget, and with `resume` one that would come out unchanged is not run again.
 """
 
@@ -135,13 +139,18 @@ class Steps:
             self.seconds[name] = round(time.perf_counter() - start, 3)
 
 
-def _ipc_kernel_manager() -> type:
-    """A kernel manager on local sockets (ipc): no TCP ports to race for, nothing on the network."""
+def _ipc_kernel_manager(env: dict[str, str] | None = None) -> type:
+    """A kernel manager on local sockets (ipc): no TCP ports to race for, nothing on the network;
+    its kernel gets `env` on top of this process's environment (kept out of the notebook)."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
     class IpcKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = {**kw.get("env", os.environ), **(env or {})}
+            return await super()._async_pre_start_kernel(**kw)
 
     return IpcKernelManager
 
@@ -176,12 +185,18 @@ class Budget:
 
 
 def execute_notebook(
-    notebook: Path, output: Path, parameters: dict, cwd: Path, budget: Budget | None = None
+    notebook: Path,
+    output: Path,
+    parameters: dict,
+    cwd: Path,
+    budget: Budget | None = None,
+    env: dict[str, str] | None = None,
 ) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
     A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
-    budget, each cell gets what is left of it; a cell that runs out stops the kernel.
+    budget, each cell gets what is left of it; a cell that runs out stops the kernel. `env`: what
+    the kernel's environment adds (e.g. the ledger's URL, never written in the notebook).
     """
     import papermill
     import zmq
@@ -203,7 +218,7 @@ def execute_notebook(
                 request_save_on_cell_execute=False,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
                 timeout_func=budget.cell_timeout,
-                kernel_manager_class=_ipc_kernel_manager(),
+                kernel_manager_class=_ipc_kernel_manager(env),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
             )
             return
@@ -334,15 +349,34 @@ def _is_running(pid: int) -> bool:
     return pid != 0
 
 
-def check_request(project_dir: Path, period: str) -> None:
-    """What can be refused before a kernel starts: no project.yaml, a malformed or foreign period."""
+def check_request(
+    project_dir: Path,
+    period: str,
+    audience: str = "donor",
+    min_cell_size: int | None = None,
+    approved_by: str | None = None,
+) -> None:
+    """What can be refused before a kernel starts: no project.yaml, a malformed or foreign period,
+    a donor report with a minimum cell size below 3, an approval of an internal report."""
     from .._compute.periods import ReportingCalendar
+    from .._compute.privacy import MIN_DONOR_K
     from .._data.project import load_project
 
     if not (project_dir / "project.yaml").is_file():
         raise ReportError(f"no project.yaml in {project_dir}: give the folder of a project")
+    if approved_by and audience != "donor":
+        raise ReportError("only a donor report can be approved (--approve): not an internal one")
+    project = load_project(project_dir)
+    k = min_cell_size or project.privacy.min_cell_size
+    if audience == "donor" and k < MIN_DONOR_K:
+        where = "--min-cell-size" if min_cell_size else "privacy.min_cell_size in project.yaml"
+        raise ReportError(
+            f"a donor report needs a minimum cell size of at least {MIN_DONOR_K}, not {k} "
+            f"({where}): counts of 1 and 2 people are never shown to donors (5 is usual; CTDC "
+            "uses 11)"
+        )
     if period != "latest":
-        ReportingCalendar(load_project(project_dir)).parse(period)
+        ReportingCalendar(project).parse(period)
 
 
 def _notebook_error(built: Path, error: ReportError) -> CtlibError:
@@ -390,24 +424,32 @@ def run_report(
     notebook: Path = NOTEBOOK,
     timeout: float | None = None,
     resume: bool = False,
+    approved_by: str | None = None,
+    ledger: str | None = None,
 ) -> ReportRun:
     """Build and publish the report of one project and period; raises a CtlibError on failure.
 
     The notebook's kernel computes the report once and writes its files from the same results
     (`report_sections.open_report`); this process checks the request, runs the notebook in a
-    build folder, exports the HTML, writes the manifest and publishes the folder atomically to
-    OUT/<project>/<period>/ (OUT/<project>/<period>-internal/ for the internal audience).
-    `timeout`: seconds the whole report may take. `resume`: when the last published report was
-    made from the same inputs, parameters and code, keep it instead of running again.
+    build folder, exports the HTML, records a donor report's release in the ledger (approved by
+    `approved_by` when given; `ledger`: its URL, else the project's), writes the manifest and
+    publishes the folder atomically to OUT/<project>/<period>/ (OUT/<project>/<period>-internal/
+    for the internal audience, which records nothing). `timeout`: seconds the whole report may
+    take. `resume`: when the last published report was made from the same inputs, parameters,
+    code and releases, keep it instead of running again.
     """
+    from .._data.ledger import LEDGER_ENV
+
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     steps = Steps()
     budget = Budget(timeout)
     project_dir = Path(project_dir).absolute()
-    check_request(project_dir, period)
-    if resume:
-        kept = unchanged_run(project_dir, period, out_dir, audience, min_cell_size, pdf, notebook)
+    check_request(project_dir, period, audience, min_cell_size, approved_by)
+    if resume and not approved_by:  # an approval is news: it is recorded with a new release
+        kept = unchanged_run(
+            project_dir, period, out_dir, audience, min_cell_size, pdf, notebook, ledger
+        )
         if kept is not None:
             return kept
     project_out = usable_out_dir(out_dir) / project_dir.name
@@ -421,18 +463,23 @@ def run_report(
         "audience": audience,
         "min_cell_size": min_cell_size or 0,
         "out_dir": str(built),
+        "approved_by": approved_by or "",
     }
     names, notes = file_names(audience), []
+    env = {LEDGER_ENV: ledger} if ledger else None
     try:
         with steps.step("notebook"):
             try:
-                execute_notebook(notebook, built / "report.ipynb", parameters, project_dir, budget)
+                execute_notebook(
+                    notebook, built / "report.ipynb", parameters, project_dir, budget, env
+                )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
         budget.check()
         facts = json.loads((built / RESULTS_FILE).read_text(encoding="utf-8"))
         (built / RESULTS_FILE).unlink()
         resolved = facts.pop("period")
+        notes += facts.pop("notes", [])
         with steps.step("html"):
             export_html(built / "report.ipynb", built / names["report"])
         if pdf:
@@ -459,11 +506,19 @@ def run_report(
             "seconds": round(time.perf_counter() - clock, 3),
             "step_seconds": steps.seconds,
         }
-        (built / "manifest.json").write_text(
-            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
-        )
         destination = project_out / report_folder(resolved, audience)
-        publish(built, destination)
+        release = _record_release(project_dir, built, audience, ledger)
+        try:
+            if release is not None:
+                manifest["release"] = release
+            (built / "manifest.json").write_text(
+                json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+            )
+            publish(built, destination)
+        except BaseException as error:
+            if release is not None:
+                _withdraw(project_dir, release["release_id"], ledger, error)
+            raise
     finally:
         shutil.rmtree(built, ignore_errors=True)
         if not any(project_out.iterdir()):
@@ -478,6 +533,32 @@ def run_report(
     )
 
 
+def _record_release(project_dir: Path, built: Path, audience: str, ledger: str | None):
+    """Record a donor report's release (the notebook's release.json, then removed from the
+    folder): {release_id, ledger_state} for the manifest; None for an internal report."""
+    from .releases import RELEASE_FILE, commit
+
+    if audience != "donor":
+        return None
+    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger)
+    (built / RELEASE_FILE).unlink()
+    return {"release_id": release_id, "ledger_state": state}
+
+
+def _withdraw(project_dir: Path, release_id: int, ledger: str | None, error: BaseException):
+    """Remove a release whose report could not be published; if that fails too, say so."""
+    from .releases import withdraw
+
+    try:
+        withdraw(project_dir, release_id, ledger)
+    except CtlibError as failed:
+        raise ReportError(
+            f"the report could not be published ({one_line(error)}) and its release "
+            f"{release_id} stays in the release ledger ({one_line(failed)}); a release never "
+            "published only makes later ones more cautious"
+        ) from error
+
+
 def unchanged_run(
     project_dir: Path | str,
     period: str = "latest",
@@ -486,13 +567,16 @@ def unchanged_run(
     min_cell_size: int | None = None,
     pdf: bool = False,
     notebook: Path = NOTEBOOK,
+    ledger: str | None = None,
 ) -> ReportRun | None:
     """--resume: the last published report's run when a run now would make it again, unchanged
-    (same inputs, parameters and code); None when the report must run."""
+    (same inputs, parameters, code and releases); None when the report must run."""
     clock = time.perf_counter()
     project_dir = Path(project_dir).absolute()
     wanted = {"project": project_dir.name, "audience": audience, "min_cell_size": min_cell_size}
-    kept = unchanged_report(project_dir, period, Path(out_dir).absolute(), wanted, notebook, pdf)
+    kept = unchanged_report(
+        project_dir, period, Path(out_dir).absolute(), wanted, notebook, pdf, ledger
+    )
     if kept is None:
         return None
     seconds = round(time.perf_counter() - clock, 1)
@@ -500,7 +584,7 @@ def unchanged_run(
     return ReportRun(project_dir.name, period, True, kept, seconds=seconds, is_unchanged=True)
 
 
-RESUME_OPTIONS = ("audience", "min_cell_size", "pdf", "notebook")
+RESUME_OPTIONS = ("audience", "min_cell_size", "pdf", "notebook", "ledger")
 
 
 def _run_safely(project_dir: Path, period: str, out_dir: Path, options: dict) -> ReportRun:
@@ -594,7 +678,7 @@ def run_batch(
         bar.update()
         bar.set_postfix(failed=sum(not r.ok for r in runs), refresh=False)
 
-    if options.get("resume"):  # found here, so that no worker is asked to do nothing
+    if options.get("resume") and not options.get("approved_by"):  # found here: no worker idles
         kept = {
             p: unchanged_run(p, period, out_dir, **_pick(options, RESUME_OPTIONS)) for p in projects
         }

@@ -1,10 +1,14 @@
 """The quarterly report: its data, computed once, its files, and each section as HTML.
 
 `open_report()` loads a project, resolves "latest" to a real period label and computes the
-results for the audience (suppressed for donors) over every reporting period up to it. With an
-`out_dir` it also writes the report's files from those same results (indicators.csv, iptt.xlsx
-and report.json: the resolved period and the sha256 of the results table), so the report folder
-has one source of truth; when the project cannot be reported, `error.json` says why.
+results for the audience over every reporting period up to it (`releases.release_periods`). A
+donor report is a release (`releases.draft`): protected consistently with every earlier release
+in the project's ledger, approved periods' figures as they were approved, the others drafts. With
+an `out_dir` it also writes the report's files from those same results (indicators.csv,
+iptt.xlsx, report.json: the resolved period and the sha256 of the results table, and for donors
+release.json, the release the runner records before it publishes the report), so the report
+folder has one source of truth; when the project cannot be reported, `error.json` says why. An
+internal report is no release: it reads and records nothing in the ledger.
 
 Each section method returns an `IPython.display.HTML` made only of aggregated, suppressed
 figures, written by the report's `Presentation`; `notebooks/quarterly_report.ipynb` displays them
@@ -17,7 +21,6 @@ import dataclasses
 import datetime as dt
 import html
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +31,9 @@ from .. import __version__
 from .._catalogue import describe_method, pirs_sections
 from .._compute.engine import TOTAL, Results, compute
 from .._compute.periods import Period, ReportingCalendar
-from .._compute.privacy import suppress
+from .._compute.privacy import EXPOSED_RULE, suppress
 from .._compute.quality import QualityReport, check_quality
+from .._compute.releases import KIND_ORDER, REVISION_COLUMNS
 from .._compute.targets import missing_explanations
 from .._data.ingest import load_project_data
 from .._data.project_data import ProjectData
@@ -38,22 +42,15 @@ from .._data.tables import PILLARS
 from .._errors import CtlibError, ReportError
 from . import charts
 from .check import completeness_chart
-from .environment import file_sha256
+from .environment import file_sha256, input_hashes
 from .exports import write_indicators_csv, write_iptt_xlsx
 from .html_table import html_table
 from .layout import ERROR_FILE, RESULTS_FILE, file_names
 from .presentation import PAGE_STYLE, STATUSES, Presentation
+from .releases import RELEASE_FILE, Draft, draft, release_period, release_periods, write_draft
 from .views import iptt
 
 COMPLETENESS_PERIODS = 4  # the data-quality heatmap shows the report period and the three before it
-
-
-def input_hashes(data: ProjectData) -> dict[str, str]:
-    """sha256 of every input file (project.yaml and data files), keyed by path within the project."""
-    return {
-        Path(os.path.relpath(path, data.directory)).as_posix(): file_sha256(path)
-        for path in data.input_files
-    }
 
 
 @dataclass
@@ -64,6 +61,7 @@ class QuarterlyReport:
     period: str  # the real label, never "latest"
     results: Results  # reporting periods up to `period`, then life of project to date
     presentation: Presentation
+    release: Draft | None = None  # a donor report's release, recorded when it is published
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
 
     @property
@@ -121,6 +119,8 @@ class QuarterlyReport:
             "Period": shown.period(self.period_of(self.period)),
             "Audience": self.audience,
             "Suppression rule": shown.suppression_rule(),
+            **({"Approval": self.approval_text()} if self.release else {}),
+            **({"Draft periods": self.drafts_text()} if self.release else {}),
             "Status bands": shown.bands_rule(),
             "Generated": self.generated.strftime("%Y-%m-%d %H:%M %Z"),
             "ctlib version": __version__,
@@ -148,8 +148,37 @@ class QuarterlyReport:
             "catalogue_version": self.data.catalogue.version,
             "inputs": input_hashes(self.data),
         }
+        if self.release:
+            write_draft(self.release, out_dir / RELEASE_FILE)
+            facts["notes"] = [  # for the team running the report, never in its files
+                str(p) for p in self.results.problems if p.rule == EXPOSED_RULE
+            ]
         (out_dir / RESULTS_FILE).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         return facts
+
+    # -- the release -----------------------------------------------------------------------------
+    def approval_text(self) -> str:
+        """Whether the report period's figures are approved, in a sentence."""
+        if self.release.release.approved_by:
+            return f"approved by {self.release.release.approved_by} with this report"
+        standing = self.results.release.approved
+        mine = standing[standing["period"] == self.period]
+        if not mine.empty:
+            last = mine.iloc[-1]
+            return f"approved by {last.approved_by} on {last.approved_at:%d %b %Y}"
+        return "draft: not approved yet, the figures may still change"
+
+    def drafts_text(self) -> str:
+        """Which of the report's periods are drafts, and what that means."""
+        table = self.results.table
+        drafted = set(table.loc[table["is_draft"].astype(bool), "period"])
+        labels = [p.label for p in self.results.periods if p.label in drafted]
+        if not labels:
+            return "none: every figure of this report is approved"
+        return f"{', '.join(labels)}: {self.presentation.draft_rule()}"
+
+    def _is_draft(self, row) -> bool:
+        return bool(getattr(row, "is_draft", False)) and not pd.isna(row.is_draft)
 
     # -- small HTML helpers ----------------------------------------------------------------------
     def _status(self, status: str) -> str:
@@ -158,7 +187,12 @@ class QuarterlyReport:
 
     def _value(self, row) -> str:
         shown = self.presentation.value(
-            row.value, row.unit, bool(row.suppressed), row.value_state, row.value_as_written
+            row.value,
+            row.unit,
+            bool(row.suppressed),
+            row.value_state,
+            row.value_as_written,
+            row.suppression,
         )
         return html.escape(shown)
 
@@ -187,7 +221,13 @@ class QuarterlyReport:
             ("Project duration", f"{identity.start_date:%d %b %Y} – {identity.end_date:%d %b %Y}"),
             ("Generated", self.generated.strftime("%d %b %Y, %H:%M %Z")),
             ("Audience", self.audience),
+            *((("Figures", self.approval_text()),) if self.release else ()),
             ("Small counts", shown.suppression_rule()),
+            *(
+                (("Hidden", shown.hidden_summary(self.results.table["suppression"])),)
+                if not shown.is_internal
+                else ()
+            ),
         ]
         rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
         objective = html.escape(self.data.project.results_chain.objective)
@@ -276,7 +316,7 @@ class QuarterlyReport:
                 rows.append(
                     [
                         *own,
-                        html.escape(self._column_name(period)),
+                        html.escape(self._column_name(period, self._is_draft(row))),
                         *(cell(row) for cell in list(columns.values())[4:]),
                     ]
                 )
@@ -304,13 +344,14 @@ class QuarterlyReport:
             else text
         )
 
-    def _column_name(self, period: Period) -> str:
+    def _column_name(self, period: Period, is_draft: bool = False) -> str:
         """How a row's period reads: the report period with its months; a year or the project,
-        "to date" while it is not over."""
+        "to date" while it is not over; ", draft" while its figures are not approved."""
         if period.kind == "year" or period.kind == "life_of_project":
             name = "Life of project" if period.kind == "life_of_project" else period.label
-            return f"{name} to date" if period.end_date < self._natural_end(period) else name
-        return self.presentation.period(period)
+            name = f"{name} to date" if period.end_date < self._natural_end(period) else name
+            return f"{name}, draft" if is_draft else name
+        return self.presentation.period(period, is_draft=is_draft)
 
     def _natural_end(self, period: Period):
         calendar = ReportingCalendar(self.data.project)
@@ -441,7 +482,8 @@ class QuarterlyReport:
         note = (
             "Internal report: no category is hidden."
             if shown.is_internal
-            else f"Small counts are hidden (shown as {html.escape(shown.hidden('count'))}, without a bar)."
+            else f"{html.escape(shown.hidden_summary(rows['suppression']))} Hidden figures get no "
+            "bar."
         )
         return _section(f'<p class="ctlib-note">{note}</p>{body}')
 
@@ -453,11 +495,12 @@ class QuarterlyReport:
         findings in the words the audience may read (donors: no value, date, id or path)."""
         quality, shown = self.quality(), self.presentation
         explanations = missing_explanations(self.results, self.data.project)
-        findings = [*quality.problems, *explanations, *self.results.problems, *self.data.warnings]
+        computed = [p for p in self.results.problems if p.rule != EXPOSED_RULE]  # the team's
+        findings = [*quality.problems, *explanations, *computed, *self.data.warnings]
         body = (
             f"<p>{len(quality.errors)} error(s) and {len(quality.warnings)} warning(s) from the "
             f"data-quality checks; {len(explanations)} off-track figure(s) without an explanation; "
-            f"{len(self.results.problems)} note(s) from computing the indicators; "
+            f"{len(computed)} note(s) from computing the indicators; "
             f"{len(self.data.warnings)} note(s) from reading the data.</p>"
         )
         if findings:
@@ -488,6 +531,80 @@ class QuarterlyReport:
             )
             body += '<p class="ctlib-note">Fields filled in every record of these periods are left out.</p>'
         return _section(body)
+
+    def revisions_annex(self) -> HTML:
+        """Which periods' figures are approved, and every revision of an approved period so far:
+        the figure before and after, the reason and the date (donor reports; an internal report is
+        no release)."""
+        if self.release is None:
+            return _section(
+                "<p>An internal report is not a release: its figures are the live data, neither "
+                "approved nor locked.</p>"
+            )
+        shown, state = self.presentation, self.results.release
+        standing = state.approved
+        approved = [
+            f"{html.escape(r.period)} (by {html.escape(str(r.approved_by))}, "
+            f"{r.approved_at:%d %b %Y}{', revised' if r.kind == 'revision' else ''})"
+            for r in standing.itertuples()
+        ]
+        body = (
+            f"<p>This report's figures for {html.escape(self.period)} are "
+            f"{html.escape(self.approval_text())}. "
+            + (
+                f"Approved periods: {', '.join(approved)}. "
+                if approved
+                else "No period is approved yet. "
+            )
+            + f"{html.escape(shown.draft_rule().capitalize())}.</p>"
+        )
+        changes = self._revisions()
+        if changes.empty:
+            return _section(body + "<p>No figure of an earlier period has been revised.</p>")
+        rows = [
+            [
+                html.escape(self._revised_period(r)),
+                html.escape(shown.indicator(r.indicator_id)),
+                html.escape(
+                    "total"
+                    if r.dimension == TOTAL
+                    else f"{shown.category(r.dimension)}: {shown.category(r.category)}"
+                ),
+                html.escape(self._revised_value(r, r.old_value, r.old_suppression)),
+                html.escape(self._revised_value(r, r.new_value, r.new_suppression)),
+                html.escape(str(r.note)),
+                f"{r.revised_at:%d %b %Y}",
+            ]
+            for r in changes.itertuples()
+        ]
+        header = ["Period", "Indicator", "Group", "Old value", "New value", "Reason", "Revised on"]
+        return _section(body + html_table(header, rows, numeric={3, 4}))
+
+    def _revisions(self) -> pd.DataFrame:
+        """The revisions of periods up to the report's, with each cell's unit."""
+        changes = self.results.release.revisions
+        end = pd.Timestamp(self.period_of(self.period).end_date)
+        changes = changes[pd.to_datetime(changes["period_end_date"]) <= end]
+        units = {e.id: e.unit for e in self.indicators()}
+        changes = changes.assign(
+            unit=changes["indicator_id"].map(units).fillna("count"),
+            order=changes["period_kind"].map(KIND_ORDER),
+        )
+        return changes.sort_values(["period_end_date", "order"], kind="stable")[
+            [*REVISION_COLUMNS, "unit"]
+        ]
+
+    def _revised_period(self, row) -> str:
+        period = Period(
+            row.period, row.period_kind, row.period_start_date.date(), row.period_end_date.date()
+        )
+        if period.kind == "life_of_project":
+            return f"life of project to {period.end_date:%d %b %Y}"
+        return self.presentation.period(period)
+
+    def _revised_value(self, row, value, suppression) -> str:
+        is_hidden = isinstance(suppression, str)
+        return self.presentation.value(value, row.unit, is_hidden, reason=suppression)
 
     def methodology_annex(self) -> HTML:
         """The reference sheet (PIRS) of each indicator used, by pillar: meaning, method, counting unit,
@@ -612,8 +729,10 @@ def prepare(
     period: str = "latest",
     audience: str = "donor",
     min_cell_size: int | None = None,
+    approved_by: str = "",
 ) -> QuarterlyReport:
-    """Load, resolve the period and compute; CtlibError (saying what to fix) for bad input."""
+    """Load, resolve the period and compute (for donors, the release against the project's
+    ledger, approved by `approved_by` when given); CtlibError (saying what to fix) for bad input."""
     project_dir = Path(project_dir)
     if not (project_dir / "project.yaml").is_file():
         raise ReportError(f"no project.yaml in {project_dir}: give the folder of a project")
@@ -621,20 +740,19 @@ def prepare(
         raise ReportError(
             f"min_cell_size must be 1 or more (0: the project's), not {min_cell_size}"
         )
+    if approved_by and audience != "donor":
+        raise ReportError("only a donor report is a release to approve; an internal one is not")
     data = load_project_data(project_dir)
-    calendar = ReportingCalendar(data.project)
-    chosen = calendar.latest(data) if period == "latest" else calendar.parse(period)
-    if chosen.label == LIFE_OF_PROJECT:
-        raise ReportError(
-            "a quarterly report needs a period such as 2026-Q2, not life_of_project "
-            "(life of project to date is in every report)"
-        )
-    labels = [p.label for p in calendar.periods(chosen.kind) if p.end_date <= chosen.end_date]
-    if chosen.kind != "year":  # and each (fiscal) year to date: the year of the report is partial
-        labels += [p.label for p in calendar.periods("year") if p.start_date <= chosen.end_date]
     presentation = Presentation.of(data, audience, min_cell_size or None)
-    results = suppress(compute(data, periods=labels), presentation.k, audience)
-    return QuarterlyReport(data, chosen.label, results, presentation)
+    if audience == "donor":
+        release = draft(data, period, approved_by or None, min_cell_size=min_cell_size or None)
+        results = release.results
+        label = release.release.period
+    else:
+        labels = release_periods(data, period)
+        release, results = None, suppress(compute(data, periods=labels), presentation.k, audience)
+        label = release_period(data, labels)
+    return QuarterlyReport(data, label, results, presentation, release)
 
 
 def open_report(
@@ -643,6 +761,7 @@ def open_report(
     audience: str = "donor",
     min_cell_size: int | None = None,
     out_dir: Path | str = "",
+    approved_by: str = "",
 ) -> QuarterlyReport:
     """`prepare`, then (with `out_dir`) write the report's files from the same results.
 
@@ -650,7 +769,7 @@ def open_report(
     problems (for the report runner to say what to fix) before the CtlibError is raised again.
     """
     try:
-        report = prepare(project_dir, period, audience, min_cell_size)
+        report = prepare(project_dir, period, audience, min_cell_size, approved_by)
         if out_dir:
             report.write_files(out_dir)
         return report

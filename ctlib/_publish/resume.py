@@ -3,8 +3,10 @@ is not built again.
 
 The published report's manifest.json says what it was made from; a new run would be made from
 the same when the same files (project.yaml and every file it names, all by sha256) meet the same
-parameters, the same ctlib (version and sha256 of its code, catalogue and notebook) and the same
-package versions. Nothing is loaded or computed to find that out: only files are hashed.
+parameters, the same ctlib (version and sha256 of its code, catalogue and notebook), the same
+package versions and, for a donor report, a release ledger in which nothing was recorded or
+approved since its release. Nothing is computed to find that out: files are hashed, and the
+ledger is asked how many releases and approvals it holds.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def previous_manifests(project_out: Path, period: str, audience: str) -> list[Pa
     return [manifest for _, manifest in sorted(found, reverse=True)]
 
 
-def changes_since(manifest: dict, project_dir: Path, wanted: dict, notebook: Path) -> list[str]:
+def changes_since(
+    manifest: dict, project_dir: Path, wanted: dict, notebook: Path, ledger: str | None = None
+) -> list[str]:
     """What differs between the report a manifest describes and a run with `wanted` parameters
     now, in words (empty: nothing, the report would come out the same)."""
     changes = [
@@ -58,11 +62,30 @@ def changes_since(manifest: dict, project_dir: Path, wanted: dict, notebook: Pat
         changes.append(f"the notebook {notebook.name} changed")
     if environment.get("dependencies") != dependency_versions():
         changes.append("the installed packages changed")
+    if wanted["audience"] == "donor":
+        changes += _ledger_changes(manifest, project_dir, ledger)
     return changes
 
 
+def _ledger_changes(manifest: dict, project_dir: Path, ledger: str | None) -> list[str]:
+    """A donor report comes out the same only if the ledger is as its release left it."""
+    from .releases import ledger_state
+
+    before = manifest.get("release", {}).get("ledger_state")
+    if before is None:
+        return ["the report was not recorded as a release"]
+    now = ledger_state(project_dir, ledger)
+    return [] if now == before else [f"the release ledger changed ({before}, now {now})"]
+
+
 def unchanged_report(
-    project_dir: Path, period: str, out_dir: Path, wanted: dict, notebook: Path, pdf: bool
+    project_dir: Path,
+    period: str,
+    out_dir: Path,
+    wanted: dict,
+    notebook: Path,
+    pdf: bool,
+    ledger: str | None = None,
 ) -> Path | None:
     """The folder of the last published report, if a run now would make it again unchanged."""
     names = file_names(wanted["audience"])
@@ -78,6 +101,6 @@ def unchanged_report(
             manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not changes_since(manifest, project_dir, wanted, notebook):
+        if not changes_since(manifest, project_dir, wanted, notebook, ledger):
             return folder
     return None

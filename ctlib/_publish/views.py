@@ -31,6 +31,8 @@ PERIOD_FIELDS = {  # results column -> IPTT column "<period> <name>"; the option
     "full_target": "full target",
     "full_target_share": "% of full target",
     "status": "status",
+    "suppression": "hidden because",
+    "value_as_written": "as written",
 }
 OPTIONAL_FIELDS = (
     "target_low",
@@ -39,6 +41,8 @@ OPTIONAL_FIELDS = (
     "gap",
     "full_target",
     "full_target_share",
+    "suppression",
+    "value_as_written",
 )
 SUMMARY_STATUSES = (*STATUSES, SUPPRESSED)
 READ_COLUMNS = (
@@ -54,6 +58,7 @@ READ_COLUMNS = (
     "target",
     "achievement",
     "status",
+    "suppression",
     "unit",
 )
 
@@ -83,8 +88,10 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
     Columns: number, indicator_id, indicator, pillar, level, unit, direction, baseline, then for life
     of project and each period in order: "<P> target", "<P> actual", "<P> % met", "<P> status",
     and where any indicator has them: target ranges ("<P> target low/high"), "<P> progress from
-    baseline", "<P> gap (points)", and beside a period to date its "<P> full target" and
-    "<P> % of full target" (status says "suppressed" or "no data" where actual is empty).
+    baseline", "<P> gap (points)", beside a period to date its "<P> full target" and
+    "<P> % of full target", and for hidden actuals "<P> hidden because" (primary, complementary,
+    source) and a source's own "<P> as written" (status says "suppressed" or "no data" where
+    actual is empty).
     """
     totals = _totals(results)
     ids = list(dict.fromkeys(totals["indicator_id"]))
@@ -98,6 +105,8 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
     for label in labels:
         keys = pd.MultiIndex.from_product([ids, [label]])
         for column, name in PERIOD_FIELDS.items():
+            if column not in by_period:
+                continue
             values = by_period[column].reindex(keys).to_numpy()
             if column not in OPTIONAL_FIELDS or pd.notna(values).any():
                 table[f"{label} {name}"] = values
@@ -175,15 +184,15 @@ def formatted(table: pd.DataFrame, presentation: Presentation) -> pd.DataFrame:
 
     Values, targets and baselines in the row's unit (when the view has a `unit` column); "% met"
     and achievement as percentages; statuses in words; a hidden row's value, numerator and
-    denominator (and "<P> actual" where "<P> status" is suppressed) as the presentation hides them;
-    other numbers by `number_text`; missing values empty.
+    denominator (and "<P> actual" where "<P> status" is suppressed) as the presentation hides them,
+    by why they are hidden; other numbers by `number_text`; missing values empty.
     """
     text = table.astype(object).where(table.notna(), "")
     units = table["unit"] if "unit" in table else pd.Series("count", index=table.index)
-    hidden = {"status": ("value", "numerator", "denominator")}
+    hidden = {"status": ("", ("value", "numerator", "denominator"))}  # status: (prefix, fields)
     hidden.update(
         {
-            c: (f"{c[: -len(' status')]} actual",)
+            c: (c[: -len("status")], (f"{c[: -len(' status')]} actual",))
             for c in table.columns
             if str(c).endswith(" status")
         }
@@ -203,11 +212,20 @@ def formatted(table: pd.DataFrame, presentation: Presentation) -> pd.DataFrame:
             text[column] = values.dt.strftime("%Y-%m-%d").fillna("")
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             text[column] = values.map(number_text)
-    for status, fields in hidden.items():
+    missing = pd.Series(pd.NA, index=table.index)
+    for status, (prefix, fields) in hidden.items():
         if status in table:
             is_hidden = (table[status] == SUPPRESSED).to_numpy()
+            names = ("suppression", "value_as_written")  # the long table's, or the IPTT's
+            why, written = (
+                table.get(f"{prefix}{PERIOD_FIELDS[n] if prefix else n}", missing) for n in names
+            )
+            shown = [
+                presentation.hidden(u, r if isinstance(r, str) else "primary", w)
+                for u, r, w in zip(units[is_hidden], why[is_hidden], written[is_hidden])
+            ]
             for field in set(fields) & set(table.columns):
-                text.loc[is_hidden, field] = [presentation.hidden(u) for u in units[is_hidden]]
+                text.loc[is_hidden, field] = shown
     if "value_state" in table:
         written = table.get("value_as_written", pd.Series(pd.NA, index=table.index))
         text["value"] = [
