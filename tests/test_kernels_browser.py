@@ -11,10 +11,17 @@ import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import NAVIGATION_TIMEOUT_MS, SAMPLE_DIR, ctlib_server_process, kernel_processes
+from conftest import (
+    NAVIGATION_TIMEOUT_MS,
+    SAMPLE_DIR,
+    ctlib_server_process,
+    kernel_processes,
+    released_samples,
+)
 from test_dashboard_browser import TOKEN, get, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -51,15 +58,23 @@ def page_kernel_id(html: str) -> str:
     return json.loads(config.group(1))["kernelId"]
 
 
-def dashboard(tmp_path, *options: str):
-    return ctlib_server_process(tmp_path / "dashboard.log", "dashboard", str(SAMPLE_DIR), *options)
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    """Two sample projects with a release each: the dashboard shows releases."""
+    return released_samples(
+        tmp_path_factory.mktemp("released"), ["coast_outreach", "safe_journeys"]
+    )
+
+
+def dashboard(tmp_path, data_dir: Path, *options: str):
+    return ctlib_server_process(tmp_path / "dashboard.log", "dashboard", str(data_dir), *options)
 
 
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["no token", "token"])
-def test_closed_pages_shut_their_kernels_down(browser, tmp_path, token):
+def test_closed_pages_shut_their_kernels_down(browser, released, tmp_path, token):
     options = ("--token", token) if token else ()
     query = f"/?token={token}" if token else "/"
-    with dashboard(tmp_path, *options) as (url, server):
+    with dashboard(tmp_path, released, *options) as (url, server):
         context = browser.new_context()
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         visited = []
@@ -77,8 +92,8 @@ def test_closed_pages_shut_their_kernels_down(browser, tmp_path, token):
     assert "_xsrf" not in log and "403 POST" not in log
 
 
-def test_kernels_of_requests_that_never_open_the_page_are_culled(tmp_path):
-    with dashboard(tmp_path, "--idle-timeout", "3") as (url, server):
+def test_kernels_of_requests_that_never_open_the_page_are_culled(released, tmp_path):
+    with dashboard(tmp_path, released, "--idle-timeout", "3") as (url, server):
         status, _, html = get(url, "/")
         assert status == 200
         kernel = page_kernel_id(html)
@@ -87,8 +102,8 @@ def test_kernels_of_requests_that_never_open_the_page_are_culled(tmp_path):
     assert kernel not in left and len(left) <= POOL
 
 
-def test_a_page_left_open_and_unused_loses_its_kernel(page, tmp_path):
-    with dashboard(tmp_path, "--open-idle-timeout", "4") as (url, server):
+def test_a_page_left_open_and_unused_loses_its_kernel(page, released, tmp_path):
+    with dashboard(tmp_path, released, "--open-idle-timeout", "4") as (url, server):
         open_dashboard(page, url)
         kernel = page_kernel_id(page.content())
         left = settled(server, POOL)
@@ -96,8 +111,8 @@ def test_a_page_left_open_and_unused_loses_its_kernel(page, tmp_path):
     assert kernel not in left and len(left) <= POOL
 
 
-def test_requests_beyond_the_cap_get_the_busy_page(page, tmp_path):
-    with dashboard(tmp_path, "--max-kernels", "2") as (url, server):
+def test_requests_beyond_the_cap_get_the_busy_page(page, released, tmp_path):
+    with dashboard(tmp_path, released, "--max-kernels", "2") as (url, server):
         answers = [get(url, "/") for _ in range(4)]
         assert [status for status, _, _ in answers] == [200, 200, 503, 503]
         assert len(kernel_ids(server)) <= 2 + POOL

@@ -31,6 +31,7 @@ from conftest import (
     ctlib_server_process,
     free_port,
     one_cell_notebook,
+    released_samples,
     server_process,
 )
 from test_dashboard_browser import FILE_PATHS, final_status, get
@@ -68,8 +69,9 @@ class Server:
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
+    released = released_samples(tmp_path_factory.mktemp("released"), ["coast_outreach"])
     options = ("--token", DASHBOARD_TOKEN, "--public-url", PUBLIC_URL)
-    with ctlib_server_process(log, "dashboard", str(SAMPLE_DIR), *options) as (url, process):
+    with ctlib_server_process(log, "dashboard", str(released), *options) as (url, process):
         yield Server(url, process, log, DASHBOARD_TOKEN, "")
 
 
