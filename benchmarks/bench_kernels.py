@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import (  # noqa: E402
     CHROMIUM_ARGS,
     CTLIB,
-    SAMPLE_DIR,
     chromium_path,
     free_port,
     kernel_processes,
+    released_samples,
     server_process,
 )
 
@@ -77,11 +77,17 @@ def main() -> None:
     parser.add_argument("--ctlib", default=str(CTLIB))
     arguments = parser.parse_args()
     port = free_port()
-    command = [arguments.ctlib, "dashboard", str(SAMPLE_DIR), "--port", str(port)]
     figures = {}
+    with tempfile.TemporaryDirectory() as folder:  # the samples, released: the dashboard's data
+        served = released_samples(Path(folder) / "data")
+        command = [arguments.ctlib, "dashboard", str(served), "--port", str(port)]
+        serve(command, port, Path(folder), figures, arguments)
+
+
+def serve(command: list[str], port: int, folder: Path, figures: dict, arguments) -> None:
+    """Pages loaded and closed, then plain requests, on the dashboard `command` starts."""
     with (
-        tempfile.TemporaryDirectory() as folder,
-        server_process(Path(folder) / "dashboard.log", command, port) as server,
+        server_process(folder / "dashboard.log", command, port) as server,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

@@ -145,7 +145,7 @@ def release(figures: dict, quarters: int) -> pd.DataFrame:
         counts="people",
         currency="",
         has_overlapping_categories=False,
-    )[list(RESULT_COLUMNS)]
+    ).reindex(columns=RESULT_COLUMNS)  # no targets, value states or the like
 
 
 def fastest(work) -> float:

@@ -138,13 +138,16 @@ def one_cell_notebook(path: Path, source: str) -> Path:
     return path
 
 
+NO_LEDGER = shutil.ignore_patterns(".ctlib")  # copies of samples never carry a checkout's releases
+
+
 def released_samples(folder: Path, names=None) -> Path:
     """Copies of the sample projects in `folder`, each with a donor release of its latest period
     recorded in its ledger (what `ctlib report` records), for the pages that show releases."""
     from ctlib._publish import releases
 
     for name in names or sorted(p.name for p in SAMPLE_DIR.iterdir()):
-        shutil.copytree(SAMPLE_DIR / name, folder / name)
+        shutil.copytree(SAMPLE_DIR / name, folder / name, ignore=NO_LEDGER)
         releases.record(folder / name, "latest")
     return folder
 

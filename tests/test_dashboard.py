@@ -41,8 +41,10 @@ def copy_project(source: Path, target: Path, replacements: dict[str, str] | None
     shutil.copytree(
         source,
         target,
-        ignore=lambda folder, names: [
-            n for n in names if not (Path(folder, n).is_file() or Path(folder, n).is_dir())
+        ignore=lambda folder, names: [  # regular files and folders, no release ledger
+            n
+            for n in names
+            if not (Path(folder, n).is_file() or Path(folder, n).is_dir()) or n == ".ctlib"
         ],
     )
     yaml_file = target / "project.yaml"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_DIR
+from conftest import NO_LEDGER, SAMPLE_DIR
 from lxml import etree
 
 from ctlib._cli import main
@@ -77,7 +77,7 @@ def exported(tmp_path_factory) -> dict[str, tuple[etree._ElementTree, iati.Publi
     data_dir, out_dir = tmp_path_factory.mktemp("projects"), tmp_path_factory.mktemp("iati")
     files = {}
     for name, period in EXPORTS.items():
-        project = shutil.copytree(SAMPLE_DIR / name, data_dir / name)
+        project = shutil.copytree(SAMPLE_DIR / name, data_dir / name, ignore=NO_LEDGER)
         releases.record(project, period)  # what `ctlib report` records
         out = out_dir / f"{name}.xml"
         result = CliRunner().invoke(
@@ -287,7 +287,9 @@ def test_the_new_project_template_has_an_iati_example_that_loads(tmp_path):
 
 
 def test_only_what_was_released_is_exported_and_drafts_say_so(tmp_path):
-    project = shutil.copytree(SAMPLE_DIR / "justice_for_survivors", tmp_path / "p")
+    project = shutil.copytree(
+        SAMPLE_DIR / "justice_for_survivors", tmp_path / "p", ignore=NO_LEDGER
+    )
     out = tmp_path / "iati.xml"
     before = CliRunner().invoke(main, ["export", "iati", str(project), "--out", str(out)])
     assert before.exit_code == 2 and "no donor release of p yet" in before.output

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CTLIB, REPO, SAMPLE_DIR
+from conftest import CTLIB, NO_LEDGER, REPO, SAMPLE_DIR
 
 from ctlib._compute.engine import compute
 from ctlib._compute.periods import ReportingCalendar
@@ -65,7 +65,7 @@ def reports(tmp_path_factory) -> dict[str, list[Path]]:
     data_dir, out_dir = tmp_path_factory.mktemp("samples"), tmp_path_factory.mktemp("reports")
     chains = {}
     for name in SAMPLES:
-        shutil.copytree(SAMPLE_DIR / name, data_dir / name)
+        shutil.copytree(SAMPLE_DIR / name, data_dir / name, ignore=NO_LEDGER)
     project, file, old, new = EARLY_CASE
     cases = data_dir / project / file
     assert old in cases.read_text()
