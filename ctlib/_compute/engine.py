@@ -105,7 +105,15 @@ from .._data.tables import (
 )
 from .._errors import ComputeError, PeriodError, Problem
 from .periods import Period, ReportingCalendar
-from .targets import INCOMPLETE, LOWER_BOUND, Grading, data_as_of, grade, missing_explanations
+from .targets import (
+    GRADE_COLUMNS,
+    INCOMPLETE,
+    LOWER_BOUND,
+    Grading,
+    data_as_of,
+    grade,
+    missing_explanations,
+)
 
 if TYPE_CHECKING:
     from .releases import ReleaseState
@@ -125,16 +133,7 @@ RESULT_COLUMNS = (
     "value",
     "value_state",
     "value_as_written",
-    "baseline",
-    "target",
-    "target_low",
-    "target_high",
-    "full_target",
-    "full_target_share",
-    "achievement",
-    "progress",
-    "gap",
-    "status",
+    *GRADE_COLUMNS,  # baseline, targets, achievement, progress, gap, status (targets.grade)
     "suppressed",
     "suppression",
     "audience",

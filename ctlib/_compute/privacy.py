@@ -45,7 +45,7 @@ from .._data.tables import SOURCE_SUPPRESSED
 from .._errors import CtlibError, PrivacyError, Problem
 from .engine import Results
 from .protection import protect
-from .relations import CELL_KEY, RELATION_COLUMNS, Relations, relations
+from .relations import CELL_KEY, RELATION_COLUMNS, Relations, cell_positions, relations
 
 AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row
@@ -209,7 +209,7 @@ class _Union:
     def __init__(self, table: pd.DataFrame, k: int, earlier: pd.DataFrame | None):
         earlier = _no_earlier(table) if earlier is None else earlier
         n = len(table)
-        row = _match(table, earlier)
+        row = cell_positions(table, earlier)
         is_released = row >= 0
         before = earlier.iloc[row[is_released]]
         was_published, was_hidden = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -282,24 +282,6 @@ class _Union:
         self.relations = _with_copies(
             found, copy_of, np.r_[is_released, np.ones(len(others), bool)]
         )
-
-
-def _match(table: pd.DataFrame, earlier: pd.DataFrame) -> np.ndarray:
-    """Per row of `table`, the position of the same cell in `earlier`; -1 for a new cell."""
-    if earlier.empty:
-        return np.full(len(table), -1, dtype=np.int64)
-    index = pd.MultiIndex.from_frame(earlier[CELL_KEY].astype(_KEY_TYPES))
-    return index.get_indexer(pd.MultiIndex.from_frame(table[CELL_KEY].astype(_KEY_TYPES)))
-
-
-_KEY_TYPES = {
-    "indicator_id": "string",
-    "period_start_date": "datetime64[ns]",
-    "period_end_date": "datetime64[ns]",
-    "period_kind": "string",
-    "dimension": "string",
-    "category": "string",
-}
 
 
 def _same_figures(now: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:

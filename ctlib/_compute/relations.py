@@ -41,6 +41,22 @@ CELL_KEY = [
     "category",
 ]
 RELATION_COLUMNS = [*CELL_KEY, "rollup"]
+_KEY_TYPES = {
+    "indicator_id": "string",
+    "period_start_date": "datetime64[ns]",
+    "period_end_date": "datetime64[ns]",
+    "period_kind": "string",
+    "dimension": "string",
+    "category": "string",
+}
+
+
+def cell_positions(table: pd.DataFrame, cells: pd.DataFrame) -> np.ndarray:
+    """Per row of `table`, the position of the same cell (CELL_KEY) in `cells`; -1 when absent."""
+    if cells.empty:
+        return np.full(len(table), -1, dtype=np.int64)
+    keys = pd.MultiIndex.from_frame(cells[CELL_KEY].astype(_KEY_TYPES))
+    return keys.get_indexer(pd.MultiIndex.from_frame(table[CELL_KEY].astype(_KEY_TYPES)))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from .._errors import CtlibError
 from .engine import RESULT_COLUMNS, Results
 from .periods import Period
 from .privacy import known_cells, suppress
-from .relations import CELL_KEY
+from .relations import CELL_KEY, cell_positions
 from .rounding import round_counts
 
 POLICIES = ("suppression", "rounding")
@@ -163,7 +163,7 @@ def _with_locks(table: pd.DataFrame, locked: pd.DataFrame):
             np.zeros(len(table), dtype=bool),
             pd.Series(pd.NA, index=table.index, dtype="string"),
         )
-    position = positions(table, locked)
+    position = cell_positions(table, locked)
     is_locked = position >= 0
     source = locked.iloc[position[is_locked]]
     table = table.copy()
@@ -175,24 +175,6 @@ def _with_locks(table: pd.DataFrame, locked: pd.DataFrame):
     reasons = pd.Series(pd.NA, index=table.index, dtype="string")
     reasons[is_locked] = source["suppression"].to_numpy()
     return table, is_locked, reasons
-
-
-def positions(table: pd.DataFrame, cells: pd.DataFrame) -> np.ndarray:
-    """Per row of `table`, the position of the same cell (CELL_KEY) in `cells`; -1 when absent."""
-    if cells.empty:
-        return np.full(len(table), -1, dtype=np.int64)
-    keys = pd.MultiIndex.from_frame(cells[CELL_KEY].astype(_KEY_TYPES))
-    return keys.get_indexer(pd.MultiIndex.from_frame(table[CELL_KEY].astype(_KEY_TYPES)))
-
-
-_KEY_TYPES = {
-    "indicator_id": "string",
-    "period_start_date": "datetime64[ns]",
-    "period_end_date": "datetime64[ns]",
-    "period_kind": "string",
-    "dimension": "string",
-    "category": "string",
-}
 
 
 def approved_periods(history: pd.DataFrame) -> pd.DataFrame:
@@ -260,7 +242,7 @@ def released(
     base_id = own.loc[own["release_period_end_date"] == last_end, "release_id"].max()
     base = history[history["release_id"] == base_id].reset_index(drop=True)
     locked = locked_cells(history)
-    position = positions(base, locked)
+    position = cell_positions(base, locked)
     is_locked = position >= 0
     standing = locked.iloc[position[is_locked]].set_axis(np.flatnonzero(is_locked))
     table = pd.concat([base[~is_locked], standing]).sort_index()
@@ -296,7 +278,7 @@ def released(
 def _revision_notes(table: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     """Per row, the note of the last revision that changed its cell; NA when none did."""
     notes = revisions(history).drop_duplicates(CELL_KEY, keep="last").reset_index(drop=True)
-    found = positions(table, notes)
+    found = cell_positions(table, notes)
     text = pd.Series(pd.NA, index=table.index, dtype="string")
     text[found >= 0] = notes["note"].to_numpy()[found[found >= 0]]
     return text
