@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
+from conftest import PIRS_YAML
 
 from ctlib._cli import main
 from ctlib._compute.engine import compute
@@ -15,7 +16,9 @@ from ctlib._data.ingest import load_project_data
 from ctlib._errors import CtlibError
 from ctlib._publish.check import check_project
 
-TEAM = """\
+TEAM = (
+    """\
+
 - id: T-TALLY
   name: Survivors assisted (tally)
   pillar: protection
@@ -28,23 +31,14 @@ TEAM = """\
   data_source: Tally sheet.
   frequency: quarterly
   disaggregations: [sex, exploitation_type, location]
-  counts: people
-  counting_unit: one person identified
-  double_counting: A person is counted once per period.
-  collected_by: The statistics office
-  reported_by: The programme's M&E officer
-  collection_timing: Quarterly
-  reporting_lag: 30 days after the quarter
-  data_limitations: Figures below five are suppressed by the source.
-  target_rationale: The workplan.
-  baseline_timeframe: The year before the project.
-  change_log:
-  - date: 2025-01-01
-    change: Added for the test.
+"""
+    + PIRS_YAML
+    + """\
   method:
     measure: reported
   rollup: sum
 """
+)
 
 
 def project(directory: Path, indicators: str, sources: str, files: dict[str, str]) -> Path:

@@ -15,12 +15,15 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import PIRS_YAML
 
 from ctlib._compute.engine import compute
 from ctlib._data.ingest import load_project_data
 from ctlib._errors import DataError, ProjectError
 
-TEAM_CATALOGUE = """\
+TEAM_CATALOGUE = (
+    """\
+
 - id: T-VIC
   name: Victims identified (reported by the statistics office)
   pillar: protection
@@ -33,23 +36,14 @@ TEAM_CATALOGUE = """\
   data_source: Quarterly statistics.
   frequency: quarterly
   disaggregations: [exploitation_type, sex]
-  counts: people
-  counting_unit: one person identified
-  double_counting: A person is counted once per period.
-  collected_by: The statistics office
-  reported_by: The programme's M&E officer
-  collection_timing: Quarterly
-  reporting_lag: 30 days after the quarter
-  data_limitations: Figures below five are suppressed by the source.
-  target_rationale: The workplan.
-  baseline_timeframe: The year before the project.
-  change_log:
-  - date: 2025-01-01
-    change: Added for the test.
+"""
+    + PIRS_YAML
+    + """\
   method:
     measure: reported
   rollup: sum
 """
+)
 
 
 def refused(directory: Path) -> list:
