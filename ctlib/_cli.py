@@ -346,7 +346,8 @@ WORKBOOK_MAX_KERNELS = 4  # a workbook has one user, an evaluator, with a few pa
 @kernel_limit_options(max_kernels=WORKBOOK_MAX_KERNELS)
 @friendly_errors
 def workbook(name, port, token, limits):
-    """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only); its parameters come from the URL.
+    """Open a workbook as a page (Voilà, offline, on 127.0.0.1 only);
+    its parameters come from the URL.
 
     The workbooks show case-level, unsuppressed data: the page needs the token. For example
     http://127.0.0.1:8867/?token=...&project_dir=/path/to/project for pick_indicators.
@@ -375,7 +376,9 @@ def workbook(name, port, token, limits):
     default="table",
     show_default=True,
     type=click.Choice(["table", "csv"]),
-    help="table: aligned text, small counts as <k; csv: the view's numbers (results: every column).",
+    help=(
+        "table: aligned text, small counts as <k; csv: the view's numbers (results: every column)."
+    ),
 )
 @click.option(
     "--view",
@@ -387,7 +390,8 @@ def workbook(name, port, token, limits):
 @friendly_errors
 def results_command(project_dir, period, audience, fmt, view, ledger):
     """Print a project's results, IPTT or pillar summary: for donors as they were published (the
-    release ledger: approved figures, drafts, every report's protection), internally computed now."""
+    release ledger: approved figures, drafts, every report's protection), internally computed now.
+    """
     from ._format import csv_safe_frame
     from ._publish.views import formatted, iptt, pillar_summary, results_table
 
@@ -461,7 +465,10 @@ def export():
     "--period",
     default="latest",
     show_default=True,
-    help="The released period to publish (every period up to it is), e.g. 2026-Q2; latest: the last one released.",
+    help=(
+        "The released period to publish (every period up to it is), e.g. 2026-Q2; "
+        "latest: the last one released."
+    ),
 )
 @click.option(
     "--out",

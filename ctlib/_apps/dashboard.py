@@ -226,7 +226,9 @@ def download_links(view: ProjectView, period: str) -> str:
         "Periods": f"{labels[-1]} to {labels[0]}, and life of project to date",
         "Audience": "donor: aggregated figures only",
         "Small numbers": shown.suppression_rule(),
-        "Generated": f"{dt.datetime.now():%Y-%m-%d %H:%M} by the ctlib donor dashboard {__version__}",
+        "Generated": (
+            f"{dt.datetime.now():%Y-%m-%d %H:%M} by the ctlib donor dashboard {__version__}"
+        ),
         "Catalogue version": view.catalogue.version,
     }
     table = view.results.table
@@ -254,7 +256,8 @@ def download_links(view: ProjectView, period: str) -> str:
     return (
         "<div class='ctlib-downloads'>Download: "
         + "".join(
-            f"<a download='{name}' href='data:{mime};base64,{base64.b64encode(data).decode('ascii')}'>"
+            f"<a download='{name}' href='data:{mime};base64,"
+            f"{base64.b64encode(data).decode('ascii')}'>"
             f"{html.escape(label)}</a>"
             for name, mime, data, label in links
         )
@@ -286,7 +289,8 @@ class DonorDashboardApp(App):
         views: list[ProjectView] | None = None,
     ):
         alt.renderers.enable("jupyter", offline=True)
-        alt.JupyterChart.enable_offline()  # what that renderer does on display; our chart is a widget
+        # what that renderer does on display; our chart is a widget
+        alt.JupyterChart.enable_offline()
         self.data_dir = Path(data_dir)
         self.views = load_portfolio(self.data_dir)
         self.loaded_at = dt.datetime.now()
@@ -299,7 +303,8 @@ class DonorDashboardApp(App):
     def for_page(cls, data_dir: str | Path) -> DonorDashboardApp:
         """The dashboard a visit asks for: the served data folder (CTLIB_DATA_DIR, else `data_dir`)
         narrowed by the page's `donor`, `country` and `pillar` parameters. The whole portfolio is
-        built first: a pre-heated kernel has it drawn when the visit (and its parameters) arrives."""
+        built first: a pre-heated kernel has it drawn when the visit (and its parameters) arrives.
+        """
         app = cls(os.environ.get(DATA_DIR_ENV, str(data_dir)))
         app.narrow(**page_parameters(donor=EVERY, country=EVERY, pillar=EVERY))
         return app
@@ -479,7 +484,8 @@ class DonorDashboardApp(App):
             self.tabs.selected_index = TABS.index(wanted)
 
     def _set_indicators(self) -> None:
-        """The indicators of the selected tab: its pillar's (trend) or those broken down in the period."""
+        """The indicators of the selected tab:
+        its pillar's (trend) or those broken down in the period."""
         view, tab = self.selected, TABS[self.tabs.selected_index]
         if tab == DISAGGREGATION:
             rows = view.rows(self.period.value, is_total=False).sort_values("order")
@@ -565,7 +571,8 @@ class DonorDashboardApp(App):
             (
                 "Indicators on track",
                 f"{int(with_target.isin(MET).sum())} of {len(with_target)}",
-                "on track or ahead, in each project's latest period (indicators graded against a target)",
+                "on track or ahead, in each project's latest period "
+                "(indicators graded against a target)",
             ),
             *(self._headline(h, shown) for h in HEADLINES),
         ]
@@ -573,14 +580,16 @@ class DonorDashboardApp(App):
             "<div class='ctlib-tiles'>"
             + "".join(
                 f"<div class='ctlib-tile'><div class='ctlib-tile-title'>{html.escape(title)}</div>"
-                f"<div class='ctlib-tile-value'>{value}</div><div class='ctlib-tile-note'>{html.escape(note)}</div></div>"
+                f"<div class='ctlib-tile-value'>{value}</div>"
+                f"<div class='ctlib-tile-note'>{html.escape(note)}</div></div>"
                 for title, value, note in tiles
             )
             + "</div>"
         )
 
     def _headline(self, headline: Headline, shown: list[ProjectView]) -> tuple[str, str, str]:
-        """(title, value HTML, note): hidden figures are left out; a total under the largest k is hidden too."""
+        """(title, value HTML, note): hidden figures are left out;
+        a total under the largest k is hidden too."""
         values, has_hidden = [], False
         for view in shown:
             life = view.rows(LIFE_OF_PROJECT).set_index("indicator_id")
@@ -609,9 +618,9 @@ class DonorDashboardApp(App):
             return ""
         names = ", ".join(html.escape(v.name) for v in failed)
         return (
-            f"<div class='ctlib-notice'><b>{len(failed)} project(s) could not be shown:</b> {names}. "
-            "Their settings could not be read; the problems are listed on their cards below. "
-            "The other projects are not affected.</div>"
+            f"<div class='ctlib-notice'><b>{len(failed)} project(s) could not be shown:</b> "
+            f"{names}. Their settings could not be read; the problems are listed on their cards "
+            "below. The other projects are not affected.</div>"
         )
 
     def _card_html(self, view: ProjectView) -> str:
@@ -642,17 +651,22 @@ class DonorDashboardApp(App):
         )
         return (
             f"<div class='ctlib-card'><h3>{html.escape(identity.name)}</h3>"
-            f"<div class='ctlib-muted'>{html.escape(identity.organisation)} · {html.escape(identity.country)} · "
-            f"funded by {html.escape(identity.donor)} · {identity.start_date:%b %Y} to {identity.end_date:%b %Y}</div>"
+            f"<div class='ctlib-muted'>{html.escape(identity.organisation)} · "
+            f"{html.escape(identity.country)} · funded by {html.escape(identity.donor)} · "
+            f"{identity.start_date:%b %Y} to {identity.end_date:%b %Y}</div>"
             f"<div style='margin:6px 0'>Indicators in {html.escape(view.latest)}: {statuses}</div>"
-            f"<details><summary>Results chain</summary><p><b>Objective:</b> {html.escape(chain.objective)}</p>"
+            "<details><summary>Results chain</summary>"
+            f"<p><b>Objective:</b> {html.escape(chain.objective)}</p>"
             f"<ul>{outcomes}</ul></details></div>"
         )
 
     # -- the selected project --------------------------------------------------------------------
     def _indicator_table(self, view: ProjectView, rows: pd.DataFrame, pillar: str) -> str:
         if rows.empty:
-            return f"<p class='ctlib-muted'>{html.escape(view.name)} measures no {pillar} indicator.</p>"
+            return (
+                f"<p class='ctlib-muted'>{html.escape(view.name)} "
+                f"measures no {pillar} indicator.</p>"
+            )
         shown, history = view.presentation, view.rows()
         history = history[
             (history["period"] != LIFE_OF_PROJECT)
@@ -693,7 +707,8 @@ class DonorDashboardApp(App):
         return html_table(header, body, {2, 3, 4, 5})
 
     def _pillar_chart(self, view: ProjectView, rows: pd.DataFrame, period: str):
-        """Progress against target of the pillar's indicators in `period`, and the chosen indicator's trend."""
+        """Progress against target of the pillar's indicators in `period`,
+        and the chosen indicator's trend."""
         if rows.empty:
             return None
         pillar, shown = rows["pillar"].iloc[0], view.presentation
@@ -772,7 +787,8 @@ class DonorDashboardApp(App):
         if self.shown:
             view = self.selected
             shown = (
-                f"Showing {html.escape(view.name)}, {html.escape(view.period_text(self.period.value))}; "
+                f"Showing {html.escape(view.name)}, "
+                f"{html.escape(view.period_text(self.period.value))}; "
                 "headline figures: life of project to date; indicators on track: each project's "
                 "latest period. "
             )
@@ -827,7 +843,8 @@ def serve(
     limits: voila_server.KernelLimits = voila_server.DEFAULT_LIMITS,
     public_urls: tuple[str, ...] = (),
 ) -> None:
-    """Serve `notebook` with Voilà until interrupted; its kernel reads `data_dir` from CTLIB_DATA_DIR.
+    """Serve `notebook` with Voilà until interrupted;
+    its kernel reads `data_dir` from CTLIB_DATA_DIR.
 
     One kernel is kept pre-heated (the notebook already run), so a visitor does not wait for the
     projects to be computed; the pool refills after each visit, with the data as it is then.

@@ -106,9 +106,9 @@ def for_donors(
     earlier_policy = set(history["policy"]) if "policy" in history else set()
     if earlier_policy - {protection.policy}:
         raise CtlibError(
-            f"the project's donor releases so far used {', '.join(sorted(earlier_policy))}; it cannot "
-            f"switch to {protection.policy} (the figures of one would give away the other's): set "
-            "privacy.policy back in project.yaml"
+            f"the project's donor releases so far used {', '.join(sorted(earlier_policy))}; "
+            f"it cannot switch to {protection.policy} (the figures of one would give away the "
+            "other's): set privacy.policy back in project.yaml"
         )
     table, is_locked, locked_reasons = _with_locks(results.table, locked_cells(history))
     if protection.policy == "rounding":
@@ -178,7 +178,8 @@ def _with_locks(table: pd.DataFrame, locked: pd.DataFrame):
 
 
 def approved_periods(history: pd.DataFrame) -> pd.DataFrame:
-    """Per approved period, its standing release: period, release_id, kind, approved_by, approved_at."""
+    """Per approved period, its standing release:
+    period, release_id, kind, approved_by, approved_at."""
     columns = ["period", "release_id", "kind", "approved_by", "approved_at"]
     if history.empty:
         return pd.DataFrame(columns=columns)

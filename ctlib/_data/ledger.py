@@ -232,8 +232,8 @@ class Ledger:
                     _upgrade_from_1(connection)
                 elif version != SCHEMA_VERSION:
                     raise LedgerError(
-                        f"the release ledger at {self.where} has schema version {version}; this ctlib "
-                        f"reads version {SCHEMA_VERSION}: upgrade ctlib"
+                        f"the release ledger at {self.where} has schema version {version}; "
+                        f"this ctlib reads version {SCHEMA_VERSION}: upgrade ctlib"
                     )
         except sa.exc.SQLAlchemyError as error:
             raise LedgerError(

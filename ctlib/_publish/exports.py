@@ -36,7 +36,8 @@ PERIOD_WIDTH = 11
 
 
 def write_indicators_csv(table: pd.DataFrame, path: Path | str, presentation: Presentation) -> Path:
-    """indicators.csv: the results table for the audience, one row per indicator × period × category.
+    """indicators.csv: the results table for the audience, one row per
+    indicator × period × category.
 
     An internal file starts with a `#` line saying so (read it with `comment="#"`).
     """

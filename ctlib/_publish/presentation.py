@@ -353,7 +353,8 @@ class Presentation:
             (SOURCE, "suppressed by the data's source (shown as the source wrote it)"),
         ]
         said = [
-            f"{counts[r]} {words.replace('small counts', 'small count') if counts[r] == 1 else words}"
+            f"{counts[r]} "
+            f"{words.replace('small counts', 'small count') if counts[r] == 1 else words}"
             for r, words in parts
             if counts.get(r, 0)
         ]
@@ -499,16 +500,17 @@ PAGE_STYLE = """<style>
 :is(.ctlib-page, .ctlib-app, .ctlib-dash) table.ctlib-table caption { text-align: left;
   font-weight: bold; padding-bottom: .3rem; }
 .ctlib-status { white-space: nowrap; margin-right: 10px; }
-.ctlib-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px;
-  vertical-align: baseline; }
+.ctlib-dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+  margin-right: 4px; vertical-align: baseline; }
 .ctlib-hidden { color: #555; font-style: italic; }
-.ctlib-revised, .ctlib-draft { font-size: 11px; border-radius: 3px; padding: 0 4px; margin-left: 2px;
-  white-space: nowrap; }
+.ctlib-revised, .ctlib-draft { font-size: 11px; border-radius: 3px; padding: 0 4px;
+  margin-left: 2px; white-space: nowrap; }
 .ctlib-revised { background: #fff4d6; border: 1px solid #E69F00; }
 .ctlib-draft { background: #eef4fb; border: 1px solid #56B4E9; }
 .ctlib-muted { color: #555; font-size: 12px; }
 .ctlib-note { color: #555; font-size: 12.5px; }
-.ctlib-notice { background: #fdf3ee; border-left: 4px solid #D55E00; padding: 6px 10px; margin: 6px 0; }
+.ctlib-notice { background: #fdf3ee; border-left: 4px solid #D55E00; padding: 6px 10px;
+  margin: 6px 0; }
 .ctlib-internal { position: sticky; top: 0; z-index: 10; background: #D55E00; color: white;
   font-weight: bold; padding: .4rem .8rem; text-align: center; }
 .ctlib-message-error { background: #fdecea; border-left: 4px solid #D55E00; padding: 6px 10px; }
@@ -520,11 +522,13 @@ PAGE_STYLE = """<style>
 .ct-report h1 { font-size: 1.9rem; margin: 0 0 .3rem; }
 .ct-report h3 { margin-top: 2rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; }
 .ct-report h4 { margin: 1.6rem 0 .4rem; }
-.ct-report .status { display: inline-block; padding: 0 .4rem; border-radius: .6rem; white-space: nowrap;
-  border: 1px solid #888; }
+.ct-report .status { display: inline-block; padding: 0 .4rem; border-radius: .6rem;
+  white-space: nowrap; border: 1px solid #888; }
 STATUS_FILLS
-.ct-report figure { margin: .8rem 0 1.2rem; } .ct-report figure svg { max-width: 100%; height: auto; }
-.ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
+.ct-report figure { margin: .8rem 0 1.2rem; }
+.ct-report figure svg { max-width: 100%; height: auto; }
+.ct-report dl.sheet { display: grid; grid-template-columns: 12rem 1fr; gap: .2rem 1rem;
+  margin: 0 0 1rem; }
 .ct-report dl.sheet dt, .ct-report dl.sheet dd { float: none; width: auto; margin: 0; }
 .ct-report code { font-size: 11.5px; word-break: break-all; }
 .ct-report table.ctlib-iptt { font-size: 12.5px; }
@@ -533,10 +537,12 @@ STATUS_FILLS
 .ct-report table.ctlib-iptt td:nth-child(2) { min-width: 14rem; }
 .ct-report table.ctlib-iptt td:nth-child(4) { white-space: nowrap; }
 .ct-report table.ctlib-iptt tr:has(td:first-child:not(:empty)) td { border-top: 2px solid #8a98a6; }
-@media print { figure, table.ctlib-table { break-inside: avoid; } .ctlib-internal { position: static; } }
+@media print { figure, table.ctlib-table { break-inside: avoid; }
+  .ctlib-internal { position: static; } }
 /* the dashboard */
 .ctlib-dash { max-width: 1240px; }
-.ctlib-header { background: #0b3d5c; color: white; padding: 10px 16px; border-radius: 6px; font-size: 15px; }
+.ctlib-header { background: #0b3d5c; color: white; padding: 10px 16px; border-radius: 6px;
+  font-size: 15px; }
 .ctlib-tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0; }
 .ctlib-tile { flex: 1 1 180px; border: 1px solid #c9d3dc; border-radius: 6px; padding: 10px 12px;
   background: #f7f9fb; }
@@ -544,8 +550,9 @@ STATUS_FILLS
 .ctlib-tile-title { font-weight: bold; }
 .ctlib-tile-note { color: #555; font-size: 12px; }
 .ctlib-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 6px 0 12px 0; }
-.ctlib-dash .ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0; border: 1px solid #c9d3dc;
-  border-left: 6px solid #0072B2; border-radius: 6px; padding: 8px 12px; margin: 0; }
+.ctlib-dash .ctlib-card { flex: 1 1 360px; box-sizing: border-box; min-width: 0;
+  border: 1px solid #c9d3dc; border-left: 6px solid #0072B2; border-radius: 6px;
+  padding: 8px 12px; margin: 0; }
 .ctlib-dash .ctlib-card-failed { border-left-color: #D55E00; background: #fdf3ee; }
 .ctlib-card h3 { margin: 0 0 2px 0; font-size: 16px; }
 .ctlib-dash table.ctlib-table { width: 100%; }
@@ -553,16 +560,19 @@ STATUS_FILLS
 .ctlib-dash table.ctlib-table td:first-child { white-space: nowrap; }
 .ctlib-dash table.ctlib-table :is(th, td) { border: none; border-bottom: 1px solid #dde3e8;
   padding: 4px 8px; }
-.ctlib-downloads a { display: inline-block; border: 1px solid #0072B2; border-radius: 4px; padding: 4px 10px;
-  margin-right: 8px; color: #0b3d5c; text-decoration: none; background: #eef4fb; }
-.ctlib-footer { border-top: 1px solid #c9d3dc; margin-top: 14px; padding-top: 8px; color: #444; font-size: 12px; }
+.ctlib-downloads a { display: inline-block; border: 1px solid #0072B2; border-radius: 4px;
+  padding: 4px 10px; margin-right: 8px; color: #0b3d5c; text-decoration: none;
+  background: #eef4fb; }
+.ctlib-footer { border-top: 1px solid #c9d3dc; margin-top: 14px; padding-top: 8px; color: #444;
+  font-size: 12px; }
 .ctlib-section { font-size: 18px; font-weight: bold; margin: 14px 0 4px 0; color: #0b3d5c; }
 /* the index of reports */
 body.ctlib-index { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; }
 .ctlib-index table.ctlib-table { width: 100%; }
 .ctlib-index .ok { color: #006b4f; } .ctlib-index .failed { color: #a33c00; font-weight: bold; }
 /* the workbooks */
-.ctlib-app { max-width: 1100px; --jp-widgets-horizontal-tab-width: auto; }  /* tabs as wide as their titles */
+.ctlib-app { max-width: 1100px;
+  --jp-widgets-horizontal-tab-width: auto; /* tabs as wide as their titles */ }
 .ctlib-guide { color: #333; margin: 4px 0 8px 0; }
 .ctlib-card { border: 1px solid #ccc; border-radius: 4px; padding: 4px 10px; margin: 4px 0; }
 .ctlib-card-selected { border: 2px solid #0072B2; background: #f5f9fd; }

@@ -289,7 +289,8 @@ def approve(
             last = approved.iloc[-1]
             raise CtlibError(
                 f"{label} was approved on {last.approved_at:%d %b %Y} by {last.approved_by}; "
-                f'to change its figures: ctlib release revise {project_dir} --period {label} --note "why"'
+                f"to change its figures: ctlib release revise {project_dir} "
+                f'--period {label} --note "why"'
             )
         release_id = int(mine["release_id"].iloc[-1])
         recording.approve(release_id, by or who())

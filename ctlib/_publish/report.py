@@ -117,9 +117,9 @@ def ensure_kernel() -> str:
         install(kernel_name=KERNEL_NAME, display_name="Python (ctlib)", prefix=sys.prefix)
         if not runs_this_python():
             raise ReportError(
-                f"the Jupyter kernel {KERNEL_NAME!r} runs another Python than {sys.executable}; remove it "
-                f"(jupyter kernelspec remove {KERNEL_NAME}) or run `{sys.executable} -m ipykernel install "
-                f"--sys-prefix --name {KERNEL_NAME}`"
+                f"the Jupyter kernel {KERNEL_NAME!r} runs another Python than {sys.executable}; "
+                f"remove it (jupyter kernelspec remove {KERNEL_NAME}) or run "
+                f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL_NAME}`"
             )
     return KERNEL_NAME
 
@@ -278,7 +278,8 @@ def chromium() -> str | None:
 
 
 def print_pdf(html_file: Path, pdf_file: Path) -> str | None:
-    """Print an HTML file to PDF with the local headless Chromium, offline; says why not when none."""
+    """Print an HTML file to PDF with the local headless Chromium, offline;
+    says why not when none."""
     browser = chromium()
     if browser is None:
         return "PDF not written: Chromium is not installed (apt-get install chromium)"
@@ -777,8 +778,9 @@ def write_index(out_dir: Path, runs: list[ReportRun], audience: str = "donor") -
         else ""
     )
     page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Quarterly reports</title>'
-        f'{PAGE_STYLE}</head><body class="ctlib-page ctlib-index">{banner}<h1>Quarterly reports</h1>'
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Quarterly reports</title>{PAGE_STYLE}</head>"
+        f'<body class="ctlib-page ctlib-index">{banner}<h1>Quarterly reports</h1>'
         f"<p>{sum(r.ok for r in runs)} of {len(runs)} reports written; generated {generated}.</p>"
         '<table class="ctlib-table"><thead><tr><th>Project</th><th>Period</th><th>Status</th>'
         f"<th>Files</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n"

@@ -104,7 +104,8 @@ class QuarterlyReport:
         return rows.assign(pillar=[self.data.catalogue.get(i).pillar for i in rows["indicator_id"]])
 
     def indicators(self, pillar: str | None = None) -> list:
-        """The catalogue entries of the project's selected indicators (of one pillar), in its order."""
+        """The catalogue entries of the project's selected indicators (of one pillar),
+        in its order."""
         entries = [self.data.catalogue.get(s.id) for s in self.data.project.indicators]
         return [e for e in entries if pillar is None or e.pillar == pillar]
 
@@ -183,7 +184,10 @@ class QuarterlyReport:
     # -- small HTML helpers ----------------------------------------------------------------------
     def _status(self, status: str) -> str:
         css = html.escape(status.replace(" ", "-"))
-        return f'<span class="status status-{css}">{html.escape(self.presentation.status(status))}</span>'
+        return (
+            f'<span class="status status-{css}">'
+            f"{html.escape(self.presentation.status(status))}</span>"
+        )
 
     def _value(self, row) -> str:
         shown = self.presentation.value(
@@ -232,9 +236,11 @@ class QuarterlyReport:
         rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
         objective = html.escape(self.data.project.results_chain.objective)
         return HTML(
-            f'{PAGE_STYLE}{banner}<div class="ct-report ctlib-page"><p class="ctlib-note">Quarterly '
-            f"performance report</p><h1>{html.escape(identity.name)}</h1><p><strong>Objective:"
-            f'</strong> {objective}</p><dl class="sheet">{rows}</dl></div>'
+            f'{PAGE_STYLE}{banner}<div class="ct-report ctlib-page">'
+            '<p class="ctlib-note">Quarterly performance report</p>'
+            f"<h1>{html.escape(identity.name)}</h1>"
+            f"<p><strong>Objective:</strong> {objective}</p>"
+            f'<dl class="sheet">{rows}</dl></div>'
         )
 
     def _extremes(self, totals: pd.DataFrame, status: str, ascending: bool) -> str:
@@ -255,7 +261,8 @@ class QuarterlyReport:
         return f"{lead}: " + "; ".join(parts) + "."
 
     def executive_summary(self) -> HTML:
-        """Pillar scorecard and, in sentences, the status counts and the indicators furthest off target."""
+        """Pillar scorecard and, in sentences, the status counts and the indicators
+        furthest off target."""
         totals, shown = self.totals(), self.presentation
         counts = totals["status"].value_counts()
         said = [f"{counts[s]} {shown.status_phrase(s)}" for s in STATUSES if s in counts]
@@ -280,7 +287,8 @@ class QuarterlyReport:
     def iptt_table(self) -> HTML:
         """The IPTT: per indicator, the report period, its (fiscal) year to date and life of project
         to date, each graded against its target to date, with the whole year's or project's
-        target and the share of it reached beside a period to date (every period is in iptt.xlsx)."""
+        target and the share of it reached beside a period to date (every period is in iptt.xlsx).
+        """
         shown, table = self.presentation, self.results.table
         totals = table[table["dimension"] == TOTAL].set_index(["indicator_id", "period"])
         columns = {  # header -> the cell of a row (None: the indicator's own cells, first row only)
@@ -369,16 +377,16 @@ class QuarterlyReport:
             "people, and the latest target set for shares, rates and stocks; a year or the project "
             'is graded against it; its whole target, and the share of it reached, are under "Full '
             'target (reached)".',
-            '"% of target" is actual ÷ target (target ÷ actual where lower is better); "Progress from '
-            'baseline" is the share of the planned change from baseline achieved, with the gap in '
-            "percentage points for shares.",
+            '"% of target" is actual ÷ target (target ÷ actual where lower is better); '
+            '"Progress from baseline" is the share of the planned change from baseline achieved, '
+            "with the gap in percentage points for shares.",
             f"Status: {self.presentation.bands_rule()}.",
         ]
         meanings = {
             "provisional": "provisional: some outcomes of the period are not known yet (e.g. a "
             "referral's acceptance within 14 days); not graded, final once they are",
-            "not due": "not due: the indicator is measured at another frequency (e.g. yearly) or its "
-            "milestone falls later",
+            "not due": "not due: the indicator is measured at another frequency (e.g. yearly) "
+            "or its milestone falls later",
             "in progress": "in progress: no target is set for this part of the year or project",
             "monitor only": "monitor only: the indicator is followed without a direction or target",
         }
@@ -393,7 +401,8 @@ class QuarterlyReport:
         return ""
 
     def _indicator_rows(self, rows: pd.DataFrame) -> list[list[str]]:
-        """Per indicator: name and the result it measures, figures of the period and to date, comment."""
+        """Per indicator: name and the result it measures,
+        figures of the period and to date, comment."""
         life = self.totals(LIFE_OF_PROJECT).set_index("indicator_id")
         shown, lines = self.presentation, []
         for row in rows.itertuples():
@@ -426,8 +435,8 @@ class QuarterlyReport:
         return lines
 
     def pillar_sections(self) -> HTML:
-        """One section per pillar: progress chart; each indicator's value, target, status, figures to
-        date and the period's comment; then each indicator's trend (small multiples)."""
+        """One section per pillar: progress chart; each indicator's value, target, status,
+        figures to date and the period's comment; then each indicator's trend (small multiples)."""
         totals = self.totals().set_index("indicator_id", drop=False)
         table = self.results.table
         history = table[(table["dimension"] == TOTAL) & (table["period"] != LIFE_OF_PROJECT)]
@@ -458,7 +467,8 @@ class QuarterlyReport:
             body += _figure(
                 charts.trend_panels(
                     trend,
-                    f"{name}: each indicator per period, {trend['period'].iloc[0]} to {self.period}",
+                    f"{name}: each indicator per period, "
+                    f"{trend['period'].iloc[0]} to {self.period}",
                     shown,
                 )
             )
@@ -526,10 +536,14 @@ class QuarterlyReport:
             body += _figure(
                 completeness_chart(
                     recent_only,
-                    f"Data completeness, {recent[0]} to {recent[-1]}: fields with gaps (% of records filled)",
+                    f"Data completeness, {recent[0]} to {recent[-1]}: "
+                    "fields with gaps (% of records filled)",
                 )
             )
-            body += '<p class="ctlib-note">Fields filled in every record of these periods are left out.</p>'
+            body += (
+                '<p class="ctlib-note">'
+                "Fields filled in every record of these periods are left out.</p>"
+            )
         return _section(body)
 
     def revisions_annex(self) -> HTML:
@@ -607,9 +621,9 @@ class QuarterlyReport:
         return self.presentation.value(value, row.unit, is_hidden, reason=suppression)
 
     def methodology_annex(self) -> HTML:
-        """The reference sheet (PIRS) of each indicator used, by pillar: meaning, method, counting unit,
-        who collects and reports, timing, limitations, baseline, targets and their rationale, the
-        project's data-quality assessments and the indicator's change log."""
+        """The reference sheet (PIRS) of each indicator used, by pillar: meaning, method, counting
+        unit, who collects and reports, timing, limitations, baseline, targets and their rationale,
+        the project's data-quality assessments and the indicator's change log."""
         body, shown = "", self.presentation
         for indicator in (i for pillar in PILLARS for i in self.indicators(pillar)):
             selected = self.data.project.indicator(indicator.id)
@@ -670,11 +684,15 @@ class QuarterlyReport:
                 ),
             ]
             rows = "".join(f"<dt>{html.escape(a)}</dt><dd>{html.escape(b)}</dd>" for a, b in facts)
-            body += f'<h4>{html.escape(shown.indicator(indicator.id))}</h4><dl class="sheet">{rows}</dl>'
+            body += (
+                f"<h4>{html.escape(shown.indicator(indicator.id))}</h4>"
+                f'<dl class="sheet">{rows}</dl>'
+            )
         return _section(body)
 
     def provenance(self) -> HTML:
-        """How the report was made: versions, parameters, suppression rule and the input files' sha256."""
+        """How the report was made: versions, parameters, suppression rule
+        and the input files' sha256."""
         shown = self.presentation
         facts = [
             ("Generated", self.generated.strftime("%Y-%m-%d %H:%M:%S %Z")),
@@ -694,9 +712,9 @@ class QuarterlyReport:
             ["Input file", "sha256"], files, caption="Input files"
         )
         body += (
-            '<p class="ctlib-note">Made by ctlib from the quarterly_report workbook; the same inputs '
-            "and versions give the same figures. manifest.json beside this report holds the run's "
-            "parameters and timings.</p>"
+            '<p class="ctlib-note">Made by ctlib from the quarterly_report workbook; '
+            "the same inputs and versions give the same figures. manifest.json beside this "
+            "report holds the run's parameters and timings.</p>"
         )
         return _section(body)
 

@@ -20,7 +20,8 @@ from .._errors import PeriodError
 from .._format import number_text
 from .presentation import Presentation
 
-PERIOD_FIELDS = {  # results column -> IPTT column "<period> <name>"; the optional ones only when used
+# results column -> IPTT column "<period> <name>"; the optional ones only when used
+PERIOD_FIELDS = {
     "target": "target",
     "target_low": "target low",
     "target_high": "target high",
@@ -85,13 +86,13 @@ def _indicator_columns(ids: Sequence[str], catalogue) -> pd.DataFrame:
 def iptt(results: Results, catalogue) -> pd.DataFrame:
     """The indicator performance tracking table: one row per indicator, in the project's order.
 
-    Columns: number, indicator_id, indicator, pillar, level, unit, direction, baseline, then for life
-    of project and each period in order: "<P> target", "<P> actual", "<P> % met", "<P> status",
-    and where any indicator has them: target ranges ("<P> target low/high"), "<P> progress from
-    baseline", "<P> gap (points)", beside a period to date its "<P> full target" and
-    "<P> % of full target", and for hidden actuals "<P> hidden because" (primary, complementary,
-    source) and a source's own "<P> as written" (status says "suppressed" or "no data" where
-    actual is empty).
+    Columns: number, indicator_id, indicator, pillar, level, unit, direction, baseline, then for
+    life of project and each period in order: "<P> target", "<P> actual", "<P> % met",
+    "<P> status", and where any indicator has them: target ranges ("<P> target low/high"),
+    "<P> progress from baseline", "<P> gap (points)", beside a period to date its
+    "<P> full target" and "<P> % of full target", and for hidden actuals "<P> hidden because"
+    (primary, complementary, source) and a source's own "<P> as written" (status says
+    "suppressed" or "no data" where actual is empty).
     """
     totals = _totals(results)
     ids = list(dict.fromkeys(totals["indicator_id"]))
@@ -114,13 +115,15 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
 
 
 def _period_label(results: Results, period: str) -> str:
-    """'latest' → the last requested period (life of project when none); a label → itself if computed."""
+    """'latest' → the last requested period (life of project when none);
+    a label → itself if computed."""
     labels = [p.label for p in results.periods]
     if period == "latest":
         return ([label for label in labels if label != LIFE_OF_PROJECT] or [LIFE_OF_PROJECT])[-1]
     if period not in labels:
         raise PeriodError(
-            f"period {period!r} was not computed for {results.project_id}; computed: {', '.join(labels)}"
+            f"period {period!r} was not computed for {results.project_id}; "
+            f"computed: {', '.join(labels)}"
         )
     return period
 
