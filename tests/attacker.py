@@ -21,7 +21,8 @@ KEY = ["indicator_id", "period_start_date", "period_end_date", "dimension", "cat
 
 
 def coordinates(measure: str) -> list[str]:
-    """The counts of a row: the value of a count; numerator and denominator − numerator of a share."""
+    """The counts of a row: the value of a count;
+    numerator and denominator − numerator of a share."""
     return ["value"] if measure != "share" else ["numerator", "complement"]
 
 

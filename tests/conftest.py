@@ -90,7 +90,8 @@ def ctlib_server_process(log_path: Path, *arguments: str, ctlib: Path = CTLIB, c
 
 @contextlib.contextmanager
 def ctlib_server(log_path: Path, *arguments: str, ctlib: Path = CTLIB, cwd: Path = REPO):
-    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end; yields its base URL."""
+    """`ctlib ARGUMENTS --port P` (a Voilà server) on a free port until the end;
+    yields its base URL."""
     with ctlib_server_process(log_path, *arguments, ctlib=ctlib, cwd=cwd) as (url, _):
         yield url
 
@@ -208,7 +209,8 @@ def browser():
 
 @pytest.fixture(scope="session")
 def odk_validate() -> bool:
-    """True: pyxform's ODK Validate (Java) can check forms; the tests that need it skip otherwise."""
+    """True: pyxform's ODK Validate (Java) can check forms;
+    the tests that need it skip otherwise."""
     if not shutil.which("java"):
         pytest.skip(ODK_VALIDATE_SKIP)
     return True
@@ -247,7 +249,8 @@ class RequestLog:
 
 @pytest.fixture
 def page(browser):
-    """A fresh page whose requests outside 127.0.0.1 are blocked and listed in `page.request_log`."""
+    """A fresh page whose requests outside 127.0.0.1 are blocked
+    and listed in `page.request_log`."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     log = RequestLog()

@@ -57,7 +57,8 @@ def copy_project(source: Path, target: Path, replacements: dict[str, str] | None
 
 
 def break_cases(project_dir: Path) -> None:
-    """Give the third case the second case's id: a row-level problem whose message quotes a case id."""
+    """Give the third case the second case's id:
+    a row-level problem whose message quotes a case id."""
     cases = project_dir / "cases.csv"
     lines = cases.read_text(encoding="utf-8").splitlines()
     first, second = lines[2].split(",", 1)[0], lines[3].split(",", 1)[0]

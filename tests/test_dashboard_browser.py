@@ -1,4 +1,5 @@
-"""The donor dashboard as `ctlib dashboard` serves it, driven in headless Chromium (requests off 127.0.0.1 blocked)."""
+"""The donor dashboard as `ctlib dashboard` serves it, driven in headless Chromium
+(requests off 127.0.0.1 blocked)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ def visible_table(page) -> str:
 
 
 def counts_shown(page) -> int:
-    """How many counts of people the page shows; each is 0 or at least its project's k (5 or 11 here)."""
+    """How many counts of people the page shows;
+    each is 0 or at least its project's k (5 or 11 here)."""
     counts = page.eval_on_selector_all(
         ".ctlib-count", "cells => cells.map(c => [c.textContent, c.dataset.k])"
     )

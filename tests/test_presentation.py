@@ -182,7 +182,10 @@ def test_donors_read_problems_without_values_dates_ids_or_paths():
     donor = Presentation("donor").problems([problem, problem, dated, failed])
     assert donor == [
         "cases.csv, column 'case_id': an identifier is used more than once",
-        "cases.csv, column 'identification_date': some records are dated outside the project period",
+        (
+            "cases.csv, column 'identification_date': "
+            "some records are dated outside the project period"
+        ),
         "2026-Q2: the check “referred not above identified” did not pass",
     ]
     assert all(not re.search(r"C-000560|2026-07|/srv|12 <=", line) for line in donor)

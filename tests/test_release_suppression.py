@@ -1,4 +1,5 @@
-"""Suppression consistent across releases: a hand-worked sequence and properties over random projects.
+"""Suppression consistent across releases:
+a hand-worked sequence and properties over random projects.
 
 Each quarterly release publishes every quarter to date and life of project to date (and, at a year's
 end, the year); `suppress(..., earlier=known_cells(...))` takes every earlier release as known. The

@@ -32,7 +32,8 @@ _batch = {}
 
 
 def sample_batch(tmp_path_factory) -> dict:
-    """`ctlib report --all` over copies of two sample projects and a broken one, once per session."""
+    """`ctlib report --all` over copies of two sample projects and a broken one,
+    once per session."""
     if not _batch:
         data_dir = tmp_path_factory.mktemp("data")
         for name in PROJECTS:

@@ -164,8 +164,8 @@ def test_a_revision_is_listed_in_every_later_report(sequence):
     annex = annex[: annex.index("Annex B")]
     assert "Period Indicator Group Old value New value Reason Revised on" in annex
     assert (
-        "2025-Q1 (Jan–Mar 2025) PROT-02 · New presumed or confirmed victims identified sex: female 6 5 a case re-classified"
-        in annex
+        "2025-Q1 (Jan–Mar 2025) PROT-02 · New presumed or confirmed victims identified "
+        "sex: female 6 5 a case re-classified" in annex
     )
     assert "sex: male 7 8 a case re-classified" in annex
     assert "life of project to 31 Mar 2025" in annex
