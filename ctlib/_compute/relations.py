@@ -138,8 +138,11 @@ def codes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A group number per row for the combination of `columns` (0, 1, ... in sorted order)."""
     if not len(rows):
         return np.zeros(0, dtype=np.int64)
-    parts = np.stack([pd.factorize(rows[c].to_numpy(), sort=True)[0] for c in columns])
-    return np.unique(parts, axis=1, return_inverse=True)[1].ravel()
+    code = np.zeros(len(rows), dtype=np.int64)
+    for column in columns:  # one column at a time, kept below the number of rows
+        part = pd.factorize(rows[column].to_numpy(), sort=True)[0] + 1  # a missing value: 0
+        code = np.unique(code * (part.max() + 1) + part, return_inverse=True)[1].ravel()
+    return code
 
 
 def _category_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarray]:
