@@ -235,7 +235,8 @@ class _Freedom:
         state = self.state
         hidden = self.cells[state.hidden[self.cells]]
         moving = hidden[~self.zero[hidden]]
-        m, capacity = len(self.relation_ids), len(self.cells)
+        m = len(self.relation_ids)
+        capacity = int((state.hidden | state.choosable)[self.cells].sum())  # may ever move
         self.column = np.full(len(state.hidden), -1)
         self.moving = np.zeros(capacity, dtype=np.int64)  # the cell of each column
         self.pinned = np.zeros(capacity, dtype=bool)
