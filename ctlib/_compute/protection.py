@@ -133,7 +133,7 @@ class _State:
             relation = int(pending.pop())
             if self.hidden_count[relation] != 1:
                 continue
-            choice = self.cheapest(np.array([relation]))
+            choice = self.cheapest(relation)
             if choice is None:
                 members = self.relations[relation]
                 self.exposed.update(int(c) for c in members[self.hidden[members]])
@@ -141,34 +141,25 @@ class _State:
             self.hide(choice)
             pending += list(self.of_cell[choice])
 
-    def cheapest(
-        self,
-        relation_ids: np.ndarray,
-        zero: np.ndarray | None = None,
-        certificate: np.ndarray | None = None,
-        frees=None,
-    ) -> int | None:
-        """The choosable cell of these relations to hide; None when there is none.
+    def cheapest(self, relation: int) -> int | None:
+        """The choosable cell of this relation to hide; None when there is none."""
+        entries = np.arange(self.relations.offsets[relation], self.relations.offsets[relation + 1])
+        free = self.choosable[self.relations.members[entries]]
+        return self.choose(self.relations.members[entries][free], self.cost[entries][free])
 
-        With a `certificate` (weights of the relations that pin a cell), only a cell whose
-        weighted column is not zero breaks it. Preferred: a cell that is not zero in `zero` (the
-        count that pins), then a part before a parent, then one that `frees` the pinned cell (its
-        column is in the column space: hiding it adds a null vector), then one that also gives a
-        second hidden cell to another relation (closing a cycle of hidden cells protects with
-        fewer cells), then the lowest cost."""
-        entries = _entries(self.relations, relation_ids)
-        cells = self.relations.members[entries]
-        free = self.choosable[cells]
-        if certificate is not None:
-            weight = np.repeat(certificate, self.relations.sizes[relation_ids])
-            weight = np.where(self.is_parent[entries], weight, -weight)
-            breaks = np.bincount(cells, weights=weight, minlength=len(self.hidden))
-            free &= np.abs(breaks[cells]) > TOLERANCE
-        if not free.any():
+    def choose(
+        self, cells: np.ndarray, cost: np.ndarray, zero: np.ndarray | None = None, frees=None
+    ) -> int | None:
+        """Which of these cells to hide (`cost`: of each cell's entry; a cell may come more than
+        once); None when there is none. Preferred: a cell that is not zero in `zero` (the count
+        that pins), then a part before a parent, then one that `frees` the pinned cell (its column
+        is in the column space: hiding it adds a null vector), then one that also gives a second
+        hidden cell to another relation (closing a cycle of hidden cells protects with fewer
+        cells), then the lowest cost."""
+        if not len(cells):
             return None
-        cost = self.cost[entries][free]
         order = np.argsort(cost, kind="stable")
-        cells, first = np.unique(cells[free][order], return_index=True)  # each at its lowest cost
+        cells, first = np.unique(cells[order], return_index=True)  # each at its lowest cost
         cost = cost[order][first]
         is_zero = zero[cells] if zero is not None else np.zeros(len(cells), dtype=bool)
         rank = 2 * is_zero + (cost >= PARENT_PENALTY)
@@ -204,9 +195,8 @@ class _State:
             if freedom.zeros_may_free(certificate):
                 freedom.grow_zeros()
                 continue
-            used = np.abs(certificate) > TOLERANCE
-            choice = self.cheapest(
-                relation_ids[used], freedom.zero, certificate[used], freedom.in_column_space
+            choice = self.choose(
+                *freedom.breaking(certificate), freedom.zero, freedom.in_column_space
             )
             if choice is None:
                 self.exposed.add(cell)
@@ -350,6 +340,18 @@ class _Freedom:
     def certificate(self, cell: int) -> np.ndarray:
         """y over the unit's relations with y·A_M = e_cell (the cell is pinned): U W[cell]ᵀ."""
         return self.U[:, : self.r] @ self.W[self.column[cell], : self.r]
+
+    def breaking(self, certificate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The unit's choosable cells whose columns break the certificate (y·a ≠ 0), with the cost
+        of each of their entries in relations the certificate weighs."""
+        state = self.state
+        cells = self.cells[state.choosable[self.cells]]
+        entries = state.entries_of.members[_entries(state.entries_of, cells)]
+        which = np.repeat(np.arange(len(cells)), state.entries_of.sizes[cells])
+        weight = certificate[self.row[state.relation_of[entries]]]
+        breaks = np.abs(np.bincount(which, state.sign[entries] * weight, len(cells))) > TOLERANCE
+        used = breaks[which] & (np.abs(weight) > TOLERANCE)
+        return cells[which[used]], state.cost[entries[used]]
 
     def hidden_zeros(self) -> np.ndarray:
         """The unit's hidden zeros that are not moving cells."""
