@@ -116,7 +116,7 @@ class _State:
         )
         self.exposed: set[int] = set()
         self.added: list[int] = []  # hidden since the caller last looked
-        self.n_hidden = 0  # hides so far: tells whether a linear program is out of date
+        self.n_hidden = 0  # hides so far: tells what a check or a build has not seen
 
     # -- 1. subtraction ---------------------------------------------------------------------------
     def hide(self, cell: int) -> None:
@@ -226,7 +226,7 @@ class _Freedom:
         hidden = self.cells[state.hidden[self.cells]]
         moving = hidden[~self.zero[hidden]]
         m = len(self.relation_ids)
-        capacity = int((state.hidden | state.choosable)[self.cells].sum())  # may ever move
+        capacity = int((state.hidden[self.cells] | state.choosable[self.cells]).sum())  # may move
         self.column = np.full(len(state.hidden), -1)
         self.moving = np.zeros(capacity, dtype=np.int64)  # the cell of each column
         self.pinned = np.zeros(capacity, dtype=bool)
