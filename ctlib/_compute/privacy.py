@@ -193,10 +193,6 @@ def _counts_people(table: pd.DataFrame) -> np.ndarray:
     return (what.isin(SUPPRESSED_COUNTS) | what.isna()).to_numpy(dtype=bool)
 
 
-def _has_counts(table: pd.DataFrame) -> np.ndarray:
-    return np.any([applies for applies, _ in counts(table).values()], axis=0)
-
-
 def _padded(values: np.ndarray, size: int, fill) -> np.ndarray:
     """`values` for the table's rows, `fill` for the union's other cells."""
     return np.concatenate([values, np.full(size - len(values), fill, dtype=values.dtype)])
@@ -243,7 +239,8 @@ class _Union:
             ignore_index=True,
         )
         size, n_keys = len(self.cells), n + len(others)
-        eligible = _has_counts(self.cells)
+        has_count = [applies for applies, _ in counts(self.cells).values()]
+        eligible = np.any(has_count, axis=0)
         hidden_before = np.concatenate(
             [
                 was_hidden,
@@ -257,9 +254,10 @@ class _Union:
         )
         self.choosable = _padded(eligible[:n] & ~known, size, False)
         self.rank = _padded(_rank(own, changed), size, np.inf)
-        self.zeros = [
-            _padded(applies & ((figure == 0) | np.isnan(figure)) & ~self.is_source, size, False)
-            for applies, figure in own.values()
+        self.zeros = [  # a count a cell does not have is not protected
+            ~has
+            | _padded(applies & ((figure == 0) | np.isnan(figure)) & ~self.is_source, size, False)
+            for has, (applies, figure) in zip(has_count, own.values())
         ]
         has_data = np.concatenate(
             [

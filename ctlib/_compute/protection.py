@@ -9,16 +9,39 @@ unchanged. `protect` makes sure no hidden cell is pinned:
 1. subtraction: a relation with exactly one hidden cell gives it away, so a second cell of the
    relation is hidden (the cheapest that may be: parts before the parent, then the caller's
    ranking), until no relation has exactly one;
-2. linear algebra, per group of hidden cells linked by relations, one SVD of A_H per count (value,
-   numerator, ...), with that count's hidden zeros held at zero, as if the attacker knew them: a
-   non-zero count is free when a null vector moves it (a small step along it keeps every count
-   non-negative). A pinned count gets a cell hidden among the relations that pin it (one whose
-   column breaks the certificate y, y·A_H = e_h, read from the same SVD), and both steps run again
-   until nothing is pinned.
+2. linear algebra, per unit of cells that relations connect (an indicator) and per count (value,
+   numerator, ...): A_M, the columns of A_H of the moving cells (the hidden non-zero counts, and
+   the hidden zeros that can grow), is kept with U, an orthonormal basis of its column space, and
+   W with A_M W = U. A moving cell h is pinned exactly when e_h is in the row space of A_M, and
+   then y = U W[h]ᵀ is its certificate (y·A_M = e_h). A pinned non-zero count gets a cell hidden
+   among the relations that pin it (one whose column breaks the certificate: y·a ≠ 0; preferably
+   one whose column is in the column space, which frees it at once), subtraction runs again, and
+   each cell hidden adds its column a: with g = Uᵀa, a column in the column space adds the null
+   vector (−W g, 1), which frees the pinned cells it moves; any other column adds a direction
+   (a − U g)/|a − U g| to U and is pinned itself. So every hide costs a few products with U and
+   W, and no system is solved again.
+
+U and W are built once per unit and count: one small SVD per component of the moving cells that
+relations link once the cells that are the parent of two or more relations (totals) are set
+apart, those cells then added as columns. A count whose non-zero cells other counts with more
+zeros cover is not checked (a share's denominator, given its numerator and complement).
+
+A hidden zero can grow when some direction that keeps every hidden zero at or above zero makes it
+grow; it then moves (with the directions that make all such zeros grow, a small step along any
+null vector keeps every count non-negative). Which zeros grow is looked at only when a hidden
+zero's column breaks the certificate of a pinned cell (otherwise no zero can free it) and the
+column space has grown or a zero was hidden since: a zero whose column is in the column space
+grows alone; zeros whose columns' parts outside it (kept up to date) are linearly dependent may
+grow together, which one small linear program decides (`_growing`).
+
+When nothing is pinned any more, a random null vector d = z − W Uᵀ A_M z checks the result: it
+must keep the published figures (A_M d = 0) and move every moving non-zero count; a unit and count
+whose U has drifted is built again, and a count that d does not move is taken as pinned.
 
 A zero is not a small count, so a hidden zero (a complementary cell that counted nobody, or the
-numerator of "0 of 3") is not itself protected; every non-zero hidden count is, even against an
-attacker who knows which hidden counts are zero.
+numerator of "0 of 3") is not itself protected, nor is a count a cell does not have (the value of
+a share); every non-zero hidden count is, even against an attacker who knows which hidden counts
+are zero.
 
 A hidden cell that no choice can protect (every other cell of its relations is published already,
 e.g. by an earlier release) is returned as exposed, for the caller to report.
@@ -35,6 +58,9 @@ from .relations import Relations
 
 TOLERANCE = 1e-9
 PARENT_PENALTY = 1e12  # a parent is hidden only when no part of its relation can be
+RESIDUAL = 1e-7  # what a checked null vector may miss the published figures by
+MOVES = 1e-6  # how far a checked null vector must move a count
+SHORTCUT = 1e-12  # |a|² − |Uᵀ a|² below this share of |a|²: a column in the column space
 
 
 @dataclass
@@ -55,13 +81,15 @@ def protect(
     """The cells to hide: `hidden` (must be hidden) plus complementary cells among `choosable`.
 
     `rank`: the cost of hiding each cell (lower is hidden first); `zeros`: per count of a cell
-    (value, numerator, denominator − numerator, ...), whether the cell's count is zero (or none).
+    (value, numerator, denominator − numerator, ...), whether the cell's count is zero, unknown
+    to be otherwise or not one the cell has (such a count is not protected).
     """
     state = _State(relations, hidden, choosable, rank, zeros)
     state.subtract(np.flatnonzero(state.hidden))
-    with threadpool_limits(1, user_api="blas"):  # many small SVDs: threads would only contend
-        while chosen := state.unpin_all():
-            state.subtract(np.array(chosen, dtype=np.int64))
+    with threadpool_limits(1, user_api="blas"):  # many small products: threads would only contend
+        for cells, relation_ids in _units(relations, len(hidden)):
+            if state.hidden[cells].any():
+                state.protect_unit(cells, relation_ids)
     return Protection(state.hidden, np.array(sorted(state.exposed), dtype=np.int64))
 
 
@@ -71,24 +99,32 @@ class _State:
         self.hidden = hidden.copy()
         self.choosable = choosable & ~hidden
         self.is_parent = _is_parent_entry(relations)
+        self.sign = np.where(self.is_parent, 1.0, -1.0)  # per member entry
         self.cost = rank[relations.members] + PARENT_PENALTY * self.is_parent  # per member entry
         self.zeros = np.array(zeros, dtype=bool).reshape(len(zeros), len(hidden))
         if not len(zeros):
             self.zeros = np.zeros((1, len(hidden)), dtype=bool)
         self.of_cell = relations.by_cell(len(hidden))
         self.relation_of = relations.relation_of_member()
+        order = np.argsort(relations.members, kind="stable")  # member entries by cell
+        self.entries_of = Relations(self.of_cell.offsets, order)
+        self.parent_of = np.bincount(
+            relations.members[self.is_parent], minlength=len(hidden)
+        )  # how many relations each cell is the parent of
         self.hidden_count = np.bincount(
             self.relation_of[self.hidden[relations.members]], minlength=len(relations)
         )
         self.exposed: set[int] = set()
-        self.free_groups: set[bytes] = set()
-        self.free = np.zeros(self.zeros.shape, dtype=bool)  # per count and cell: found free
+        self.added: list[int] = []  # hidden since the caller last looked
+        self.n_hidden = 0  # hides so far: tells what a check or a build has not seen
 
     # -- 1. subtraction ---------------------------------------------------------------------------
     def hide(self, cell: int) -> None:
         self.hidden[cell] = True
         self.choosable[cell] = False
         self.hidden_count[self.of_cell[cell]] += 1
+        self.added.append(cell)
+        self.n_hidden += 1
 
     def subtract(self, newly_hidden: np.ndarray) -> None:
         """Hide a second cell in every relation with exactly one hidden cell, until none is left."""
@@ -97,7 +133,7 @@ class _State:
             relation = int(pending.pop())
             if self.hidden_count[relation] != 1:
                 continue
-            choice = self.cheapest(np.array([relation]))
+            choice = self.cheapest(relation)
             if choice is None:
                 members = self.relations[relation]
                 self.exposed.update(int(c) for c in members[self.hidden[members]])
@@ -105,142 +141,333 @@ class _State:
             self.hide(choice)
             pending += list(self.of_cell[choice])
 
-    def cheapest(
-        self,
-        relation_ids: np.ndarray,
-        zero: np.ndarray | None = None,
-        certificate: np.ndarray | None = None,
-    ) -> int | None:
-        """The choosable cell of these relations to hide; None when there is none.
+    def cheapest(self, relation: int) -> int | None:
+        """The choosable cell of this relation to hide; None when there is none."""
+        entries = np.arange(self.relations.offsets[relation], self.relations.offsets[relation + 1])
+        free = self.choosable[self.relations.members[entries]]
+        return self.choose(self.relations.members[entries][free], self.cost[entries][free])
 
-        With a `certificate` (weights of the relations that pin a cell), only a cell whose
-        weighted column is not zero breaks it. Preferred: a cell that is not zero in `zero` (the
-        count that pins), then a part before a parent, then one that also gives a second hidden
-        cell to another relation (closing a cycle of hidden cells protects with fewer cells), then
-        the lowest cost."""
-        entries = _entries(self.relations, relation_ids)
-        cells = self.relations.members[entries]
-        free = self.choosable[cells]
-        if certificate is not None:
-            weight = np.repeat(certificate, self.relations.sizes[relation_ids])
-            weight = np.where(self.is_parent[entries], weight, -weight)
-            unique, position = np.unique(cells, return_inverse=True)
-            breaks = np.abs(np.bincount(position, weights=weight)) > TOLERANCE
-            free &= breaks[position]
-        if not free.any():
+    def choose(
+        self, cells: np.ndarray, cost: np.ndarray, zero: np.ndarray | None = None, frees=None
+    ) -> int | None:
+        """Which of these cells to hide (`cost`: of each cell's entry; a cell may come more than
+        once); None when there is none. Preferred: a cell that is not zero in `zero` (the count
+        that pins), then a part before a parent, then one that `frees` the pinned cell (its column
+        is in the column space: hiding it adds a null vector), then one that also gives a second
+        hidden cell to another relation (closing a cycle of hidden cells protects with fewer
+        cells), then the lowest cost."""
+        if not len(cells):
             return None
-        cells, cost = cells[free], self.cost[entries][free]
-        closes = np.array([(self.hidden_count[self.of_cell[c]] == 1).sum() for c in cells])
+        order = np.argsort(cost, kind="stable")
+        cells, first = np.unique(cells[order], return_index=True)  # each at its lowest cost
+        cost = cost[order][first]
         is_zero = zero[cells] if zero is not None else np.zeros(len(cells), dtype=bool)
-        best = np.lexsort((cost, -closes, cost >= PARENT_PENALTY, is_zero))
-        return int(cells[best[0]])
+        rank = 2 * is_zero + (cost >= PARENT_PENALTY)
+        best = rank == rank.min()
+        cells, cost = cells[best], cost[best]
+        lone = self.hidden_count[self.of_cell.members[_entries(self.of_cell, cells)]] == 1
+        closes = np.bincount(
+            np.repeat(np.arange(len(cells)), self.of_cell.sizes[cells]),
+            weights=lone,
+            minlength=len(cells),
+        )
+        stays = ~frees(cells) if frees is not None else np.zeros(len(cells), dtype=bool)
+        return int(cells[np.lexsort((cost, -closes, stays))[0]])
 
     # -- 2. linear algebra ------------------------------------------------------------------------
-    def unpin_all(self) -> list[int]:
-        """Per group of hidden cells, hide a cell for each pinned cell whose pinning relations no
-        earlier choice of this round touched; the cells hidden."""
-        chosen = []
-        for cells, relation_ids in self.groups():
-            signature = cells.tobytes() + relation_ids.tobytes()
-            if signature in self.free_groups:
+    def protect_unit(self, cells: np.ndarray, relation_ids: np.ndarray) -> None:
+        """Hide cells until no non-zero hidden count of this unit is pinned."""
+        self.added.clear()
+        freedoms = [
+            _Freedom(self, cells, relation_ids, self.zeros[count])
+            for count in _counts_to_check(self.zeros[:, cells])
+        ]
+        while True:
+            found = [(f.first_pinned(self.exposed), n) for n, f in enumerate(freedoms)]
+            found = [(cell, n) for cell, n in found if cell is not None]
+            if not found:
+                if all([f.checked() for f in freedoms]):
+                    return
                 continue
-            touched = np.zeros(len(relation_ids), dtype=bool)
-            pinned = list(self.pinned(cells, relation_ids))
-            for cell, certificate, zero in pinned:
-                used = np.abs(certificate) > TOLERANCE
-                if (used & touched).any():
-                    continue
-                choice = self.cheapest(relation_ids[used], zero, certificate[used])
-                if choice is None:
-                    self.exposed.add(cell)
-                    continue
-                self.hide(choice)
-                chosen.append(choice)
-                touched |= used
-            if not pinned:
-                self.free_groups.add(signature)
-        return chosen
-
-    def groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(hidden cells, relations) of each group of hidden cells linked by relations with two or
-        more hidden cells; a group of one relation cannot pin anything and is left out."""
-        linking = self.hidden_count >= 2
-        entries = linking[self.relation_of] & self.hidden[self.relations.members]
-        cells, owners = self.relations.members[entries], self.relation_of[entries]
-        if not len(cells):
-            return []
-        label = np.arange(len(self.hidden))
-        while True:  # each cell takes the smallest label of the relations it shares
-            smallest = np.full(len(self.relations), len(self.hidden))
-            np.minimum.at(smallest, owners, label[cells])
-            updated = label.copy()
-            np.minimum.at(updated, cells, smallest[owners])
-            if (updated == label).all():
-                break
-            label = updated
-        group_of_relation = np.full(len(self.relations), -1)
-        group_of_relation[owners] = label[cells]
-        found = []
-        linked = np.flatnonzero(group_of_relation >= 0)
-        order = np.argsort(group_of_relation[linked], kind="stable")
-        linked = linked[order]
-        starts = np.flatnonzero(np.r_[True, np.diff(group_of_relation[linked]) != 0])
-        for relation_ids in np.split(linked, starts[1:]):
-            if len(relation_ids) >= 2:
-                group_cells = np.unique(
-                    self.relations.members[_entries(self.relations, relation_ids)]
-                )
-                found.append((group_cells[self.hidden[group_cells]], relation_ids))
-        return found
-
-    def matrix(self, cells: np.ndarray, relation_ids: np.ndarray) -> np.ndarray:
-        """A_H of one group: a row per relation, a column per hidden cell; +1 parent, −1 part."""
-        entries = _entries(self.relations, relation_ids)
-        column = np.full(len(self.hidden), -1)
-        column[cells] = np.arange(len(cells))
-        columns = column[self.relations.members[entries]]
-        rows = np.repeat(np.arange(len(relation_ids)), self.relations.sizes[relation_ids])
-        signs = np.where(self.is_parent[entries], 1.0, -1.0)
-        keep = columns >= 0
-        matrix = np.zeros((len(relation_ids), len(cells)))
-        matrix[rows[keep], columns[keep]] = signs[keep]
-        return matrix
-
-    def pinned(self, cells: np.ndarray, relation_ids: np.ndarray):
-        """(cell, certificate over the group's relations, the count's zeros) of every hidden cell
-        of a group whose count, not zero, the published cells pin.
-
-        Exact, per count: one linear program finds the hidden zeros that can grow (all at once,
-        `_growing`); near a point where they have grown, every direction of the null space of
-        A_H over the other cells and those zeros keeps all counts non-negative, so a cell is free
-        exactly when that null space moves it (one SVD). Hiding more cells never pins a free one,
-        so a group whose cells were all found free is not solved again."""
-        found = {}
-        matrix = None
-        for count in _distinct_rows(self.zeros[:, cells]):
-            zero = self.zeros[count, cells]
-            if self.free[count, cells[~zero]].all():
+            cell, n = min(found)
+            freedom = freedoms[n]
+            certificate = freedom.certificate(cell)
+            if freedom.zeros_may_free(certificate):
+                freedom.grow_zeros()
                 continue
-            matrix = self.matrix(cells, relation_ids) if matrix is None else matrix
-            moving = ~zero
-            if zero.any():
-                moving[np.flatnonzero(zero)[_growing(matrix, zero)]] = True
-            sub = matrix[:, moving]
-            u, singular, vt = np.linalg.svd(sub, full_matrices=sub.shape[0] < sub.shape[1])
-            rank = int((singular > TOLERANCE * max(sub.shape)).sum())
-            null = vt[rank:]
-            free = (
-                np.linalg.norm(null, axis=0) > TOLERANCE
-                if len(null)
-                else np.zeros(sub.shape[1], bool)
+            choice = self.choose(
+                *freedom.breaking(certificate), freedom.zero, freedom.in_column_space
             )
-            columns = np.flatnonzero(moving)
-            same = (self.zeros[:, cells] == zero).all(axis=1)  # counts with this pattern
-            self.free[np.ix_(same, cells[columns[free]])] = True
-            for n in np.flatnonzero(~free & ~zero[columns]):
-                certificate = u[:, :rank] @ (vt[:rank, n] / singular[:rank])
-                found.setdefault(int(cells[columns[n]]), (certificate, self.zeros[count]))
-        return [(c, *found[c]) for c in sorted(found) if c not in self.exposed]
+            if choice is None:
+                self.exposed.add(cell)
+                continue
+            self.hide(choice)
+            self.subtract(np.array([choice]))
+            added, self.added = self.added, []
+            for f in freedoms:
+                f.extend(added)
+
+
+class _Freedom:
+    """The moving cells of one unit for one count as the columns of A_M (a row per relation of the
+    unit), with U, an orthonormal basis of its column space, W with A_M W = U, and which columns
+    are pinned."""
+
+    def __init__(self, state: _State, cells, relation_ids, zero):
+        self.state, self.cells, self.relation_ids, self.zero = state, cells, relation_ids, zero
+        self.row = np.full(len(state.relations), -1)
+        self.row[relation_ids] = np.arange(len(relation_ids))
+        self.build()
+
+    def build(self) -> None:
+        """U and W from scratch: an SVD per component of the moving cells that are the parent of
+        at most one relation, then the others one by one."""
+        state = self.state
+        hidden = self.cells[state.hidden[self.cells]]
+        moving = hidden[~self.zero[hidden]]
+        m = len(self.relation_ids)
+        capacity = int((state.hidden[self.cells] | state.choosable[self.cells]).sum())  # may move
+        self.column = np.full(len(state.hidden), -1)
+        self.moving = np.zeros(capacity, dtype=np.int64)  # the cell of each column
+        self.pinned = np.zeros(capacity, dtype=bool)
+        self.U = np.zeros((m, min(m, capacity)))
+        self.W = np.zeros((capacity, min(m, capacity)))
+        self.n = self.r = 0
+        self.parts: tuple[list, list, list] = ([], [], [])  # rows, columns, signs of A_M
+        self.outside_cells = np.zeros(0, dtype=np.int64)
+        self.outside = np.zeros((m, 0))
+        self.zeros_at = None  # (rank, hidden zeros) when the zeros that can grow were found
+        self.checked_at = -1
+        self.built_at = state.n_hidden
+        hubs = state.parent_of[moving] >= 2
+        for component in _components(state, moving[~hubs]):
+            self.add_component(component)
+        for cell in moving[hubs]:
+            self.add(int(cell))
+
+    def column_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The columns of these cells: (local row, which cell, sign) of their entries."""
+        state = self.state
+        own = state.entries_of.members[_entries(state.entries_of, cells)]
+        which = np.repeat(np.arange(len(cells)), state.entries_of.sizes[cells])
+        return self.row[state.relation_of[own]], which, state.sign[own]
+
+    def take(self, cells: np.ndarray, rows, which, signs) -> np.ndarray:
+        """Give these cells (their columns: `column_of`) the next columns; their numbers."""
+        columns = self.n + np.arange(len(cells))
+        self.column[cells] = columns
+        self.moving[columns] = cells
+        self.n += len(cells)
+        for part, values in zip(self.parts, (rows, columns[which], signs)):
+            part.append(values)
+        return columns
+
+    def times(self, x: np.ndarray) -> np.ndarray:
+        """A_M x."""
+        rows, columns, signs = (np.concatenate(part) for part in self.parts)
+        self.parts = ([rows], [columns], [signs])
+        return np.bincount(rows, weights=signs * x[columns], minlength=len(self.relation_ids))
+
+    def add_component(self, cells: np.ndarray) -> None:
+        rows, which, signs = self.column_of(cells)
+        columns = self.take(cells, rows, which, signs)
+        used, local = np.unique(rows, return_inverse=True)
+        matrix = np.zeros((len(used), len(cells)))
+        matrix[local, which] = signs
+        u, singular, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
+        rank = int((singular > TOLERANCE * max(matrix.shape)).sum())
+        span = slice(self.r, self.r + rank)
+        self.U[used, span] = u[:, :rank]
+        self.W[columns, span] = vt[:rank].T / singular[:rank]
+        self.r += rank
+        null = vt[rank:]
+        self.pinned[columns] = np.linalg.norm(null, axis=0) <= TOLERANCE if len(null) else True
+
+    def coordinates(self, cells: np.ndarray) -> np.ndarray:
+        """Uᵀ a for the column a of each cell (a column each)."""
+        rows, which, signs = self.column_of(cells)
+        a = np.zeros((len(cells), len(rows)))
+        a[which, np.arange(len(rows))] = signs
+        return self.U[rows, : self.r].T @ a.T
+
+    def in_column_space(self, cells: np.ndarray) -> np.ndarray:
+        """Per cell, whether its column is in the column space of A_M (|a|² = |Uᵀ a|²)."""
+        g = self.coordinates(cells)
+        size = self.state.entries_of.sizes[cells]
+        return size - (g * g).sum(axis=0) <= SHORTCUT * size
+
+    def outside_of(self, cells: np.ndarray) -> np.ndarray:
+        """The parts of these cells' columns outside the column space of A_M (a column each)."""
+        rows, which, signs = self.column_of(cells)
+        outside = np.zeros((len(self.relation_ids), len(cells)))
+        outside[rows, which] = signs
+        return outside - self.U[:, : self.r] @ self.coordinates(cells)
+
+    def add(self, cell: int) -> None:
+        """Add one hidden cell's column to A_M."""
+        cells = np.array([cell])
+        rows, which, signs = self.column_of(cells)
+        u = self.U[:, : self.r]
+        g = signs @ u[rows]  # the column's coordinates in U
+        (column,) = self.take(cells, rows, which, signs)
+        if len(rows) - g @ g > SHORTCUT * len(rows):
+            residual = -(u @ g)
+            residual[rows] += signs
+            beta = np.linalg.norm(residual)
+            if beta > TOLERANCE * len(self.relation_ids):
+                self.W[:column, self.r] = -(self.W[:column, : self.r] @ g) / beta
+                self.W[column, self.r] = 1.0 / beta
+                self.U[:, self.r] = unit = residual / beta
+                self.r += 1
+                self.pinned[column] = True  # a new direction of the column space: pinned
+                self.outside -= np.outer(unit, unit @ self.outside)
+                return
+        pinned = np.flatnonzero(self.pinned[:column])  # a new null vector (−W g, 1) frees
+        moved = np.abs(self.W[pinned, : self.r] @ g) > TOLERANCE  # the pinned cells it moves
+        self.pinned[pinned[moved]] = False
+
+    def extend(self, cells: list[int]) -> None:
+        for cell in cells:
+            if not self.zero[cell]:
+                self.add(cell)
+
+    def first_pinned(self, exposed: set[int]) -> int | None:
+        """The first pinned non-zero count's cell, leaving out those found exposed."""
+        pinned = self.moving[: self.n][self.pinned[: self.n]]
+        pinned = np.sort(pinned[~self.zero[pinned]])
+        return next((int(c) for c in pinned if c not in exposed), None)
+
+    def certificate(self, cell: int) -> np.ndarray:
+        """y over the unit's relations with y·A_M = e_cell (the cell is pinned): U W[cell]ᵀ."""
+        return self.U[:, : self.r] @ self.W[self.column[cell], : self.r]
+
+    def breaking(self, certificate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The unit's choosable cells whose columns break the certificate (y·a ≠ 0), with the cost
+        of each of their entries in relations the certificate weighs."""
+        state = self.state
+        cells = self.cells[state.choosable[self.cells]]
+        entries = state.entries_of.members[_entries(state.entries_of, cells)]
+        which = np.repeat(np.arange(len(cells)), state.entries_of.sizes[cells])
+        weight = certificate[self.row[state.relation_of[entries]]]
+        breaks = np.abs(np.bincount(which, state.sign[entries] * weight, len(cells))) > TOLERANCE
+        used = breaks[which] & (np.abs(weight) > TOLERANCE)
+        return cells[which[used]], state.cost[entries[used]]
+
+    def hidden_zeros(self) -> np.ndarray:
+        """The unit's hidden zeros that are not moving cells."""
+        hidden = self.cells[self.state.hidden[self.cells]]
+        return hidden[self.zero[hidden] & (self.column[hidden] < 0)]
+
+    def zeros_may_free(self, certificate: np.ndarray) -> bool:
+        """Whether a hidden zero, not a moving cell, breaks the certificate while some may have
+        come to grow since they were last looked at (the column space grew or a zero was hidden
+        since): if none breaks it, no zero that grows can free the cell."""
+        zeros = self.hidden_zeros()
+        if not len(zeros) or self.zeros_at == (self.r, len(zeros)):
+            return False
+        rows, which, signs = self.column_of(zeros)
+        weights = np.bincount(which, weights=signs * certificate[rows], minlength=len(zeros))
+        return bool((np.abs(weights) > TOLERANCE).any())
+
+    def grow_zeros(self) -> None:
+        """Make moving cells of the hidden zeros that can grow: those whose column is in the
+        column space of A_M grow alone (d = (−W g, 1)); the others can only grow together, when
+        the parts of their columns outside it cancel with non-negative weights (one small linear
+        program, when those parts are linearly dependent)."""
+        cells, outside = self.zero_residuals()
+        grows = np.linalg.norm(outside, axis=0) <= TOLERANCE * len(self.relation_ids)
+        rest = np.flatnonzero(~grows)
+        if len(rest) >= 2:
+            _, singular, vt = np.linalg.svd(np.linalg.qr(outside[:, rest], mode="r"))
+            rank = int((singular > TOLERANCE * len(self.relation_ids)).sum())
+            if rank < len(rest):
+                grows[rest] = _growing(singular[:rank, None] * vt[:rank], np.ones(len(rest), bool))
+        for cell in cells[grows]:
+            self.add(int(cell))
+        self.zeros_at = (self.r, len(self.hidden_zeros()))
+
+    def zero_residuals(self) -> tuple[np.ndarray, np.ndarray]:
+        """The hidden zeros that are not moving cells, and the parts of their columns outside the
+        column space of A_M (kept up to date as columns are added)."""
+        zeros = self.hidden_zeros()
+        kept = np.isin(self.outside_cells, zeros)
+        new = zeros[~np.isin(zeros, self.outside_cells)]
+        self.outside_cells = np.r_[self.outside_cells[kept], new]
+        self.outside = np.column_stack([self.outside[:, kept], self.outside_of(new)])
+        return self.outside_cells, self.outside
+
+    def checked(self) -> bool:
+        """Whether a random null vector confirms that every non-pinned moving count is free;
+        otherwise what it does not confirm is taken as pinned (or, when U has drifted, U and W
+        are built again)."""
+        state = self.state
+        if self.checked_at == state.n_hidden or not self.n:
+            return True
+        z = np.random.default_rng(self.n).standard_normal(self.n)
+        d = z - self.W[: self.n, : self.r] @ (self.U[:, : self.r].T @ self.times(z))
+        if np.abs(self.times(d)).max(initial=0.0) > RESIDUAL * (1.0 + np.abs(d).max()):
+            if self.built_at != state.n_hidden:
+                self.build()
+                return False
+            doubtful = np.ones(self.n, dtype=bool)
+        else:
+            doubtful = np.abs(d) <= MOVES
+        doubtful &= ~self.pinned[: self.n] & ~self.zero[self.moving[: self.n]]
+        self.checked_at = state.n_hidden
+        if doubtful.any():
+            self.pinned[: self.n] |= doubtful
+            return False
+        return True
+
+
+def _units(relations: Relations, n_cells: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(cells, relations) of each set of cells that relations connect (an indicator)."""
+    if not len(relations):
+        return []
+    members, owners = relations.members, relations.relation_of_member()
+    label = np.arange(n_cells)
+    while True:  # each cell takes the smallest label of the relations it belongs to
+        smallest = np.full(len(relations), n_cells)
+        np.minimum.at(smallest, owners, label[members])
+        updated = label.copy()
+        np.minimum.at(updated, members, smallest[owners])
+        if (updated == label).all():
+            break
+        label = updated
+    of_relation = label[relations.members[relations.offsets[:-1]]]
+    in_relation = np.zeros(n_cells, dtype=bool)
+    in_relation[members] = True
+    cells = np.flatnonzero(in_relation)
+    cell_order = cells[np.argsort(label[cells], kind="stable")]
+    cell_starts = np.flatnonzero(np.r_[True, np.diff(label[cell_order]) != 0])
+    relation_order = np.argsort(of_relation, kind="stable")
+    relation_starts = np.flatnonzero(np.r_[True, np.diff(of_relation[relation_order]) != 0])
+    return list(
+        zip(np.split(cell_order, cell_starts[1:]), np.split(relation_order, relation_starts[1:]))
+    )
+
+
+def _components(state: _State, cells: np.ndarray) -> list[np.ndarray]:
+    """These cells split into the sets that relations among them connect."""
+    if not len(cells):
+        return []
+    entries = state.entries_of.members[_entries(state.entries_of, cells)]
+    owners = state.relation_of[entries]
+    index = np.full(len(state.hidden), -1)
+    index[cells] = np.arange(len(cells))
+    members = index[state.relations.members[entries]]
+    label = np.arange(len(cells))
+    while True:
+        smallest = np.full(len(state.relations), len(cells))
+        np.minimum.at(smallest, owners, label[members])
+        updated = label.copy()
+        np.minimum.at(updated, members, smallest[owners])
+        if (updated == label).all():
+            break
+        label = updated
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(label[order]) != 0])
+    return [cells[part] for part in np.split(order, starts[1:])]
 
 
 def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:
@@ -270,15 +497,30 @@ def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:
     return solved.x[n_cells:] > 0.5
 
 
-def _distinct_rows(zeros: np.ndarray) -> list[int]:
-    """One row (count) for each distinct pattern of zeros."""
-    _, first = np.unique(zeros, axis=0, return_index=True)
-    return sorted(first)
+def _counts_to_check(zeros: np.ndarray) -> list[int]:
+    """The counts whose freedom needs checking, given their zeros over a unit's cells: one for
+    each distinct pattern of zeros, leaving out a count that is zero everywhere, and one whose
+    non-zero cells other counts with more zeros cover (a count with more zeros leaves fewer
+    directions, so a cell free for it is free for this one: with a share's numerator and
+    complement protected, so is its denominator)."""
+    patterns = {}
+    for count, row in enumerate(zeros):
+        if not row.all():
+            patterns.setdefault(row.tobytes(), count)
+    counts = list(patterns.values())
+    kept = []
+    for count in counts:
+        more = [c for c in counts if c != count and (zeros[c] >= zeros[count]).all()]
+        if not more or (~zeros[count] & zeros[more].all(axis=0)).any():
+            kept.append(count)
+    return kept
 
 
 def _entries(relations: Relations, relation_ids: np.ndarray) -> np.ndarray:
     """Positions in `relations.members` of the members of these relations."""
     starts, sizes = relations.offsets[relation_ids], relations.sizes[relation_ids]
+    keep = sizes > 0
+    starts, sizes = starts[keep], sizes[keep]
     if not len(sizes):
         return np.zeros(0, dtype=np.int64)
     steps = np.ones(sizes.sum(), dtype=np.int64)

@@ -107,29 +107,42 @@ def relations(
     """
     positions = np.flatnonzero(eligible)
     rows = cells.iloc[positions]
-    by_category = [
-        r
-        for r in [*_category_relations(rows, positions), *_cross_relations(rows, positions)]
-        if _adds_up(figures, r)
-    ]
-    return Relations.join([by_category, _period_relations(rows, positions, has_data[positions])])
+    by_category = [*_category_relations(rows, positions), *_cross_relations(rows, positions)]
+    adds_up = _adding_up(figures, by_category)
+    return Relations.join(
+        [
+            [r for r, keep in zip(by_category, adds_up) if keep],
+            _period_relations(rows, positions, has_data[positions]),
+        ]
+    )
 
 
-def _adds_up(figures: np.ndarray, relation: np.ndarray) -> bool:
-    """Whether one of the parent's counts is the sum of its parts' (or a count is unknown)."""
-    parent, parts = figures[relation[0]], figures[relation[1:]]
-    if np.isinf(parent).any() or np.isinf(parts).any():
-        return True
-    total = np.nansum(parts, axis=0)
-    return bool((~np.isnan(parent) & np.isclose(total, parent)).any())
+def _adding_up(figures: np.ndarray, relations: list[np.ndarray]) -> np.ndarray:
+    """Per relation, whether one of the parent's counts is the sum of its parts' (or a count is
+    unknown)."""
+    joined = Relations.join([relations])
+    if not len(joined):
+        return np.zeros(0, dtype=bool)
+    counts = figures[joined.members]
+    owner = joined.relation_of_member()
+    unknown = np.bincount(owner, weights=np.isinf(counts).any(axis=1), minlength=len(joined)) > 0
+    parents = joined.offsets[:-1]
+    parts = np.where(np.isfinite(counts), counts, 0.0)
+    parts[parents] = 0.0
+    total = np.add.reduceat(parts, parents, axis=0)
+    parent = counts[parents]
+    return unknown | (~np.isnan(parent) & np.isclose(total, parent)).any(axis=1)
 
 
 def codes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A group number per row for the combination of `columns` (0, 1, ... in sorted order)."""
     if not len(rows):
         return np.zeros(0, dtype=np.int64)
-    parts = np.stack([pd.factorize(rows[c].to_numpy(), sort=True)[0] for c in columns])
-    return np.unique(parts, axis=1, return_inverse=True)[1].ravel()
+    code = np.zeros(len(rows), dtype=np.int64)
+    for column in columns:  # one column at a time, kept below the number of rows
+        part = pd.factorize(rows[column].to_numpy(), sort=True)[0] + 1  # a missing value: 0
+        code = np.unique(code * (part.max() + 1) + part, return_inverse=True)[1].ravel()
+    return code
 
 
 def _category_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarray]:
