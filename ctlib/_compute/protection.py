@@ -519,15 +519,8 @@ def _counts_to_check(zeros: np.ndarray) -> list[int]:
 def _entries(relations: Relations, relation_ids: np.ndarray) -> np.ndarray:
     """Positions in `relations.members` of the members of these relations."""
     starts, sizes = relations.offsets[relation_ids], relations.sizes[relation_ids]
-    keep = sizes > 0
-    starts, sizes = starts[keep], sizes[keep]
-    if not len(sizes):
-        return np.zeros(0, dtype=np.int64)
-    steps = np.ones(sizes.sum(), dtype=np.int64)
     ends = np.cumsum(sizes)
-    steps[0] = starts[0]
-    steps[ends[:-1]] = starts[1:] - (starts[:-1] + sizes[:-1] - 1)
-    return np.cumsum(steps)
+    return np.repeat(starts - ends + sizes, sizes) + np.arange(ends[-1] if len(ends) else 0)
 
 
 def _is_parent_entry(relations: Relations) -> np.ndarray:
