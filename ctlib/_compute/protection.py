@@ -178,8 +178,12 @@ class _State:
     def protect_unit(self, cells: np.ndarray, relation_ids: np.ndarray) -> None:
         """Hide cells until no non-zero hidden count of this unit is pinned."""
         self.added.clear()
+        may_move = self.hidden | self.choosable  # as long as the unit is protected
+        entries = _entries(self.relations, relation_ids)
+        owner = np.repeat(np.arange(len(relation_ids)), self.relations.sizes[relation_ids])
+        rows = relation_ids[np.bincount(owner, may_move[self.relations.members[entries]]) > 0]
         freedoms = [
-            _Freedom(self, cells, relation_ids, self.zeros[count])
+            _Freedom(self, cells, rows, len(relation_ids), self.zeros[count])
             for count in _counts_to_check(self.zeros[:, cells])
         ]
         while True:
@@ -210,11 +214,12 @@ class _State:
 
 class _Freedom:
     """The moving cells of one unit for one count as the columns of A_M (a row per relation of the
-    unit), with U, an orthonormal basis of its column space, W with A_M W = U, and which columns
-    are pinned."""
+    unit that holds a cell that may move: the others are rows of zeros), with U, an orthonormal
+    basis of its column space, W with A_M W = U, and which columns are pinned."""
 
-    def __init__(self, state: _State, cells, relation_ids, zero):
+    def __init__(self, state: _State, cells, relation_ids, scale, zero):
         self.state, self.cells, self.relation_ids, self.zero = state, cells, relation_ids, zero
+        self.scale = scale  # the unit's number of relations, which tolerances grow with
         self.row = np.full(len(state.relations), -1)
         self.row[relation_ids] = np.arange(len(relation_ids))
         self.build()
@@ -230,7 +235,7 @@ class _Freedom:
         self.column = np.full(len(state.hidden), -1)
         self.moving = np.zeros(capacity, dtype=np.int64)  # the cell of each column
         self.pinned = np.zeros(capacity, dtype=bool)
-        self.U = np.zeros((m, min(m, capacity)))
+        self.U = np.zeros((m, min(m, capacity)), order="F")  # its first r columns in one piece
         self.W = np.zeros((capacity, min(m, capacity)))
         self.n = self.r = 0
         self.parts: tuple[list, list, list] = ([], [], [])  # rows, columns, signs of A_M
@@ -314,7 +319,7 @@ class _Freedom:
             residual = -(u @ g)
             residual[rows] += signs
             beta = np.linalg.norm(residual)
-            if beta > TOLERANCE * len(self.relation_ids):
+            if beta > TOLERANCE * self.scale:
                 self.W[:column, self.r] = -(self.W[:column, : self.r] @ g) / beta
                 self.W[column, self.r] = 1.0 / beta
                 self.U[:, self.r] = unit = residual / beta
@@ -375,11 +380,11 @@ class _Freedom:
         the parts of their columns outside it cancel with non-negative weights (one small linear
         program, when those parts are linearly dependent)."""
         cells, outside = self.zero_residuals()
-        grows = np.linalg.norm(outside, axis=0) <= TOLERANCE * len(self.relation_ids)
+        grows = np.linalg.norm(outside, axis=0) <= TOLERANCE * self.scale
         rest = np.flatnonzero(~grows)
         if len(rest) >= 2:
             _, singular, vt = np.linalg.svd(np.linalg.qr(outside[:, rest], mode="r"))
-            rank = int((singular > TOLERANCE * len(self.relation_ids)).sum())
+            rank = int((singular > TOLERANCE * self.scale).sum())
             if rank < len(rest):
                 grows[rest] = _growing(singular[:rank, None] * vt[:rank], np.ones(len(rest), bool))
         for cell in cells[grows]:
