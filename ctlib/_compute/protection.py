@@ -178,10 +178,9 @@ class _State:
     def protect_unit(self, cells: np.ndarray, relation_ids: np.ndarray) -> None:
         """Hide cells until no non-zero hidden count of this unit is pinned."""
         self.added.clear()
-        may_move = self.hidden | self.choosable  # as long as the unit is protected
         entries = _entries(self.relations, relation_ids)
-        owner = np.repeat(np.arange(len(relation_ids)), self.relations.sizes[relation_ids])
-        rows = relation_ids[np.bincount(owner, may_move[self.relations.members[entries]]) > 0]
+        may_move = (self.hidden | self.choosable)[self.relations.members[entries]]  # until done
+        rows = np.unique(self.relation_of[entries[may_move]])  # the relations A_M may use
         freedoms = [
             _Freedom(self, cells, rows, len(relation_ids), self.zeros[count])
             for count in _counts_to_check(self.zeros[:, cells])
