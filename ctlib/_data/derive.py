@@ -9,6 +9,8 @@ own person), so that counting distinct people never drops a record.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -32,6 +34,7 @@ from .tables import (
     age_group,
     child_adult,
 )
+from .validate import increasing
 
 VICTIM_STATUSES = ("possible", "actual")
 # identifier -> the record's own id it takes when empty, per table
@@ -58,27 +61,37 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
 
     The ones the source lacks are empty.
     """
+    empty = _empty_columns(index)
     columns = {
-        c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind])
-        if c.name in typed
-        else empty_column(PANDAS_DTYPES[c.kind], index)
+        c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in typed else empty(c.kind)
         for c in table.columns
         if not c.derived or c.name in typed  # value states come from ingestion
     }
     columns.update(_derive(columns, table, project))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
-        columns.setdefault(c.name, empty_column(PANDAS_DTYPES[c.kind], index))
+        if c.name not in columns:
+            columns[c.name] = empty(c.kind)
     frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
     frame.index.name = "row"
     return frame
 
 
-def empty_column(dtype: str, index: pd.Index) -> pd.Series:
-    """A column of missing values of a standard dtype, built without a value per row."""
+def _empty_columns(index: pd.Index):
+    """kind -> an empty column of its dtype; the text ones share one Arrow array of nulls (an Arrow
+    array never changes: pandas replaces it on assignment)."""
+    text = functools.cache(lambda: pa.nulls(len(index), pa.large_string()))
+    return lambda kind: empty_column(PANDAS_DTYPES[kind], index, text)
+
+
+def empty_column(dtype: str, index: pd.Index, text=None) -> pd.Series:
+    """A column of missing values of a standard dtype, built without a value per row (`text`: a
+    function giving the Arrow array of nulls of a text column)."""
     size = len(index)
     missing = np.ones(size, dtype=bool)
     arrays = {
-        "string": lambda: pd.array(pa.nulls(size, pa.large_string()), dtype="string"),
+        "string": lambda: pd.array(
+            text() if text else pa.nulls(size, pa.large_string()), dtype="string"
+        ),
         "Int64": lambda: pd.arrays.IntegerArray(np.zeros(size, dtype="int64"), missing),
         "Float64": lambda: pd.arrays.FloatingArray(np.zeros(size), missing),
         "boolean": lambda: pd.arrays.BooleanArray(np.zeros(size, dtype=bool), missing),
@@ -106,7 +119,8 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
     if "is_foreign_national" in names:
         country = project.project.country.upper()
         [derived["is_foreign_national"]] = _by_distinct(
-            columns["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean")
+            columns["nationality"],
+            lambda codes: (codes.str.upper() != country).astype("boolean"),
         )
     if table.name == "cases":
         derived.update(_case_columns(columns, derived["person_id"]))
@@ -151,7 +165,8 @@ def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     Missing stays missing.
     """
     days = (later.to_numpy() - earlier.to_numpy()).astype("timedelta64[D]")
-    return pd.Series(pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)), index=later.index)
+    days = pd.arrays.IntegerArray(days.view("int64"), np.isnat(days))
+    return pd.Series(days, index=later.index, copy=False)
 
 
 def _case_columns(columns: dict, person_id: pd.Series) -> dict:
@@ -189,7 +204,7 @@ def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
     possible or actual victim; missing when the person was not identified again. Only people with
     more than one case can be (most have one: they are left out before matching)."""
     index = columns["case_id"].index
-    result = pd.Series(pd.NA, index=index, dtype="Int64")
+    result = empty_column("Int64", index)
     repeated = _repeated(person_id)
     if not repeated.any():
         return result
@@ -221,9 +236,9 @@ def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
 
 def _repeated(values: pd.Series) -> np.ndarray:
     """Whether each value occurs more than once (a missing value never does), by sorting: faster
-    than hashing a column of (almost) unique identifiers."""
+    than hashing a column of (almost) unique identifiers. None is in a register in id order."""
     repeated = np.zeros(len(values), dtype=bool)
-    if len(values) < 2:
+    if len(values) < 2 or (not values.hasnans and increasing(values)):
         return repeated
     array = pa.array(values.array)  # an Arrow-backed column: its own chunks, not copied
     if isinstance(array, pa.ChunkedArray):
@@ -299,7 +314,7 @@ def _looked_up(keys: pd.Series, cases: pd.DataFrame, column: str) -> pd.Series:
     """`column` of the case each key names (missing when the case is not in the table)."""
     positions = pd.Index(cases["case_id"]).get_indexer(keys)
     values = cases[column].array.take(positions, allow_fill=True)
-    return pd.Series(values, index=keys.index)
+    return pd.Series(values, index=keys.index, copy=False)
 
 
 def _services_of_cases(cases: pd.DataFrame, services: pd.DataFrame) -> dict:
@@ -318,8 +333,8 @@ def _services_of_cases(cases: pd.DataFrame, services: pd.DataFrame) -> dict:
         MULTIPLE_SEPARATOR.join(k for i, k in enumerate(SERVICE_TYPES) if mask >> i & 1) or None
         for mask in masks
     ]
-    first_date = pd.Series(first, index=cases.index)
-    received = pd.Series(np.array(cells, dtype=object)[inverse], index=cases.index)
+    first_date = pd.Series(first, index=cases.index, copy=False)
+    received = pd.Series(np.array(cells, dtype=object)[inverse], index=cases.index, copy=False)
     return {
         "services_received": received.astype("string"),
         "first_service_date": first_date,
@@ -348,7 +363,7 @@ def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     distinct = pd.Series(distinct, dtype=values.dtype)
     return [
-        pd.Series(function(distinct).array.take(codes), index=values.index)
+        pd.Series(function(distinct).array.take(codes), index=values.index, copy=False)
         for function in functions
     ]
 
