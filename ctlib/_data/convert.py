@@ -73,13 +73,14 @@ class Reading:
 @dataclass
 class Converted:
     """A column converted: typed values, the present values that could not be converted, the state
-    of each number (NA, source_suppressed or unavailable; None when no value has one), and notes
-    on how it was read."""
+    of each number (NA, source_suppressed or unavailable; None when no value has one), notes on
+    how it was read, and (codes, distinct typed values), of which the values are a take."""
 
     values: pd.Series
     bad: np.ndarray
     states: pd.Series | None = None
     notes: list[tuple[str, int]] = field(default_factory=list)  # (message, first row position)
+    distinct: tuple[np.ndarray, object] | None = None
 
 
 # -- converting values -----------------------------------------------------------------------------
@@ -120,6 +121,7 @@ def convert(
         bad[codes] if bad.any() else np.zeros(len(codes), dtype=bool),
         None if states is None else pd.Series(states.take(codes), index=raw.index, copy=False),
         [(message, first[unique]) for message, unique in notes],
+        (codes, converted),
     )
 
 

@@ -56,10 +56,14 @@ DAYS_BETWEEN = {
 # -- derived columns -------------------------------------------------------------------------------
 
 
-def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index) -> pd.DataFrame:
+def standard_frame(
+    typed: dict, table: Table, project: Project, index: pd.Index, distinct=()
+) -> pd.DataFrame:
     """Every standard column in declared order and dtype, derived ones filled.
 
-    The ones the source lacks are empty.
+    The ones the source lacks are empty. `distinct`: (array, codes, distinct values) of typed
+    columns whose distinct values conversion found (`convert.Converted.distinct`), so that derived
+    columns need not find them again.
     """
     empty = _empty_columns(index)
     columns = {
@@ -67,7 +71,7 @@ def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index)
         for c in table.columns
         if not c.derived or c.name in typed  # value states come from ingestion
     }
-    columns.update(_derive(columns, table, project))
+    columns.update(_derive(columns, table, project, distinct))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
         if c.name not in columns:
             columns[c.name] = empty(c.kind)
@@ -100,7 +104,7 @@ def empty_column(dtype: str, index: pd.Index, text=None) -> pd.Series:
     return pd.Series(arrays[dtype](), index=index, dtype=dtype, copy=False)
 
 
-def _derive(columns: dict, table: Table, project: Project) -> dict:
+def _derive(columns: dict, table: Table, project: Project, distinct=()) -> dict:
     """The derived columns of a table from its other columns.
 
     Also participants_total where it is missing.
@@ -114,16 +118,17 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
         derived[name] = days_between(columns[later], columns[earlier])
     if "age_group" in names:
         derived["age_group"], derived["child_adult"] = _by_distinct(
-            columns["age"], age_group, child_adult
+            columns["age"], distinct, age_group, child_adult
         )
     if "is_foreign_national" in names:
         country = project.project.country.upper()
         [derived["is_foreign_national"]] = _by_distinct(
             columns["nationality"],
+            distinct,
             lambda codes: (codes.str.upper() != country).astype("boolean"),
         )
     if table.name == "cases":
-        derived.update(_case_columns(columns, derived["person_id"]))
+        derived.update(_case_columns(columns, derived["person_id"], distinct))
     if "is_completed_on_time" in names:
         on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
         on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())
@@ -169,7 +174,7 @@ def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return pd.Series(days, index=later.index, copy=False)
 
 
-def _case_columns(columns: dict, person_id: pd.Series) -> dict:
+def _case_columns(columns: dict, person_id: pd.Series, distinct=()) -> dict:
     """A case's forms of exploitation (the main form when no other is recorded), their group, the
     presumption of minority, and the days from closure to the person's next identification."""
     forms = filled(columns["exploitation_types"], columns["exploitation_type"])
@@ -178,7 +183,9 @@ def _case_columns(columns: dict, person_id: pd.Series) -> dict:
     ).fillna(False)
     return {
         "exploitation_types": forms,
-        "exploitation_group": _by_distinct(forms, lambda cells: cells.map(exploitation_group))[0],
+        "exploitation_group": _by_distinct(
+            forms, distinct, lambda cells: cells.map(exploitation_group)
+        )[0],
         "is_presumed_child": presumed.astype("boolean"),
         "days_to_reidentification": _days_to_reidentification(columns, person_id),
     }
@@ -358,9 +365,14 @@ def _new_or_continuing(
     return status.mask(year.eq(first_year).fillna(False), "new").mask(start.isna())
 
 
-def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
-    """Each function(values), computed once per distinct value (ages and codes repeat a lot)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+def _by_distinct(values: pd.Series, known, *functions) -> list[pd.Series]:
+    """Each function(values), computed once per distinct value (ages and codes repeat a lot);
+    `known`: (array, codes, distinct values) of columns whose distinct values are known."""
+    codes, distinct = next(
+        ((codes, found) for array, codes, found in known if array is values.array), (None, None)
+    )
+    if codes is None:
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
     distinct = pd.Series(distinct, dtype=values.dtype)
     return [
         pd.Series(function(distinct).array.take(codes), index=values.index, copy=False)

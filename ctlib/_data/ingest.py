@@ -434,7 +434,7 @@ def _standardise(
 ):
     """Typed standard columns, derived columns, and every problem of the rows."""
     problems = []
-    typed, index = {}, raw.index
+    typed, index, distinct = {}, raw.index, []
     for name in list(raw.columns):
         if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
             continue
@@ -449,6 +449,8 @@ def _standardise(
             converted, values, column, reading, name, table, origin, is_htcds
         )
         typed[name] = converted.values
+        if converted.distinct:
+            distinct.append((converted.values.array, *converted.distinct))
         fallback = htcds.OTHER_WHEN_UNKNOWN.get(name) if is_htcds else None
         if fallback and converted.bad.any():
             typed[name] = converted.values.mask(converted.bad, fallback)
@@ -487,7 +489,7 @@ def _standardise(
     problems += identifier_value_problems(typed, table, source, origin)
     if is_htcds:
         typed = htcds.complete(typed)
-    return standard_frame(typed, table, project, index), problems, set(typed)
+    return standard_frame(typed, table, project, index, distinct), problems, set(typed)
 
 
 def _value_states(states: pd.Series, written: pd.Series) -> dict[str, pd.Series]:
