@@ -19,6 +19,9 @@ columns), `validate` (checks across rows and tables) and `origin` (where each pr
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +69,8 @@ from .validate import (
 )
 
 AGGREGATES = "reported_values"  # the table of figures reported directly (tally sheets, statistics)
+# columns converted at once: most of the work is Arrow's and numpy's, which release the GIL
+THREADS = min(4, os.cpu_count() or 1)
 
 # -- public entry points ---------------------------------------------------------------------------
 
@@ -435,16 +440,20 @@ def _standardise(
     """Typed standard columns, derived columns, and every problem of the rows."""
     problems = []
     typed, index, distinct = {}, raw.index, []
-    for name in list(raw.columns):
-        if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
-            continue
-        values = raw.pop(name)  # each raw column is let go once typed, to keep the peak memory low
-        column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
-        reading = _reading(source, name, is_htcds, name in from_options)
-        identifiers = (
-            name == table.key or name in table.foreign_keys
-        )  # a distinct value in (almost) every row
-        converted = convert(values, column, reading, identifiers)
+
+    def conversions():  # (name, values, column, reading, identifiers), popped as the work goes
+        for name in list(raw.columns):
+            if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
+                continue
+            values = raw.pop(name)  # each raw column is let go once typed: a low peak memory
+            column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
+            reading = _reading(source, name, is_htcds, name in from_options)
+            # identifiers: a distinct value in (almost) every row
+            yield name, values, column, reading, name == table.key or name in table.foreign_keys
+
+    for (name, values, column, reading, _), converted in _in_threads(
+        lambda name, *arguments: convert(*arguments), conversions()
+    ):
         problems += _conversion_problems(
             converted, values, column, reading, name, table, origin, is_htcds
         )
@@ -490,6 +499,20 @@ def _standardise(
     if is_htcds:
         typed = htcds.complete(typed)
     return standard_frame(typed, table, project, index, distinct), problems, set(typed)
+
+
+def _in_threads(function, calls, threads: int = THREADS):
+    """(arguments, function(*arguments)) of each of `calls` in order, `threads` computed at a time
+    on threads; `calls` (an iterator) is read as the work goes."""
+    with ThreadPoolExecutor(threads) as pool:
+        pending = deque()
+        for arguments in calls:
+            pending.append((arguments, pool.submit(function, *arguments)))
+            if len(pending) > threads:
+                arguments, future = pending.popleft()
+                yield arguments, future.result()
+        for arguments, future in pending:
+            yield arguments, future.result()
 
 
 def _value_states(states: pd.Series, written: pd.Series) -> dict[str, pd.Series]:
