@@ -115,7 +115,7 @@ def convert(
     ):
         typed = raw.astype("string")  # text already standard: Arrow's own array, not a copy
     else:
-        typed = pd.Series(converted.take(codes), index=raw.index, copy=False)
+        typed = pd.Series(taken(converted, codes), index=raw.index, copy=False)
     return Converted(
         typed,
         bad[codes] if bad.any() else np.zeros(len(codes), dtype=bool),
@@ -128,7 +128,9 @@ def convert(
 def _distinct(raw: pd.Series) -> tuple[np.ndarray, list]:
     """(code of each value, the distinct values); a missing value is None, with a code of its own."""
     if isinstance(raw.dtype, pd.CategoricalDtype):
-        return raw.cat.codes.to_numpy(), [*raw.cat.categories, None]  # code -1 (missing): the last
+        codes = raw.cat.codes.to_numpy().astype(np.intp)
+        codes[codes < 0] = len(raw.cat.categories)  # missing: the last
+        return codes, [*raw.cat.categories, None]
     if len(raw) and _is_arrow_text(raw):
         # as pandas factorizes Arrow text, without widening the codes to 64 bits
         encoded = pc.dictionary_encode(pa.array(raw.array), null_encoding="encode")
@@ -137,6 +139,14 @@ def _distinct(raw: pd.Series) -> tuple[np.ndarray, list]:
         return encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
     codes, uniques = pd.factorize(raw, use_na_sentinel=False)
     return codes, [None if missing else value for value, missing in zip(uniques, pd.isna(uniques))]
+
+
+def taken(values, codes: np.ndarray):
+    """values.take(codes) (codes of 0 and up); Arrow text is taken by Arrow itself, as pandas would
+    first widen the codes to 64 bits."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pd.array(pa.array(values).take(pa.array(codes)), dtype=values.dtype)
+    return values.take(codes)
 
 
 def _is_arrow_text(raw: pd.Series) -> bool:

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .convert import taken
 from .maps import BIRTH_DATE
 from .origin import Origin
 from .project_model import Project
@@ -37,6 +38,8 @@ from .tables import (
 from .validate import increasing
 
 VICTIM_STATUSES = ("possible", "actual")
+# columns whose derived columns are computed once per distinct value (see `standard_frame`)
+BY_DISTINCT = ("age", "nationality", "exploitation_type", "exploitation_types")
 # identifier -> the record's own id it takes when empty, per table
 OWN_ID_WHEN_EMPTY = {
     "cases": {"person_id": "case_id"},
@@ -62,8 +65,8 @@ def standard_frame(
     """Every standard column in declared order and dtype, derived ones filled.
 
     The ones the source lacks are empty. `distinct`: (array, codes, distinct values) of typed
-    columns whose distinct values conversion found (`convert.Converted.distinct`), so that derived
-    columns need not find them again.
+    columns of BY_DISTINCT whose distinct values conversion found (`convert.Converted.distinct`),
+    so that derived columns need not find them again.
     """
     empty = _empty_columns(index)
     columns = {
@@ -375,7 +378,7 @@ def _by_distinct(values: pd.Series, known, *functions) -> list[pd.Series]:
         codes, distinct = pd.factorize(values, use_na_sentinel=False)
     distinct = pd.Series(distinct, dtype=values.dtype)
     return [
-        pd.Series(function(distinct).array.take(codes), index=values.index, copy=False)
+        pd.Series(taken(function(distinct).array, codes), index=values.index, copy=False)
         for function in functions
     ]
 

@@ -32,6 +32,7 @@ from .._errors import DataError, Problem, Problems
 from . import forms, htcds
 from .convert import Reading, as_text, conversion_message, convert
 from .derive import (
+    BY_DISTINCT,
     age_from_birth_date,
     derive_linked,
     empty_standard_frame,
@@ -458,7 +459,7 @@ def _standardise(
             converted, values, column, reading, name, table, origin, is_htcds
         )
         typed[name] = converted.values
-        if converted.distinct:
+        if converted.distinct and name in BY_DISTINCT:  # (their codes are let go otherwise)
             distinct.append((converted.values.array, *converted.distinct))
         fallback = htcds.OTHER_WHEN_UNKNOWN.get(name) if is_htcds else None
         if fallback and converted.bad.any():
