@@ -35,6 +35,7 @@ from .tables import (
     age_group,
     child_adult,
 )
+from .threads import in_threads
 from .validate import increasing
 
 VICTIM_STATUSES = ("possible", "actual")
@@ -117,21 +118,36 @@ def _derive(columns: dict, table: Table, project: Project, distinct=()) -> dict:
         name: filled(columns[name], columns[own])
         for name, own in OWN_ID_WHEN_EMPTY.get(table.name, {}).items()
     }
-    for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items():
-        derived[name] = days_between(columns[later], columns[earlier])
+    jobs = [  # the costly ones, each giving some derived columns: a few at a time on threads
+        lambda name=name, later=later, earlier=earlier: {
+            name: days_between(columns[later], columns[earlier])
+        }
+        for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items()
+    ]
     if "age_group" in names:
-        derived["age_group"], derived["child_adult"] = _by_distinct(
-            columns["age"], distinct, age_group, child_adult
+        jobs.append(
+            lambda: dict(
+                zip(
+                    ("age_group", "child_adult"),
+                    _by_distinct(columns["age"], distinct, age_group, child_adult),
+                )
+            )
         )
     if "is_foreign_national" in names:
         country = project.project.country.upper()
-        [derived["is_foreign_national"]] = _by_distinct(
-            columns["nationality"],
-            distinct,
-            lambda codes: (codes.str.upper() != country).astype("boolean"),
+        jobs.append(
+            lambda: {
+                "is_foreign_national": _by_distinct(
+                    columns["nationality"],
+                    distinct,
+                    lambda codes: (codes.str.upper() != country).astype("boolean"),
+                )[0]
+            }
         )
     if table.name == "cases":
-        derived.update(_case_columns(columns, derived["person_id"], distinct))
+        jobs.append(lambda: _case_columns(columns, derived["person_id"], distinct))
+    for _, found in in_threads(lambda job: job(), [(job,) for job in jobs]):
+        derived.update(found)
     if "is_completed_on_time" in names:
         on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
         on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())

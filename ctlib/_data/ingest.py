@@ -19,9 +19,6 @@ columns), `validate` (checks across rows and tables) and `origin` (where each pr
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +59,7 @@ from .tables import (
     UNAVAILABLE,
     Table,
 )
+from .threads import in_threads
 from .validate import (
     duplicate_problems,
     foreign_key_problems,
@@ -70,8 +68,6 @@ from .validate import (
 )
 
 AGGREGATES = "reported_values"  # the table of figures reported directly (tally sheets, statistics)
-# columns converted at once: most of the work is Arrow's and numpy's, which release the GIL
-THREADS = min(4, os.cpu_count() or 1)
 
 # -- public entry points ---------------------------------------------------------------------------
 
@@ -452,7 +448,7 @@ def _standardise(
             # identifiers: a distinct value in (almost) every row
             yield name, values, column, reading, name == table.key or name in table.foreign_keys
 
-    for (name, values, column, reading, _), converted in _in_threads(
+    for (name, values, column, reading, _), converted in in_threads(
         lambda name, *arguments: convert(*arguments), conversions()
     ):
         problems += _conversion_problems(
@@ -500,20 +496,6 @@ def _standardise(
     if is_htcds:
         typed = htcds.complete(typed)
     return standard_frame(typed, table, project, index, distinct), problems, set(typed)
-
-
-def _in_threads(function, calls, threads: int = THREADS):
-    """(arguments, function(*arguments)) of each of `calls` in order, `threads` computed at a time
-    on threads; `calls` (an iterator) is read as the work goes."""
-    with ThreadPoolExecutor(threads) as pool:
-        pending = deque()
-        for arguments in calls:
-            pending.append((arguments, pool.submit(function, *arguments)))
-            if len(pending) > threads:
-                arguments, future = pending.popleft()
-                yield arguments, future.result()
-        for arguments, future in pending:
-            yield arguments, future.result()
 
 
 def _value_states(states: pd.Series, written: pd.Series) -> dict[str, pd.Series]:
