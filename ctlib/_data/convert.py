@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .tables import (
     BOOLEAN,
@@ -71,12 +73,14 @@ class Reading:
 @dataclass
 class Converted:
     """A column converted: typed values, the present values that could not be converted, the state
-    of each number (NA, source_suppressed or unavailable), and notes on how it was read."""
+    of each number (NA, source_suppressed or unavailable; None when no value has one), notes on
+    how it was read, and (codes, distinct typed values), of which the values are a take."""
 
     values: pd.Series
     bad: np.ndarray
     states: pd.Series | None = None
     notes: list[tuple[str, int]] = field(default_factory=list)  # (message, first row position)
+    distinct: tuple[np.ndarray, object] | None = None
 
 
 # -- converting values -----------------------------------------------------------------------------
@@ -92,13 +96,9 @@ def convert(
     if identifiers and column.kind == STRING and not reading.value_map:
         text = raw if raw.dtype == "string" else raw.map(tidy_number, na_action="ignore")
         text = text.astype("string").str.strip()
-        return Converted(text.mask(text == ""), np.zeros(len(raw), dtype=bool))
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        codes = raw.cat.codes.to_numpy()
-        uniques = [*raw.cat.categories, None]  # code -1 (missing): the last
-    else:  # missing values get a code of their own
-        codes, uniques = pd.factorize(raw, use_na_sentinel=False)
-        uniques = [None if missing else value for value, missing in zip(uniques, pd.isna(uniques))]
+        empty = text == ""
+        return Converted(text.mask(empty) if empty.any() else text, np.zeros(len(raw), dtype=bool))
+    codes, uniques = _distinct(raw)
     values = [None if is_blank(value) else tidy_number(value) for value in uniques]
     lookup = value_lookup(reading.value_map, column)
     if column.multiple:
@@ -108,12 +108,49 @@ def convert(
             [lookup(v) for v in values], column, reading
         )
     first = {} if not notes else _first_positions(codes)
+    if (
+        converted.dtype == "string"
+        and _is_arrow_text(raw)
+        and converted.equals(pd.array(uniques, dtype="string"))
+    ):
+        typed = raw.astype("string")  # text already standard: Arrow's own array, not a copy
+    else:
+        typed = pd.Series(taken(converted, codes), index=raw.index, copy=False)
     return Converted(
-        pd.Series(converted.take(codes), index=raw.index),
-        bad[codes],
-        None if states is None else pd.Series(states.take(codes), index=raw.index),
+        typed,
+        bad[codes] if bad.any() else np.zeros(len(codes), dtype=bool),
+        None if states is None else pd.Series(states.take(codes), index=raw.index, copy=False),
         [(message, first[unique]) for message, unique in notes],
+        (codes, converted),
     )
+
+
+def _distinct(raw: pd.Series) -> tuple[np.ndarray, list]:
+    """(code of each value, the distinct values); a missing value is None, with a code of its own."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        codes = raw.cat.codes.to_numpy().astype(np.intp)
+        codes[codes < 0] = len(raw.cat.categories)  # missing: the last
+        return codes, [*raw.cat.categories, None]
+    if len(raw) and _is_arrow_text(raw):
+        # as pandas factorizes Arrow text, without widening the codes to 64 bits
+        encoded = pc.dictionary_encode(pa.array(raw.array), null_encoding="encode")
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        return encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    return codes, [None if missing else value for value, missing in zip(uniques, pd.isna(uniques))]
+
+
+def taken(values, codes: np.ndarray):
+    """values.take(codes) (codes of 0 and up); Arrow text is taken by Arrow itself, as pandas would
+    first widen the codes to 64 bits."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pd.array(pa.array(values).take(pa.array(codes)), dtype=values.dtype)
+    return values.take(codes)
+
+
+def _is_arrow_text(raw: pd.Series) -> bool:
+    return isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow"
 
 
 def _first_positions(codes: np.ndarray) -> dict[int, int]:
@@ -187,6 +224,8 @@ def _to_number(values, column, reading: Reading):
     numbers[bad] = np.nan
     missing = np.isnan(numbers)
     filled = np.where(missing, 0, numbers)
+    if not any(states):
+        states = None
     if column.kind == INTEGER:
         return pd.arrays.IntegerArray(filled.astype("int64"), missing), bad, states, []
     return pd.arrays.FloatingArray(filled, missing), bad, states, []
@@ -228,15 +267,16 @@ def _to_date(values, column, reading: Reading):
         dates[stamps] = _plausible(
             pd.to_datetime([values[i] for i in stamps], errors="coerce", utc=False)
         )
-    texts = pd.Series([v.strip() if isinstance(v, str) else None for v in values], dtype=object)
-    texts = texts.str.replace(
-        _ISO_DATE_TIME, r"\1", regex=True
-    )  # a date and time: its date as written
-    parts = texts.str.extract(_NUMERIC_DATE)
-    numeric = parts[0].notna()
-    order, note = _date_order(parts[numeric], values, reading.date_order)
+    texts = [None if not isinstance(v, str) else _date_as_written(v.strip()) for v in values]
+    found = [None if text is None else _NUMERIC_DATE.search(text) for text in texts]
+    numeric = np.array([match is not None for match in found], dtype=bool)
+    groups = [match.groups() for match in found if match]  # (a, b, c) of each numeric date
+    numbers = np.array([[int(part) for part in g] for g in groups], dtype=np.int64).reshape(-1, 3)
+    widths = np.array([[len(part) for part in g] for g in groups], dtype=np.int64).reshape(-1, 3)
+    order, note = _date_order(numbers, widths, np.flatnonzero(numeric), values, reading.date_order)
     if numeric.any():
-        dates[numeric] = _numeric_dates(parts[numeric], order)
+        dates[numeric] = _numeric_dates(numbers, widths, order)
+    texts = pd.Series(texts, dtype=object)
     left = texts.notna() & ~numeric
     for date_format in ("ISO8601", *NAMED_MONTH_FORMATS):
         if not left.any():
@@ -247,17 +287,24 @@ def _to_date(values, column, reading: Reading):
     return dates.array, present & dates.isna().to_numpy(), None, [note] if note else []
 
 
-def _date_order(parts: pd.DataFrame, values, declared: str):
-    """The order of day and month of numeric dates (31/01/2025), and a note (message, position)
-    when the order was deduced or assumed."""
-    if declared != "auto" or parts.empty:
+def _date_as_written(text: str) -> str:
+    """A date and time: its date as written."""
+    match = _ISO_DATE_TIME.match(text)
+    return text if match is None else match.group(1) + text[match.end() :]
+
+
+def _date_order(numbers: np.ndarray, widths: np.ndarray, positions, values, declared: str):
+    """The order of day and month of numeric dates (31/01/2025: their parts' `numbers` and
+    `widths` in digits, at `positions` of `values`), and a note (message, position) when the
+    order was deduced or assumed."""
+    if declared != "auto" or not len(numbers):
         return declared, None
-    short = parts[0].str.len() <= 2
-    first, second = parts[0].where(short).astype(float), parts[1].where(short).astype(float)
+    short = widths[:, 0] <= 2
+    first, second = (np.where(short, numbers[:, i], np.nan) for i in (0, 1))
 
     def where(mask):
-        found = mask.to_numpy().nonzero()[0]
-        return (parts.index[found[0]], values[parts.index[found[0]]]) if len(found) else None
+        found = np.flatnonzero(mask)
+        return (positions[found[0]], values[positions[found[0]]]) if len(found) else None
 
     day_first, month_first = where(first > 12), where(second > 12)
     ambiguous = where((first <= 12) & (second <= 12) & (first != second))
@@ -283,21 +330,21 @@ def _date_order(parts: pd.DataFrame, values, declared: str):
     return "DMY", None
 
 
-def _numeric_dates(parts: pd.DataFrame, order: str) -> pd.Series:
+def _numeric_dates(numbers: np.ndarray, widths: np.ndarray, order: str) -> np.ndarray:
     """Dates from (a, b, c) numeric parts: a four-digit first part is the year; else by order."""
-    a, b, c = (parts[i].astype(int) for i in range(3))
-    year_first = parts[0].str.len() == 4
+    a, b, c = numbers.T
+    year_first = widths[:, 0] == 4
     day = np.where(year_first, c, a if order == "DMY" else b)
     month = np.where(year_first, b, b if order == "DMY" else a)
     year = np.where(year_first, a, c)
     year = np.where(
-        (~year_first) & (parts[2].str.len() == 2),
+        (~year_first) & (widths[:, 2] == 2),
         np.where(year < 69, 2000 + year, 1900 + year),
         year,
     )
-    valid = year_first | (parts[2].str.len().isin([2, 4]) & (order in ("DMY", "MDY")))
+    valid = year_first | (np.isin(widths[:, 2], [2, 4]) & (order in ("DMY", "MDY")))
     stamps = pd.to_datetime(
-        pd.DataFrame({"year": year, "month": month, "day": day}, index=parts.index).where(valid),
+        pd.DataFrame({"year": year, "month": month, "day": day}).where(pd.Series(valid)),
         errors="coerce",
     )
     return _plausible(stamps)

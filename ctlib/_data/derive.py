@@ -9,11 +9,14 @@ own person), so that counting distinct people never drops a record.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .convert import taken
 from .maps import BIRTH_DATE
 from .origin import Origin
 from .project_model import Project
@@ -32,8 +35,12 @@ from .tables import (
     age_group,
     child_adult,
 )
+from .threads import in_threads
+from .validate import increasing
 
 VICTIM_STATUSES = ("possible", "actual")
+# columns whose derived columns are computed once per distinct value (see `standard_frame`)
+BY_DISTINCT = ("age", "nationality", "exploitation_type", "exploitation_types")
 # identifier -> the record's own id it takes when empty, per table
 OWN_ID_WHEN_EMPTY = {
     "cases": {"person_id": "case_id"},
@@ -53,32 +60,46 @@ DAYS_BETWEEN = {
 # -- derived columns -------------------------------------------------------------------------------
 
 
-def standard_frame(typed: dict, table: Table, project: Project, index: pd.Index) -> pd.DataFrame:
+def standard_frame(
+    typed: dict, table: Table, project: Project, index: pd.Index, distinct=()
+) -> pd.DataFrame:
     """Every standard column in declared order and dtype, derived ones filled.
 
-    The ones the source lacks are empty.
+    The ones the source lacks are empty. `distinct`: (array, codes, distinct values) of typed
+    columns of BY_DISTINCT whose distinct values conversion found (`convert.Converted.distinct`),
+    so that derived columns need not find them again.
     """
+    empty = _empty_columns(index)
     columns = {
-        c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind])
-        if c.name in typed
-        else empty_column(PANDAS_DTYPES[c.kind], index)
+        c.name: typed[c.name].astype(PANDAS_DTYPES[c.kind]) if c.name in typed else empty(c.kind)
         for c in table.columns
         if not c.derived or c.name in typed  # value states come from ingestion
     }
-    columns.update(_derive(columns, table, project))
+    columns.update(_derive(columns, table, project, distinct))
     for c in table.columns:  # derived from another table by `derive_linked`: empty until then
-        columns.setdefault(c.name, empty_column(PANDAS_DTYPES[c.kind], index))
+        if c.name not in columns:
+            columns[c.name] = empty(c.kind)
     frame = pd.DataFrame({c.name: columns[c.name] for c in table.columns}, index=index, copy=False)
     frame.index.name = "row"
     return frame
 
 
-def empty_column(dtype: str, index: pd.Index) -> pd.Series:
-    """A column of missing values of a standard dtype, built without a value per row."""
+def _empty_columns(index: pd.Index):
+    """kind -> an empty column of its dtype; the text ones share one Arrow array of nulls (an Arrow
+    array never changes: pandas replaces it on assignment)."""
+    text = functools.cache(lambda: pa.nulls(len(index), pa.large_string()))
+    return lambda kind: empty_column(PANDAS_DTYPES[kind], index, text)
+
+
+def empty_column(dtype: str, index: pd.Index, text=None) -> pd.Series:
+    """A column of missing values of a standard dtype, built without a value per row (`text`: a
+    function giving the Arrow array of nulls of a text column)."""
     size = len(index)
     missing = np.ones(size, dtype=bool)
     arrays = {
-        "string": lambda: pd.array(pa.nulls(size, pa.large_string()), dtype="string"),
+        "string": lambda: pd.array(
+            text() if text else pa.nulls(size, pa.large_string()), dtype="string"
+        ),
         "Int64": lambda: pd.arrays.IntegerArray(np.zeros(size, dtype="int64"), missing),
         "Float64": lambda: pd.arrays.FloatingArray(np.zeros(size), missing),
         "boolean": lambda: pd.arrays.BooleanArray(np.zeros(size, dtype=bool), missing),
@@ -87,7 +108,7 @@ def empty_column(dtype: str, index: pd.Index) -> pd.Series:
     return pd.Series(arrays[dtype](), index=index, dtype=dtype, copy=False)
 
 
-def _derive(columns: dict, table: Table, project: Project) -> dict:
+def _derive(columns: dict, table: Table, project: Project, distinct=()) -> dict:
     """The derived columns of a table from its other columns.
 
     Also participants_total where it is missing.
@@ -97,19 +118,36 @@ def _derive(columns: dict, table: Table, project: Project) -> dict:
         name: filled(columns[name], columns[own])
         for name, own in OWN_ID_WHEN_EMPTY.get(table.name, {}).items()
     }
-    for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items():
-        derived[name] = days_between(columns[later], columns[earlier])
+    jobs = [  # the costly ones, each giving some derived columns: a few at a time on threads
+        lambda name=name, later=later, earlier=earlier: {
+            name: days_between(columns[later], columns[earlier])
+        }
+        for name, (later, earlier) in DAYS_BETWEEN.get(table.name, {}).items()
+    ]
     if "age_group" in names:
-        derived["age_group"], derived["child_adult"] = _by_distinct(
-            columns["age"], age_group, child_adult
+        jobs.append(
+            lambda: dict(
+                zip(
+                    ("age_group", "child_adult"),
+                    _by_distinct(columns["age"], distinct, age_group, child_adult),
+                )
+            )
         )
     if "is_foreign_national" in names:
         country = project.project.country.upper()
-        [derived["is_foreign_national"]] = _by_distinct(
-            columns["nationality"], lambda codes: (codes.str.upper() != country).astype("boolean")
+        jobs.append(
+            lambda: {
+                "is_foreign_national": _by_distinct(
+                    columns["nationality"],
+                    distinct,
+                    lambda codes: (codes.str.upper() != country).astype("boolean"),
+                )[0]
+            }
         )
     if table.name == "cases":
-        derived.update(_case_columns(columns, derived["person_id"]))
+        jobs.append(lambda: _case_columns(columns, derived["person_id"], distinct))
+    for _, found in in_threads(lambda job: job(), [(job,) for job in jobs]):
+        derived.update(found)
     if "is_completed_on_time" in names:
         on_time = (columns["end_date"] <= columns["planned_end_date"]).astype("boolean")
         on_time = on_time.mask(columns["end_date"].isna() | columns["planned_end_date"].isna())
@@ -151,10 +189,11 @@ def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     Missing stays missing.
     """
     days = (later.to_numpy() - earlier.to_numpy()).astype("timedelta64[D]")
-    return pd.Series(pd.arrays.IntegerArray(days.view("int64"), np.isnat(days)), index=later.index)
+    days = pd.arrays.IntegerArray(days.view("int64"), np.isnat(days))
+    return pd.Series(days, index=later.index, copy=False)
 
 
-def _case_columns(columns: dict, person_id: pd.Series) -> dict:
+def _case_columns(columns: dict, person_id: pd.Series, distinct=()) -> dict:
     """A case's forms of exploitation (the main form when no other is recorded), their group, the
     presumption of minority, and the days from closure to the person's next identification."""
     forms = filled(columns["exploitation_types"], columns["exploitation_type"])
@@ -163,7 +202,9 @@ def _case_columns(columns: dict, person_id: pd.Series) -> dict:
     ).fillna(False)
     return {
         "exploitation_types": forms,
-        "exploitation_group": _by_distinct(forms, lambda cells: cells.map(exploitation_group))[0],
+        "exploitation_group": _by_distinct(
+            forms, distinct, lambda cells: cells.map(exploitation_group)
+        )[0],
         "is_presumed_child": presumed.astype("boolean"),
         "days_to_reidentification": _days_to_reidentification(columns, person_id),
     }
@@ -189,7 +230,7 @@ def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
     possible or actual victim; missing when the person was not identified again. Only people with
     more than one case can be (most have one: they are left out before matching)."""
     index = columns["case_id"].index
-    result = pd.Series(pd.NA, index=index, dtype="Int64")
+    result = empty_column("Int64", index)
     repeated = _repeated(person_id)
     if not repeated.any():
         return result
@@ -221,9 +262,9 @@ def _days_to_reidentification(columns: dict, person_id: pd.Series) -> pd.Series:
 
 def _repeated(values: pd.Series) -> np.ndarray:
     """Whether each value occurs more than once (a missing value never does), by sorting: faster
-    than hashing a column of (almost) unique identifiers."""
+    than hashing a column of (almost) unique identifiers. None is in a register in id order."""
     repeated = np.zeros(len(values), dtype=bool)
-    if len(values) < 2:
+    if len(values) < 2 or (not values.hasnans and increasing(values)):
         return repeated
     array = pa.array(values.array)  # an Arrow-backed column: its own chunks, not copied
     if isinstance(array, pa.ChunkedArray):
@@ -299,7 +340,7 @@ def _looked_up(keys: pd.Series, cases: pd.DataFrame, column: str) -> pd.Series:
     """`column` of the case each key names (missing when the case is not in the table)."""
     positions = pd.Index(cases["case_id"]).get_indexer(keys)
     values = cases[column].array.take(positions, allow_fill=True)
-    return pd.Series(values, index=keys.index)
+    return pd.Series(values, index=keys.index, copy=False)
 
 
 def _services_of_cases(cases: pd.DataFrame, services: pd.DataFrame) -> dict:
@@ -318,8 +359,8 @@ def _services_of_cases(cases: pd.DataFrame, services: pd.DataFrame) -> dict:
         MULTIPLE_SEPARATOR.join(k for i, k in enumerate(SERVICE_TYPES) if mask >> i & 1) or None
         for mask in masks
     ]
-    first_date = pd.Series(first, index=cases.index)
-    received = pd.Series(np.array(cells, dtype=object)[inverse], index=cases.index)
+    first_date = pd.Series(first, index=cases.index, copy=False)
+    received = pd.Series(np.array(cells, dtype=object)[inverse], index=cases.index, copy=False)
     return {
         "services_received": received.astype("string"),
         "first_service_date": first_date,
@@ -343,12 +384,17 @@ def _new_or_continuing(
     return status.mask(year.eq(first_year).fillna(False), "new").mask(start.isna())
 
 
-def _by_distinct(values: pd.Series, *functions) -> list[pd.Series]:
-    """Each function(values), computed once per distinct value (ages and codes repeat a lot)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+def _by_distinct(values: pd.Series, known, *functions) -> list[pd.Series]:
+    """Each function(values), computed once per distinct value (ages and codes repeat a lot);
+    `known`: (array, codes, distinct values) of columns whose distinct values are known."""
+    codes, distinct = next(
+        ((codes, found) for array, codes, found in known if array is values.array), (None, None)
+    )
+    if codes is None:
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
     distinct = pd.Series(distinct, dtype=values.dtype)
     return [
-        pd.Series(function(distinct).array.take(codes), index=values.index)
+        pd.Series(taken(function(distinct).array, codes), index=values.index, copy=False)
         for function in functions
     ]
 

@@ -29,6 +29,7 @@ from .._errors import DataError, Problem, Problems
 from . import forms, htcds
 from .convert import Reading, as_text, conversion_message, convert
 from .derive import (
+    BY_DISTINCT,
     age_from_birth_date,
     derive_linked,
     empty_standard_frame,
@@ -58,6 +59,7 @@ from .tables import (
     UNAVAILABLE,
     Table,
 )
+from .threads import in_threads
 from .validate import (
     duplicate_problems,
     foreign_key_problems,
@@ -434,21 +436,27 @@ def _standardise(
 ):
     """Typed standard columns, derived columns, and every problem of the rows."""
     problems = []
-    typed, index = {}, raw.index
-    for name in list(raw.columns):
-        if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
-            continue
-        values = raw.pop(name)  # each raw column is let go once typed, to keep the peak memory low
-        column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
-        reading = _reading(source, name, is_htcds, name in from_options)
-        identifiers = (
-            name == table.key or name in table.foreign_keys
-        )  # a distinct value in (almost) every row
-        converted = convert(values, column, reading, identifiers)
+    typed, index, distinct = {}, raw.index, []
+
+    def conversions():  # (name, values, column, reading, identifiers), popped as the work goes
+        for name in list(raw.columns):
+            if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
+                continue
+            values = raw.pop(name)  # each raw column is let go once typed: a low peak memory
+            column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
+            reading = _reading(source, name, is_htcds, name in from_options)
+            # identifiers: a distinct value in (almost) every row
+            yield name, values, column, reading, name == table.key or name in table.foreign_keys
+
+    for (name, values, column, reading, _), converted in in_threads(
+        lambda name, *arguments: convert(*arguments), conversions()
+    ):
         problems += _conversion_problems(
             converted, values, column, reading, name, table, origin, is_htcds
         )
         typed[name] = converted.values
+        if converted.distinct and name in BY_DISTINCT:  # (their codes are let go otherwise)
+            distinct.append((converted.values.array, *converted.distinct))
         fallback = htcds.OTHER_WHEN_UNKNOWN.get(name) if is_htcds else None
         if fallback and converted.bad.any():
             typed[name] = converted.values.mask(converted.bad, fallback)
@@ -487,7 +495,7 @@ def _standardise(
     problems += identifier_value_problems(typed, table, source, origin)
     if is_htcds:
         typed = htcds.complete(typed)
-    return standard_frame(typed, table, project, index), problems, set(typed)
+    return standard_frame(typed, table, project, index, distinct), problems, set(typed)
 
 
 def _value_states(states: pd.Series, written: pd.Series) -> dict[str, pd.Series]:

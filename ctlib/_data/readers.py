@@ -130,9 +130,9 @@ class _CsvFile:
                 **self._read(as_written, dict.fromkeys(as_written, object), skip, [""])
             )
         first = self.header_row + skip + 1
-        return frame.set_axis(pd.RangeIndex(first, first + len(frame), name="row")).dropna(
-            how="all"
-        )
+        frame = frame.set_axis(pd.RangeIndex(first, first + len(frame), name="row"))
+        # rows without a value are left out: none when the first column has a value in every row
+        return frame.dropna(how="all") if frame.iloc[:, 0].hasnans else frame
 
     def _read(self, columns: list[str], dtype: dict, skip: int, nulls: list[str]) -> pd.DataFrame:
         """The columns (in file order) under our names; pandas finds the header row itself

@@ -43,7 +43,7 @@ def duplicate_problems(typed: dict, table: Table, origin: Origin):
     if not table.key or table.key not in typed:
         return []
     ids = typed[table.key]
-    if not ids.hasnans and (_increasing(ids) or ids.is_unique):
+    if not ids.hasnans and (increasing(ids) or ids.is_unique):
         return []
     duplicated = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
@@ -54,8 +54,8 @@ def duplicate_problems(typed: dict, table: Table, origin: Origin):
     return origin.row_problems(duplicated, ids, table.key, "duplicate id", message)
 
 
-def _increasing(values: pd.Series) -> bool:
-    """Each value greater than the one before, so none is repeated.
+def increasing(values: pd.Series) -> bool:
+    """Each value greater than the one before (missing values aside), so none is repeated.
 
     A register in id order needs no hashing.
     """
