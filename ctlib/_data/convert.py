@@ -126,7 +126,8 @@ def convert(
 
 
 def _distinct(raw: pd.Series) -> tuple[np.ndarray, list]:
-    """(code of each value, the distinct values); a missing value is None, with a code of its own."""
+    """(code of each value, the distinct values); a missing value is None, with a code of its
+    own."""
     if isinstance(raw.dtype, pd.CategoricalDtype):
         codes = raw.cat.codes.to_numpy().astype(np.intp)
         codes[codes < 0] = len(raw.cat.categories)  # missing: the last
