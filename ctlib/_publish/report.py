@@ -42,6 +42,7 @@ from .._errors import CtlibError, Problem, ReportError
 from .._resources import notebook
 from .cluster import PRELOAD
 from .environment import environment_facts
+from .kernels import ForkingProvisioner, Zygote, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
 
@@ -104,14 +105,14 @@ def one_line(error: BaseException) -> str:
 def ensure_kernel() -> str:
     """The name of a kernelspec that runs this Python; installed into sys.prefix when missing."""
     from ipykernel.kernelspec import install
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import NoSuchKernel
 
     def runs_this_python() -> bool:
         try:
-            spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+            command = kernel_command()
         except NoSuchKernel:
             return False
-        return Path(spec.argv[0]).absolute() == Path(sys.executable).absolute()
+        return Path(command[0]).absolute() == Path(sys.executable).absolute()
 
     if not runs_this_python():
         install(kernel_name=KERNEL_NAME, display_name="Python (ctlib)", prefix=sys.prefix)
@@ -122,6 +123,13 @@ def ensure_kernel() -> str:
                 f"--sys-prefix --name {KERNEL_NAME}`"
             )
     return KERNEL_NAME
+
+
+def kernel_command() -> list[str]:
+    """The command line of the ctlib kernelspec (`{connection_file}` left in)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
 
 
 class Steps:
@@ -139,9 +147,10 @@ class Steps:
             self.seconds[name] = round(time.perf_counter() - start, 3)
 
 
-def _ipc_kernel_manager(env: dict[str, str] | None = None) -> type:
+def _ipc_kernel_manager(env: dict[str, str] | None = None, zygote: Zygote | None = None) -> type:
     """A kernel manager on local sockets (ipc): no TCP ports to race for, nothing on the network;
-    its kernel gets `env` on top of this process's environment (kept out of the notebook)."""
+    its kernel gets `env` on top of this process's environment (kept out of the notebook) and is
+    forked by `zygote` when one is given (`kernels`)."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
@@ -150,6 +159,12 @@ def _ipc_kernel_manager(env: dict[str, str] | None = None) -> type:
 
         async def _async_pre_start_kernel(self, **kw):
             kw["env"] = {**kw.get("env", os.environ), **(env or {})}
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                self.provisioner = ForkingProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+                self.provisioner.zygote = zygote
             return await super()._async_pre_start_kernel(**kw)
 
     return IpcKernelManager
@@ -191,12 +206,14 @@ def execute_notebook(
     cwd: Path,
     budget: Budget | None = None,
     env: dict[str, str] | None = None,
+    zygote: Zygote | None = None,
 ) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
     A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
     budget, each cell gets what is left of it; a cell that runs out stops the kernel. `env`: what
     the kernel's environment adds (e.g. the ledger's URL, never written in the notebook).
+    `zygote`: forks the kernel, its imports done (else a new process starts).
     """
     import papermill
     import zmq
@@ -218,7 +235,7 @@ def execute_notebook(
                 request_save_on_cell_execute=False,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
                 timeout_func=budget.cell_timeout,
-                kernel_manager_class=_ipc_kernel_manager(env),
+                kernel_manager_class=_ipc_kernel_manager(env, zygote),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
             )
             return
@@ -239,6 +256,12 @@ def execute_notebook(
                 raise ReportError(
                     f"the notebook's kernel failed twice: {one_line(error)}"
                 ) from error
+
+
+def kernels() -> Zygote | None:
+    """The zygote forking this process's report kernels (see `kernels`)."""
+    ensure_kernel()
+    return zygote(kernel_command())
 
 
 def export_html(notebook: Path, target: Path) -> None:
@@ -471,7 +494,13 @@ def run_report(
         with steps.step("notebook"):
             try:
                 execute_notebook(
-                    notebook, built / "report.ipynb", parameters, project_dir, budget, env
+                    notebook,
+                    built / "report.ipynb",
+                    parameters,
+                    project_dir,
+                    budget,
+                    env,
+                    kernels(),
                 )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
@@ -647,6 +676,7 @@ def start_worker() -> None:
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    kernels()  # its imports go on beside this worker's own
     import_module(PRELOAD)
 
 

@@ -1,0 +1,241 @@
+"""Fresh kernels forked from a warm process, so that reports pay a kernel's imports once.
+
+Each report still runs in a new kernel process of its own. `Zygote` is a child process that has
+imported what a report's kernel imports (ipykernel, pandas, altair, scipy, ctlib) and nothing
+more: it starts no thread of its own, no zmq context and no vl-convert runtime (numpy's and
+scipy's OpenBLAS pools stop and start again around a fork). For each kernel it forks a child that
+takes the environment, working folder and arguments jupyter_client's launcher would give a new
+process (`python -m ipykernel_launcher -f CONNECTION_FILE`, a session of its own) and starts
+ipykernel's application. What a kernel does (load, compute, write) starts after the fork, so two
+kernels share nothing but the modules imported; a module imported then saw the zygote's
+environment, not the kernel's additions (the kernel reads those, e.g. the ledger's URL, at run
+time).
+
+`ForkingProvisioner` is jupyter_client's local provisioner launching through a zygote when it is
+given one and the kernel is this Python's ipykernel, else as usual. The zygote dies with the
+process that started it (PR_SET_PDEATHSIG) and its kernels with it (ipykernel polls its parent);
+it is closed at exit, after its kernels, so their CPU time is counted for the process that
+started it. Linux only: elsewhere kernels start as usual.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from jupyter_client.provisioning import LocalProvisioner
+
+# What a report's kernel imports, imported once in the zygote.
+KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "debugpy",
+    "ctlib._publish.report_sections",
+    "ctlib._publish.charts",
+    "scipy.optimize",  # privacy.protect imports linprog when it needs it
+)
+START_SECONDS = 60
+IS_SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+
+
+class ForkedKernel:
+    """The zygote's child as jupyter_client sees a kernel process (`subprocess.Popen`'s part it
+    uses); the zygote reaps it, so its exit status is not known here (0)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:  # a handle on this very process: its number may be reused once it is reaped
+            self._handle = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._handle, self.returncode = None, 0
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            import select
+
+            if select.select([self._handle], [], [], 0)[0]:  # readable once the process exited
+                self.returncode = 0
+                os.close(self._handle)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            signal.pidfd_send_signal(self._handle, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """A warm process that forks fresh kernels (see the module's docstring); started at once, it
+    answers once its imports are done."""
+
+    def __init__(self, interpreter: list[str]):
+        self.interpreter = interpreter  # the kernel command up to `-m`: Python and its options
+        ours, theirs = socket.socketpair()
+        self._channel = ours
+        self._channel.settimeout(START_SECONDS)  # the first answer waits for the imports
+        self._replies = ours.makefile("rb")
+        self._lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [*interpreter, "-m", __name__, str(theirs.fileno())],
+            stdin=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+        )
+        theirs.close()
+
+    def launches(self, cmd: list[str]) -> bool:
+        """Whether a kernel command is one the zygote can fork: ipykernel on its own Python."""
+        return (
+            cmd[: len(self.interpreter) + 2]
+            == [
+                *self.interpreter,
+                "-m",
+                "ipykernel_launcher",
+            ]
+            and self.is_alive()
+        )
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, cmd: list[str], env: dict[str, str], cwd: str | None) -> ForkedKernel:
+        """A new kernel running `cmd` (jupyter_client's kernel command) in `env` and `cwd`."""
+        request = {"argv": cmd[len(self.interpreter) + 2 :], "env": env, "cwd": cwd or os.getcwd()}
+        with self._lock:
+            self._channel.sendall(json.dumps(request).encode() + b"\n")
+            reply = self._replies.readline()
+        if not reply:
+            raise RuntimeError("the kernel zygote exited")
+        return ForkedKernel(int(reply))
+
+    def close(self) -> None:
+        """Stop taking requests; the zygote exits once its kernels have, and is waited for."""
+        with contextlib.suppress(OSError):
+            self._channel.shutdown(socket.SHUT_WR)
+        self._replies.close()
+        self._channel.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_running: dict[tuple[str, ...], Zygote] = {}
+
+
+def zygote(kernel_command: list[str]) -> Zygote | None:
+    """This process's zygote for a kernelspec's command (`python [options] -m ipykernel_launcher
+    ...`), started on first use and kept until exit; None where kernels are not forked (not
+    Linux, or not ipykernel)."""
+    if not IS_SUPPORTED or "-m" not in kernel_command:
+        return None
+    interpreter = tuple(kernel_command[: kernel_command.index("-m")])
+    running = _running.get(interpreter)
+    if running is None or not running.is_alive():
+        running = _running[interpreter] = Zygote(list(interpreter))
+        atexit.register(running.close)
+    return running if running.launches(kernel_command) else None
+
+
+class ForkingProvisioner(LocalProvisioner):
+    """The local provisioner, launching through `zygote` when it can fork the kernel."""
+
+    zygote: Zygote | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        if self.zygote is None or not self.zygote.launches(cmd):
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = self.zygote.fork(
+            cmd, kwargs.get("env") or dict(os.environ), kwargs.get("cwd")
+        )
+        self.pid = self.pgid = self.process.pid  # the child made a session of its own first
+        self.cwd = kwargs.get("cwd") or os.getcwd()
+        return self.connection_info
+
+
+# -- in the zygote -------------------------------------------------------------------------------
+def _serve(fd: int) -> None:
+    """Import the kernel's modules, then fork a kernel for each request until the channel closes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    del sys.path[0]  # as ipykernel_launcher does: the folder a kernel starts in is not on the path
+    for name in KERNEL_MODULES:
+        importlib.import_module(name)
+    channel = socket.socket(fileno=fd)
+    requests = channel.makefile("rb")
+    signal.signal(signal.SIGCHLD, _reap)
+    for line in requests:
+        request = json.loads(line)
+        ready, made = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            channel.close()
+            os.close(ready)
+            sys.exit(_kernel(request, made))
+        os.close(made)
+        os.read(ready, 1)  # its session exists: signals to its group reach it alone
+        os.close(ready)
+        channel.sendall(f"{pid}\n".encode())
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
+
+
+def _reap(signum, frame) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _kernel(request: dict, made: int) -> int:
+    """In the forked child: become the kernel jupyter_client asked for."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    os.write(made, b"1")
+    os.close(made)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    parent = os.getppid()  # ipykernel exits when the zygote is gone
+    os.environ["JPY_PARENT_PID"] = str(parent)
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["argv"]]
+    IPKernelApp.launch_instance(parent_handle=parent)  # its default was read in the zygote
+    return 0
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))
