@@ -45,6 +45,7 @@ from .environment import environment_facts
 from .kernels import ForkingProvisioner, Zygote, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
+from .svg import DEFER_ENV, render_placeholders
 
 NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
@@ -262,6 +263,12 @@ def kernels() -> Zygote | None:
     """The zygote forking this process's report kernels (see `kernels`)."""
     ensure_kernel()
     return zygote(kernel_command())
+
+
+def render_charts(notebook: Path) -> None:
+    """Render the charts the kernel left as placeholders in the executed notebook (`svg`)."""
+    text = notebook.read_text(encoding="utf-8")
+    notebook.write_text(render_placeholders(text, within_json=True), encoding="utf-8")
 
 
 def export_html(notebook: Path, target: Path) -> None:
@@ -489,7 +496,7 @@ def run_report(
         "approved_by": approved_by or "",
     }
     names, notes = file_names(audience), []
-    env = {LEDGER_ENV: ledger} if ledger else None
+    env = {DEFER_ENV: "1", **({LEDGER_ENV: ledger} if ledger else {})}  # charts rendered here
     try:
         with steps.step("notebook"):
             try:
@@ -504,6 +511,7 @@ def run_report(
                 )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
+            render_charts(built / "report.ipynb")
         budget.check()
         facts = json.loads((built / RESULTS_FILE).read_text(encoding="utf-8"))
         (built / RESULTS_FILE).unlink()
