@@ -40,7 +40,7 @@ KERNEL_MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
-    "debugpy",
+    "ipykernel.debugger",
     "ctlib._publish.report_sections",
     "ctlib._publish.charts",
     "scipy.optimize",  # privacy.protect imports linprog when it needs it
