@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import importlib.util
 import json
@@ -44,6 +45,10 @@ KERNEL_MODULES = (
     "ctlib._publish.report_sections",
     "ctlib._publish.charts",
     "scipy.optimize",  # privacy.protect imports linprog when it needs it
+    "sqlalchemy.dialects.sqlite",  # the ledger's
+    "narwhals._pandas_like.dataframe",  # altair reads a chart's data through it
+    "pyarrow.pandas_compat",
+    "pandas.io.formats.csvs",
 )
 START_SECONDS = 60
 IS_SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
@@ -190,7 +195,9 @@ def _serve(fd: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     del sys.path[0]  # as ipykernel_launcher does: the folder a kernel starts in is not on the path
     for name in KERNEL_MODULES:
-        importlib.import_module(name)
+        with contextlib.suppress(ImportError):  # a kernel that needs it says why it is missing
+            importlib.import_module(name)
+    gc.freeze()  # what is imported stays: a kernel's collections skip it (and leave it shared)
     channel = socket.socket(fileno=fd)
     requests = channel.makefile("rb")
     signal.signal(signal.SIGCHLD, _reap)

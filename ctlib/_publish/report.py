@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import gc
 import html
 import json
 import os
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import nbformat
@@ -46,6 +50,9 @@ from .kernels import ForkingProvisioner, Zygote, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
 from .svg import DEFER_ENV, render_placeholders
+
+if TYPE_CHECKING:
+    from .._data.project_model import Project
 
 NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
@@ -300,6 +307,20 @@ def _report_exporter() -> type:
     return ReportExporter
 
 
+_EXPORTING = threading.Lock()  # one exporter a process: its templates are compiled once
+
+
+@functools.cache
+def _html_exporter():
+    return _report_exporter()(
+        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
+        template_file="ctlib_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
 def focusable(page: str) -> str:
     """What nbconvert's HTMLExporter adds to the template's page: tabindex="0" on each output
     (and input), an alt text on each image without one."""
@@ -317,16 +338,10 @@ def export_html(notebook: Path, target: Path) -> None:
             cell.outputs = [
                 o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
             ]
-    exporter = _report_exporter()(
-        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
-        template_file="ctlib_report.html.j2",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(
-        book, resources={"metadata": {"name": "Quarterly report"}}
-    )
+    with _EXPORTING:
+        body, _ = _html_exporter().from_notebook_node(
+            book, resources={"metadata": {"name": "Quarterly report"}}
+        )
     external = EXTERNAL_REFERENCE.search(html.unescape(body))  # attributes as a browser reads them
     if external:
         start = max(external.start() - 60, 0)
@@ -419,9 +434,10 @@ def check_request(
     audience: str = "donor",
     min_cell_size: int | None = None,
     approved_by: str | None = None,
-) -> None:
+) -> Project:
     """What can be refused before a kernel starts: no project.yaml, a malformed or foreign period,
-    a donor report with a minimum cell size below 3, an approval of an internal report."""
+    a donor report with a minimum cell size below 3, an approval of an internal report. Returns
+    the project (project.yaml as the run found it)."""
     from .._compute.periods import ReportingCalendar
     from .._compute.privacy import MIN_DONOR_K
     from .._data.project import load_project
@@ -441,6 +457,7 @@ def check_request(
         )
     if period != "latest":
         ReportingCalendar(project).parse(period)
+    return project
 
 
 def _notebook_error(built: Path, error: ReportError) -> CtlibError:
@@ -509,7 +526,7 @@ def run_report(
     steps = Steps()
     budget = Budget(timeout)
     project_dir = Path(project_dir).absolute()
-    check_request(project_dir, period, audience, min_cell_size, approved_by)
+    project = check_request(project_dir, period, audience, min_cell_size, approved_by)
     if resume and not approved_by:  # an approval is news: it is recorded with a new release
         kept = unchanged_run(
             project_dir, period, out_dir, audience, min_cell_size, pdf, notebook, ledger
@@ -578,7 +595,7 @@ def run_report(
             "step_seconds": steps.seconds,
         }
         destination = project_out / report_folder(resolved, audience)
-        release = _record_release(project_dir, built, audience, ledger)
+        release = _record_release(project_dir, project, built, audience, ledger)
         try:
             if release is not None:
                 manifest["release"] = release
@@ -604,14 +621,16 @@ def run_report(
     )
 
 
-def _record_release(project_dir: Path, built: Path, audience: str, ledger: str | None):
+def _record_release(
+    project_dir: Path, project: Project, built: Path, audience: str, ledger: str | None
+):
     """Record a donor report's release (the notebook's release.json, then removed from the
     folder): {release_id, ledger_state} for the manifest; None for an internal report."""
     from .releases import RELEASE_FILE, commit
 
     if audience != "donor":
         return None
-    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger)
+    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger, project)
     (built / RELEASE_FILE).unlink()
     return {"release_id": release_id, "ledger_state": state}
 
@@ -720,6 +739,7 @@ def start_worker() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     kernels()  # its imports go on beside this worker's own
     import_module(PRELOAD)
+    gc.freeze()  # what is imported stays: the collections of report after report skip it
 
 
 def run_batch(
