@@ -9,7 +9,8 @@ process (`python -m ipykernel_launcher -f CONNECTION_FILE`, a session of its own
 ipykernel's application. What a kernel does (load, compute, write) starts after the fork, so two
 kernels share nothing but the modules imported; a module imported then saw the zygote's
 environment, not the kernel's additions (the kernel reads those, e.g. the ledger's URL, at run
-time).
+time), and what the imports set in the environment (debugpy's, threadpoolctl's defaults) is set
+in each kernel's as its own imports would have.
 
 `ForkingProvisioner` is jupyter_client's local provisioner launching through a zygote when it is
 given one and the kernel is this Python's ipykernel, else as usual. The zygote dies with the
@@ -194,9 +195,11 @@ def _serve(fd: int) -> None:
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     del sys.path[0]  # as ipykernel_launcher does: the folder a kernel starts in is not on the path
+    environment = dict(os.environ)
     for name in KERNEL_MODULES:
         with contextlib.suppress(ImportError):  # a kernel that needs it says why it is missing
             importlib.import_module(name)
+    imports_set = {k: v for k, v in os.environ.items() if environment.get(k) != v}
     gc.freeze()  # what is imported stays: a kernel's collections skip it (and leave it shared)
     channel = socket.socket(fileno=fd)
     requests = channel.makefile("rb")
@@ -209,7 +212,7 @@ def _serve(fd: int) -> None:
             requests.close()
             channel.close()
             os.close(ready)
-            sys.exit(_kernel(request, made))
+            sys.exit(_kernel(request, made, imports_set, set(environment)))
         os.close(made)
         os.read(ready, 1)  # its session exists: signals to its group reach it alone
         os.close(ready)
@@ -226,7 +229,7 @@ def _reap(signum, frame) -> None:
             pass
 
 
-def _kernel(request: dict, made: int) -> int:
+def _kernel(request: dict, made: int, imports_set: dict[str, str], had: set[str]) -> int:
     """In the forked child: become the kernel jupyter_client asked for."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
@@ -235,6 +238,9 @@ def _kernel(request: dict, made: int) -> int:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    for name, value in imports_set.items():  # what the imports set (most only where unset)
+        if name in had or name not in os.environ:
+            os.environ[name] = value
     parent = os.getppid()  # ipykernel exits when the zygote is gone
     os.environ["JPY_PARENT_PID"] = str(parent)
     from ipykernel.kernelapp import IPKernelApp

@@ -49,7 +49,7 @@ from .environment import environment_facts
 from .kernels import ForkingProvisioner, Zygote, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
-from .svg import DEFER_ENV, render_placeholders
+from .svg import DEFER_ENV, ReportCharts
 
 if TYPE_CHECKING:
     from .._data.project_model import Project
@@ -215,13 +215,15 @@ def execute_notebook(
     budget: Budget | None = None,
     env: dict[str, str] | None = None,
     zygote: Zygote | None = None,
+    charts: ReportCharts | None = None,
 ) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
     A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
     budget, each cell gets what is left of it; a cell that runs out stops the kernel. `env`: what
     the kernel's environment adds (e.g. the ledger's URL, never written in the notebook).
-    `zygote`: forks the kernel, its imports done (else a new process starts).
+    `zygote`: forks the kernel, its imports done (else a new process starts). `charts`: takes
+    the chart placeholders of each cell's outputs as the cell ends.
     """
     import papermill
     import zmq
@@ -245,6 +247,7 @@ def execute_notebook(
                 timeout_func=budget.cell_timeout,
                 kernel_manager_class=_ipc_kernel_manager(env, zygote),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
+                on_cell_executed=None if charts is None else _taking(charts),
             )
             return
         except PapermillExecutionError as error:
@@ -272,10 +275,22 @@ def kernels() -> Zygote | None:
     return zygote(kernel_command())
 
 
-def render_charts(notebook: Path) -> None:
-    """Render the charts the kernel left as placeholders in the executed notebook (`svg`)."""
+def _taking(charts: ReportCharts):
+    """nbclient's hook after a cell: its outputs' chart placeholders to `charts`."""
+
+    def taken(cell, **_) -> None:
+        for output in cell.get("outputs", []):
+            for value in output.get("data", {}).values():
+                if isinstance(value, str):
+                    charts.take(value)
+
+    return taken
+
+
+def render_charts(notebook: Path, charts: ReportCharts) -> None:
+    """Put the charts the kernel left as placeholders in the executed notebook (`svg`)."""
     text = notebook.read_text(encoding="utf-8")
-    notebook.write_text(render_placeholders(text, within_json=True), encoding="utf-8")
+    notebook.write_text(charts.fill(text, within_json=True), encoding="utf-8")
 
 
 FOCUSABLE = re.compile(
@@ -549,7 +564,7 @@ def run_report(
     names, notes = file_names(audience), []
     env = {DEFER_ENV: "1", **({LEDGER_ENV: ledger} if ledger else {})}  # charts rendered here
     try:
-        with steps.step("notebook"):
+        with steps.step("notebook"), ReportCharts() as charts:
             try:
                 execute_notebook(
                     notebook,
@@ -559,10 +574,11 @@ def run_report(
                     budget,
                     env,
                     kernels(),
+                    charts,
                 )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
-            render_charts(built / "report.ipynb")
+            render_charts(built / "report.ipynb", charts)
         budget.check()
         facts = json.loads((built / RESULTS_FILE).read_text(encoding="utf-8"))
         (built / RESULTS_FILE).unlink()

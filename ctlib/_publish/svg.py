@@ -4,7 +4,7 @@ vl-convert starts a JavaScript runtime in each process on its first chart (0.4 s
 kernel is new for every report, so when the report runner asks for it (`DEFER_ENV` in the
 kernel's environment) the kernel leaves each chart as a placeholder holding its spec, and the
 runner renders them in its own process, once per chart, its runtime started once for all its
-reports (`render_placeholders`). Anywhere else (a notebook opened by hand, the Apps) a chart is
+reports (`ReportCharts`: as the kernel's cells leave them, while the kernel goes on). Anywhere else (a notebook opened by hand, the Apps) a chart is
 rendered where it is made.
 """
 
@@ -15,6 +15,7 @@ import html
 import json
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 
 DEFER_ENV = "CTLIB_DEFER_CHARTS"
 PLACEHOLDER = re.compile(r"<!--ctlib-chart ([A-Za-z0-9+/=]*)-->")
@@ -41,26 +42,56 @@ def render(spec: dict, vl_version: str) -> str:
     )
 
 
-def render_placeholders(text: str, within_json: bool = False) -> str:
-    """`text` (one report) with each chart placeholder replaced by its SVG, escaped as in a JSON
-    string when `within_json` (the text of a notebook file).
+class ReportCharts:
+    """One report's charts, each rendered on a thread of this process as soon as a kernel's cell
+    leaves its placeholder (`take`), while the kernel goes on; `fill` puts them in place.
 
     vega numbers the gradients and clip paths of an SVG on from the last ones its runtime drew;
-    they are numbered again per report, from where a new runtime starts, as a report's own
-    kernel drew them."""
-    numbers: dict[str, int] = {}
-    renumbered: dict[str, str] = {}
+    `fill` numbers them again from where a new runtime starts, as the report's own kernel
+    would have drawn them."""
 
-    def number(match: re.Match) -> str:
-        kind, old = match[2], match[2] + match[3]
-        if old not in renumbered:
-            renumbered[old] = f"{kind}{numbers.get(kind, FIRST_ID[kind])}"
-            numbers[kind] = numbers.get(kind, FIRST_ID[kind]) + 1
-        return match[1] + renumbered[old]
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctlib-charts")
+        self._taken: dict[str, list[Future]] = {}
 
-    def rendered(match: re.Match) -> str:
-        chart = json.loads(base64.b64decode(match[1]))
-        svg = SVG_ID.sub(number, render(chart["spec"], chart["vl_version"]))
-        return json.dumps(svg, ensure_ascii=False)[1:-1] if within_json else svg
+    def __enter__(self) -> ReportCharts:
+        return self
 
-    return PLACEHOLDER.sub(rendered, text)
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def take(self, text: str) -> None:
+        """Start rendering each chart placeholder in `text` (once per time it occurs)."""
+        for match in PLACEHOLDER.finditer(text):
+            self._taken.setdefault(match[1], []).append(self._pool.submit(_render, match[1]))
+
+    def fill(self, text: str, within_json: bool = False) -> str:
+        """`text` (the whole report) with each placeholder replaced by its SVG, escaped as in a
+        JSON string when `within_json` (the text of a notebook file)."""
+        numbers: dict[str, int] = {}
+        renumbered: dict[str, str] = {}
+
+        def number(match: re.Match) -> str:
+            kind, old = match[2], match[2] + match[3]
+            if old not in renumbered:
+                renumbered[old] = f"{kind}{numbers.get(kind, FIRST_ID[kind])}"
+                numbers[kind] = numbers.get(kind, FIRST_ID[kind]) + 1
+            return match[1] + renumbered[old]
+
+        def rendered(match: re.Match) -> str:
+            taken = self._taken.get(match[1])
+            svg = SVG_ID.sub(number, taken.pop(0).result() if taken else _render(match[1]))
+            return json.dumps(svg, ensure_ascii=False)[1:-1] if within_json else svg
+
+        return PLACEHOLDER.sub(rendered, text)
+
+
+def _render(payload: str) -> str:
+    chart = json.loads(base64.b64decode(payload))
+    return render(chart["spec"], chart["vl_version"])
+
+
+def render_placeholders(text: str, within_json: bool = False) -> str:
+    """`text` (one report) with its charts rendered in place (`ReportCharts.fill`)."""
+    with ReportCharts() as charts:
+        return charts.fill(text, within_json)
