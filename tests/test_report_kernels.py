@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import nbformat
 import pytest
@@ -56,8 +57,27 @@ def test_a_forked_kernel_reads_as_a_launched_one_and_shares_nothing(tmp_path):
 def test_the_zygote_is_waited_for_after_its_kernels(tmp_path):
     """Closed, it exits once its kernels have: their CPU time counts for the process that
     started it (the batch benchmark's figure)."""
-    zygote = kernels.Zygote(interpreter())
+    zygote = kernels.StartedZygote(interpreter())
     facts(tmp_path, "one", zygote)
+    zygote.close()
+    assert zygote.process.returncode == 0
+
+
+def test_a_connection_that_closes_takes_its_running_kernels_with_it(tmp_path):
+    """A batch's workers share its zygote: a worker that dies (its connection closed) leaves
+    none of its kernels running."""
+    zygote = kernels.StartedZygote(interpreter())
+    worker = kernels.Zygote(interpreter(), zygote.address)
+    connection_file = tmp_path / "kernel.json"
+    command = [*interpreter(), "-m", "ipykernel_launcher", "-f", str(connection_file)]
+    kernel = worker.fork(command, dict(os.environ), str(tmp_path))
+    for _ in range(200):  # the kernel writes its connection file once it runs
+        if connection_file.exists():
+            break
+        time.sleep(0.05)
+    assert kernel.poll() is None
+    worker.close()
+    kernel.wait(timeout=20)
     zygote.close()
     assert zygote.process.returncode == 0
 

@@ -46,7 +46,7 @@ from .._errors import CtlibError, Problem, ReportError
 from .._resources import notebook
 from .cluster import PRELOAD
 from .environment import environment_facts
-from .kernels import ForkingProvisioner, Zygote, zygote
+from .kernels import ForkingProvisioner, Zygote, batch_zygote, use, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
 from .svg import DEFER_ENV, ReportCharts
@@ -744,16 +744,20 @@ def project_dirs(data_dir: Path | str) -> list[Path]:
     return found
 
 
-def start_worker() -> None:
+def start_worker(zygote_address: str | None = None) -> None:
     """Start a batch worker: it dies with its parent (on Linux, after `kill -9` of the batch; its
-    kernels then exit too, as ipykernel polls its parent) and imports what a report needs."""
+    kernels then exit too, their zygote's parent gone; a worker's own, when it dies alone), forks
+    its kernels with the batch's zygote and imports what a report needs."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    kernels()  # its imports go on beside this worker's own
+    if zygote_address is None:
+        kernels()  # its imports go on beside this worker's own
+    else:
+        use(kernel_command(), zygote_address)
     import_module(PRELOAD)
     gc.freeze()  # what is imported stays: the collections of report after report skip it
 
@@ -800,9 +804,16 @@ def run_batch(
         # spawned workers are children of this process, so they die with it; each imports
         # what a report needs once (PRELOAD, as Dask workers do), then runs report after report
         context = get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=start_worker
-        ) as pool:
+        ensure_kernel()
+        with (
+            batch_zygote(kernel_command()) as zygote_address,  # the workers' kernels' imports once
+            ProcessPoolExecutor(
+                max_workers=jobs,
+                mp_context=context,
+                initializer=start_worker,
+                initargs=(zygote_address,),
+            ) as pool,
+        ):
             _run_on(pool, projects, period, out_dir, options, done)
     else:
         for project_dir in projects:
