@@ -2,8 +2,9 @@
 
 Each report still runs in a new kernel process of its own. `Zygote` is a child process that has
 imported what a report's kernel imports (ipykernel, pandas, altair, scipy, ctlib) and nothing
-more: it starts no thread of its own, no zmq context and no vl-convert runtime (numpy's and
-scipy's OpenBLAS pools stop and start again around a fork). For each kernel it forks a child that
+more: it starts no thread of its own, no zmq context and no vl-convert runtime (the libraries'
+own threads, numpy's and scipy's OpenBLAS pools and pyarrow's jemalloc, are made again after a
+fork by their fork handlers). For each kernel it forks a child that
 takes the environment, working folder and arguments jupyter_client's launcher would give a new
 process (`python -m ipykernel_launcher -f CONNECTION_FILE`, a session of its own) and starts
 ipykernel's application. What a kernel does (load, compute, write) starts after the fork, so two
