@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make report` and `make test`.
 # Each creates .venv when it is missing or older than pyproject.toml or the lock file, installs the
-# locked versions into it (hashes checked), then does its job. `make lock` renews the lock.
+# locked versions into it (hashes checked; exactly those: --no-deps, so that a dependency the lock
+# leaves out, pyproject.toml's [tool.uv] override-dependencies, stays out; `pip check` then says
+# whether one is missing), then does its job. `make lock` renews the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	  echo "Cannot create $(VENV) with $(PYTHON); on Debian: apt-get install python3-venv" >&2; \
 	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; echo "The lock file misses a dependency of pyproject.toml: make lock" >&2; exit 1; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name ctlib --display-name "Python (ctlib)" >/dev/null

@@ -320,3 +320,36 @@ def test_disaggregation_panels_per_indicator_and_dimension(disaggregated):
         sorted(mark_texts(svg)).count("&lt;5") == 2
         and sorted(mark_texts(svg)).count("hidden (&lt;5)") == 2
     )
+
+
+def test_charts_left_to_the_report_runner_read_as_a_new_kernel_draws_them(monkeypatch):
+    """A report's kernel leaves its charts to the runner (`svg.DEFER_ENV`): rendered there, in a
+    runtime that drew other charts before, a report reads as its own new kernel drew it, the
+    numbered ids of its gradients from 0 again."""
+    import json
+
+    import altair as alt
+
+    from ctlib._publish import svg
+
+    heatmap = (
+        alt.Chart(pd.DataFrame({"x": ["a", "b"], "v": [1, 2]}))
+        .mark_rect()
+        .encode(x="x:N", color="v:Q")
+        .properties(description="Two cells")
+    )
+    monkeypatch.setenv(svg.DEFER_ENV, "1")
+    page = f"<p>{charts.to_svg(heatmap)}{charts.to_svg(heatmap)}</p>"
+    monkeypatch.delenv(svg.DEFER_ENV)
+    assert "<svg" not in page
+    drawn = svg.render_placeholders(page)
+    assert svg.render_placeholders(page) == drawn  # the next report is numbered from 0 again
+    assert re.findall(r'id="(gradient_\d+)"', drawn) == ["gradient_0", "gradient_1"]
+    direct = charts.to_svg(heatmap)
+
+    def unnumbered(text):
+        return re.sub(r"gradient_\d+", "gradient", text)
+
+    assert unnumbered(drawn) == f"<p>{unnumbered(direct) * 2}</p>"
+    within_json = svg.render_placeholders(json.dumps(page)[1:-1], within_json=True)
+    assert json.loads(f'"{within_json}"') == drawn

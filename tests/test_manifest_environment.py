@@ -60,11 +60,11 @@ def test_lock_differences_say_what_differs_from_the_lock(tmp_path):
     lock = tmp_path / "requirements-lock.txt"
     lock.write_text(LOCK_TEXT)
     assert environment.locked_versions(lock) == {"pandas": "3.0.1", "numpy": "2.3.0"}
-    installed = {"numpy": "2.3.0", "pandas": "3.0.2", "tomli": "2.0.1"}
+    installed = {"numpy": "2.3.0", "pandas": "3.0.2", "tomli": "2.0.1", "left-out": "not installed"}
     assert environment.lock_differences(lock, installed) == [
         "pandas 3.0.2 installed, 3.0.1 locked",
         "tomli 2.0.1 installed, not locked",  # its lock line is for Python < 3.11
-    ]
+    ]  # a package neither installed nor locked (left out of the lock) is no difference
     assert environment.lock_differences(lock, {"numpy": "2.3.0", "pandas": "3.0.1"}) == []
 
 

@@ -261,6 +261,39 @@ def test_report_html_shows_no_code_prompts_or_tracebacks(batch):
     assert "Furthest ahead of target" in page and "Furthest behind target" in page
 
 
+def test_report_html_reads_as_nbconvert_writes_it(batch, tmp_path):
+    """report.html is nbconvert's HTMLExporter page without its BeautifulSoup pass: the same page
+    once parsed (outputs focusable, images given alt text), its SVG as vl-convert wrote it."""
+    import jinja2
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    book = nbformat.read(batch["folders"]["shelter_and_recovery"] / "report.ipynb", as_version=4)
+    book.cells[-1].outputs.append(
+        nbformat.v4.new_output("display_data", {"text/html": '<img src="a.png"><img alt="b">'})
+    )
+    options = dict(
+        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": report.HTML_TEMPLATE})],
+        template_file="ctlib_report.html.j2",
+        exclude_input=True,
+    )
+    theirs, _ = HTMLExporter(**options).from_notebook_node(book)
+    ours, _ = report._report_exporter()(**options).from_notebook_node(book)
+    assert ours != theirs and "viewBox" in ours and 'tabindex="0"' in ours
+    assert str(BeautifulSoup(ours, features="html.parser")) == theirs
+    assert ours.count(report.NO_ALT_TEXT) == 1
+
+
+def test_a_page_loading_from_another_server_is_refused(tmp_path):
+    """Also when the reference is written with character references (as a browser decodes them)."""
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+    page = '<a href="&#47;&#47;example.org/x">x</a>'
+    book.cells[0].outputs = [nbformat.v4.new_output("display_data", {"text/html": page})]
+    nbformat.write(book, tmp_path / "report.ipynb")
+    with pytest.raises(ReportError, match="another server"):
+        report.export_html(tmp_path / "report.ipynb", tmp_path / "report.html")
+
+
 def _failing_notebook(path: Path) -> Path:
     book = nbformat.read(report.NOTEBOOK, as_version=4)
     book.cells.insert(3, nbformat.v4.new_code_cell('raise ValueError("the chart server is down")'))

@@ -14,17 +14,16 @@ palette, status written as text (labels and legend, never colour alone) and a `d
 
 from __future__ import annotations
 
-import html
 import re
 
 import altair as alt
 import pandas as pd
-import vl_convert as vlc
 
 from .._compute.privacy import check_aggregated
 from .._data.tables import PILLARS
 from .._format import unit_text
 from .presentation import HIDDEN_WORD, STATUS_LOOKS, STATUSES, Presentation, readable, shorten
+from .svg import chart_svg
 
 WIDTH = 520
 LABEL_CHARACTERS = 48
@@ -624,13 +623,8 @@ def _hidden_note(presentation: Presentation) -> str:
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as a static SVG (vl-convert, no CDN), with role="img", aria-label and <title>.
+    """The chart as a static SVG (`svg.chart_svg`: maybe rendered later by the report runner).
 
     The spec is not validated here (slow; the tests validate every chart)."""
-    spec = chart.to_dict(validate=False)
     version = re.match(r"v(\d+\.\d+)", alt.SCHEMA_VERSION).group(1)
-    svg = vlc.vegalite_to_svg(spec, vl_version=version)
-    description = html.escape(spec.get("description", ""), quote=True)
-    return re.sub(r"^<svg ", f'<svg role="img" aria-label="{description}" ', svg, count=1).replace(
-        ">", f"><title>{description}</title>", 1
-    )
+    return chart_svg(chart.to_dict(validate=False), version)

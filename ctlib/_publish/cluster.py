@@ -14,7 +14,7 @@ from importlib import import_module
 from .._errors import ReportError
 
 CONNECT_TIMEOUT_SECONDS = 30
-PRELOAD = "ctlib._publish.report_sections"  # what a report imports: pandas, altair, the engine
+PRELOAD = "ctlib._publish.report"  # what runs a report (its kernel imports the rest, `kernels`)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from .._resources import PACKAGE
 
+NOT_INSTALLED = "not installed"
 LOCK_FILE = "requirements-lock.txt"  # exported from uv.lock; `make` installs from it
 SOURCE_SUFFIXES = {".py", ".yaml", ".ipynb", ".j2", ".json"}
 
@@ -65,7 +66,7 @@ def dependency_versions(root: str = "ctlib") -> dict[str, str]:
         try:
             versions[canonicalize_name(name)] = distribution(name).version
         except PackageNotFoundError:
-            versions[canonicalize_name(name)] = "not installed"
+            versions[canonicalize_name(name)] = NOT_INSTALLED
             continue
         pending += _requirements(name, extras)
     return dict(sorted(versions.items()))
@@ -97,13 +98,14 @@ def locked_versions(path: Path) -> dict[str, str]:
 def lock_differences(path: Path, installed: dict[str, str]) -> list[str]:
     """Where the installed packages ctlib needs differ from the lock, in words.
 
-    Empty: they match.
+    Empty: they match. A package neither installed nor locked (one the lock leaves out, e.g.
+    rfc3987-syntax, pyproject.toml's [tool.uv] override-dependencies) is no difference.
     """
     locked = locked_versions(path)
     return [
         f"{name} {version} installed, {locked.get(name, 'not')} locked"
         for name, version in installed.items()
-        if locked.get(name) != version
+        if locked.get(name, NOT_INSTALLED) != version
     ]
 
 

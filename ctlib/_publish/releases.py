@@ -165,11 +165,14 @@ def read_draft(path: Path) -> tuple[Release, pd.DataFrame, str]:
     return Release(**fields), cells, document["based_on"]
 
 
-def commit(project_dir: Path | str, path: Path, ledger: str | None = None) -> tuple[int, str]:
+def commit(
+    project_dir: Path | str, path: Path, ledger: str | None = None, project: Project | None = None
+) -> tuple[int, str]:
     """Record the draft release at `path` (`write_draft`): its id and the ledger's state with it.
-    LedgerError, recording nothing, when the ledger changed since the draft was worked out."""
+    LedgerError, recording nothing, when the ledger changed since the draft was worked out.
+    `project`: project.yaml as the report run read it (else read now)."""
     release, cells, based_on = read_draft(path)
-    project = load_project_file(project_dir, with_data_files=False).project
+    project = project or load_project_file(project_dir, with_data_files=False).project
     with _recording(project_dir, project, ledger) as recording:
         now = recording.state()
         if now != based_on:

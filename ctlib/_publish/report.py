@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import gc
 import html
 import json
 import os
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import nbformat
@@ -42,8 +46,13 @@ from .._errors import CtlibError, Problem, ReportError
 from .._resources import notebook
 from .cluster import PRELOAD
 from .environment import environment_facts
+from .kernels import ForkingProvisioner, Zygote, batch_zygote, use, zygote
 from .layout import ERROR_FILE, RESULTS_FILE, file_names, report_folder
 from .resume import unchanged_report
+from .svg import DEFER_ENV, ReportCharts
+
+if TYPE_CHECKING:
+    from .._data.project_model import Project
 
 NOTEBOOK = notebook("quarterly_report")
 KERNEL_NAME = "ctlib"
@@ -104,14 +113,14 @@ def one_line(error: BaseException) -> str:
 def ensure_kernel() -> str:
     """The name of a kernelspec that runs this Python; installed into sys.prefix when missing."""
     from ipykernel.kernelspec import install
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import NoSuchKernel
 
     def runs_this_python() -> bool:
         try:
-            spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+            command = kernel_command()
         except NoSuchKernel:
             return False
-        return Path(spec.argv[0]).absolute() == Path(sys.executable).absolute()
+        return Path(command[0]).absolute() == Path(sys.executable).absolute()
 
     if not runs_this_python():
         install(kernel_name=KERNEL_NAME, display_name="Python (ctlib)", prefix=sys.prefix)
@@ -122,6 +131,13 @@ def ensure_kernel() -> str:
                 f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL_NAME}`"
             )
     return KERNEL_NAME
+
+
+def kernel_command() -> list[str]:
+    """The command line of the ctlib kernelspec (`{connection_file}` left in)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
 
 
 class Steps:
@@ -139,9 +155,10 @@ class Steps:
             self.seconds[name] = round(time.perf_counter() - start, 3)
 
 
-def _ipc_kernel_manager(env: dict[str, str] | None = None) -> type:
+def _ipc_kernel_manager(env: dict[str, str] | None = None, zygote: Zygote | None = None) -> type:
     """A kernel manager on local sockets (ipc): no TCP ports to race for, nothing on the network;
-    its kernel gets `env` on top of this process's environment (kept out of the notebook)."""
+    its kernel gets `env` on top of this process's environment (kept out of the notebook) and is
+    forked by `zygote` when one is given (`kernels`)."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
@@ -150,6 +167,12 @@ def _ipc_kernel_manager(env: dict[str, str] | None = None) -> type:
 
         async def _async_pre_start_kernel(self, **kw):
             kw["env"] = {**kw.get("env", os.environ), **(env or {})}
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                self.provisioner = ForkingProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+                self.provisioner.zygote = zygote
             return await super()._async_pre_start_kernel(**kw)
 
     return IpcKernelManager
@@ -191,12 +214,16 @@ def execute_notebook(
     cwd: Path,
     budget: Budget | None = None,
     env: dict[str, str] | None = None,
+    zygote: Zygote | None = None,
+    charts: ReportCharts | None = None,
 ) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
     A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
     budget, each cell gets what is left of it; a cell that runs out stops the kernel. `env`: what
     the kernel's environment adds (e.g. the ledger's URL, never written in the notebook).
+    `zygote`: forks the kernel, its imports done (else a new process starts). `charts`: takes
+    the chart placeholders of each cell's outputs as the cell ends.
     """
     import papermill
     import zmq
@@ -218,8 +245,9 @@ def execute_notebook(
                 request_save_on_cell_execute=False,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
                 timeout_func=budget.cell_timeout,
-                kernel_manager_class=_ipc_kernel_manager(env),
+                kernel_manager_class=_ipc_kernel_manager(env, zygote),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
+                on_cell_executed=None if charts is None else _taking(charts),
             )
             return
         except PapermillExecutionError as error:
@@ -241,11 +269,83 @@ def execute_notebook(
                 ) from error
 
 
+def kernels() -> Zygote | None:
+    """The zygote forking this process's report kernels (see `kernels`)."""
+    ensure_kernel()
+    return zygote(kernel_command())
+
+
+def _taking(charts: ReportCharts):
+    """nbclient's hook after a cell: its outputs' chart placeholders to `charts`."""
+
+    def taken(cell, **_) -> None:
+        for output in cell.get("outputs", []):
+            for value in output.get("data", {}).values():
+                if isinstance(value, str):
+                    charts.take(value)
+
+    return taken
+
+
+def render_charts(notebook: Path, charts: ReportCharts) -> None:
+    """Put the charts the kernel left as placeholders in the executed notebook (`svg`)."""
+    text = notebook.read_text(encoding="utf-8")
+    notebook.write_text(charts.fill(text, within_json=True), encoding="utf-8")
+
+
+FOCUSABLE = re.compile(
+    r'(<div class="[^"]*\bjp-(?:OutputArea-output|Cell-inputWrapper)\b[^"]*"[^>]*)>'
+)
+WITHOUT_ALT = re.compile(r"(<img\b(?![^>]*\balt=)[^>]*?)(/?>)")
+NO_ALT_TEXT = "No description has been provided for this image"
+
+
+def _report_exporter() -> type:
+    """nbconvert's HTMLExporter without its BeautifulSoup pass over the page (0.3 s a report,
+    most of it the charts' SVG), which marks the outputs focusable (tabindex) and images without
+    alt text, then writes the whole page again; here the template's page is marked as it is
+    written (`focusable`)."""
+    from nbconvert import HTMLExporter, TemplateExporter
+
+    class TemplatePage(TemplateExporter):
+        """Next after HTMLExporter: keeps the template's page, gives its soup an empty one."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            self.page, resources = super().from_notebook_node(nb, resources, **kw)
+            return "", resources
+
+    class ReportExporter(HTMLExporter, TemplatePage):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            _, resources = super().from_notebook_node(nb, resources, **kw)
+            return focusable(self.page), resources
+
+    return ReportExporter
+
+
+_EXPORTING = threading.Lock()  # one exporter a process: its templates are compiled once
+
+
+@functools.cache
+def _html_exporter():
+    return _report_exporter()(
+        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
+        template_file="ctlib_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def focusable(page: str) -> str:
+    """What nbconvert's HTMLExporter adds to the template's page: tabindex="0" on each output
+    (and input), an alt text on each image without one."""
+    page = FOCUSABLE.sub(r'\1 tabindex="0">', page)
+    return WITHOUT_ALT.sub(rf'\1 alt="{NO_ALT_TEXT}"\2', page)
+
+
 def export_html(notebook: Path, target: Path) -> None:
     """Write the executed notebook as self-contained HTML: no code, no prompts, no stderr, no CDN,
     no cell tagged `hide-in-report` (guidance for people editing the notebook)."""
-    from nbconvert import HTMLExporter
-
     book = nbformat.read(notebook, as_version=4)
     book.cells = [c for c in book.cells if HIDDEN_TAG not in c.metadata.get("tags", [])]
     for cell in book.cells:
@@ -253,17 +353,11 @@ def export_html(notebook: Path, target: Path) -> None:
             cell.outputs = [
                 o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
             ]
-    exporter = HTMLExporter(
-        extra_loaders=[jinja2.DictLoader({"ctlib_report.html.j2": HTML_TEMPLATE})],
-        template_file="ctlib_report.html.j2",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(
-        book, resources={"metadata": {"name": "Quarterly report"}}
-    )
-    external = EXTERNAL_REFERENCE.search(body)
+    with _EXPORTING:
+        body, _ = _html_exporter().from_notebook_node(
+            book, resources={"metadata": {"name": "Quarterly report"}}
+        )
+    external = EXTERNAL_REFERENCE.search(html.unescape(body))  # attributes as a browser reads them
     if external:
         start = max(external.start() - 60, 0)
         raise ReportError(
@@ -356,9 +450,10 @@ def check_request(
     audience: str = "donor",
     min_cell_size: int | None = None,
     approved_by: str | None = None,
-) -> None:
+) -> Project:
     """What can be refused before a kernel starts: no project.yaml, a malformed or foreign period,
-    a donor report with a minimum cell size below 3, an approval of an internal report."""
+    a donor report with a minimum cell size below 3, an approval of an internal report. Returns
+    the project (project.yaml as the run found it)."""
     from .._compute.periods import ReportingCalendar
     from .._compute.privacy import MIN_DONOR_K
     from .._data.project import load_project
@@ -378,6 +473,7 @@ def check_request(
         )
     if period != "latest":
         ReportingCalendar(project).parse(period)
+    return project
 
 
 def _notebook_error(built: Path, error: ReportError) -> CtlibError:
@@ -446,7 +542,7 @@ def run_report(
     steps = Steps()
     budget = Budget(timeout)
     project_dir = Path(project_dir).absolute()
-    check_request(project_dir, period, audience, min_cell_size, approved_by)
+    project = check_request(project_dir, period, audience, min_cell_size, approved_by)
     if resume and not approved_by:  # an approval is news: it is recorded with a new release
         kept = unchanged_run(
             project_dir, period, out_dir, audience, min_cell_size, pdf, notebook, ledger
@@ -467,15 +563,23 @@ def run_report(
         "approved_by": approved_by or "",
     }
     names, notes = file_names(audience), []
-    env = {LEDGER_ENV: ledger} if ledger else None
+    env = {DEFER_ENV: "1", **({LEDGER_ENV: ledger} if ledger else {})}  # charts rendered here
     try:
-        with steps.step("notebook"):
+        with steps.step("notebook"), ReportCharts() as charts:
             try:
                 execute_notebook(
-                    notebook, built / "report.ipynb", parameters, project_dir, budget, env
+                    notebook,
+                    built / "report.ipynb",
+                    parameters,
+                    project_dir,
+                    budget,
+                    env,
+                    kernels(),
+                    charts,
                 )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
+            render_charts(built / "report.ipynb", charts)
         budget.check()
         facts = json.loads((built / RESULTS_FILE).read_text(encoding="utf-8"))
         (built / RESULTS_FILE).unlink()
@@ -508,7 +612,7 @@ def run_report(
             "step_seconds": steps.seconds,
         }
         destination = project_out / report_folder(resolved, audience)
-        release = _record_release(project_dir, built, audience, ledger)
+        release = _record_release(project_dir, project, built, audience, ledger)
         try:
             if release is not None:
                 manifest["release"] = release
@@ -534,14 +638,16 @@ def run_report(
     )
 
 
-def _record_release(project_dir: Path, built: Path, audience: str, ledger: str | None):
+def _record_release(
+    project_dir: Path, project: Project, built: Path, audience: str, ledger: str | None
+):
     """Record a donor report's release (the notebook's release.json, then removed from the
     folder): {release_id, ledger_state} for the manifest; None for an internal report."""
     from .releases import RELEASE_FILE, commit
 
     if audience != "donor":
         return None
-    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger)
+    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger, project)
     (built / RELEASE_FILE).unlink()
     return {"release_id": release_id, "ledger_state": state}
 
@@ -639,16 +745,22 @@ def project_dirs(data_dir: Path | str) -> list[Path]:
     return found
 
 
-def start_worker() -> None:
+def start_worker(zygote_address: str | None = None) -> None:
     """Start a batch worker: it dies with its parent (on Linux, after `kill -9` of the batch; its
-    kernels then exit too, as ipykernel polls its parent) and imports what a report needs."""
+    kernels then exit too, their zygote's parent gone; a worker's own, when it dies alone), forks
+    its kernels with the batch's zygote and imports what a report needs."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if zygote_address is None:
+        kernels()  # its imports go on beside this worker's own
+    else:
+        use(kernel_command(), zygote_address)
     import_module(PRELOAD)
+    gc.freeze()  # what is imported stays: the collections of report after report skip it
 
 
 def run_batch(
@@ -693,9 +805,16 @@ def run_batch(
         # spawned workers are children of this process, so they die with it; each imports
         # what a report needs once (PRELOAD, as Dask workers do), then runs report after report
         context = get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=start_worker
-        ) as pool:
+        ensure_kernel()
+        with (
+            batch_zygote(kernel_command()) as zygote_address,  # the workers' kernels' imports once
+            ProcessPoolExecutor(
+                max_workers=jobs,
+                mp_context=context,
+                initializer=start_worker,
+                initargs=(zygote_address,),
+            ) as pool,
+        ):
             _run_on(pool, projects, period, out_dir, options, done)
     else:
         for project_dir in projects:

@@ -103,6 +103,7 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
     table["baseline"] = first["baseline"].to_numpy()
     labels = [LIFE_OF_PROJECT, *(p.label for p in results.periods if p.label != LIFE_OF_PROJECT)]
     by_period = totals.set_index(["indicator_id", "period"])
+    columns = {}  # joined at once: a frame grown column by column is slow to use
     for label in labels:
         keys = pd.MultiIndex.from_product([ids, [label]])
         for column, name in PERIOD_FIELDS.items():
@@ -110,8 +111,8 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
                 continue
             values = by_period[column].reindex(keys).to_numpy()
             if column not in OPTIONAL_FIELDS or pd.notna(values).any():
-                table[f"{label} {name}"] = values
-    return table
+                columns[f"{label} {name}"] = values
+    return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
 
 
 def _period_label(results: Results, period: str) -> str:
