@@ -429,15 +429,7 @@ def _units(relations: Relations, n_cells: int) -> list[tuple[np.ndarray, np.ndar
     if not len(relations):
         return []
     members, owners = relations.members, relations.relation_of_member()
-    label = np.arange(n_cells)
-    while True:  # each cell takes the smallest label of the relations it belongs to
-        smallest = np.full(len(relations), n_cells)
-        np.minimum.at(smallest, owners, label[members])
-        updated = label.copy()
-        np.minimum.at(updated, members, smallest[owners])
-        if (updated == label).all():
-            break
-        label = updated
+    label = _connected_labels(members, owners, n_cells, len(relations))
     of_relation = label[relations.members[relations.offsets[:-1]]]
     in_relation = np.zeros(n_cells, dtype=bool)
     in_relation[members] = True
@@ -460,18 +452,26 @@ def _components(state: _State, cells: np.ndarray) -> list[np.ndarray]:
     index = np.full(len(state.hidden), -1)
     index[cells] = np.arange(len(cells))
     members = index[state.relations.members[entries]]
-    label = np.arange(len(cells))
-    while True:
-        smallest = np.full(len(state.relations), len(cells))
+    label = _connected_labels(members, owners, len(cells), len(state.relations))
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(label[order]) != 0])
+    return [cells[part] for part in np.split(order, starts[1:])]
+
+
+def _connected_labels(
+    members: np.ndarray, owners: np.ndarray, n_cells: int, n_relations: int
+) -> np.ndarray:
+    """Per cell, the smallest cell of the set that relations connect it to (entry i: cell
+    `members[i]` belongs to relation `owners[i]`)."""
+    label = np.arange(n_cells)
+    while True:  # each cell takes the smallest label of the relations it belongs to
+        smallest = np.full(n_relations, n_cells)
         np.minimum.at(smallest, owners, label[members])
         updated = label.copy()
         np.minimum.at(updated, members, smallest[owners])
         if (updated == label).all():
-            break
+            return label
         label = updated
-    order = np.argsort(label, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(label[order]) != 0])
-    return [cells[part] for part in np.split(order, starts[1:])]
 
 
 def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:
