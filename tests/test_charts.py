@@ -353,3 +353,19 @@ def test_charts_left_to_the_report_runner_read_as_a_new_kernel_draws_them(monkey
     assert unnumbered(drawn) == f"<p>{unnumbered(direct) * 2}</p>"
     within_json = svg.render_placeholders(json.dumps(page)[1:-1], within_json=True)
     assert json.loads(f'"{within_json}"') == drawn
+
+
+def test_a_chart_never_loads_data_from_elsewhere():
+    """Charts carry their data inline: a spec asking for a URL (say, one smuggled in as a
+    report's chart placeholder) is refused, not fetched."""
+    from ctlib._publish.svg import render
+
+    spec = {
+        "data": {"url": "http://127.0.0.1:9/cases.csv"},
+        "mark": "point",
+        "encoding": {"x": {"field": "a", "type": "quantitative"}},
+    }
+    with pytest.raises(Exception, match="not allowed"):
+        render(spec, None)
+    spec["data"] = {"values": [{"a": 1}]}
+    assert render(spec, None).startswith("<svg ")

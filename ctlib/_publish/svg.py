@@ -32,10 +32,11 @@ def chart_svg(spec: dict, vl_version: str) -> str:
 
 
 def render(spec: dict, vl_version: str) -> str:
-    """The chart as a static SVG, with role="img", aria-label and <title> (its description)."""
+    """The chart as a static SVG, with role="img", aria-label and <title> (its description);
+    a spec that asks for data from any URL or file is refused (charts carry their data inline)."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(spec, vl_version=vl_version)
+    svg = vlc.vegalite_to_svg(spec, vl_version=vl_version, allowed_base_urls=[])  # offline
     description = html.escape(spec.get("description", ""), quote=True)
     return re.sub(r"^<svg ", f'<svg role="img" aria-label="{description}" ', svg, count=1).replace(
         ">", f"><title>{description}</title>", 1
