@@ -1,17 +1,17 @@
 """Fresh kernels forked from a warm process, so that reports pay a kernel's imports once.
 
 Each report still runs in a new kernel process of its own. `Zygote` is a child process that has
-imported what a report's kernel imports (ipykernel, pandas, altair, scipy, ctlib) and nothing
-more: it starts no thread of its own, no zmq context and no vl-convert runtime (the libraries'
-own threads, numpy's and scipy's OpenBLAS pools and pyarrow's jemalloc, are made again after a
-fork by their fork handlers). For each kernel it forks a child that
+imported what a report's kernel imports (ipykernel, pandas, altair, scipy, ctlib), read the built-in
+indicator catalogue, and done nothing more: it starts no thread of its own, no zmq context and no
+vl-convert runtime (the libraries' own threads, numpy's and scipy's OpenBLAS pools and pyarrow's
+jemalloc, are made again after a fork by their fork handlers). For each kernel it forks a child that
 takes the environment, working folder and arguments jupyter_client's launcher would give a new
 process (`python -m ipykernel_launcher -f CONNECTION_FILE`, a session of its own) and starts
 ipykernel's application. What a kernel does (load, compute, write) starts after the fork, so two
-kernels share nothing but the modules imported; a module imported then saw the zygote's
-environment, not the kernel's additions (the kernel reads those, e.g. the ledger's URL, at run
-time), and what the imports set in the environment (debugpy's, threadpoolctl's defaults) is set
-in each kernel's as its own imports would have.
+kernels share nothing but the modules imported; a module imported then saw the zygote's environment,
+not the kernel's additions (the kernel reads those, e.g. the ledger's URL, at run time), and what
+the imports set in the environment (debugpy's, threadpoolctl's defaults) is set in each kernel's as
+its own imports would have.
 
 `ForkingProvisioner` is jupyter_client's local provisioner launching through a zygote when it is
 given one and the kernel is this Python's ipykernel, else as usual. A process starts its own
@@ -259,6 +259,11 @@ def _serve(fd: int) -> None:
     for name in KERNEL_MODULES:
         with contextlib.suppress(ImportError):  # a kernel that needs it says why it is missing
             importlib.import_module(name)
+    from .._catalogue import load_catalogue
+    from .._errors import CtlibError
+
+    with contextlib.suppress(CtlibError):  # a kernel that needs it says what is wrong
+        load_catalogue()  # the built-in one, read once for every kernel
     imports_set = {k: v for k, v in os.environ.items() if environment.get(k) != v}
     gc.freeze()  # what is imported stays: a kernel's collections skip it (and leave it shared)
     listener = socket.socket(fileno=fd)
