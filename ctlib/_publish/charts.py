@@ -5,7 +5,9 @@ Privacy guard: altair embeds a chart's data in the page, so every chart first ca
 keeps only the columns it draws.
 
 In a Jupyter kernel, import this module with `fresh_stack.import_module` (the report and the
-dashboard do): altair's import is 2.5 times slower deep in a kernel's stack.
+dashboard do): altair's import is 2.5 times slower deep in a kernel's stack. Encodings are
+channel objects (`alt.Y("value:Q")`), never shorthand strings (`y="value:Q"`), for which altair
+hashes the schema of each of its classes again (2 ms a channel).
 
 Accessibility: every chart has a title, axis titles with units, the Okabe–Ito colour-blind-safe
 palette, status written as text (labels and legend, never colour alone) and a `description`
@@ -101,7 +103,7 @@ def progress_chart(totals: pd.DataFrame, title: str, presentation: Presentation)
     band = (
         alt.Chart(pd.DataFrame({"low": [low], "high": [high]}))
         .mark_rect(color="#dddddd", opacity=0.6)
-        .encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q")
+        .encode(x=alt.X("low:Q", scale=x_scale), x2=alt.X2("high:Q"))
     )
     bars = (
         base.mark_bar(height=14)
@@ -119,10 +121,10 @@ def progress_chart(totals: pd.DataFrame, title: str, presentation: Presentation)
     target = (
         alt.Chart(pd.DataFrame({"target": [100]}))
         .mark_rule(color="black", strokeWidth=2)
-        .encode(x="target:Q")
+        .encode(x=alt.X("target:Q"))
     )
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
-        x="label_x:Q", y=y, text="label:N"
+        x=alt.X("label_x:Q"), y=y, text=alt.Text("label:N")
     )
     counts = presentation.status_counts(data["status"])
     description = (
@@ -202,15 +204,17 @@ def trend_panels(
         .transform_filter("isValid(datum.value) || datum.is_suppressed")
         .encode(
             x=x,
-            y="mark_y:Q",
+            y=alt.Y("mark_y:Q"),
             color=_status_colour(data["status"]),
             shape=_status_shape(data["status"]),
         ),
-        base.mark_text(dy=-10, fontSize=10).encode(x=x, y="mark_y:Q", text="label:N"),
+        base.mark_text(dy=-10, fontSize=10).encode(
+            x=x, y=alt.Y("mark_y:Q"), text=alt.Text("label:N")
+        ),
         base.mark_tick(color="black", thickness=2.5, size=9)
         .transform_filter("isValid(datum.target)")
-        .encode(x=x, y="target:Q"),
-        base.mark_rule(strokeDash=[5, 3], color="#333333").encode(y="mean(baseline):Q"),
+        .encode(x=x, y=alt.Y("target:Q")),
+        base.mark_rule(strokeDash=[5, 3], color="#333333").encode(y=alt.Y("mean(baseline):Q")),
     ]
     described = []
     for panel, group in data.groupby("panel", sort=False):
@@ -290,8 +294,8 @@ def disaggregation_panels(
         .encode(x=x, y=y),
         alt.Chart()
         .mark_text(align="left", dx=4, fontSize=11)
-        .encode(x="label_x:Q", y=y, text="label:N"),
-        alt.Chart().mark_tick(opacity=0).encode(x="extent:Q", y=y),
+        .encode(x=alt.X("label_x:Q"), y=y, text=alt.Text("label:N")),
+        alt.Chart().mark_tick(opacity=0).encode(x=alt.X("extent:Q"), y=y),
     ]
     hidden = int(data["is_suppressed"].sum())
     described = [
@@ -359,16 +363,18 @@ def trend_chart(
         .transform_filter("isValid(datum.value)")
         .encode(
             x=x,
-            y="value:Q",
+            y=alt.Y("value:Q"),
             color=_status_colour(data["status"]),
             shape=_status_shape(data["status"]),
         )
     )
-    labels = base.mark_text(dy=-12, fontSize=11).encode(x=x, y="label_y:Q", text="label:N")
+    labels = base.mark_text(dy=-12, fontSize=11).encode(
+        x=x, y=alt.Y("label_y:Q"), text=alt.Text("label:N")
+    )
     targets = (
         base.mark_tick(color="black", thickness=3, size=26)
         .transform_filter("isValid(datum.target)")
-        .encode(x=x, y="target:Q")
+        .encode(x=x, y=alt.Y("target:Q"))
     )
     layers = [line, points, labels, targets]
     baseline = rows["baseline"].dropna()
@@ -379,12 +385,14 @@ def trend_chart(
         baseline_text = presentation.number(value, unit)
         rule = pd.DataFrame({"baseline": [value], "label": [f"baseline {baseline_text}"]})
         layers.append(
-            alt.Chart(rule).mark_rule(strokeDash=[6, 4], color="#333333").encode(y="baseline:Q")
+            alt.Chart(rule)
+            .mark_rule(strokeDash=[6, 4], color="#333333")
+            .encode(y=alt.Y("baseline:Q"))
         )
         layers.append(
             alt.Chart(rule)
             .mark_text(align="right", dy=-6, x=alt.ExprRef("width"), fontSize=11)
-            .encode(y="baseline:Q", text="label:N")
+            .encode(y=alt.Y("baseline:Q"), text=alt.Text("label:N"))
         )
         subtitle += "; dashed line: baseline"
         described_baseline = f" The baseline is {baseline_text}."
@@ -434,7 +442,7 @@ def disaggregation_chart(
     labels = (
         alt.Chart()
         .mark_text(align="left", dx=4, fontSize=11)
-        .encode(x="label_x:Q", y=y, text="label:N")
+        .encode(x=alt.X("label_x:Q"), y=y, text=alt.Text("label:N"))
     )
     hidden = int(data["is_suppressed"].sum())
     shown = [
@@ -489,7 +497,7 @@ def scorecard_chart(
         x=alt.X("indicators:Q", stack="zero", bandPosition=0.5, axis=axis),
         y=y,
         order=order,
-        text="indicators:Q",
+        text=alt.Text("indicators:Q"),
     )
     per_pillar = [
         f"{p}: {presentation.status_counts(statuses.loc[statuses['pillar'] == p, 'status'])}"
@@ -533,7 +541,7 @@ def completeness_chart(completeness: pd.DataFrame, title: str) -> alt.LayerChart
     labels = base.mark_text(fontSize=10).encode(
         x=x,
         y=y,
-        text="label:N",
+        text=alt.Text("label:N"),
         color=alt.condition("datum.completeness > 60", alt.value("white"), alt.value("black")),
     )
     worst = data.nsmallest(3, "completeness")
@@ -565,7 +573,7 @@ def crosstab_chart(
         color=alt.Color("records:Q", title="Records", scale=alt.Scale(scheme="blues"))
     )
     text = base.mark_text(fontSize=11).encode(
-        text="records:Q",
+        text=alt.Text("records:Q"),
         color=alt.condition(
             alt.datum.records > tidy["records"].max() / 2, alt.value("white"), alt.value("black")
         ),
@@ -596,7 +604,7 @@ def comparison_chart(compared: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("% met:Q", title="Achievement (% of life-of-project target)"),
             y=alt.Y("indicator:N", title=None),
-            yOffset="project:N",
+            yOffset=alt.YOffset("project:N"),
             color=alt.Color(
                 "project:N",
                 title="Project",
