@@ -98,13 +98,18 @@ class Grading:
         self.periods = {p.label: p for p in periods}
         self.bands = tuple(bands or project.reporting.status_bands)
         self.reporting = calendar.periods()  # the reporting-kind periods of the span
+        self._wholes: dict[str, Period] = {}  # natural(), by label: asked for each row
 
     # -- targets ----------------------------------------------------------------------------
     def natural(self, period: Period) -> Period:
         """The whole period a (to date) period belongs to: the project span, or the full year."""
-        if period.kind == LIFE:
-            return self.calendar.life_of_project()
-        return self.calendar.parse(period.label)
+        if period.label not in self._wholes:
+            self._wholes[period.label] = (
+                self.calendar.life_of_project()
+                if period.kind == LIFE
+                else self.calendar.parse(period.label)
+            )
+        return self._wholes[period.label]
 
     def is_to_date(self, period: Period) -> bool:
         return period.end_date < self.natural(period).end_date
