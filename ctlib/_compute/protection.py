@@ -23,8 +23,10 @@ unchanged. `protect` makes sure no hidden cell is pinned:
 
 U and W are built once per unit and count: one small pivoted QR per component of the moving cells
 that relations link once the cells that are the parent of two or more relations (totals) are set
-apart, those cells then added as columns. A count whose non-zero cells other counts with more
-zeros cover is not checked (a share's denominator, given its numerator and complement).
+apart, those cells then added as columns. U is block diagonal over the components but for the
+columns added since, so a product with g (or W[h]) spans only the components it touches. A count
+whose non-zero cells other counts with more zeros cover is not checked (a share's denominator,
+given its numerator and complement).
 
 A hidden zero can grow when some direction that keeps every hidden zero at or above zero makes it
 grow; it then moves (with the directions that make all such zeros grow, a small step along any
@@ -224,8 +226,8 @@ class _Freedom:
         self.build()
 
     def build(self) -> None:
-        """U and W from scratch: a pivoted QR per component of the moving cells that are the parent of
-        at most one relation, then the others one by one."""
+        """U and W from scratch: a pivoted QR per component of the moving cells that are the parent
+        of at most one relation, then the others one by one."""
         state = self.state
         hidden = self.cells[state.hidden[self.cells]]
         moving = hidden[~self.zero[hidden]]
@@ -244,8 +246,12 @@ class _Freedom:
         self.checked_at = -1
         self.built_at = state.n_hidden
         hubs = state.parent_of[moving] >= 2
+        edges = [0]  # where each component's directions start: U is block diagonal up to the last
         for component in _components(state, moving[~hubs]):
             self.add_component(component)
+            edges.append(self.r)
+        self.edges = np.array(edges)
+        self.block = np.repeat(np.arange(len(edges) - 1), np.diff(edges))  # of each direction
         for cell in moving[hubs]:
             self.add(int(cell))
 
@@ -292,6 +298,14 @@ class _Freedom:
         self.r += rank
         self.pinned[basic] = np.linalg.norm(inverse @ packed[:rank, rank:], axis=1) <= TOLERANCE
 
+    def times_coordinates(self, matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """matrix @ x for x over U's directions, over the directions where x may be non-zero:
+        the components' blocks it touches (a column touches few), then those added one by one."""
+        touched = np.flatnonzero(np.bincount(self.block, x[: len(self.block)] != 0))
+        spans = [slice(self.edges[b], self.edges[b + 1]) for b in touched]
+        spans.append(slice(len(self.block), self.r))
+        return sum((matrix[:, span] @ x[span] for span in spans), np.zeros(len(matrix)))
+
     def coordinates(self, cells: np.ndarray) -> np.ndarray:
         """Uᵀ a for the column a of each cell (a column each)."""
         rows, which, signs = self.column_of(cells)
@@ -316,23 +330,22 @@ class _Freedom:
         """Add one hidden cell's column to A_M."""
         cells = np.array([cell])
         rows, which, signs = self.column_of(cells)
-        u = self.U[:, : self.r]
-        g = signs @ u[rows]  # the column's coordinates in U
+        g = signs @ self.U[rows, : self.r]  # the column's coordinates in U
         (column,) = self.take(cells, rows, which, signs)
         if len(rows) - g @ g > SHORTCUT * len(rows):
-            residual = -(u @ g)
+            residual = -self.times_coordinates(self.U, g)
             residual[rows] += signs
             beta = np.linalg.norm(residual)
             if beta > TOLERANCE * self.scale:
-                self.W[:column, self.r] = -(self.W[:column, : self.r] @ g) / beta
+                self.W[:column, self.r] = -self.times_coordinates(self.W[:column], g) / beta
                 self.W[column, self.r] = 1.0 / beta
                 self.U[:, self.r] = unit = residual / beta
                 self.r += 1
                 self.pinned[column] = True  # a new direction of the column space: pinned
                 self.outside -= np.outer(unit, unit @ self.outside)
                 return
-        pinned = np.flatnonzero(self.pinned[:column])  # a new null vector (−W g, 1) frees
-        moved = np.abs(self.W[pinned, : self.r] @ g) > TOLERANCE  # the pinned cells it moves
+        pinned = np.flatnonzero(self.pinned[:column])  # a new null vector (−W g, 1) frees those
+        moved = np.abs(self.times_coordinates(self.W[pinned, : self.r], g)) > TOLERANCE  # it moves
         self.pinned[pinned[moved]] = False
 
     def extend(self, cells: list[int]) -> None:
@@ -348,7 +361,7 @@ class _Freedom:
 
     def certificate(self, cell: int) -> np.ndarray:
         """y over the unit's relations with y·A_M = e_cell (the cell is pinned): U W[cell]ᵀ."""
-        return self.U[:, : self.r] @ self.W[self.column[cell], : self.r]
+        return self.times_coordinates(self.U, self.W[self.column[cell], : self.r])
 
     def breaking(self, certificate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The unit's choosable cells whose columns break the certificate (y·a ≠ 0), with the cost
