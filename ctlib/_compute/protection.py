@@ -23,10 +23,10 @@ unchanged. `protect` makes sure no hidden cell is pinned:
 
 U and W are built once per unit and count: one small pivoted QR per component of the moving cells
 that relations link once the cells that are the parent of two or more relations (totals) are set
-apart, those cells then added as columns. U is block diagonal over the components but for the
-columns added since, so a product with g (or W[h]) spans only the components it touches. A count
-whose non-zero cells other counts with more zeros cover is not checked (a share's denominator,
-given its numerator and complement).
+apart, then one of those cells' columns' parts outside the column space. U is block diagonal over
+the components but for the columns added since, so a product with g (or W[h]) spans only the
+components it touches. A count whose non-zero cells other counts with more zeros cover is not
+checked (a share's denominator, given its numerator and complement).
 
 A hidden zero can grow when some direction that keeps every hidden zero at or above zero makes it
 grow; it then moves (with the directions that make all such zeros grow, a small step along any
@@ -227,7 +227,7 @@ class _Freedom:
 
     def build(self) -> None:
         """U and W from scratch: a pivoted QR per component of the moving cells that are the parent
-        of at most one relation, then the others one by one."""
+        of at most one relation, then the others (hubs) all at once."""
         state = self.state
         hidden = self.cells[state.hidden[self.cells]]
         moving = hidden[~self.zero[hidden]]
@@ -252,8 +252,8 @@ class _Freedom:
             edges.append(self.r)
         self.edges = np.array(edges)
         self.block = np.repeat(np.arange(len(edges) - 1), np.diff(edges))  # of each direction
-        for cell in moving[hubs]:
-            self.add(int(cell))
+        if hubs.any():
+            self.add_hubs(moving[hubs])
 
     def column_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The columns of these cells: (local row, which cell, sign) of their entries."""
@@ -284,19 +284,33 @@ class _Freedom:
         used, local = np.unique(rows, return_inverse=True)
         matrix = np.zeros((len(used), len(cells)))
         matrix[local, which] = signs
-        from scipy.linalg.lapack import dgeqp3, dorgqr, dtrtri  # when needed: 0.3 s to import
-
-        # matrix[:, order] = q r, r upper triangular with |r_ii| decreasing: the first `rank`
-        # columns span the column space, U = q[:, :rank] and W = r₁₁⁻¹ on them; the null vectors
-        # are (−r₁₁⁻¹ r₁₂ t, t), so one of them is pinned when its row of r₁₁⁻¹ r₁₂ is zero
-        packed, order, tau, _, _ = dgeqp3(matrix)
-        rank = int((np.abs(packed.diagonal()) > TOLERANCE * max(matrix.shape)).sum())
-        inverse = np.triu(dtrtri(packed[:rank, :rank])[0])
-        span, basic = slice(self.r, self.r + rank), columns[order[:rank] - 1]
-        self.U[used, span] = dorgqr(packed[:, :rank], tau[:rank])[0]
+        order, rank, q, inverse, tied = _triangular(matrix, TOLERANCE * max(matrix.shape))
+        span, basic = slice(self.r, self.r + rank), columns[order[:rank]]
+        self.U[used, span] = q
         self.W[basic, span] = inverse
         self.r += rank
-        self.pinned[basic] = np.linalg.norm(inverse @ packed[:rank, rank:], axis=1) <= TOLERANCE
+        self.pinned[basic] = np.linalg.norm(tied, axis=1) <= TOLERANCE
+
+    def add_hubs(self, cells: np.ndarray) -> None:
+        """Add these cells' columns to A_M at once, as `add` one by one would (in a build): a
+        pivoted QR of their parts outside the column space, a (−tied, 1) of its null vectors,
+        whose parts on the columns before, −W (g_j − g tied_j), free the pinned cells they move."""
+        rows, which, signs = self.column_of(cells)
+        columns = self.take(cells, rows, which, signs)
+        block = np.zeros((len(self.relation_ids), len(cells)))
+        block[rows, which] = signs
+        u, w = self.U[:, : self.r], self.W[: columns[0], : self.r]
+        g = u.T @ block
+        order, rank, q, inverse, tied = _triangular(block - u @ g, TOLERANCE * self.scale)
+        pinned = np.flatnonzero(self.pinned[: columns[0]])
+        moves = w[pinned] @ (g[:, order[rank:]] - g[:, order[:rank]] @ tied)
+        self.pinned[pinned[(np.abs(moves) > TOLERANCE).any(axis=1)]] = False
+        span, basic = slice(self.r, self.r + rank), columns[order[:rank]]
+        self.U[:, span] = q
+        self.W[: columns[0], span] = -w @ (g[:, order[:rank]] @ inverse)
+        self.W[basic, span] = inverse
+        self.r += rank
+        self.pinned[basic] = np.linalg.norm(tied, axis=1) <= TOLERANCE
 
     def times_coordinates(self, matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
         """matrix @ x for x over U's directions, over the directions where x may be non-zero:
@@ -490,6 +504,19 @@ def _connected_labels(
         if (updated == label).all():
             return label
         label = updated
+
+
+def _triangular(matrix: np.ndarray, tolerance: float):
+    """A pivoted QR, matrix[:, order] = q r (|r_ii| decreasing): the first `rank` columns of order
+    span the column space; returns order, rank, q's first `rank` columns, r₁₁⁻¹ and tied = r₁₁⁻¹ r₁₂
+    (the null vectors are (−tied t, t), so one of the first is pinned when its row of tied is 0)."""
+    from scipy.linalg.lapack import dgeqp3, dorgqr, dtrtri  # when needed: 0.3 s to import
+
+    packed, order, tau, _, _ = dgeqp3(matrix)
+    rank = int((np.abs(packed.diagonal()) > tolerance).sum())
+    inverse = np.triu(dtrtri(packed[:rank, :rank])[0]) if rank else np.zeros((0, 0))
+    q = dorgqr(packed[:, :rank], tau[:rank])[0]
+    return order - 1, rank, q, inverse, inverse @ packed[:rank, rank:]
 
 
 def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:
