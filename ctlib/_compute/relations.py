@@ -160,10 +160,8 @@ def _category_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.nd
     group, members = group[order], positions[parts][order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     parents = total_of[period[parts][order][starts]]
-    return [
-        np.concatenate([[parent], part])
-        for parent, part in zip(parents, np.split(members, starts[1:]))
-    ]
+    flat = np.insert(members, starts, parents)
+    return _pieces(flat, np.r_[starts + np.arange(len(starts)), len(flat)])
 
 
 def _cross_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarray]:
@@ -214,11 +212,18 @@ def _period_relations(
     for parent, parts in _tilings(periods):
         members = at[:, [parent, *parts]]
         keep = (members[:, 0] >= 0) & (members[:, 1:] >= 0).any(axis=1)
-        found += [m[m >= 0] for m in members[keep]]
+        present = members[keep] >= 0
+        found += _pieces(members[keep][present], np.r_[0, np.cumsum(present.sum(axis=1))])
         copied = _last_with_data(at[:, parts], filled[:, parts])
         keep = is_stock & (members[:, 0] >= 0) & (copied >= 0)
         found += [np.array([p, c]) for p, c in zip(members[keep, 0], copied[keep])]
     return found
+
+
+def _pieces(flat: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+    """flat[bounds[i]:bounds[i + 1]] for each i (views, one per relation)."""
+    bounds = bounds.tolist()
+    return [flat[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
 
 
 def _last_with_data(at: np.ndarray, filled: np.ndarray) -> np.ndarray:
