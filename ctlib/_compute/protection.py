@@ -79,14 +79,17 @@ def protect(
     choosable: np.ndarray,
     rank: np.ndarray,
     zeros: list[np.ndarray],
+    differences: Relations | None = None,
 ) -> Protection:
     """The cells to hide: `hidden` (must be hidden) plus complementary cells among `choosable`.
 
     `rank`: the cost of hiding each cell (lower is hidden first); `zeros`: per count of a cell
     (value, numerator, denominator − numerator, ...), whether the cell's count is zero, unknown
-    to be otherwise or not one the cell has (such a count is not protected).
+    to be otherwise or not one the cell has (such a count is not protected); `differences`:
+    relations that follow from `relations`, for subtraction only (it then hides at once what
+    the linear algebra would find one cell at a time).
     """
-    state = _State(relations, hidden, choosable, rank, zeros)
+    state = _State(relations, differences, hidden, choosable, rank, zeros)
     state.subtract(np.flatnonzero(state.hidden))
     with threadpool_limits(1, user_api="blas"):  # many small products: threads would only contend
         for cells, relation_ids in _units(relations, len(hidden)):
@@ -96,7 +99,13 @@ def protect(
 
 
 class _State:
-    def __init__(self, relations, hidden, choosable, rank, zeros):
+    def __init__(self, relations, differences, hidden, choosable, rank, zeros):
+        own = slice(0, len(relations.members))  # the member entries of `relations`
+        if differences is not None:  # after them: subtraction only
+            relations = Relations(
+                np.r_[relations.offsets, relations.offsets[-1] + differences.offsets[1:]],
+                np.r_[relations.members, differences.members],
+            )
         self.relations = relations
         self.hidden = hidden.copy()
         self.choosable = choosable & ~hidden
@@ -108,10 +117,13 @@ class _State:
             self.zeros = np.zeros((1, len(hidden)), dtype=bool)
         self.of_cell = relations.by_cell(len(hidden))
         self.relation_of = relations.relation_of_member()
-        order = np.argsort(relations.members, kind="stable")  # member entries by cell
-        self.entries_of = Relations(self.of_cell.offsets, order)
+        members = relations.members[own]
+        self.entries_of = Relations(  # the member entries of `relations` by cell
+            np.r_[0, np.cumsum(np.bincount(members, minlength=len(hidden)))],
+            np.argsort(members, kind="stable"),
+        )
         self.parent_of = np.bincount(
-            relations.members[self.is_parent], minlength=len(hidden)
+            members[self.is_parent[own]], minlength=len(hidden)
         )  # how many relations each cell is the parent of
         self.hidden_count = np.bincount(
             self.relation_of[self.hidden[relations.members]], minlength=len(relations)
