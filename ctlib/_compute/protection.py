@@ -8,7 +8,8 @@ unchanged. `protect` makes sure no hidden cell is pinned:
 
 1. subtraction: a relation with exactly one hidden cell gives it away, so a second cell of the
    relation is hidden (the cheapest that may be: parts before the parent, then the caller's
-   ranking), until no relation has exactly one;
+   ranking), until no relation has exactly one (also over `differences`, relations that follow
+   from these: what the linear algebra would otherwise find one cell at a time);
 2. linear algebra, per unit of cells that relations connect (an indicator) and per count (value,
    numerator, ...): A_M, the columns of A_H of the moving cells (the hidden non-zero counts, and
    the hidden zeros that can grow), is kept with U, an orthonormal basis of its column space, and
