@@ -45,7 +45,14 @@ from .._data.tables import SOURCE_SUPPRESSED
 from .._errors import CtlibError, PrivacyError, Problem
 from .engine import Results
 from .protection import protect
-from .relations import CELL_KEY, RELATION_COLUMNS, Relations, cell_positions, relations
+from .relations import (
+    CELL_KEY,
+    RELATION_COLUMNS,
+    Relations,
+    cell_positions,
+    differences,
+    relations,
+)
 
 AUDIENCES = ("donor", "internal")
 SUPPRESSED = "suppressed"  # the status of a hidden row
@@ -113,7 +120,14 @@ def _suppressed(table: pd.DataFrame, k: int, audience: str, earlier: pd.DataFram
     if audience == "internal" or table.empty:
         return table, table.iloc[:0]
     union = _Union(table, k, earlier)
-    protection = protect(union.relations, union.must_hide, union.choosable, union.rank, union.zeros)
+    protection = protect(
+        union.relations,
+        union.must_hide,
+        union.choosable,
+        union.rank,
+        union.zeros,
+        union.differences,
+    )
     shown_hidden = protection.hidden[: len(table)] | union.small_but_known
     reasons = np.select(
         [union.is_source, union.is_small], ["source", "primary"], default="complementary"
@@ -275,6 +289,7 @@ class _Union:
             has_data,
             np.where(is_known[:, None], figures, np.inf),
         )
+        self.differences = differences(self.cells.iloc[:n_keys], eligible[:n_keys], has_data)
         copy_of = np.full(n, -1, dtype=np.int64)
         copy_of[changed] = n_keys + np.arange(len(copies))
         self.relations = _with_copies(

@@ -8,7 +8,8 @@ unchanged. `protect` makes sure no hidden cell is pinned:
 
 1. subtraction: a relation with exactly one hidden cell gives it away, so a second cell of the
    relation is hidden (the cheapest that may be: parts before the parent, then the caller's
-   ranking), until no relation has exactly one;
+   ranking), until no relation has exactly one (also over `differences`, relations that follow
+   from these: what the linear algebra would otherwise find one cell at a time);
 2. linear algebra, per unit of cells that relations connect (an indicator) and per count (value,
    numerator, ...): A_M, the columns of A_H of the moving cells (the hidden non-zero counts, and
    the hidden zeros that can grow), is kept with U, an orthonormal basis of its column space, and
@@ -21,10 +22,12 @@ unchanged. `protect` makes sure no hidden cell is pinned:
    (a − U g)/|a − U g| to U and is pinned itself. So every hide costs a few products with U and
    W, and no system is solved again.
 
-U and W are built once per unit and count: one small SVD per component of the moving cells that
-relations link once the cells that are the parent of two or more relations (totals) are set
-apart, those cells then added as columns. A count whose non-zero cells other counts with more
-zeros cover is not checked (a share's denominator, given its numerator and complement).
+U and W are built once per unit and count: one small pivoted QR per component of the moving cells
+that relations link once the cells that are the parent of two or more relations (totals) are set
+apart, then one of those cells' columns' parts outside the column space. U is block diagonal over
+the components but for the columns added since, so a product with g (or W[h]) spans only the
+components it touches. A count whose non-zero cells other counts with more zeros cover is not
+checked (a share's denominator, given its numerator and complement).
 
 A hidden zero can grow when some direction that keeps every hidden zero at or above zero makes it
 grow; it then moves (with the directions that make all such zeros grow, a small step along any
@@ -77,14 +80,17 @@ def protect(
     choosable: np.ndarray,
     rank: np.ndarray,
     zeros: list[np.ndarray],
+    differences: Relations | None = None,
 ) -> Protection:
     """The cells to hide: `hidden` (must be hidden) plus complementary cells among `choosable`.
 
     `rank`: the cost of hiding each cell (lower is hidden first); `zeros`: per count of a cell
     (value, numerator, denominator − numerator, ...), whether the cell's count is zero, unknown
-    to be otherwise or not one the cell has (such a count is not protected).
+    to be otherwise or not one the cell has (such a count is not protected); `differences`:
+    relations that follow from `relations`, for subtraction only (it then hides at once what
+    the linear algebra would find one cell at a time).
     """
-    state = _State(relations, hidden, choosable, rank, zeros)
+    state = _State(relations, differences, hidden, choosable, rank, zeros)
     state.subtract(np.flatnonzero(state.hidden))
     with threadpool_limits(1, user_api="blas"):  # many small products: threads would only contend
         for cells, relation_ids in _units(relations, len(hidden)):
@@ -94,7 +100,13 @@ def protect(
 
 
 class _State:
-    def __init__(self, relations, hidden, choosable, rank, zeros):
+    def __init__(self, relations, differences, hidden, choosable, rank, zeros):
+        own = slice(0, len(relations.members))  # the member entries of `relations`
+        if differences is not None:  # after them: subtraction only
+            relations = Relations(
+                np.r_[relations.offsets, relations.offsets[-1] + differences.offsets[1:]],
+                np.r_[relations.members, differences.members],
+            )
         self.relations = relations
         self.hidden = hidden.copy()
         self.choosable = choosable & ~hidden
@@ -106,10 +118,13 @@ class _State:
             self.zeros = np.zeros((1, len(hidden)), dtype=bool)
         self.of_cell = relations.by_cell(len(hidden))
         self.relation_of = relations.relation_of_member()
-        order = np.argsort(relations.members, kind="stable")  # member entries by cell
-        self.entries_of = Relations(self.of_cell.offsets, order)
+        members = relations.members[own]
+        self.entries_of = Relations(  # the member entries of `relations` by cell
+            np.r_[0, np.cumsum(np.bincount(members, minlength=len(hidden)))],
+            np.argsort(members, kind="stable"),
+        )
         self.parent_of = np.bincount(
-            relations.members[self.is_parent], minlength=len(hidden)
+            members[self.is_parent[own]], minlength=len(hidden)
         )  # how many relations each cell is the parent of
         self.hidden_count = np.bincount(
             self.relation_of[self.hidden[relations.members]], minlength=len(relations)
@@ -224,8 +239,8 @@ class _Freedom:
         self.build()
 
     def build(self) -> None:
-        """U and W from scratch: an SVD per component of the moving cells that are the parent of
-        at most one relation, then the others one by one."""
+        """U and W from scratch: a pivoted QR per component of the moving cells that are the parent
+        of at most one relation, then the others (hubs) all at once."""
         state = self.state
         hidden = self.cells[state.hidden[self.cells]]
         moving = hidden[~self.zero[hidden]]
@@ -244,10 +259,14 @@ class _Freedom:
         self.checked_at = -1
         self.built_at = state.n_hidden
         hubs = state.parent_of[moving] >= 2
+        edges = [0]  # where each component's directions start: U is block diagonal up to the last
         for component in _components(state, moving[~hubs]):
             self.add_component(component)
-        for cell in moving[hubs]:
-            self.add(int(cell))
+            edges.append(self.r)
+        self.edges = np.array(edges)
+        self.block = np.repeat(np.arange(len(edges) - 1), np.diff(edges))  # of each direction
+        if hubs.any():
+            self.add_hubs(moving[hubs])
 
     def column_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The columns of these cells: (local row, which cell, sign) of their entries."""
@@ -278,14 +297,41 @@ class _Freedom:
         used, local = np.unique(rows, return_inverse=True)
         matrix = np.zeros((len(used), len(cells)))
         matrix[local, which] = signs
-        u, singular, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
-        rank = int((singular > TOLERANCE * max(matrix.shape)).sum())
-        span = slice(self.r, self.r + rank)
-        self.U[used, span] = u[:, :rank]
-        self.W[columns, span] = vt[:rank].T / singular[:rank]
+        order, rank, q, inverse, tied = _triangular(matrix, TOLERANCE * max(matrix.shape))
+        span, basic = slice(self.r, self.r + rank), columns[order[:rank]]
+        self.U[used, span] = q
+        self.W[basic, span] = inverse
         self.r += rank
-        null = vt[rank:]
-        self.pinned[columns] = np.linalg.norm(null, axis=0) <= TOLERANCE if len(null) else True
+        self.pinned[basic] = np.linalg.norm(tied, axis=1) <= TOLERANCE
+
+    def add_hubs(self, cells: np.ndarray) -> None:
+        """Add these cells' columns to A_M at once, as `add` one by one would (in a build): a
+        pivoted QR of their parts outside the column space, a (−tied, 1) of its null vectors,
+        whose parts on the columns before, −W (g_j − g tied_j), free the pinned cells they move."""
+        rows, which, signs = self.column_of(cells)
+        columns = self.take(cells, rows, which, signs)
+        block = np.zeros((len(self.relation_ids), len(cells)))
+        block[rows, which] = signs
+        u, w = self.U[:, : self.r], self.W[: columns[0], : self.r]
+        g = u.T @ block
+        order, rank, q, inverse, tied = _triangular(block - u @ g, TOLERANCE * self.scale)
+        pinned = np.flatnonzero(self.pinned[: columns[0]])
+        moves = w[pinned] @ (g[:, order[rank:]] - g[:, order[:rank]] @ tied)
+        self.pinned[pinned[(np.abs(moves) > TOLERANCE).any(axis=1)]] = False
+        span, basic = slice(self.r, self.r + rank), columns[order[:rank]]
+        self.U[:, span] = q
+        self.W[: columns[0], span] = -w @ (g[:, order[:rank]] @ inverse)
+        self.W[basic, span] = inverse
+        self.r += rank
+        self.pinned[basic] = np.linalg.norm(tied, axis=1) <= TOLERANCE
+
+    def times_coordinates(self, matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """matrix @ x for x over U's directions, over the directions where x may be non-zero:
+        the components' blocks it touches (a column touches few), then those added one by one."""
+        touched = np.flatnonzero(np.bincount(self.block, x[: len(self.block)] != 0))
+        spans = [slice(self.edges[b], self.edges[b + 1]) for b in touched]
+        spans.append(slice(len(self.block), self.r))
+        return sum((matrix[:, span] @ x[span] for span in spans), np.zeros(len(matrix)))
 
     def coordinates(self, cells: np.ndarray) -> np.ndarray:
         """Uᵀ a for the column a of each cell (a column each)."""
@@ -311,23 +357,22 @@ class _Freedom:
         """Add one hidden cell's column to A_M."""
         cells = np.array([cell])
         rows, which, signs = self.column_of(cells)
-        u = self.U[:, : self.r]
-        g = signs @ u[rows]  # the column's coordinates in U
+        g = signs @ self.U[rows, : self.r]  # the column's coordinates in U
         (column,) = self.take(cells, rows, which, signs)
         if len(rows) - g @ g > SHORTCUT * len(rows):
-            residual = -(u @ g)
+            residual = -self.times_coordinates(self.U, g)
             residual[rows] += signs
             beta = np.linalg.norm(residual)
             if beta > TOLERANCE * self.scale:
-                self.W[:column, self.r] = -(self.W[:column, : self.r] @ g) / beta
+                self.W[:column, self.r] = -self.times_coordinates(self.W[:column], g) / beta
                 self.W[column, self.r] = 1.0 / beta
                 self.U[:, self.r] = unit = residual / beta
                 self.r += 1
                 self.pinned[column] = True  # a new direction of the column space: pinned
                 self.outside -= np.outer(unit, unit @ self.outside)
                 return
-        pinned = np.flatnonzero(self.pinned[:column])  # a new null vector (−W g, 1) frees
-        moved = np.abs(self.W[pinned, : self.r] @ g) > TOLERANCE  # the pinned cells it moves
+        pinned = np.flatnonzero(self.pinned[:column])  # a new null vector (−W g, 1) frees those
+        moved = np.abs(self.times_coordinates(self.W[pinned, : self.r], g)) > TOLERANCE  # it moves
         self.pinned[pinned[moved]] = False
 
     def extend(self, cells: list[int]) -> None:
@@ -343,7 +388,7 @@ class _Freedom:
 
     def certificate(self, cell: int) -> np.ndarray:
         """y over the unit's relations with y·A_M = e_cell (the cell is pinned): U W[cell]ᵀ."""
-        return self.U[:, : self.r] @ self.W[self.column[cell], : self.r]
+        return self.times_coordinates(self.U, self.W[self.column[cell], : self.r])
 
     def breaking(self, certificate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The unit's choosable cells whose columns break the certificate (y·a ≠ 0), with the cost
@@ -472,6 +517,19 @@ def _connected_labels(
         if (updated == label).all():
             return label
         label = updated
+
+
+def _triangular(matrix: np.ndarray, tolerance: float):
+    """A pivoted QR, matrix[:, order] = q r (|r_ii| decreasing): the first `rank` columns of order
+    span the column space; returns order, rank, q's first `rank` columns, r₁₁⁻¹ and tied = r₁₁⁻¹ r₁₂
+    (the null vectors are (−tied t, t), so one of the first is pinned when its row of tied is 0)."""
+    from scipy.linalg.lapack import dgeqp3, dorgqr, dtrtri  # when needed: 0.3 s to import
+
+    packed, order, tau, _, _ = dgeqp3(matrix)
+    rank = int((np.abs(packed.diagonal()) > tolerance).sum())
+    inverse = np.triu(dtrtri(packed[:rank, :rank])[0]) if rank else np.zeros((0, 0))
+    q = dorgqr(packed[:, :rank], tau[:rank])[0]
+    return order - 1, rank, q, inverse, inverse @ packed[:rank, rank:]
 
 
 def _growing(matrix: np.ndarray, zero: np.ndarray) -> np.ndarray:

@@ -117,6 +117,15 @@ def relations(
     )
 
 
+def differences(cells: pd.DataFrame, eligible: np.ndarray, has_data: np.ndarray) -> Relations:
+    """Relations that follow from two period relations: a period = the latest shorter period of
+    its kind with the same start + the periods that tile the rest (life of project now = life of
+    project before + the quarter since). Subtraction finds what they give away at once."""
+    positions = np.flatnonzero(eligible)
+    rows = cells.iloc[positions]
+    return Relations.join([_period_relations(rows, positions, has_data[positions], True)])
+
+
 def _adding_up(figures: np.ndarray, relations: list[np.ndarray]) -> np.ndarray:
     """Per relation, whether one of the parent's counts is the sum of its parts' (or a count is
     unknown)."""
@@ -160,10 +169,8 @@ def _category_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.nd
     group, members = group[order], positions[parts][order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     parents = total_of[period[parts][order][starts]]
-    return [
-        np.concatenate([[parent], part])
-        for parent, part in zip(parents, np.split(members, starts[1:]))
-    ]
+    flat = np.insert(members, starts, parents)
+    return _pieces(flat, np.r_[starts + np.arange(len(starts)), len(flat)])
 
 
 def _cross_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarray]:
@@ -193,7 +200,7 @@ def _cross_relations(rows: pd.DataFrame, positions: np.ndarray) -> list[np.ndarr
 
 
 def _period_relations(
-    rows: pd.DataFrame, positions: np.ndarray, has_data: np.ndarray
+    rows: pd.DataFrame, positions: np.ndarray, has_data: np.ndarray, since_shorter: bool = False
 ) -> list[np.ndarray]:
     """Per indicator × dimension × category: each period against the periods that tile it (and, for
     stocks, against the last one with data)."""
@@ -211,14 +218,21 @@ def _period_relations(
     is_stock = np.zeros(series.max() + 1, dtype=bool)
     is_stock[series] = (rows["rollup"] == "latest").to_numpy()
     found = []
-    for parent, parts in _tilings(periods):
+    for parent, parts in _tilings(periods, since_shorter):
         members = at[:, [parent, *parts]]
         keep = (members[:, 0] >= 0) & (members[:, 1:] >= 0).any(axis=1)
-        found += [m[m >= 0] for m in members[keep]]
+        present = members[keep] >= 0
+        found += _pieces(members[keep][present], np.r_[0, np.cumsum(present.sum(axis=1))])
         copied = _last_with_data(at[:, parts], filled[:, parts])
         keep = is_stock & (members[:, 0] >= 0) & (copied >= 0)
         found += [np.array([p, c]) for p, c in zip(members[keep, 0], copied[keep])]
     return found
+
+
+def _pieces(flat: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+    """flat[bounds[i]:bounds[i + 1]] for each i (views, one per relation)."""
+    bounds = bounds.tolist()
+    return [flat[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
 
 
 def _last_with_data(at: np.ndarray, filled: np.ndarray) -> np.ndarray:
@@ -228,21 +242,30 @@ def _last_with_data(at: np.ndarray, filled: np.ndarray) -> np.ndarray:
     return np.where(has.any(axis=1), at[np.arange(len(at)), last], -1)
 
 
-def _tilings(periods: pd.DataFrame) -> list[tuple[int, list[int]]]:
-    """(parent, parts in time order) where the periods of another kind tile the parent exactly."""
+def _tilings(periods: pd.DataFrame, since_shorter: bool) -> list[tuple[int, list[int]]]:
+    """(parent, parts in time order) where the periods of another kind tile the parent exactly;
+    `since_shorter`: tile what it adds to the latest shorter period of its kind with the same
+    start, that period the first part (life of project now = before + the quarters since)."""
     start = periods["period_start_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     end = periods["period_end_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     kind = pd.factorize(periods["period_kind"])[0]
     found = []
     for parent in range(len(periods)):
-        inside = (start >= start[parent]) & (end <= end[parent]) & (kind != kind[parent])
+        first = []
+        if since_shorter:
+            shorter = (kind == kind[parent]) & (start == start[parent]) & (end < end[parent])
+            if not shorter.any():
+                continue
+            first = [int(np.flatnonzero(shorter)[np.argmax(end[shorter])])]
+        begin = end[first[0]] + 1 if first else start[parent]
+        inside = (start >= begin) & (end <= end[parent]) & (kind != kind[parent])
         for other in np.unique(kind[inside]):
             parts = np.flatnonzero(inside & (kind == other))
             parts = parts[np.argsort(start[parts], kind="stable")]
             if (
-                start[parts[0]] == start[parent]
+                start[parts[0]] == begin
                 and end[parts[-1]] == end[parent]
                 and (start[parts[1:]] == end[parts[:-1]] + 1).all()
             ):
-                found.append((parent, parts.tolist()))
+                found.append((parent, first + parts.tolist()))
     return found
