@@ -105,6 +105,15 @@ def test_latest_is_resolved_before_the_run(batch):
     assert 'period = "2026-Q3"' in injected.source and 'audience = "donor"' in injected.source
 
 
+def test_the_last_cell_writes_the_files_and_shows_nothing(batch):
+    folder = batch["folders"]["shelter_and_recovery"]
+    book = nbformat.read(folder / "report.ipynb", as_version=4)
+    last = book.cells[-1]
+    assert last.source == "report.write_files()" and last.outputs == []
+    assert "results_sha256" not in (folder / "report.ipynb").read_text()  # report.json's facts
+    assert {"indicators.csv", "iptt.xlsx"} <= {f.name for f in folder.iterdir()}
+
+
 def test_index_links_every_report_with_its_status(batch):
     page = (batch["out_dir"] / "index.html").read_text()
     for name, folder in batch["folders"].items():

@@ -29,7 +29,14 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -215,15 +222,15 @@ def execute_notebook(
     budget: Budget | None = None,
     env: dict[str, str] | None = None,
     zygote: Zygote | None = None,
-    charts: ReportCharts | None = None,
+    after_cell: Callable[[dict], None] | None = None,
 ) -> None:
     """Run the notebook with papermill on the ctlib kernel; a failing cell becomes a ReportError.
 
     A kernel that fails to start or dies (e.g. two starting at once) is retried once. With a
     budget, each cell gets what is left of it; a cell that runs out stops the kernel. `env`: what
     the kernel's environment adds (e.g. the ledger's URL, never written in the notebook).
-    `zygote`: forks the kernel, its imports done (else a new process starts). `charts`: takes
-    the chart placeholders of each cell's outputs as the cell ends.
+    `zygote`: forks the kernel, its imports done (else a new process starts). `after_cell`: called
+    with each cell as it ends (the kernel waits for it before its next cell).
     """
     import papermill
     import zmq
@@ -247,7 +254,7 @@ def execute_notebook(
                 timeout_func=budget.cell_timeout,
                 kernel_manager_class=_ipc_kernel_manager(env, zygote),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
-                on_cell_executed=None if charts is None else _taking(charts),
+                on_cell_executed=None if after_cell is None else _each_cell(after_cell),
             )
             return
         except PapermillExecutionError as error:
@@ -275,14 +282,25 @@ def kernels() -> Zygote | None:
     return zygote(kernel_command())
 
 
-def _taking(charts: ReportCharts):
-    """nbclient's hook after a cell: its outputs' chart placeholders to `charts`."""
+def _each_cell(after_cell: Callable[[dict], None]):
+    """nbclient's hook after a cell (keyword arguments) calling `after_cell(cell)`."""
 
-    def taken(cell, **_) -> None:
+    def called(cell, **_) -> None:
+        after_cell(cell)
+
+    return called
+
+
+def _taking(charts: ReportCharts, release: EarlyRelease) -> Callable[[dict], None]:
+    """After a cell: its outputs' chart placeholders to `charts`; the release recorded as soon as
+    the notebook has written it."""
+
+    def taken(cell: dict) -> None:
         for output in cell.get("outputs", []):
             for value in output.get("data", {}).values():
                 if isinstance(value, str):
                     charts.take(value)
+        release.start()
 
     return taken
 
@@ -564,6 +582,7 @@ def run_report(
     }
     names, notes = file_names(audience), []
     env = {DEFER_ENV: "1", **({LEDGER_ENV: ledger} if ledger else {})}  # charts rendered here
+    release = EarlyRelease(project_dir, project, built, audience, ledger)
     try:
         with steps.step("notebook"), ReportCharts() as charts:
             try:
@@ -575,7 +594,7 @@ def run_report(
                     budget,
                     env,
                     kernels(),
-                    charts,
+                    _taking(charts, release),
                 )
             except ReportError as error:
                 raise _notebook_error(built, error) from None
@@ -612,18 +631,16 @@ def run_report(
             "step_seconds": steps.seconds,
         }
         destination = project_out / report_folder(resolved, audience)
-        release = _record_release(project_dir, project, built, audience, ledger)
-        try:
-            if release is not None:
-                manifest["release"] = release
-            (built / "manifest.json").write_text(
-                json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
-            )
-            publish(built, destination)
-        except BaseException as error:
-            if release is not None:
-                _withdraw(project_dir, release["release_id"], ledger, error)
-            raise
+        recorded = release.recorded()
+        if recorded is not None:
+            manifest["release"] = recorded
+        (built / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+        publish(built, destination)
+    except BaseException as error:
+        release.withdraw(error)
+        raise
     finally:
         shutil.rmtree(built, ignore_errors=True)
         if not any(project_out.iterdir()):
@@ -638,32 +655,60 @@ def run_report(
     )
 
 
-def _record_release(
-    project_dir: Path, project: Project, built: Path, audience: str, ledger: str | None
-):
-    """Record a donor report's release (the notebook's release.json, then removed from the
-    folder): {release_id, ledger_state} for the manifest; None for an internal report."""
-    from .releases import RELEASE_FILE, commit
+class EarlyRelease:
+    """A donor report's release (the notebook's release.json), recorded on a thread as soon as
+    the notebook has written it (`start`, after each cell), while its kernel draws the sections;
+    withdrawn when the report is not published. An internal report has none."""
 
-    if audience != "donor":
-        return None
-    release_id, state = commit(project_dir, built / RELEASE_FILE, ledger, project)
-    (built / RELEASE_FILE).unlink()
-    return {"release_id": release_id, "ledger_state": state}
+    def __init__(
+        self, project_dir: Path, project: Project, built: Path, audience: str, ledger: str | None
+    ):
+        self._project_dir, self._project, self._ledger = project_dir, project, ledger
+        from .releases import RELEASE_FILE
 
+        self._path = built / RELEASE_FILE if audience == "donor" else None
+        self._recording: Future | None = None
 
-def _withdraw(project_dir: Path, release_id: int, ledger: str | None, error: BaseException):
-    """Remove a release whose report could not be published; if that fails too, say so."""
-    from .releases import withdraw
+    def start(self) -> None:
+        """Record the release on a thread, once it is written and not yet started."""
+        if self._path and self._recording is None and self._path.is_file():
+            recorder = ThreadPoolExecutor(1, "ctlib-release")
+            self._recording = recorder.submit(self._record)
+            recorder.shutdown(wait=False)  # its thread ends with the recording
 
-    try:
-        withdraw(project_dir, release_id, ledger)
-    except CtlibError as failed:
-        raise ReportError(
-            f"the report could not be published ({one_line(error)}) and its release "
-            f"{release_id} stays in the release ledger ({one_line(failed)}); a release never "
-            "published only makes later ones more cautious"
-        ) from error
+    def _record(self) -> dict:
+        from .releases import commit
+
+        release_id, state = commit(self._project_dir, self._path, self._ledger, self._project)
+        self._path.unlink()
+        return {"release_id": release_id, "ledger_state": state}
+
+    def recorded(self) -> dict | None:
+        """{release_id, ledger_state} for the manifest (waited for; the LedgerError when it could
+        not be recorded); None for an internal report."""
+        if self._path is None:
+            return None
+        self.start()
+        if self._recording is None:
+            raise ReportError("the notebook wrote no release.json: run ctlib.open_report first")
+        return self._recording.result()
+
+    def withdraw(self, error: BaseException) -> None:
+        """Remove the release when it was recorded (the report failed with `error`); if that
+        fails too, say so."""
+        if self._recording is None or self._recording.exception() is not None:
+            return
+        from .releases import withdraw
+
+        release_id = self._recording.result()["release_id"]
+        try:
+            withdraw(self._project_dir, release_id, self._ledger)
+        except CtlibError as failed:
+            raise ReportError(
+                f"the report could not be published ({one_line(error)}) and its release "
+                f"{release_id} stays in the release ledger ({one_line(failed)}); a release never "
+                "published only makes later ones more cautious"
+            ) from error
 
 
 def unchanged_run(

@@ -4,11 +4,13 @@
 results for the audience over every reporting period up to it (`releases.release_periods`). A
 donor report is a release (`releases.draft`): protected consistently with every earlier release
 in the project's ledger, approved periods' figures as they were approved, the others drafts. With
-an `out_dir` it also writes the report's files from those same results (indicators.csv,
-iptt.xlsx, report.json: the resolved period and the sha256 of the results table, and for donors
-release.json, the release the runner records before it publishes the report), so the report
-folder has one source of truth; when the project cannot be reported, `error.json` says why. An
-internal report is no release: it reads and records nothing in the ledger.
+an `out_dir` it writes a donor report's release.json at once (the release, which the runner
+records while the sections are drawn, and withdraws if the report is not published), and
+`write_files()`, the notebook's last cell, the report's files from those same results
+(indicators.csv, iptt.xlsx, report.json: the resolved period and the sha256 of the results
+table), so the report folder has one source of truth. They are written last so that the runner
+renders the sections' charts meanwhile. When the project cannot be reported, `error.json` says
+why. An internal report is no release: it reads and records nothing in the ledger.
 
 Each section method returns an `IPython.display.HTML` made only of aggregated, suppressed
 figures, written by the report's `Presentation`; `notebooks/quarterly_report.ipynb` displays them
@@ -63,6 +65,7 @@ class QuarterlyReport:
     presentation: Presentation
     release: Draft | None = None  # a donor report's release, recorded when it is published
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+    out_dir: Path | None = None  # where `write_files` writes (open_report's)
 
     @property
     def audience(self) -> str:
@@ -128,9 +131,14 @@ class QuarterlyReport:
             "Catalogue version": self.data.catalogue.version,
         }
 
-    def write_files(self, out_dir: Path | str) -> dict[str, str]:
-        """indicators.csv, iptt.xlsx and report.json in `out_dir`, from this report's results."""
-        out_dir, names = Path(out_dir), file_names(self.audience)
+    def write_files(self, out_dir: Path | str | None = None) -> None:
+        """indicators.csv, iptt.xlsx and report.json in `out_dir` (open_report's when not given;
+        none when neither is), from this report's results. Nothing is shown: report.json holds
+        notes for the team running the report, never for its readers."""
+        out_dir, names = out_dir or self.out_dir, file_names(self.audience)
+        if not out_dir:
+            return
+        out_dir = Path(out_dir)
         csv = write_indicators_csv(
             self.results.table, out_dir / names["indicators"], self.presentation
         )
@@ -150,12 +158,10 @@ class QuarterlyReport:
             "inputs": input_hashes(self.data),
         }
         if self.release:
-            write_draft(self.release, out_dir / RELEASE_FILE)
             facts["notes"] = [  # for the team running the report, never in its files
                 str(p) for p in self.results.problems if p.rule == EXPOSED_RULE
             ]
         (out_dir / RESULTS_FILE).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
-        return facts
 
     # -- the release -----------------------------------------------------------------------------
     def approval_text(self) -> str:
@@ -781,7 +787,8 @@ def open_report(
     out_dir: Path | str = "",
     approved_by: str = "",
 ) -> QuarterlyReport:
-    """`prepare`, then (with `out_dir`) write the report's files from the same results.
+    """`prepare`; with `out_dir`, a donor report's release.json written there now, and its other
+    files by `write_files()` (see the module's docstring).
 
     When the project cannot be reported, `out_dir/error.json` holds the error's summary and
     problems (for the report runner to say what to fix) before the CtlibError is raised again.
@@ -789,7 +796,9 @@ def open_report(
     try:
         report = prepare(project_dir, period, audience, min_cell_size, approved_by)
         if out_dir:
-            report.write_files(out_dir)
+            report.out_dir = Path(out_dir)
+            if report.release:
+                write_draft(report.release, report.out_dir / RELEASE_FILE)
         return report
     except CtlibError as error:
         if out_dir:
