@@ -505,7 +505,7 @@ def test_the_check_data_workbook_shows_problems_completeness_and_the_chart(
     )
     if project == "broken":
         tally = project_dir / "tally_sheets.xlsx"
-        frame = pd.read_excel(tally, sheet_name="Tally", dtype=str)
+        frame = pd.read_excel(tally, sheet_name="Tally", dtype=str, engine="openpyxl")
         frame.loc[3, "Figure"] = "many"
         frame.to_excel(tally, sheet_name="Tally", index=False)
     out = tmp_path / "out.ipynb"
