@@ -102,14 +102,14 @@ def iptt(results: Results, catalogue) -> pd.DataFrame:
     table.insert(0, "number", range(1, len(ids) + 1))
     table["baseline"] = first["baseline"].to_numpy()
     labels = [LIFE_OF_PROJECT, *(p.label for p in results.periods if p.label != LIFE_OF_PROJECT)]
-    by_period = totals.set_index(["indicator_id", "period"])
+    fields = [column for column in PERIOD_FIELDS if column in totals]
+    by_period = totals.set_index(["indicator_id", "period"])[fields]
     columns = {}  # joined at once: a frame grown column by column is slow to use
     for label in labels:
-        keys = pd.MultiIndex.from_product([ids, [label]])
-        for column, name in PERIOD_FIELDS.items():
-            if column not in by_period:
-                continue
-            values = by_period[column].reindex(keys).to_numpy()
+        period = by_period.reindex(pd.MultiIndex.from_product([ids, [label]]))
+        for column in fields:
+            name = PERIOD_FIELDS[column]
+            values = period[column].to_numpy()
             if column not in OPTIONAL_FIELDS or pd.notna(values).any():
                 columns[f"{label} {name}"] = values
     return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
