@@ -893,3 +893,26 @@ def test_regions_and_unknown_names_are_not_nationalities(tmp_path):
     assert (region.row, region.column, region.rule) == (2, "nationality", "country")
     assert "is a region, not a country" in region.message
     assert (typo.row, typo.value) == (3, "Nigerria") and "closest: 'Nigeria'" in typo.message
+
+
+@pytest.mark.parametrize("identifiers", [False, True])
+def test_text_is_tidied_unless_already_tidy(identifiers):
+    """Arrow text read as it is only when no value needs tidying: spaces (also non-breaking and
+    ideographic ones) and control characters at either end are stripped, empty values are
+    missing, whatever the chunks."""
+    import pyarrow as pa
+
+    from ctlib._data.convert import convert
+    from ctlib._data.tables import TABLES
+
+    column = TABLES["cases"].column("case_id" if identifiers else "location")
+
+    def converted(*chunks):
+        array = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
+        raw = pd.Series(array, index=range(1, len(array) + 1)).astype("str")
+        return convert(raw, column, identifiers=identifiers).values.tolist()
+
+    assert converted(["a", "B-1"], [None, "é c"]) == ["a", "B-1", pd.NA, "é c"]
+    assert converted(["a", " b"], ["c\t"]) == ["a", "b", "c"]
+    assert converted(["a"], ["\xa0b", "c\u3000", "d\x1f"]) == ["a", "b", "c", "d"]
+    assert converted(["a", ""], []) == ["a", pd.NA]

@@ -97,6 +97,8 @@ def convert(
 
     Identifiers are only tidied.
     """
+    if column.kind == STRING and not reading.value_map and not column.multiple and _is_tidy(raw):
+        return Converted(raw.astype("string"), np.zeros(len(raw), dtype=bool))
     if identifiers and column.kind == STRING and not reading.value_map:
         text = raw if raw.dtype == "string" else raw.map(tidy_number, na_action="ignore")
         text = text.astype("string").str.strip()
@@ -159,6 +161,37 @@ def taken(values, codes: np.ndarray):
 
 def _is_arrow_text(raw: pd.Series) -> bool:
     return isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow"
+
+
+def _is_tidy(raw: pd.Series) -> bool:
+    """Whether Arrow text is already as conversion would write it: no value is empty or starts or
+    ends with a space, a control character or a non-ASCII one (any of which might be whitespace).
+    Read from Arrow's buffers, so that tidy text (most ids and names) is neither hashed nor
+    written again."""
+    if not _is_arrow_text(raw):
+        return False
+    array = pa.array(raw.array)
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if not len(chunk) or chunk.null_count == len(chunk):
+            continue
+        _, offset_buffer, data_buffer = chunk.buffers()
+        wide = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            starts, ends = starts[valid], ends[valid]
+        if data_buffer is None or (ends <= starts).any():
+            return False
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        if not (_TIDY_EDGE[data[starts]].all() and _TIDY_EDGE[data[ends - 1]].all()):
+            return False
+    return True
+
+
+_TIDY_EDGE = np.zeros(256, dtype=bool)  # bytes a tidy value may start or end with: printable ASCII
+_TIDY_EDGE[0x21:0x7F] = True
 
 
 def _first_positions(codes: np.ndarray) -> dict[int, int]:

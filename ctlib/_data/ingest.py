@@ -259,8 +259,10 @@ def _read_part(
         notes += [note for note in [htcds.identification_note(reader.names)] if note]
         problems += [origin.problem(note, rule="htcds", severity="warning") for note in notes]
     wide = source.wide.columns() if source.wide else {}
+    columns, index = dict(raw.items()), raw.index
+    del raw  # `_standardise` lets go of each column once typed: a low peak memory
     frame, found, typed = _standardise(
-        raw, table, source, project, origin, is_htcds, set(options), wide
+        columns, index, table, source, project, origin, is_htcds, set(options), wide
     )
     problems += found
     return _Read(frame, problems, origin, provided_columns(typed, table), own_links, [path])
@@ -425,7 +427,8 @@ def _link_to_parent(raw, roles, source: Source, table: Table, export, links, ori
 
 
 def _standardise(
-    raw: pd.DataFrame,
+    raw: dict[str, pd.Series],
+    index: pd.Index,
     table: Table,
     source: Source,
     project: Project,
@@ -434,15 +437,19 @@ def _standardise(
     from_options: set[str] = frozenset(),
     wide: dict[str, tuple[str, str]] | None = None,
 ):
-    """Typed standard columns, derived columns, and every problem of the rows."""
-    problems = []
-    typed, index, distinct = {}, raw.index, []
+    """Typed standard columns, derived columns, and every problem of the rows.
 
-    def conversions():  # (name, values, column, reading, identifiers), popped as the work goes
-        for name in list(raw.columns):
+    `raw`: the part's columns (their index is `index`), each taken out as it is converted, so
+    that it is let go once typed: the caller no longer holds them.
+    """
+    problems = []
+    typed, distinct = {}, []
+
+    def conversions():  # (name, values, column, reading, identifiers), taken out as the work goes
+        for name in list(raw):
             if name in (wide or {}) or name not in table.column_names and name != BIRTH_DATE.name:
                 continue
-            values = raw.pop(name)  # each raw column is let go once typed: a low peak memory
+            values = raw.pop(name)
             column = BIRTH_DATE if name == BIRTH_DATE.name else table.column(name)
             reading = _reading(source, name, is_htcds, name in from_options)
             # identifiers: a distinct value in (almost) every row
