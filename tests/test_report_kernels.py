@@ -82,6 +82,27 @@ def test_a_connection_that_closes_takes_its_running_kernels_with_it(tmp_path):
     assert zygote.process.returncode == 0
 
 
+def test_a_killed_kernel_has_exited_when_the_kill_returns(tmp_path):
+    """jupyter_client polls a killed kernel every 0.1 s; the forking provisioner returns from
+    the kill once the kernel's process has exited (a report's last step)."""
+    import asyncio
+
+    zygote = kernels.StartedZygote(interpreter())
+    connection_file = tmp_path / "kernel.json"
+    command = [*interpreter(), "-m", "ipykernel_launcher", "-f", str(connection_file)]
+    provisioner = kernels.ForkingProvisioner(kernel_id="k", kernel_spec=None, parent=None)
+    provisioner.process = kernel = zygote.fork(command, dict(os.environ), str(tmp_path))
+    provisioner.pid = provisioner.pgid = kernel.pid
+    for _ in range(200):  # the kernel writes its connection file once it runs
+        if connection_file.exists():
+            break
+        time.sleep(0.05)
+    assert kernel.poll() is None
+    asyncio.run(provisioner.kill())
+    assert kernel.returncode == 0  # seen exited, no poll needed
+    zygote.close()
+
+
 def interpreter() -> list[str]:
     command = report.kernel_command()
     return command[: command.index("-m")]

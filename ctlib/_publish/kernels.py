@@ -25,6 +25,7 @@ the process that started it. Linux only: elsewhere kernels start as usual.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import gc
@@ -60,6 +61,7 @@ KERNEL_MODULES = (
     "pandas.io.formats.csvs",
 )
 START_SECONDS = 60
+KILL_SECONDS = 5  # as jupyter_client waits for a killed kernel
 IS_SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 
 
@@ -85,6 +87,22 @@ class ForkedKernel:
                 self.returncode = 0
                 os.close(self._handle)
         return self.returncode
+
+    async def exited(self, timeout: float) -> None:
+        """Until the process has exited (its handle readable), at most `timeout` seconds: what
+        jupyter_client would learn polling every 0.1 s, as soon as it happens."""
+        if self.poll() is not None:
+            return
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.add_reader(self._handle, lambda: done.done() or done.set_result(None))
+        try:
+            await asyncio.wait_for(done, timeout)
+        except TimeoutError:
+            pass  # jupyter_client's own wait goes on
+        finally:
+            loop.remove_reader(self._handle)
+        self.poll()
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -240,6 +258,13 @@ class ForkingProvisioner(LocalProvisioner):
         self.pid = self.pgid = self.process.pid  # the child made a session of its own first
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
+
+    async def kill(self, restart: bool = False) -> None:
+        """Kill the kernel, and return once a forked one has exited (a report's last step)."""
+        process = self.process
+        await super().kill(restart)
+        if isinstance(process, ForkedKernel):
+            await process.exited(timeout=KILL_SECONDS)
 
 
 # -- in the zygote -------------------------------------------------------------------------------
