@@ -3,10 +3,12 @@ jupyter_client launched, sharing nothing with the others but the modules importe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -85,8 +87,6 @@ def test_a_connection_that_closes_takes_its_running_kernels_with_it(tmp_path):
 def test_a_killed_kernel_has_exited_when_the_kill_returns(tmp_path):
     """jupyter_client polls a killed kernel every 0.1 s; the forking provisioner returns from
     the kill once the kernel's process has exited (a report's last step)."""
-    import asyncio
-
     zygote = kernels.StartedZygote(interpreter())
     connection_file = tmp_path / "kernel.json"
     command = [*interpreter(), "-m", "ipykernel_launcher", "-f", str(connection_file)]
@@ -98,7 +98,8 @@ def test_a_killed_kernel_has_exited_when_the_kill_returns(tmp_path):
             break
         time.sleep(0.05)
     assert kernel.poll() is None
-    asyncio.run(provisioner.kill())
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever runs in this thread
+        thread.submit(asyncio.run, provisioner.kill()).result()
     assert kernel.returncode == 0  # seen exited, no poll needed
     zygote.close()
 
