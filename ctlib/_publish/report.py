@@ -254,7 +254,7 @@ def execute_notebook(
                 timeout_func=budget.cell_timeout,
                 kernel_manager_class=_ipc_kernel_manager(env, zygote),
                 shutdown_kernel="immediate",  # the outputs are in: no interrupt-and-wait at the end
-                on_cell_executed=None if after_cell is None else _each_cell(after_cell),
+                on_cell_executed=None if after_cell is None else lambda cell, **_: after_cell(cell),
             )
             return
         except PapermillExecutionError as error:
@@ -280,15 +280,6 @@ def kernels() -> Zygote | None:
     """The zygote forking this process's report kernels (see `kernels`)."""
     ensure_kernel()
     return zygote(kernel_command())
-
-
-def _each_cell(after_cell: Callable[[dict], None]):
-    """nbclient's hook after a cell (keyword arguments) calling `after_cell(cell)`."""
-
-    def called(cell, **_) -> None:
-        after_cell(cell)
-
-    return called
 
 
 def _taking(charts: ReportCharts, release: EarlyRelease) -> Callable[[dict], None]:
@@ -663,9 +654,9 @@ class EarlyRelease:
     def __init__(
         self, project_dir: Path, project: Project, built: Path, audience: str, ledger: str | None
     ):
-        self._project_dir, self._project, self._ledger = project_dir, project, ledger
         from .releases import RELEASE_FILE
 
+        self._project_dir, self._project, self._ledger = project_dir, project, ledger
         self._path = built / RELEASE_FILE if audience == "donor" else None
         self._recording: Future | None = None
 
