@@ -95,7 +95,13 @@ import pyarrow.compute as pc
 from .._catalogue.model import Condition, Indicator, Method, Part
 from .._data.origin import Origin, TableOrigin
 from .._data.project_data import ProjectData
-from .._data.project_model import CROSS, LIFE_OF_PROJECT, ContextValue, SelectedIndicator
+from .._data.project_model import (
+    CROSS,
+    LIFE_OF_PROJECT,
+    ContextValue,
+    Project,
+    SelectedIndicator,
+)
 from .._data.tables import (
     MULTIPLE_SEPARATOR,
     SOURCE_SUPPRESSED,
@@ -952,9 +958,11 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
     view = context.view(method.table)
     rows = view.mask(method.filter)
     dimensions = [TOTAL, *_dimensions(context, view, indicator, selected)]
-    frames = []
+    parts = {column: [] for column in _EVALUATED}  # each pass's and dimension's cells, in order
+    seen = set()  # the (dimension, category) with rows in some period outside history
     for period_pass in context.passes(indicator):
         n_periods = len(period_pass.labels)
+        is_history = period_pass is context.history
         records = _records(view, method, period_pass, rows)
         is_register = method.measure == "milestone" or method.table == "milestones" or method.until
         if is_register:
@@ -972,26 +980,28 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
                 totals = counted
             has_data = np.repeat(present, len(labels))
             overlapping = _overlapping(view, method, dimension, totals, counted, len(labels))
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "period": np.repeat(period_pass.labels, len(labels)),
-                        "dimension": dimension,
-                        "category": np.tile(labels, n_periods),
-                        "has_overlapping_categories": np.repeat(overlapping, len(labels)),
-                        "numerator": np.where(has_data, numerator, np.nan),
-                        "denominator": np.where(has_data, denominator, np.nan),
-                        "value": np.where(has_data, value, np.nan),
-                        "rows": cells.rows_per_cell,
-                        "is_history": period_pass is context.history,
-                    }
-                )
-            )
-    result = pd.concat(frames, ignore_index=True)
-    history = result[result.pop("is_history")]
-    result = result[~result.index.isin(history.index)]
-    seen = result.groupby(["dimension", "category"])["rows"].transform("sum") > 0
-    result = result[seen | (result["dimension"] == TOTAL)]
+            if not is_history:
+                per_label = cells.rows_per_cell.reshape(n_periods, len(labels)).sum(axis=0)
+                seen.update((dimension, label) for label, n in zip(labels, per_label) if n > 0)
+            size = n_periods * len(labels)
+            for column, cell_values in (
+                ("period", np.repeat(period_pass.labels, len(labels))),
+                ("dimension", np.full(size, dimension, dtype=object)),
+                ("category", np.tile(np.array(labels, dtype=object), n_periods)),
+                ("has_overlapping_categories", np.repeat(overlapping, len(labels))),
+                ("numerator", np.where(has_data, numerator, np.nan)),
+                ("denominator", np.where(has_data, denominator, np.nan)),
+                ("value", np.where(has_data, value, np.nan)),
+                ("rows", cells.rows_per_cell),
+                ("is_history", np.full(size, is_history)),
+            ):
+                parts[column].append(cell_values)
+    cells = pd.DataFrame({column: np.concatenate(values) for column, values in parts.items()})
+    in_history = cells.pop("is_history").to_numpy()
+    keys = zip(cells["dimension"], cells["category"])
+    kept = np.array([d == TOTAL or (d, c) in seen for d, c in keys], dtype=bool)
+    result = cells[~in_history & kept]
+    history = cells[in_history]
     if not history.empty:
         ends = dict(zip(context.history.labels, (p.end_date for p in context.calendar.periods())))
         starts = {p.label: p.start_date for p in context.calendar.periods()}
@@ -1003,6 +1013,19 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
             ignore_index=True,
         )
     return result.drop(columns="rows")
+
+
+_EVALUATED = (  # the columns of _evaluate's cells, with whether each is of the history pass
+    "period",
+    "dimension",
+    "category",
+    "has_overlapping_categories",
+    "numerator",
+    "denominator",
+    "value",
+    "rows",
+    "is_history",
+)
 
 
 def _latest_within(history: pd.DataFrame, period: Period, starts: dict, ends: dict) -> pd.DataFrame:
@@ -1277,32 +1300,17 @@ def _unnamed_origin(table: pd.DataFrame) -> TableOrigin:
 
 
 def _decorate(
-    rows: pd.DataFrame,
-    indicator: Indicator,
-    selected: SelectedIndicator,
-    grading: Grading,
-    currency_code: str = "",
+    rows: pd.DataFrame, indicator: Indicator, selected: SelectedIndicator, grading: Grading
 ) -> pd.DataFrame:
-    periods = grading.periods
-    currency = currency_code if indicator.unit == "currency" else ""
+    """One indicator's rows graded, with its id (`_assemble` adds what follows from these)."""
     if "value_state" not in rows:
         rows = rows.assign(value_state=pd.NA, value_as_written=pd.NA)
     rows = rows.assign(
         value_state=rows["value_state"].astype("string"),
         value_as_written=rows["value_as_written"].astype("string"),
-    )
-    return grade(rows, indicator, selected, grading).assign(
         indicator_id=indicator.id,
-        period_start_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].start_date)),
-        period_end_date=pd.to_datetime(rows["period"].map(lambda p: periods[p].end_date)),
-        period_kind=rows["period"].map(lambda p: periods[p].kind),
-        measure=indicator.method.measure,
-        unit=indicator.unit,
-        counts=indicator.counts,
-        currency=currency,
-        rollup=indicator.rollup,
-        direction=selected.direction or indicator.direction,
     )
+    return grade(rows, indicator, selected, grading)
 
 
 def _once(problems: list[Problem]) -> list[Problem]:
@@ -1393,10 +1401,8 @@ def compute(
             continue
         if "has_overlapping_categories" not in rows:  # reported values: as the project wrote them
             rows = rows.assign(has_overlapping_categories=False)
-        frames.append(
-            _decorate(rows, indicator, selected, grading, project.reporting.currency or "")
-        )
-    table = _assemble(frames, project.id, [s.id for s, _ in entries], [*requested, life], entries)
+        frames.append(_decorate(rows, indicator, selected, grading))
+    table = _assemble(frames, project, entries, [*requested, life], grading.periods)
     return Results(
         project.id,
         [*requested, life],
@@ -1429,24 +1435,58 @@ def check(data: ProjectData) -> list[Problem]:
 
 
 def _assemble(
-    frames: list[pd.DataFrame], project_id: str, order: list[str], periods: list[Period], entries
+    frames: list[pd.DataFrame],
+    project: Project,
+    entries: list,
+    periods: list[Period],
+    every_period: dict[str, Period],
 ) -> pd.DataFrame:
-    """One table in RESULT_COLUMNS order, sorted by indicator, period, dimension (total first)."""
+    """One table in RESULT_COLUMNS order, sorted by indicator, period, dimension (total first):
+    the indicators' rows with what follows from each row's indicator (`entries`, the selected
+    indicator and its definition) and period (`every_period`, by label)."""
     if not frames:
         return pd.DataFrame(
             {c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in RESULT_COLUMNS}
         )
-    table = (
-        pd.concat(frames, ignore_index=True)
-        .assign(project_id=project_id, suppressed=False, suppression=pd.NA, audience="internal")
-        .astype({"suppression": "string"})
+    table = pd.concat(frames, ignore_index=True)
+    currency = project.reporting.currency or ""
+    of_indicator = {
+        s.id: {
+            "measure": i.method.measure,
+            "unit": i.unit,
+            "counts": i.counts,
+            "currency": currency if i.unit == "currency" else "",
+            "rollup": i.rollup,
+            "direction": s.direction or i.direction,
+        }
+        for s, i in entries
+    }
+    of_period = {
+        label: {
+            "period_start_date": p.start_date,
+            "period_end_date": p.end_date,
+            "period_kind": p.kind,
+        }
+        for label, p in every_period.items()
+    }
+    table = pd.concat(
+        [table, _facts(table["indicator_id"], of_indicator), _facts(table["period"], of_period)],
+        axis=1,
+    ).assign(
+        period_start_date=lambda t: pd.to_datetime(t["period_start_date"]),
+        period_end_date=lambda t: pd.to_datetime(t["period_end_date"]),
+        project_id=project.id,
+        suppressed=False,
+        suppression=pd.NA,
+        audience="internal",
     )
+    table = table.astype({"suppression": "string"})
     dimension_order = {
         (s.id, d): i + 1 for s, _ in entries for i, d in enumerate(s.disaggregations)
     }
     sort_keys = pd.DataFrame(
         {
-            "indicator": table["indicator_id"].map({i: n for n, i in enumerate(order)}),
+            "indicator": table["indicator_id"].map({s.id: n for n, (s, _) in enumerate(entries)}),
             "period": table["period"].map({p.label: n for n, p in enumerate(periods)}),
             "dimension": [
                 0 if d == TOTAL else dimension_order.get((i, d), len(dimension_order) + 1)
@@ -1456,6 +1496,11 @@ def _assemble(
     )
     order_index = sort_keys.sort_values(list(sort_keys.columns), kind="stable").index
     return table.loc[order_index, list(RESULT_COLUMNS)].reset_index(drop=True)
+
+
+def _facts(keys: pd.Series, facts: dict[str, dict]) -> pd.DataFrame:
+    """Per key (an indicator's id, a period's label), its facts: one row each, in order."""
+    return pd.DataFrame.from_dict(facts, orient="index").reindex(keys).reset_index(drop=True)
 
 
 _EMPTY_DTYPES = {
