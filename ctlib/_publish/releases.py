@@ -135,14 +135,15 @@ def draft(
 
 def write_draft(found: Draft, path: Path) -> None:
     """The draft's release and cells as JSON (no figure of a hidden cell: they are NaN already)."""
-    table = found.results.table
-    cells = table.reindex(columns=[*CELL_COLUMNS, "suppressed"]).astype(object)
+    cells = found.results.table.reindex(columns=[*CELL_COLUMNS, "suppressed"])
     for column in DATE_COLUMNS:
-        cells[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
+        cells[column] = pd.to_datetime(cells[column]).dt.strftime("%Y-%m-%d")
+    names = list(cells.columns)
+    values = [cells[c].to_numpy(dtype=object, na_value=None).tolist() for c in names]
     document = {
         "based_on": found.based_on,
         "release": dataclasses.asdict(found.release),
-        "cells": cells.where(table.reindex(columns=cells.columns).notna(), None).to_dict("records"),
+        "cells": [dict(zip(names, row)) for row in zip(*values)],
     }
     path.write_text(json.dumps(document, default=_iso_date) + "\n", encoding="utf-8")
 
