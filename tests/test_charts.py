@@ -355,6 +355,49 @@ def test_charts_left_to_the_report_runner_read_as_a_new_kernel_draws_them(monkey
     assert json.loads(f'"{within_json}"') == drawn
 
 
+def test_a_report_kernel_hands_each_chart_over_as_it_makes_it(monkeypatch, tmp_path):
+    """With the runner's pipe in DEFER_ENV, a chart is rendered as soon as the kernel makes it,
+    before its cell ends; each once (a cell's outputs are not taken again), in its place when
+    the report is filled; the pipe is gone from the build folder after."""
+    import threading
+
+    import altair as alt
+
+    from ctlib._publish import svg
+
+    rendered, first = [], threading.Event()
+
+    def render(payload):
+        rendered.append(payload)
+        first.set()
+        return f"<svg>{len(rendered)}</svg>"
+
+    monkeypatch.setattr(svg, "_rendered", render)
+    chart = alt.Chart(pd.DataFrame({"x": ["a"]})).mark_point().encode(x="x:N")
+    with svg.ReportCharts() as report_charts:
+        pipe = report_charts.listen(tmp_path)
+        monkeypatch.setenv(svg.DEFER_ENV, pipe)
+        page = f"<p>{charts.to_svg(chart)}</p>"
+        assert first.wait(10), "the chart was not taken from the pipe"
+        report_charts.take(page)  # the cell's outputs, as the cell ends
+        assert report_charts.fill(page) == "<p><svg>1</svg></p>"
+    assert len(rendered) == 1 and page == f"<p><!--ctlib-chart {rendered[0]}--></p>"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kernel_killed_while_handing_a_chart_over_leaves_nothing_waiting(monkeypatch, tmp_path):
+    """Half a payload on the pipe (its kernel killed mid-write): filling the report does not
+    wait for the rest, and renders the chart itself."""
+    from ctlib._publish import svg
+
+    monkeypatch.setattr(svg, "_rendered", lambda payload: f"<svg>{payload}</svg>")
+    with svg.ReportCharts() as report_charts:
+        with open(report_charts.listen(tmp_path), "wb") as kernel:
+            kernel.write(b"eyJzcGVj")
+        assert report_charts.fill("<!--ctlib-chart eyJ9-->") == "<svg>eyJ9</svg>"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_chart_never_loads_data_from_elsewhere():
     """Charts carry their data inline: a spec asking for a URL (say, one smuggled in as a
     report's chart placeholder) is refused, not fetched."""

@@ -572,10 +572,13 @@ def run_report(
         "approved_by": approved_by or "",
     }
     names, notes = file_names(audience), []
-    env = {DEFER_ENV: "1", **({LEDGER_ENV: ledger} if ledger else {})}  # charts rendered here
     release = EarlyRelease(project_dir, project, built, audience, ledger)
     try:
         with steps.step("notebook"), ReportCharts() as charts:
+            env = {  # the charts are rendered here, each handed over as the kernel makes it
+                DEFER_ENV: charts.listen(built) or "1",
+                **({LEDGER_ENV: ledger} if ledger else {}),
+            }
             try:
                 execute_notebook(
                     notebook,
