@@ -364,23 +364,24 @@ def grade(
     if direction == "none":
         achieved = progressed = np.full(len(rows), np.nan)
     gap = np.where(indicator.unit == "percent", value - target, np.nan)
-    return rows.assign(
-        numerator=rows["numerator"].where(due),
-        denominator=rows["denominator"].where(due),
-        value=value,
-        baseline=baseline,
-        target=target,
-        target_low=low,
-        target_high=high,
-        full_target=full,
-        full_target_share=achievement(value, full, direction == "decrease")
+    graded = {
+        "numerator": rows["numerator"].where(due),
+        "denominator": rows["denominator"].where(due),
+        "value": value,
+        "baseline": baseline,
+        "target": target,
+        "target_low": low,
+        "target_high": high,
+        "full_target": full,
+        "full_target_share": achievement(value, full, direction == "decrease")
         if is_flow(indicator)
-        else np.nan,  # the share of a whole year's or project's flow reached so far
-        achievement=achieved,
-        progress=progressed,
-        gap=gap,
-        status=result,
-    )
+        else np.full(len(rows), np.nan),  # the share of a whole year's or project's flow so far
+        "achievement": achieved,
+        "progress": progressed,
+        "gap": gap,
+        "status": result,
+    }
+    return pd.DataFrame({**{c: rows[c] for c in rows.columns}, **graded}, index=rows.index)
 
 
 def status_bands(project: Project) -> dict[str, tuple[float, float]]:
