@@ -241,7 +241,8 @@ def test_svg_carries_its_description_as_alt_text_and_loads_nothing(totals):
     assert not re.search(r'(src|href)="http', svg)
 
 
-def test_every_chart_is_a_valid_vega_lite_spec(totals, disaggregated):
+def test_every_chart_is_a_valid_vega_lite_spec(totals, disaggregated, history):
+    """Each chart a report draws (built without altair's checks as it is made)."""
     trend = totals.iloc[[1]].assign(baseline=8.0)
     completeness = pd.DataFrame(
         {"table": ["cases"], "column": ["sex"], "period": ["2026-Q1"], "completeness": [90.0]}
@@ -252,6 +253,8 @@ def test_every_chart_is_a_valid_vega_lite_spec(totals, disaggregated):
         charts.disaggregation_chart(disaggregated, "d", "count", BARE),
         charts.scorecard_chart(totals, "s", SHOWN),
         charts.completeness_chart(completeness, "c"),
+        charts.trend_panels(history, "tp", SHOWN),
+        charts.disaggregation_panels(disaggregated.assign(unit="count"), "dp", BARE),
     ):
         assert chart.to_dict(validate=True)["description"]
 
