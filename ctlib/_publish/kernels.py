@@ -52,13 +52,28 @@ KERNEL_MODULES = (
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
     "ipykernel.debugger",
+    "IPython.core.completerlib",  # what the kernel's start-up imports
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.platform.asyncio",
     "ctlib._publish.report_sections",
     "ctlib._publish.charts",
     "scipy.optimize",  # privacy.protect imports linprog when it needs it
     "sqlalchemy.dialects.sqlite",  # the ledger's
     "narwhals._pandas_like.dataframe",  # altair reads a chart's data through it
+    "narwhals._pandas_like.namespace",
+    "narwhals._interchange.dataframe",
+    "narwhals.stable.v1._namespace",
     "pyarrow.pandas_compat",
+    "pyarrow.vendored.version",
     "pandas.io.formats.csvs",
+    "pandas.io.formats.string",
+    "pandas.core.methods.to_dict",
+    "openpyxl.packaging.extended",  # written with iptt.xlsx
+    "ruamel.yaml.mergevalue",  # read with project.yaml
+    "ctlib._fresh_stack",
 )
 START_SECONDS = 60
 KILL_SECONDS = 5  # as jupyter_client waits for a killed kernel
