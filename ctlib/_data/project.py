@@ -30,7 +30,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .._catalogue import Catalogue, load_catalogue
 from .._errors import Problem, ProjectError
-from . import templates
+from . import fast_yaml, templates
 from .paths import allowed_folders, expand, is_inside, outside_message
 from .project_model import CROSS, Project, Source
 from .tables import TABLES
@@ -44,11 +44,12 @@ MAX_EXPANDED_NODES = 100_000  # values once aliases are expanded (a large projec
 class ProjectFile:
     """project.yaml as loaded.
 
-    The validated model, the commented map it came from, and its catalogue.
+    The validated model, its text, the commented map of that text (`data`, read with ruamel on
+    first use: for edits, saves and the lines of problems), and its catalogue.
     """
 
     path: Path
-    data: CommentedMap
+    text: str
     project: Project
     catalogue: Catalogue
     indent: tuple[int, int, int] = (
@@ -56,6 +57,13 @@ class ProjectFile:
         4,
         2,
     )  # mapping, sequence, dash offset (as the user wrote them)
+    commented: CommentedMap | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def data(self) -> CommentedMap:
+        if self.commented is None:
+            self.commented = _yaml().load(self.text)
+        return self.commented
 
     @property
     def directory(self) -> Path:
@@ -77,7 +85,7 @@ class ProjectFile:
         else:
             parent[_existing_key(parent, keys[-1])] = value
         self.project, self.catalogue = _validate(data, self.path)
-        self.data = data
+        self.commented = data
 
     def save(self, path: str | Path | None = None) -> None:
         save_project(self, path or self.path)
@@ -131,6 +139,13 @@ def load_project_file(project_dir: str | Path, with_data_files: bool = True) -> 
                 )
             ],
         ) from None
+    try:  # read fast; with ruamel when unsure or wrong (its problems say where)
+        fast = fast_yaml.load(text)
+        if isinstance(fast, dict) and _expanded_size(fast) <= MAX_EXPANDED_NODES:
+            project, catalogue = _validate(fast, path, with_data_files)
+            return ProjectFile(path, text, project, catalogue, _guess_indent(text))
+    except (fast_yaml.Unsure, ProjectError):
+        pass
     try:
         data = _yaml().load(text)
     except RecursionError:
@@ -170,7 +185,7 @@ def load_project_file(project_dir: str | Path, with_data_files: bool = True) -> 
             ],
         )
     project, catalogue = _validate(data, path, with_data_files)
-    return ProjectFile(path, data, project, catalogue, _guess_indent(text))
+    return ProjectFile(path, text, project, catalogue, _guess_indent(text), data)
 
 
 def save_project(project: ProjectFile | CommentedMap | Project, path: str | Path) -> None:
