@@ -958,7 +958,7 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
     view = context.view(method.table)
     rows = view.mask(method.filter)
     dimensions = [TOTAL, *_dimensions(context, view, indicator, selected)]
-    parts = {column: [] for column in _EVALUATED}  # each pass's and dimension's cells, in order
+    parts = defaultdict(list)  # column -> its values in each pass's and dimension's cells
     seen = set()  # the (dimension, category) with rows in some period outside history
     for period_pass in context.passes(indicator):
         n_periods = len(period_pass.labels)
@@ -1013,19 +1013,6 @@ def _evaluate(context: _Context, indicator: Indicator, selected: SelectedIndicat
             ignore_index=True,
         )
     return result.drop(columns="rows")
-
-
-_EVALUATED = (  # the columns of _evaluate's cells, with whether each is of the history pass
-    "period",
-    "dimension",
-    "category",
-    "has_overlapping_categories",
-    "numerator",
-    "denominator",
-    "value",
-    "rows",
-    "is_history",
-)
 
 
 def _latest_within(history: pd.DataFrame, period: Period, starts: dict, ends: dict) -> pd.DataFrame:
