@@ -95,17 +95,20 @@ def empty_column(dtype: str, index: pd.Index, text=None) -> pd.Series:
     """A column of missing values of a standard dtype, built without a value per row (`text`: a
     function giving the Arrow array of nulls of a text column)."""
     size = len(index)
-    missing = np.ones(size, dtype=bool)
     arrays = {
         "string": lambda: pd.array(
             text() if text else pa.nulls(size, pa.large_string()), dtype="string"
         ),
-        "Int64": lambda: pd.arrays.IntegerArray(np.zeros(size, dtype="int64"), missing),
-        "Float64": lambda: pd.arrays.FloatingArray(np.zeros(size), missing),
-        "boolean": lambda: pd.arrays.BooleanArray(np.zeros(size, dtype=bool), missing),
+        "Int64": lambda: pd.arrays.IntegerArray(np.zeros(size, dtype="int64"), _missing(size)),
+        "Float64": lambda: pd.arrays.FloatingArray(np.zeros(size), _missing(size)),
+        "boolean": lambda: pd.arrays.BooleanArray(np.zeros(size, dtype=bool), _missing(size)),
         "datetime64[ns]": lambda: np.full(size, np.datetime64("NaT"), dtype="datetime64[ns]"),
     }
     return pd.Series(arrays[dtype](), index=index, dtype=dtype, copy=False)
+
+
+def _missing(size: int) -> np.ndarray:
+    return np.ones(size, dtype=bool)
 
 
 def _derive(columns: dict, table: Table, project: Project, distinct=()) -> dict:
