@@ -311,9 +311,9 @@ def _to_date(values, column, reading: Reading):
     texts = [None if not isinstance(v, str) else _date_as_written(v.strip()) for v in values]
     found = [None if text is None else _NUMERIC_DATE.search(text) for text in texts]
     numeric = np.array([match is not None for match in found], dtype=bool)
-    groups = [match.groups() for match in found if match]  # (a, b, c) of each numeric date
-    numbers = np.array([[int(part) for part in g] for g in groups], dtype=np.int64).reshape(-1, 3)
-    widths = np.array([[len(part) for part in g] for g in groups], dtype=np.int64).reshape(-1, 3)
+    parts = np.array([match.groups() for match in found if match], dtype=str).reshape(-1, 3)
+    numbers = parts.astype(np.int64)  # (a, b, c) of each numeric date; any Unicode digits
+    widths = np.strings.str_len(parts).astype(np.int64)
     order, note = _date_order(numbers, widths, np.flatnonzero(numeric), values, reading.date_order)
     if numeric.any():
         dates[numeric] = _numeric_dates(numbers, widths, order)
