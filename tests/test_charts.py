@@ -401,6 +401,21 @@ def test_a_kernel_killed_while_handing_a_chart_over_leaves_nothing_waiting(monke
     assert list(tmp_path.iterdir()) == []
 
 
+def test_where_no_pipe_can_be_made_charts_are_taken_from_the_cells_outputs(monkeypatch, tmp_path):
+    """Without FIFOs (Windows), `listen` makes none and each cell's outputs are taken as the
+    cell ends, as before."""
+    from ctlib._publish import svg
+
+    monkeypatch.delattr(svg.os, "mkfifo")
+    monkeypatch.setattr(svg, "_rendered", lambda payload: "<svg>drawn</svg>")
+    with svg.ReportCharts() as report_charts:
+        assert report_charts.listen(tmp_path) is None
+        page = "<p><!--ctlib-chart eyJ9--></p>"
+        report_charts.take(page)
+        assert report_charts.fill(page) == "<p><svg>drawn</svg></p>"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_chart_never_loads_data_from_elsewhere():
     """Charts carry their data inline: a spec asking for a URL (say, one smuggled in as a
     report's chart placeholder) is refused, not fetched."""
