@@ -35,6 +35,7 @@ UNSURE = [  # ruamel builds these its own way (or refuses them): read with ruame
     "a: 1\na: 2\n",  # a repeated key (ruamel refuses it)
     "base: &b {x: 1}\nk:\n  <<: *b\n  y: 3\n",  # a merge: ruamel puts own keys first
     "1.50: a\n",  # ruamel names the key as written
+    "%YAML 1.1\n---\nk: no\n",  # ruamel reads YAML 1.1 then
     "k: 2026-02-30\n",
     "a: [1, 2\n",
     "--- a\n--- b\n",

@@ -4,8 +4,9 @@ YAML 1.2 (`no` and `NO` are words, `010` is ten, `1:30` is text).
 ruamel's round-trip loader, which keeps comments and lines for edits and messages, takes ten times
 as long; every command and report reads project.yaml, so it is read with this first. `load`
 gives the plain dicts, lists and scalars ruamel's loader gives, or raises `Unsure` where it would
-not build them the same way (a repeated key, a time of day, a tag of its own, anything libyaml
-refuses): the caller reads the text with ruamel then, which also says what is wrong and where.
+not build them the same way (a repeated key, a merge, a time of day, a tag, a directive such as
+`%YAML 1.1`, anything libyaml refuses): the caller reads the text with ruamel then, which also
+says what is wrong and where.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ruamel.yaml.resolver import implicit_resolvers
 
 MERGE = "tag:yaml.org,2002:merge"
 TAG = re.compile(r"(?:^|[\s\[{,])!")  # where a tag may start (ruamel keeps tagged values its way)
+DIRECTIVE = re.compile(r"^%", re.MULTILINE)  # %YAML 1.1 makes ruamel read YAML 1.1
 
 
 class Unsure(Exception):
@@ -103,6 +105,8 @@ def load(text: str):
         raise Unsure("PyYAML was built without libyaml")
     if TAG.search(text):
         raise Unsure("a tag")
+    if DIRECTIVE.search(text):
+        raise Unsure("a directive")
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe constructor of its own)
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
