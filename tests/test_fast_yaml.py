@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
 from ctlib._data import fast_yaml
-from ctlib._data.project import _plain, load_project_file
+from ctlib._data.project import _plain, _yaml, load_project_file
 from ctlib._errors import ProjectError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +42,8 @@ UNSURE = [  # ruamel builds these its own way (or refuses them): read with ruame
 
 
 def _ruamel(text: str) -> str:
-    return json.dumps(_plain(YAML().load(text)), default=repr)  # in order, NaN as NaN
+    """As project.yaml's own round-trip loader reads it, in order (NaN as NaN)."""
+    return json.dumps(_plain(_yaml().load(text)), default=repr)
 
 
 @pytest.mark.parametrize("value", SCALARS)
