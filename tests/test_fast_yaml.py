@@ -92,3 +92,13 @@ def test_a_project_loads_the_same_either_way_and_its_problems_keep_their_lines(
         load_project_file(broken, with_data_files=False)
     problem = refused.value.problems[0]
     assert "min_cell_sizes" in problem.entry and problem.row is not None
+
+
+@pytest.mark.parametrize("depth", [500, 900, 5000])
+def test_a_document_nested_too_deeply_is_refused_with_a_reason(tmp_path, depth):
+    """libyaml reads what ruamel cannot; validating it would overflow the stack: ruamel's reading
+    says why, as it did before."""
+    (tmp_path / "project.yaml").write_text(f"project: {'[' * depth}{']' * depth}\n")
+    with pytest.raises(ProjectError) as refused:
+        load_project_file(tmp_path)
+    assert refused.value.problems[0].message == "the YAML is nested too deeply"

@@ -144,7 +144,7 @@ def load_project_file(project_dir: str | Path, with_data_files: bool = True) -> 
         if isinstance(fast, dict) and _expanded_size(fast) <= MAX_EXPANDED_NODES:
             project, catalogue = _validate(fast, path, with_data_files)
             return ProjectFile(path, text, project, catalogue, _guess_indent(text))
-    except (fast_yaml.Unsure, ProjectError):
+    except (fast_yaml.Unsure, ProjectError, RecursionError):  # too deep to validate: as below
         pass
     try:
         data = _yaml().load(text)
