@@ -204,6 +204,50 @@ def test_yaml_object_tags_are_refused(tmp_path, tagged):
     assert not marker.exists()
 
 
+SMALL_PROJECT = (
+    "project: {id: a, name: A, organisation: O, donor: D, country: NG,\n"
+    "          start_date: 2025-01-01, end_date: 2025-12-31}\n"
+    "results_chain: {objective: x}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text, message, row",
+    [
+        (
+            SMALL_PROJECT + "notes: a\x00b\n",
+            "not valid YAML (line 4): the character U+0000 is not allowed in a YAML file",
+            4,
+        ),
+        (
+            SMALL_PROJECT + "notes: a\x07b\n",
+            "not valid YAML (line 4): the character U+0007 is not allowed in a YAML file",
+            4,
+        ),
+        (
+            SMALL_PROJECT.replace("2025-01-01", "2025-02-30"),
+            "a value cannot be read: day is out of range for month (a date that does not exist?)",
+            None,
+        ),
+        (
+            "base: &b {x: 1}\n" + SMALL_PROJECT.replace("project: {", "project: {<<: *b, "),
+            "unknown key 'x'",
+            2,
+        ),
+    ],
+)
+def test_a_project_yaml_that_yaml_readers_choke_on_says_what_is_wrong(tmp_path, text, message, row):
+    """A character YAML forbids, a date that does not exist, a merged key the layout does not
+    know: each a problem saying where, never a traceback."""
+    (tmp_path / "project.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ProjectError) as raised:
+        load_project_file(tmp_path)
+    found = {(p.message, p.row) for p in raised.value.problems}
+    assert (message, row) in found, found
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
 def test_a_huge_project_yaml_is_refused(tmp_path):
     (tmp_path / "project.yaml").write_text("# " + "x" * (2 << 20) + "\n", encoding="utf-8")
     with pytest.raises(ProjectError) as raised:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .._catalogue import Catalogue, load_catalogue
@@ -160,6 +161,20 @@ def load_project_file(project_dir: str | Path, with_data_files: bool = True) -> 
         message = f"not valid YAML{where}: {error.problem or error.context}"
         raise ProjectError(
             f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]
+        ) from None
+    except ReaderError as error:  # a character YAML does not allow, such as NUL or BEL
+        line = text[: error.position].count("\n") + 1
+        message = (
+            f"not valid YAML (line {line}): the character U+{error.character:04X} is not allowed "
+            "in a YAML file"
+        )
+        raise ProjectError(
+            f"{path} cannot be read", [Problem(message, file=str(path), row=line, rule="yaml")]
+        ) from None
+    except ValueError as error:  # a value of its own kind that does not exist, e.g. 2023-02-30
+        message = f"a value cannot be read: {error} (a date that does not exist?)"
+        raise ProjectError(
+            f"{path} cannot be read", [Problem(message, file=str(path), rule="yaml")]
         ) from None
     if _expanded_size(data) > MAX_EXPANDED_NODES:
         raise ProjectError(
@@ -678,7 +693,7 @@ def _line(data, loc) -> int | None:
     for key in loc:
         if isinstance(node, CommentedMap):
             match = _existing_key(node, key)
-            if match not in node:
+            if match not in node or match not in node.lc.data:  # not there, or merged (<<)
                 break
             line = node.lc.key(match)[0] + 1
             node = node[match]
