@@ -1,4 +1,4 @@
-"""project.yaml read fast (`_data.fast_yaml`) reads as ruamel.yaml reads it, or is left to it."""
+"""YAML read fast (`_fast_yaml`) reads as ruamel.yaml reads it, or is left to it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ctlib._data import fast_yaml
+from ctlib import _fast_yaml as fast_yaml
 from ctlib._data.project import _plain, _yaml, load_project_file
 from ctlib._errors import ProjectError
 

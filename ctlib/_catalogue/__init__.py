@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 from ruamel.yaml import YAML, YAMLError
 
+from .. import _fast_yaml as fast_yaml
 from .._data.tables import BOOLEAN, CATEGORY, DATE, INTEGER, NUMBER, PILLARS, TABLES, Column
 from .._errors import CatalogueError, Problems, UnknownIndicatorError
 from .._format import csv_safe_frame, xlsx_cell
@@ -146,8 +146,6 @@ def _search_text(indicator: Indicator) -> str:
     return " ".join(parts).lower()
 
 
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
-
 # --- loading ---------------------------------------------------------------------------------
 
 
@@ -181,7 +179,7 @@ def _builtin_sources() -> tuple[tuple[str, str], ...]:
 def _builtin_catalogue() -> Catalogue:
     problems = Problems()
     sources = _builtin_sources()
-    indicators = _check_sources(sources, problems, taken={}, is_builtin=True)
+    indicators = _check_sources(sources, problems, taken={})
     problems.raise_if_errors(CatalogueError, "The built-in indicator catalogue is broken")
     return Catalogue(indicators, _version(text for _, text in sources))
 
@@ -210,13 +208,12 @@ def _check_sources(
     sources: Iterable[tuple[str, str]],
     problems: Problems,
     taken: dict[str, str],
-    is_builtin: bool = False,
 ) -> list[Indicator]:
     """Parse and check every entry of every source; ids in `taken` (id -> where) count as used."""
     seen = dict(taken)
     indicators = []
     for label, text in sources:
-        for number, raw in enumerate(_parse(label, text, problems, is_builtin), start=1):
+        for number, raw in enumerate(_parse(label, text, problems), start=1):
             name = _entry_name(raw, number)
             if not isinstance(raw, dict):
                 problems.add(
@@ -241,19 +238,17 @@ def _check_sources(
     return indicators
 
 
-def _parse(label: str, text: str, problems: Problems, is_builtin: bool = False) -> list:
+def _parse(label: str, text: str, problems: Problems) -> list:
     """The list of raw entries in a YAML text; a problem (with line) when it is not one.
 
-    A team's files are read as YAML 1.2 (`no` is a word); the built-in files, whose entries
-    read the same either way (a test compares them), with libyaml's parser: ten times faster,
-    and every report's kernel reads them."""
+    Read as YAML 1.2 (`no` is a word): fast (`_fast_yaml`), else by ruamel, which also says what
+    is wrong and where."""
     try:
-        data = (
-            yaml.load(text, Loader=FAST_LOADER)
-            if is_builtin
-            else YAML(typ="safe", pure=True).load(text)
-        )
-    except (YAMLError, yaml.YAMLError) as error:
+        try:
+            data = fast_yaml.load(text)
+        except fast_yaml.Unsure:
+            data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", None) or str(error)

@@ -29,9 +29,10 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from .. import _fast_yaml as fast_yaml
 from .._catalogue import Catalogue, load_catalogue
 from .._errors import Problem, ProjectError
-from . import fast_yaml, templates
+from . import templates
 from .paths import allowed_folders, expand, is_inside, outside_message
 from .project_model import CROSS, Project, Source
 from .tables import TABLES

@@ -1,12 +1,12 @@
-"""project.yaml read fast: libyaml's parser, its scalars resolved and built as ruamel.yaml reads
-YAML 1.2 (`no` and `NO` are words, `010` is ten, `1:30` is text).
+"""YAML read fast: libyaml's parser, its scalars resolved and built as ruamel.yaml reads YAML 1.2
+(`no` and `NO` are words, `010` is ten, `1:30` is text).
 
-ruamel's round-trip loader, which keeps comments and lines for edits and messages, takes ten times
-as long; every command and report reads project.yaml, so it is read with this first. `load`
-gives the plain dicts, lists and scalars ruamel's loader gives, or raises `Unsure` where it would
-not build them the same way (a repeated key, a merge, a time of day, a tag, a directive such as
-`%YAML 1.1`, anything libyaml refuses): the caller reads the text with ruamel then, which also
-says what is wrong and where.
+ruamel's loaders, which keep comments and lines for edits and messages, take ten times as long;
+every command and report reads project.yaml and the catalogue's files, so they are read with this
+first. `load` gives the plain dicts, lists and scalars ruamel's loader gives, or raises `Unsure`
+where it would not build them the same way (a repeated key, a merge, a time of day, a tag, a
+directive such as `%YAML 1.1`, anything libyaml refuses): the caller reads the text with ruamel
+then, which also says what is wrong and where.
 """
 
 from __future__ import annotations
